@@ -1,0 +1,84 @@
+// Standard streams and the SIGINT flag for the dq executable and shell.
+#include "csupport.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t interrupt_flag = 0;
+
+void dq_write_stdout(const char *bytes, size_t count) { fwrite(bytes, 1, count, stdout); }
+
+void dq_write_stderr(const char *bytes, size_t count) {
+  fflush(stdout);
+  fwrite(bytes, 1, count, stderr);
+}
+
+void dq_flush_stdout(void) { fflush(stdout); }
+
+char *dq_read_stdin_line(size_t *length) {
+  char *line = NULL;
+  size_t capacity = 0;
+  ssize_t n = getline(&line, &capacity, stdin);
+  if (n < 0) {
+    free(line);
+    return NULL;
+  }
+  *length = (size_t)n;
+  return line;
+}
+
+char *dq_read_file(const char *path, size_t *length) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!f) return NULL;
+  size_t capacity = 65536, used = 0;
+  char *buffer = malloc(capacity);
+  if (!buffer) return NULL;
+  for (;;) {
+    if (used == capacity) {
+      capacity *= 2;
+      char *grown = realloc(buffer, capacity);
+      if (!grown) {
+        free(buffer);
+        return NULL;
+      }
+      buffer = grown;
+    }
+    size_t n = fread(buffer + used, 1, capacity - used, f);
+    used += n;
+    if (n == 0) break;
+  }
+  int failed = ferror(f);
+  int saved = errno;
+  if (f != stdin) fclose(f);
+  if (failed) {
+    free(buffer);
+    errno = saved ? saved : EIO;
+    return NULL;
+  }
+  *length = used;
+  return buffer;
+}
+
+static void on_sigint(int signo) {
+  (void)signo;
+  interrupt_flag = 1;
+}
+
+void dq_install_sigint_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns so the shell can react
+  sigaction(SIGINT, &sa, NULL);
+}
+
+int dq_take_interrupt(void) {
+  int was = interrupt_flag;
+  interrupt_flag = 0;
+  return was;
+}
+
+int dq_interrupt_pending(void) { return interrupt_flag; }

@@ -1,0 +1,26 @@
+// Tiny C helpers for the dq executable and shell: standard streams and SIGINT.
+// Swift 6 rejects the C globals stdin/stdout/stderr, so they are touched only here.
+#ifndef DQ_CSUPPORT_H
+#define DQ_CSUPPORT_H
+#include <stddef.h>
+
+/// Writes bytes to standard output (buffered) or standard error (unbuffered).
+void dq_write_stdout(const char *bytes, size_t count);
+void dq_write_stderr(const char *bytes, size_t count);
+void dq_flush_stdout(void);
+
+/// Reads one line from standard input into a malloc'd buffer (caller frees); NULL at end of input.
+/// `*length` receives the byte count, newline included when present.
+char *dq_read_stdin_line(size_t *length);
+
+/// Reads all of a file ("-" for standard input) into a malloc'd buffer; NULL on error (errno set).
+char *dq_read_file(const char *path, size_t *length);
+
+/// Installs a SIGINT handler (without SA_RESTART) that only sets a flag.
+void dq_install_sigint_handler(void);
+/// Returns and clears the interrupt flag.
+int dq_take_interrupt(void);
+/// Returns the interrupt flag without clearing it.
+int dq_interrupt_pending(void);
+
+#endif

@@ -1,0 +1,184 @@
+/// Checks a `.dq` file against the expectations written in its comments:
+///
+/// - `% expect: TEXT` — the next line of standard output is TEXT (`% expect:` alone: an empty line);
+/// - `% expect error: MESSAGE` — an error with this message on this line (`% expect error line N: ...`
+///   for an error reported on line N); `% expect warning: MESSAGE` likewise for warnings;
+/// - `% options: --no-dataset --format tsv --max-tuples N --timeout S` — how to run the file;
+/// - `% skip: REASON` — do not check this file.
+///
+/// The exit status is implied: 65 with a syntax or semantic error, 70 with a runtime error, else 0.
+public struct ExpectationChecker {
+  /// What the comments of a file ask for.
+  public struct Expectations: Sendable {
+    public var output: [String] = []
+    public var errors: [(line: Int, message: String)] = []
+    public var warnings: [(line: Int, message: String)] = []
+    public var loadDataset = true
+    public var options = Session.Options()
+    public var skip: String?
+    public var optionProblems: [String] = []
+  }
+
+  /// What running the file produced.
+  public struct Outcome: Sendable {
+    public var output: String
+    public var diagnostics: [Diagnostic]
+    public var status: Session.Status
+  }
+
+  /// Reads the expectation comments of a file.
+  public static func expectations(in text: String) -> Expectations {
+    var e = Expectations()
+    e.options.warnings = true
+    for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let lineNumber = i + 1
+      guard let percent = commentStart(raw) else { continue }
+      var comment = raw[raw.index(after: percent)...]
+      if comment.first == " " { comment = comment.dropFirst() }
+      if comment.hasPrefix("expect:") {
+        var rest = comment.dropFirst("expect:".count)
+        if rest.first == " " { rest = rest.dropFirst() }
+        e.output.append(String(rest).trimmingTrailingCarriageReturn)
+      } else if let (line, message) = located(comment, "expect error", lineNumber) {
+        e.errors.append((line, message))
+      } else if let (line, message) = located(comment, "expect runtime error", lineNumber) {
+        e.errors.append((line, message))
+      } else if let (line, message) = located(comment, "expect warning", lineNumber) {
+        e.warnings.append((line, message))
+      } else if comment.hasPrefix("options:") {
+        parseOptions(String(comment.dropFirst("options:".count)), into: &e)
+      } else if comment.hasPrefix("skip:") {
+        e.skip = String(comment.dropFirst("skip:".count)).trimmingSpaces
+      }
+    }
+    return e
+  }
+
+  /// The `%` that starts a comment on the line, ignoring `%` inside strings.
+  private static func commentStart(_ line: Substring) -> Substring.Index? {
+    var inString = false
+    var escaped = false
+    for i in line.indices {
+      let c = line[i]
+      if inString {
+        if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+      } else if c == "\"" {
+        inString = true
+      } else if c == "%" {
+        return i
+      }
+    }
+    return nil
+  }
+
+  /// `KEY: MESSAGE` (this line) or `KEY line N: MESSAGE`.
+  private static func located(_ comment: Substring, _ key: String, _ lineNumber: Int) -> (Int, String)? {
+    guard comment.hasPrefix(key) else { return nil }
+    var rest = comment.dropFirst(key.count)
+    var line = lineNumber
+    if rest.hasPrefix(" line ") {
+      rest = rest.dropFirst(" line ".count)
+      let digits = rest.prefix { $0.isNumber }
+      guard let n = Int(digits) else { return nil }
+      line = n
+      rest = rest.dropFirst(digits.count)
+    }
+    guard rest.hasPrefix(":") else { return nil }
+    return (line, String(rest.dropFirst()).trimmingSpaces)
+  }
+
+  private static func parseOptions(_ text: String, into e: inout Expectations) {
+    let words = text.split(separator: " ").map(String.init)
+    var i = 0
+    while i < words.count {
+      let w = words[i]
+      let next = i + 1 < words.count ? words[i + 1] : ""
+      switch w {
+      case "--no-dataset": e.loadDataset = false
+      case "--no-warnings": e.options.warnings = false
+      case "--format":
+        if let f = OutputFormat(rawValue: next) { e.options.format = f } else { e.optionProblems.append("bad --format '\(next)'") }
+        i += 1
+      case "--max-tuples":
+        if let n = Int(next) { e.options.maxTuples = n } else { e.optionProblems.append("bad --max-tuples '\(next)'") }
+        i += 1
+      case "--timeout":
+        if let t = Double(next) { e.options.timeout = t } else { e.optionProblems.append("bad --timeout '\(next)'") }
+        i += 1
+      default: e.optionProblems.append("unknown option '\(w)'")
+      }
+      i += 1
+    }
+  }
+
+  /// Runs a file as `dq` would with the options its comments give.
+  public static func run(name: String, text: String, expectations e: Expectations) -> Outcome {
+    let session = Session(options: e.options, loadDataset: e.loadDataset)
+    var output = ""
+    var diagnostics: [Diagnostic] = []
+    session.write = { output += $0 }
+    session.report = { diagnostics.append($0) }
+    let status = session.run(SourceFile(name: name, text: text))
+    return Outcome(output: output, diagnostics: diagnostics, status: status)
+  }
+
+  /// Differences between what was expected and what happened; empty when the file passes.
+  public static func check(name: String, text: String) -> [String] {
+    let e = expectations(in: text)
+    if e.skip != nil { return [] }
+    var problems = e.optionProblems
+    let outcome = run(name: name, text: text, expectations: e)
+    problems += compare(expected: e.output, actual: outcome.output)
+    problems += match(e.errors, outcome.diagnostics.filter { $0.severity == .error }, "error")
+    problems += match(e.warnings, outcome.diagnostics.filter { $0.severity == .warning }, "warning")
+    let expectedStatus: Int32 =
+      e.errors.isEmpty ? 0 : (outcome.diagnostics.contains { $0.kind == .runtime } ? 70 : 65)
+    if outcome.status.exitCode != expectedStatus {
+      problems.append("exit status \(outcome.status.exitCode), expected \(expectedStatus)")
+    }
+    if e.output.isEmpty && e.errors.isEmpty && e.warnings.isEmpty {
+      problems.append("no '% expect' lines: nothing is checked")
+    }
+    return problems
+  }
+
+  /// A line diff of standard output.
+  static func compare(expected: [String], actual: String) -> [String] {
+    var lines = actual.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    lines = lines.map { $0.trimmingTrailingCarriageReturn }
+    if lines == expected { return [] }
+    var out = ["standard output differs (- expected, + actual):"]
+    let n = max(lines.count, expected.count)
+    for i in 0..<n {
+      let a = i < expected.count ? expected[i] : nil
+      let b = i < lines.count ? lines[i] : nil
+      if a == b, let a { out.append("    \(a)") } else {
+        if let a { out.append("  - \(a)") }
+        if let b { out.append("  + \(b)") }
+      }
+    }
+    return out
+  }
+
+  private static func match(_ expected: [(line: Int, message: String)], _ actual: [Diagnostic], _ what: String) -> [String] {
+    var problems: [String] = []
+    var remaining = actual
+    for x in expected {
+      if let i = remaining.firstIndex(where: { $0.span?.line == x.line && $0.message == x.message }) {
+        remaining.remove(at: i)
+      } else {
+        let near = actual.filter { $0.span?.line == x.line }.map { "'\($0.message)'" }.joined(separator: ", ")
+        problems.append("expected \(what) on line \(x.line): '\(x.message)'" + (near.isEmpty ? ", none there" : ", got \(near)"))
+      }
+    }
+    for d in remaining {
+      problems.append("unexpected \(what) on line \(d.span?.line ?? 0): '\(d.message)'")
+    }
+    return problems
+  }
+}
+
+extension String {
+  var trimmingTrailingCarriageReturn: String { hasSuffix("\r") ? String(dropLast()) : self }
+}

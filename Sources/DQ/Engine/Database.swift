@@ -1,0 +1,101 @@
+/// The stored relations of a session, by name: current contents, explicit facts, citations.
+public final class Database {
+  /// One named relation.
+  public final class Table {
+    public let name: String
+    public let arity: Int
+    /// Current contents: explicit facts plus everything derived.
+    public let rows: Relation
+    /// Explicit facts, kept apart once the relation also has rules (nil while it has none, when
+    /// `rows` holds exactly the facts).
+    public internal(set) var facts: Relation?
+    /// Citation index per fact row (of `facts ?? rows`), -1 for none.
+    public internal(set) var citations: [Int32] = []
+    public internal(set) var hasRules = false
+
+    init(name: String, arity: Int) {
+      self.name = name
+      self.arity = arity
+      self.rows = Relation(arity: arity)
+    }
+
+    /// The relation holding the explicit facts.
+    public var factRows: Relation { facts ?? rows }
+  }
+
+  public let store = ValueStore()
+  public private(set) var tables: [String: Table] = [:]
+  /// Evidence cited by facts (see `.source`).
+  public private(set) var citationList: [Citation] = []
+
+  public init() {}
+
+  /// The table for a name, created empty on first use.
+  public func table(_ name: String, arity: Int) -> Table {
+    if let t = tables[name], t.arity == arity { return t }
+    let t = Table(name: name, arity: arity)
+    tables[name] = t
+    return t
+  }
+
+  public func relation(_ name: String, arity: Int) -> Relation { table(name, arity: arity).rows }
+
+  /// Adds an explicit fact; returns true when it is new.
+  @discardableResult
+  public func addFact(_ name: String, _ tuple: [Value], citation: Int32 = -1) -> Bool {
+    let t = table(name, arity: tuple.count)
+    let holder = t.factRows
+    guard holder.insert(tuple) else { return false }
+    t.citations.append(citation)
+    return true
+  }
+
+  /// Registers a citation and returns its index.
+  public func addCitation(_ c: Citation) -> Int32 {
+    citationList.append(c)
+    return Int32(citationList.count - 1)
+  }
+
+  /// Marks the relation as derived by rules: its facts move to their own relation.
+  func markHasRules(_ name: String, arity: Int) {
+    let t = table(name, arity: arity)
+    guard !t.hasRules else { return }
+    t.hasRules = true
+    let facts = Relation(arity: arity)
+    facts.reserve(t.rows.count)
+    for r in 0..<t.rows.count { facts.insert(t.rows.row(r)) }
+    t.facts = facts
+  }
+
+  /// Removes an explicit fact; returns false when it was not one.
+  public func removeFact(_ name: String, _ tuple: [Value]) -> Bool {
+    guard let t = tables[name], t.arity == tuple.count, let row = t.factRows.find(tuple) else { return false }
+    let holder = t.factRows
+    var kept: [[Value]] = []
+    var keptCitations: [Int32] = []
+    for r in 0..<holder.count where r != row {
+      kept.append(holder.row(r))
+      keptCitations.append(t.citations[r])
+    }
+    holder.removeAll()
+    for k in kept { holder.insert(k) }
+    t.citations = keptCitations
+    return true
+  }
+
+  /// Drops a table entirely.
+  public func drop(_ name: String) { tables[name] = nil }
+
+  /// The citation of an explicit fact, if it is one and has one.
+  public func citation(of name: String, _ tuple: [Value]) -> Citation? {
+    guard let t = tables[name], t.arity == tuple.count else { return nil }
+    guard let row = t.factRows.find(tuple), row < t.citations.count, t.citations[row] >= 0 else { return nil }
+    return citationList[Int(t.citations[row])]
+  }
+
+  /// Whether the tuple is an explicit fact.
+  public func isFact(_ name: String, _ tuple: [Value]) -> Bool {
+    guard let t = tables[name], t.arity == tuple.count else { return false }
+    return t.factRows.contains(tuple)
+  }
+}

@@ -1,0 +1,285 @@
+/// Runs compiled bodies: nested loops over steps, binding slots, emitting head tuples.
+
+/// Limits on one evaluation: derived tuples, wall time, and an interrupt check.
+public final class Budget {
+  public let maxTuples: Int
+  public let timeout: Double
+  let interrupted: (() -> Bool)?
+  private let start: ContinuousClock.Instant
+  /// Tuples derived so far in this evaluation.
+  public internal(set) var derived = 0
+  private var ticks = 0
+
+  /// `maxTuples` or `timeout` of 0 mean no limit.
+  public init(maxTuples: Int, timeout: Double, interrupted: (() -> Bool)? = nil) {
+    self.maxTuples = maxTuples
+    self.timeout = timeout
+    self.interrupted = interrupted
+    self.start = .now
+  }
+
+  /// Cheap per-row bookkeeping; every 65,536 calls, checks the clock and the interrupt flag.
+  @inline(__always) func tick(_ span: SourceSpan?) throws(EvaluationError) {
+    ticks &+= 1
+    if ticks & 0xFFFF == 0 { try check(span) }
+  }
+
+  func check(_ span: SourceSpan?) throws(EvaluationError) {
+    if let interrupted, interrupted() {
+      throw EvaluationError(.interrupted, "Interrupted", at: nil)
+    }
+    if timeout > 0 {
+      let elapsed = ContinuousClock.now - start
+      if elapsed > .milliseconds(Int64(timeout * 1000)) {
+        throw EvaluationError(
+          .timeout, "Evaluation stopped after \(formatSeconds(timeout)) (the time limit)", at: span,
+          hint: "the program may not terminate (e.g. a rule that keeps counting up); raise the limit with --timeout SECONDS, or 0 for none")
+      }
+    }
+  }
+
+  func countDerived(_ n: Int, _ span: SourceSpan?) throws(EvaluationError) {
+    derived += n
+    if maxTuples > 0 && derived > maxTuples {
+      throw EvaluationError(
+        .tupleLimit, "Evaluation stopped after deriving more than \(maxTuples) tuples (the tuple limit)", at: span,
+        hint: "the program may not terminate (e.g. 'n(Y) :- n(X), Y = X + 1.'); raise the limit with --max-tuples N, or 0 for none")
+    }
+  }
+}
+
+func formatSeconds(_ s: Double) -> String {
+  s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+}
+
+/// Executes one compiled rule or query.
+final class Executor {
+  let store: ValueStore
+  let budget: Budget
+  private var slots: UnsafeMutablePointer<Value>
+  private var slotCapacity: Int
+  private var expressions: [Expression] = []
+  private var scratch: UnsafeMutablePointer<Value>
+  private var scratchCapacity = 64
+  /// Head tuples emitted by the last run, flat.
+  var output: [Value] = []
+  /// Bindings emitted by the last run (counts zero-arity heads too).
+  private(set) var emitted = 0
+  private var outputArity = 0
+
+  init(store: ValueStore, budget: Budget) {
+    self.store = store
+    self.budget = budget
+    self.slotCapacity = 64
+    self.slots = .allocate(capacity: 64)
+    self.slots.initialize(repeating: 0, count: 64)
+    self.scratch = .allocate(capacity: 64)
+  }
+
+  deinit {
+    slots.deallocate()
+    scratch.deallocate()
+  }
+
+  /// Runs `rule` with the row ranges already set on its steps; results land in `output`.
+  func run(_ rule: CompiledRule) throws(EvaluationError) {
+    if rule.slotCount > slotCapacity {
+      slots.deallocate()
+      slotCapacity = rule.slotCount
+      slots = .allocate(capacity: slotCapacity)
+      slots.initialize(repeating: 0, count: slotCapacity)
+    }
+    expressions = rule.expressions
+    output.removeAll(keepingCapacity: true)
+    emitted = 0
+    outputArity = rule.body.projection.count
+    try ensureScratch(rule.body)
+    try run(rule.body, 0)
+  }
+
+  private func ensureScratch(_ list: StepList) throws(EvaluationError) {
+    for s in list.steps {
+      let need = max(s.keys.count, s.relation?.arity ?? 0)
+      if need > scratchCapacity {
+        scratch.deallocate()
+        scratchCapacity = need
+        scratch = .allocate(capacity: need)
+      }
+      if let a = s.aggregate { try ensureScratch(a.body) }
+    }
+  }
+
+  /// Evaluates an operand that needs no slots (the arguments of a fact).
+  func evaluateGround(_ o: Operand, _ expressions: [Expression]) throws(EvaluationError) -> Value {
+    self.expressions = expressions
+    return try value(o)
+  }
+
+  // MARK: - Operands
+
+  @inline(__always) private func value(_ o: Operand) throws(EvaluationError) -> Value {
+    switch o.kind {
+    case .slot: return slots[Int(o.payload)]
+    case .constant: return o.payload
+    case .expression: return try evaluate(expressions[Int(o.payload)])
+    }
+  }
+
+  private func evaluate(_ e: Expression) throws(EvaluationError) -> Value {
+    switch e {
+    case .slot(let s): return slots[s]
+    case .constant(let v): return v
+    case .binary(let op, let a, let b, let span):
+      return try Arithmetic.apply(op, try evaluate(a), try evaluate(b), store: store, span: span)
+    case .negate(let a, let span):
+      return try Arithmetic.negate(try evaluate(a), store: store, span: span)
+    }
+  }
+
+  // MARK: - Steps
+
+  private func run(_ list: StepList, _ i: Int) throws(EvaluationError) {
+    let steps = list.steps
+    if i == steps.count {
+      try emit(list)
+      return
+    }
+    let step = steps[i]
+    switch step.kind {
+    case .scan:
+      guard let rel = step.relation else { return }
+      let arity = rel.arity
+      let binds = step.bindColumns.count
+      var r = step.low
+      let high = min(step.high, rel.count)
+      while r < high {
+        try budget.tick(step.span)
+        let base = rel.data + r &* arity
+        r &+= 1
+        for b in 0..<binds { slots[step.bindSlots[b]] = base[step.bindColumns[b]] }
+        if try passesChecks(step, base) { try run(list, i + 1) }
+      }
+    case .lookup:
+      guard let rel = step.relation, let index = step.index else { return }
+      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      var e = index.first(scratch)
+      let arity = rel.arity
+      let binds = step.bindColumns.count
+      let low = step.low, high = step.high
+      while e != 0 {
+        let r = Int(e) &- 1
+        if r < low { break }
+        e = index.next[r]
+        if r >= high { continue }
+        try budget.tick(step.span)
+        let base = rel.data + r &* arity
+        for b in 0..<binds { slots[step.bindSlots[b]] = base[step.bindColumns[b]] }
+        if try passesChecks(step, base) { try run(list, i + 1) }
+      }
+    case .member:
+      guard let rel = step.relation else { return }
+      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      if let r = rel.find(scratch), r >= step.low, r < step.high { try run(list, i + 1) }
+    case .absent:
+      guard let rel = step.relation else { return }
+      if try !exists(step, rel) { try run(list, i + 1) }
+    case .filter:
+      let a = try value(step.left), b = try value(step.right)
+      if Arithmetic.compare(step.comparison, a, b, store: store) { try run(list, i + 1) }
+    case .assign:
+      slots[step.target] = try value(step.right)
+      try run(list, i + 1)
+    case .aggregate:
+      guard let plan = step.aggregate else { return }
+      if let result = try aggregate(plan, span: step.span) {
+        if let s = plan.resultSlot {
+          slots[s] = result
+          try run(list, i + 1)
+        } else if let o = plan.resultOperand, Arithmetic.compare(.equal, try value(o), result, store: store) {
+          try run(list, i + 1)
+        }
+      }
+    }
+  }
+
+  @inline(__always) private func passesChecks(_ step: Step, _ base: UnsafeMutablePointer<Value>) throws(EvaluationError) -> Bool {
+    let n = step.checkColumns.count
+    if n == 0 { return true }
+    for c in 0..<n where base[step.checkColumns[c]] != (try value(step.checkOperands[c])) { return false }
+    return true
+  }
+
+  /// Whether any row matches the bound columns of a negated atom.
+  private func exists(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Bool {
+    if step.keys.isEmpty { return rel.count > 0 }
+    for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+    if let index = step.index { return index.first(scratch) != 0 }
+    return rel.find(scratch) != nil
+  }
+
+  private func emit(_ list: StepList) throws(EvaluationError) {
+    if let plan = list.aggregate {
+      for (k, s) in plan.localSlots.enumerated() { scratch[k] = slots[s] }
+      plan.seen.insert(scratch)
+      if plan.seen.count & 0xFFF == 0 { try budget.countDerived(0, nil) }
+      return
+    }
+    emitted &+= 1
+    for o in list.projection { output.append(try value(o)) }
+    if budget.maxTuples > 0, output.count > (budget.maxTuples + 1) * max(1, outputArity) {
+      try budget.countDerived(budget.maxTuples + 1, nil)
+    }
+  }
+
+  // MARK: - Aggregates
+
+  /// The aggregate's value for the current group, or nil (min/max over nothing).
+  private func aggregate(_ plan: AggregatePlan, span: SourceSpan) throws(EvaluationError) -> Value? {
+    // Save the local slots: the body run overwrites them, and an enclosing loop may need them.
+    plan.seen.removeAll()
+    try run(plan.body, 0)
+    let seen = plan.seen
+    switch plan.function {
+    case .count:
+      return store.integer(Int64(seen.count))
+    case .sum, .min, .max:
+      guard let valueOperand = plan.value else { return nil }
+      var accumulator: Value? = nil
+      var intSum: Int64 = 0
+      var decimalSum = 0.0
+      var isDecimal = false
+      for r in 0..<seen.count {
+        for (k, s) in plan.localSlots.enumerated() { slots[s] = seen[r, k] }
+        let v = try value(valueOperand)
+        switch plan.function {
+        case .sum:
+          switch store.decode(v) {
+          case .integer(let x):
+            if isDecimal {
+              decimalSum += Double(x)
+            } else {
+              let (s, o) = intSum.addingReportingOverflow(x)
+              if o { throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span) }
+              intSum = s
+            }
+          case .decimal(let d):
+            if !isDecimal {
+              isDecimal = true
+              decimalSum = Double(intSum)
+            }
+            decimalSum += d
+          case let other:
+            throw EvaluationError(.runtime, "'sum' needs numbers but got \(Arithmetic.describe(other))", at: span)
+          }
+        case .min:
+          if let a = accumulator, store.compare(v, a) >= 0 {} else { accumulator = v }
+        case .max:
+          if let a = accumulator, store.compare(v, a) <= 0 {} else { accumulator = v }
+        case .count: break
+        }
+      }
+      if plan.function == .sum { return isDecimal ? store.decimal(decimalSum) : store.integer(intSum) }
+      return accumulator
+    }
+  }
+}

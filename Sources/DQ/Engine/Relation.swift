@@ -1,0 +1,290 @@
+/// A set of tuples of one arity, stored row after row in one flat buffer, with a hash set for
+/// deduplication and the column indexes the plans asked for.
+///
+/// Rows are only appended (a reset empties the whole relation), so a row number is stable, and
+/// "the rows before row n" is a snapshot: semi-naive evaluation reads ranges of row numbers.
+public final class Relation {
+  public let arity: Int
+  /// `count * arity` values; row `r` starts at `r * arity`.
+  @usableFromInline var data: UnsafeMutablePointer<Value>
+  @usableFromInline var capacity: Int
+  public private(set) var count: Int = 0
+  /// Open-addressing table of row + 1 (0 = empty), sized to a power of two.
+  private var slots: UnsafeMutablePointer<UInt32>
+  private var slotMask: Int
+  /// Indexes by their key columns.
+  private(set) var indexes: [Index] = []
+
+  public init(arity: Int) {
+    self.arity = arity
+    self.capacity = 16
+    self.data = .allocate(capacity: max(1, 16 * arity))
+    self.slotMask = 31
+    self.slots = .allocate(capacity: 32)
+    self.slots.initialize(repeating: 0, count: 32)
+  }
+
+  deinit {
+    data.deallocate()
+    slots.deallocate()
+  }
+
+  /// Bytes held by the rows, the set and the indexes.
+  public var memoryBytes: Int {
+    capacity * arity * 8 + (slotMask + 1) * 4 + indexes.reduce(0) { $0 + $1.memoryBytes }
+  }
+
+  @inline(__always) public subscript(row: Int, column: Int) -> Value { data[row &* arity &+ column] }
+
+  /// The values of one row.
+  public func row(_ r: Int) -> [Value] { Array(UnsafeBufferPointer(start: data + r * arity, count: arity)) }
+
+  // MARK: - Hashing
+
+  @inline(__always) static func mix(_ h: UInt64) -> UInt64 {
+    var x = h
+    x ^= x >> 33
+    x = x &* 0xff51_afd7_ed55_8ccd
+    x ^= x >> 33
+    x = x &* 0xc4ce_b9fe_1a85_ec53
+    x ^= x >> 33
+    return x
+  }
+
+  @inline(__always) static func hash(_ p: UnsafePointer<Value>, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(n &+ 1)
+    for i in 0..<n { h = (h ^ p[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    return mix(h)
+  }
+
+  @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
+    let base = data + r &* arity
+    for i in 0..<arity where base[i] != t[i] { return false }
+    return true
+  }
+
+  // MARK: - Membership and insertion
+
+  /// True when the tuple is in the relation.
+  public func contains(_ t: UnsafePointer<Value>) -> Bool {
+    var i = Int(truncatingIfNeeded: Relation.hash(t, arity)) & slotMask
+    while true {
+      let s = slots[i]
+      if s == 0 { return false }
+      if rowEquals(Int(s) - 1, t) { return true }
+      i = (i &+ 1) & slotMask
+    }
+  }
+
+  /// The row number of the tuple, or nil.
+  public func find(_ t: UnsafePointer<Value>) -> Int? {
+    var i = Int(truncatingIfNeeded: Relation.hash(t, arity)) & slotMask
+    while true {
+      let s = slots[i]
+      if s == 0 { return nil }
+      if rowEquals(Int(s) - 1, t) { return Int(s) - 1 }
+      i = (i &+ 1) & slotMask
+    }
+  }
+
+  public func contains(_ t: [Value]) -> Bool { find(t) != nil }
+
+  /// The row number of the tuple, or nil.
+  public func find(_ t: [Value]) -> Int? {
+    precondition(t.count == arity)
+    return t.withUnsafeBufferPointer { find($0.baseAddress ?? UnsafePointer(data)) }
+  }
+
+  /// Adds the tuple unless present; returns true when it was new.
+  @discardableResult
+  public func insert(_ t: UnsafePointer<Value>) -> Bool {
+    let h = Relation.hash(t, arity)
+    var i = Int(truncatingIfNeeded: h) & slotMask
+    while true {
+      let s = slots[i]
+      if s == 0 { break }
+      if rowEquals(Int(s) - 1, t) { return false }
+      i = (i &+ 1) & slotMask
+    }
+    if count == capacity { grow() }
+    (data + count &* arity).update(from: t, count: arity)
+    slots[i] = UInt32(truncatingIfNeeded: count + 1)
+    let row = count
+    count += 1
+    for index in indexes { index.add(row: row) }
+    if count * 10 > (slotMask + 1) * 7 { rehash() }
+    return true
+  }
+
+  @discardableResult
+  public func insert(_ t: [Value]) -> Bool {
+    precondition(t.count == arity)
+    return t.withUnsafeBufferPointer { insert($0.baseAddress ?? UnsafePointer(data)) }
+  }
+
+  private func grow() {
+    let newCapacity = capacity * 2
+    let fresh = UnsafeMutablePointer<Value>.allocate(capacity: max(1, newCapacity * arity))
+    fresh.moveInitialize(from: data, count: count * arity)
+    data.deallocate()
+    data = fresh
+    capacity = newCapacity
+  }
+
+  private func rehash() {
+    let size = (slotMask + 1) * 2
+    slots.deallocate()
+    slots = .allocate(capacity: size)
+    slots.initialize(repeating: 0, count: size)
+    slotMask = size - 1
+    for r in 0..<count {
+      var i = Int(truncatingIfNeeded: Relation.hash(data + r * arity, arity)) & slotMask
+      while slots[i] != 0 { i = (i &+ 1) & slotMask }
+      slots[i] = UInt32(truncatingIfNeeded: r + 1)
+    }
+  }
+
+  /// Makes room for `n` more rows at once.
+  public func reserve(_ n: Int) {
+    while capacity < count + n { grow() }
+    while (count + n) * 10 > (slotMask + 1) * 7 { rehash() }
+  }
+
+  /// Empties the relation, keeping its indexes' definitions.
+  public func removeAll() {
+    count = 0
+    slots.update(repeating: 0, count: slotMask + 1)
+    for index in indexes { index.removeAll() }
+  }
+
+  // MARK: - Indexes
+
+  /// The index on exactly these columns, built now if it does not exist.
+  public func index(on columns: [Int]) -> Index {
+    if let i = indexes.first(where: { $0.columns == columns }) { return i }
+    let i = Index(relation: self, columns: columns)
+    indexes.append(i)
+    for r in 0..<count { i.add(row: r) }
+    return i
+  }
+}
+
+/// A hash index on some columns: for each distinct key, a chain of the rows having it,
+/// newest first, so a range of row numbers can be read by skipping to it and stopping early.
+public final class Index {
+  public let columns: [Int]
+  private unowned let relation: Relation
+  /// Open-addressing table of the newest row + 1 per key (0 = empty).
+  private var heads: UnsafeMutablePointer<UInt32>
+  private var headMask: Int
+  private var keys = 0
+  /// For each row, the next older row + 1 with the same key (0 = none).
+  @usableFromInline var next: UnsafeMutablePointer<UInt32>
+  private var nextCapacity: Int
+  private let columnBuffer: UnsafeMutablePointer<Int>
+  private let keyCount: Int
+
+  init(relation: Relation, columns: [Int]) {
+    self.relation = relation
+    self.columns = columns
+    self.keyCount = columns.count
+    self.columnBuffer = .allocate(capacity: max(1, columns.count))
+    for (i, c) in columns.enumerated() { columnBuffer[i] = c }
+    self.headMask = 15
+    self.heads = .allocate(capacity: 16)
+    self.heads.initialize(repeating: 0, count: 16)
+    self.nextCapacity = 16
+    self.next = .allocate(capacity: 16)
+  }
+
+  deinit {
+    heads.deallocate()
+    next.deallocate()
+    columnBuffer.deallocate()
+  }
+
+  var memoryBytes: Int { (headMask + 1) * 4 + nextCapacity * 4 }
+
+  @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
+    let base = relation.data + r &* relation.arity
+    for i in 0..<keyCount { h = (h ^ base[columnBuffer[i]]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    return Relation.mix(h)
+  }
+
+  @inline(__always) private func rowMatches(_ r: Int, key: UnsafePointer<Value>) -> Bool {
+    let base = relation.data + r &* relation.arity
+    for i in 0..<keyCount where base[columnBuffer[i]] != key[i] { return false }
+    return true
+  }
+
+  @inline(__always) private func rowsShareKey(_ a: Int, _ b: Int) -> Bool {
+    let arity = relation.arity
+    let x = relation.data + a &* arity, y = relation.data + b &* arity
+    for i in 0..<keyCount where x[columnBuffer[i]] != y[columnBuffer[i]] { return false }
+    return true
+  }
+
+  func add(row r: Int) {
+    if r >= nextCapacity {
+      var n = nextCapacity * 2
+      while n <= r { n *= 2 }
+      let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+      fresh.moveInitialize(from: next, count: nextCapacity)
+      next.deallocate()
+      next = fresh
+      nextCapacity = n
+    }
+    var i = Int(truncatingIfNeeded: rowHash(r)) & headMask
+    while true {
+      let s = heads[i]
+      if s == 0 {
+        heads[i] = UInt32(truncatingIfNeeded: r + 1)
+        next[r] = 0
+        keys += 1
+        if keys * 10 > (headMask + 1) * 7 { rehash() }
+        return
+      }
+      if rowsShareKey(Int(s) - 1, r) {
+        next[r] = s
+        heads[i] = UInt32(truncatingIfNeeded: r + 1)
+        return
+      }
+      i = (i &+ 1) & headMask
+    }
+  }
+
+  private func rehash() {
+    let size = (headMask + 1) * 2
+    let old = heads, oldSize = headMask + 1
+    heads = .allocate(capacity: size)
+    heads.initialize(repeating: 0, count: size)
+    headMask = size - 1
+    for j in 0..<oldSize where old[j] != 0 {
+      let r = Int(old[j]) - 1
+      var i = Int(truncatingIfNeeded: rowHash(r)) & headMask
+      while heads[i] != 0 { i = (i &+ 1) & headMask }
+      heads[i] = old[j]
+    }
+    old.deallocate()
+  }
+
+  func removeAll() {
+    heads.update(repeating: 0, count: headMask + 1)
+    keys = 0
+  }
+
+  /// The newest row + 1 whose key columns equal `key` (0 when none); follow `next` for older rows.
+  @inline(__always)
+  public func first(_ key: UnsafePointer<Value>) -> UInt32 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
+    for i in 0..<keyCount { h = (h ^ key[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    var i = Int(truncatingIfNeeded: Relation.mix(h)) & headMask
+    while true {
+      let s = heads[i]
+      if s == 0 { return 0 }
+      if rowMatches(Int(s) - 1, key: key) { return s }
+      i = (i &+ 1) & headMask
+    }
+  }
+}

@@ -1,0 +1,194 @@
+/// Runtime values: every constant interned or encoded into one 64-bit word.
+///
+/// Layout: the top three bits are a tag, the low 61 bits the payload.
+/// - `0` small integer (61-bit two's complement), `1` boxed number (big integer or decimal, by
+///   index), `2` date (days + 2^59), `3` symbol (by index).
+/// Encoding is canonical, so two values are equal exactly when their words are equal.
+public typealias Value = UInt64
+
+/// The kinds a value can have, in the contract's cross-kind order.
+public enum ValueKind: Int, Sendable, Comparable {
+  case number = 0, date = 1, symbol = 2
+  public static func < (a: ValueKind, b: ValueKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A number too large for the inline encoding, or a decimal.
+enum BoxedNumber: Hashable {
+  case integer(Int64)
+  case decimal(UInt64)  // bit pattern, so -0.0 and 0.0 stay distinct keys and NaN never occurs
+}
+
+/// Interns symbols and boxed numbers; encodes and decodes values.
+public final class ValueStore {
+  private var symbols: [String] = []
+  private var symbolIDs: [String: UInt32] = [:]
+  private var boxes: [BoxedNumber] = []
+  private var boxIDs: [BoxedNumber: UInt32] = [:]
+  /// Rank of each symbol in code-point order, rebuilt lazily for sorting.
+  private var symbolRanks: [UInt32] = []
+
+  static let tagShift: UInt64 = 61
+  static let payloadMask: UInt64 = (1 << 61) - 1
+  static let smallMin: Int64 = -(1 << 60)
+  static let smallMax: Int64 = (1 << 60) - 1
+  static let dateBias: Int64 = 1 << 59
+
+  public init() {}
+
+  /// Number of distinct symbols seen.
+  public var symbolCount: Int { symbols.count }
+
+  // MARK: - Encoding
+
+  public func symbol(_ s: String) -> Value {
+    if let id = symbolIDs[s] { return (3 << Self.tagShift) | UInt64(id) }
+    let id = UInt32(symbols.count)
+    symbols.append(s)
+    symbolIDs[s] = id
+    return (3 << Self.tagShift) | UInt64(id)
+  }
+
+  /// The value of a symbol if it was ever interned (no side effect).
+  public func existingSymbol(_ s: String) -> Value? {
+    symbolIDs[s].map { (3 << Self.tagShift) | UInt64($0) }
+  }
+
+  public func integer(_ i: Int64) -> Value {
+    if i >= Self.smallMin, i <= Self.smallMax { return UInt64(bitPattern: i) & Self.payloadMask }
+    return box(.integer(i))
+  }
+
+  public func decimal(_ d: Double) -> Value {
+    box(.decimal((d == 0 ? 0.0 : d).bitPattern))
+  }
+
+  public func date(_ days: Int64) -> Value {
+    (2 << Self.tagShift) | (UInt64(bitPattern: days &+ Self.dateBias) & Self.payloadMask)
+  }
+
+  public func constant(_ c: Constant) -> Value {
+    switch c {
+    case .symbol(let s): return symbol(s)
+    case .integer(let i): return integer(i)
+    case .decimal(let d): return decimal(d)
+    case .date(let d): return date(d)
+    }
+  }
+
+  private func box(_ b: BoxedNumber) -> Value {
+    if let id = boxIDs[b] { return (1 << Self.tagShift) | UInt64(id) }
+    let id = UInt32(boxes.count)
+    boxes.append(b)
+    boxIDs[b] = id
+    return (1 << Self.tagShift) | UInt64(id)
+  }
+
+  // MARK: - Decoding
+
+  @inline(__always) static func tag(_ v: Value) -> UInt64 { v >> tagShift }
+
+  public func kind(_ v: Value) -> ValueKind {
+    switch Self.tag(v) {
+    case 0, 1: return .number
+    case 2: return .date
+    default: return .symbol
+    }
+  }
+
+  public func decode(_ v: Value) -> Constant {
+    let payload = v & Self.payloadMask
+    switch Self.tag(v) {
+    case 0: return .integer(Int64(bitPattern: v << 3) >> 3)
+    case 1:
+      switch boxes[Int(payload)] {
+      case .integer(let i): return .integer(i)
+      case .decimal(let bits): return .decimal(Double(bitPattern: bits))
+      }
+    case 2: return .date(Int64(payload) - Self.dateBias)
+    default: return .symbol(symbols[Int(payload)])
+    }
+  }
+
+  /// The symbol's text, or nil when the value is not a symbol.
+  public func symbolText(_ v: Value) -> String? {
+    Self.tag(v) == 3 ? symbols[Int(v & Self.payloadMask)] : nil
+  }
+
+  /// The inline integer fast path: nil when the value is not a small integer.
+  @inline(__always) static func smallInteger(_ v: Value) -> Int64? {
+    tag(v) == 0 ? Int64(bitPattern: v << 3) >> 3 : nil
+  }
+
+  /// Text for output: symbols raw, numbers in decimal, dates ISO.
+  public func text(_ v: Value) -> String {
+    switch decode(v) {
+    case .symbol(let s): return s
+    case .integer(let i): return String(i)
+    case .decimal(let d): return DecimalSyntax.format(d)
+    case .date(let d): return DateCodec.format(days: d)
+    }
+  }
+
+  /// dq source for the value (symbols quoted when needed).
+  public func source(_ v: Value) -> String { decode(v).description }
+
+  // MARK: - Ordering
+
+  /// The contract's value order: numbers numerically, then dates, then symbols by code point.
+  public func compare(_ a: Value, _ b: Value) -> Int {
+    if a == b { return 0 }
+    let ta = Self.tag(a), tb = Self.tag(b)
+    if ta == 0 && tb == 0 {
+      let x = Int64(bitPattern: a << 3) >> 3, y = Int64(bitPattern: b << 3) >> 3
+      return x < y ? -1 : (x > y ? 1 : 0)
+    }
+    let ka = kind(a), kb = kind(b)
+    if ka != kb { return ka < kb ? -1 : 1 }
+    switch ka {
+    case .date:
+      return a < b ? -1 : 1
+    case .symbol:
+      let ra = rank(a), rb = rank(b)
+      return ra < rb ? -1 : (ra > rb ? 1 : 0)
+    case .number:
+      return compareNumbers(decode(a), decode(b))
+    }
+  }
+
+  private func compareNumbers(_ a: Constant, _ b: Constant) -> Int {
+    switch (a, b) {
+    case (.integer(let x), .integer(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+    case (.decimal(let x), .decimal(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+    case (.integer(let x), .decimal(let y)): return -compareDecimalToInteger(y, x)
+    case (.decimal(let x), .integer(let y)): return compareDecimalToInteger(x, y)
+    default: return 0
+    }
+  }
+
+  /// Exact comparison of a double with a 64-bit integer.
+  private func compareDecimalToInteger(_ d: Double, _ i: Int64) -> Int {
+    if d < -9.3e18 { return -1 }
+    if d > 9.3e18 { return 1 }
+    let t = d.rounded(.down)
+    // t is in Int64 range here (checked above, with margin handled by clamping).
+    let ti = t >= 9.2233720368547758e18 ? Int64.max : (t <= -9.2233720368547758e18 ? Int64.min : Int64(t))
+    if ti < i { return -1 }
+    if ti > i { return 1 }
+    return d > t ? 1 : 0
+  }
+
+  /// The position of a symbol in code-point order among all interned symbols.
+  private func rank(_ v: Value) -> UInt32 {
+    if symbolRanks.count != symbols.count { rebuildRanks() }
+    return symbolRanks[Int(v & Self.payloadMask)]
+  }
+
+  private func rebuildRanks() {
+    let order = symbols.indices.sorted { symbols[$0].utf8.lexicographicallyPrecedes(symbols[$1].utf8) }
+    symbolRanks = [UInt32](repeating: 0, count: symbols.count)
+    for (r, i) in order.enumerated() { symbolRanks[i] = UInt32(r) }
+  }
+
+  /// All interned symbols, for completion and suggestions.
+  public var allSymbols: [String] { symbols }
+}

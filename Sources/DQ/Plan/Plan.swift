@@ -1,0 +1,171 @@
+/// The plan IR: a rule body compiled into a list of steps over variable slots.
+///
+/// Printed forms (see PlanPrinter):
+/// - `scan rel[range] bind(c0->X)`: every row in the range
+/// - `lookup rel[range] on (c1=Y) bind(...)`: rows whose key columns equal bound values
+/// - `member rel(X, Y)`: a fully bound positive atom
+/// - `not rel(X, _)`: no row matches the bound columns
+/// - `filter X < Y`, `let X = Y + 1`, `X = count { ... }`
+
+/// Where a value comes from when a step runs.
+public struct Operand: Sendable, Hashable {
+  public enum Kind: UInt8, Sendable { case slot, constant, expression }
+  public var kind: Kind
+  /// The slot number, the constant's encoded value, or the expression's index.
+  public var payload: UInt64
+
+  public static func slot(_ s: Int) -> Operand { Operand(kind: .slot, payload: UInt64(s)) }
+  public static func constant(_ v: Value) -> Operand { Operand(kind: .constant, payload: v) }
+  public static func expression(_ e: Int) -> Operand { Operand(kind: .expression, payload: UInt64(e)) }
+}
+
+/// Arithmetic compiled over slots.
+public indirect enum Expression: Sendable {
+  case slot(Int)
+  case constant(Value)
+  case binary(ArithmeticOperator, Expression, Expression, SourceSpan)
+  case negate(Expression, SourceSpan)
+}
+
+/// Which rows of an atom's relation a step reads; see `RelationVersions`.
+public enum RowRange: Sendable {
+  /// Every row known at the start of the round (old and delta).
+  case full
+  /// Rows known before the last round.
+  case old
+  /// Rows added by the last round.
+  case delta
+}
+
+/// One step of a compiled body.
+public final class Step {
+  public enum Kind: Sendable { case scan, lookup, member, absent, filter, assign, aggregate }
+  public let kind: Kind
+  public let span: SourceSpan
+
+  // Atom steps.
+  public internal(set) var relationName = ""
+  var relation: Relation?
+  var index: Index?
+  public internal(set) var range: RowRange = .full
+  /// For `lookup`/`absent` with an index: values of the index columns; for `member`: every column.
+  var keys: [Operand] = []
+  /// Columns copied into slots.
+  var bindColumns: [Int] = []
+  var bindSlots: [Int] = []
+  /// Columns that must equal an operand (repeated variables, scans with constants).
+  var checkColumns: [Int] = []
+  var checkOperands: [Operand] = []
+  /// Row range for the current run, set before each run.
+  var low = 0
+  var high = Int.max
+
+  // Filter and assign steps.
+  var comparison: ComparisonOperator = .equal
+  var left = Operand.slot(0)
+  var right = Operand.slot(0)
+  var target = 0
+
+  // Aggregate steps.
+  var aggregate: AggregatePlan?
+
+  init(_ kind: Kind, span: SourceSpan) {
+    self.kind = kind
+    self.span = span
+  }
+}
+
+/// A list of steps and what to do with each complete binding.
+public final class StepList {
+  public internal(set) var steps: [Step] = []
+  /// Head columns for rules and queries.
+  var projection: [Operand] = []
+  /// Set for the body of an aggregate: the slots whose distinct bindings it ranges over.
+  weak var aggregate: AggregatePlan?
+}
+
+/// `Result = function Value : { body }`.
+public final class AggregatePlan {
+  public let function: AggregateFunction
+  let body: StepList
+  /// Slots local to the body; their distinct bindings are collected in `seen`.
+  let localSlots: [Int]
+  let value: Operand?
+  /// Either binds this slot, or compares with `resultOperand` when already bound.
+  let resultSlot: Int?
+  let resultOperand: Operand?
+  var seen: Relation
+
+  init(function: AggregateFunction, body: StepList, localSlots: [Int], value: Operand?, resultSlot: Int?, resultOperand: Operand?) {
+    self.function = function
+    self.body = body
+    self.localSlots = localSlots
+    self.value = value
+    self.resultSlot = resultSlot
+    self.resultOperand = resultOperand
+    self.seen = Relation(arity: localSlots.count)
+  }
+}
+
+/// A rule (or query) compiled for one semi-naive version.
+public final class CompiledRule {
+  public let body: StepList
+  public let expressions: [Expression]
+  public let slotCount: Int
+  /// The relation the rule derives into (nil for queries).
+  public let headName: String?
+  /// Slot names, for plan dumps and provenance.
+  public let slotNames: [String]
+  /// Which body atom reads the delta (nil for the first round and non-recursive rules).
+  public let deltaAtom: Int?
+
+  init(body: StepList, expressions: [Expression], slotCount: Int, headName: String?, slotNames: [String], deltaAtom: Int?) {
+    self.body = body
+    self.expressions = expressions
+    self.slotCount = slotCount
+    self.headName = headName
+    self.slotNames = slotNames
+    self.deltaAtom = deltaAtom
+  }
+}
+
+/// A stratum ready to run: its relations, the rules for the first round, and the delta
+/// versions of its recursive rules.
+public final class StratumPlan {
+  public let relations: [String]
+  public let recursive: Bool
+  /// Every rule of the stratum, reading full relations (the first, or only, round).
+  public let firstRound: [CompiledRule]
+  /// One version per recursive body atom of each rule, reading that atom's delta.
+  public let deltaVersions: [CompiledRule]
+
+  init(relations: [String], recursive: Bool, firstRound: [CompiledRule], deltaVersions: [CompiledRule]) {
+    self.relations = relations
+    self.recursive = recursive
+    self.firstRound = firstRound
+    self.deltaVersions = deltaVersions
+  }
+}
+
+extension Planner {
+  /// Compiles the rules of one stratum: all rules for the first round and, when recursive, one
+  /// version per body atom over a relation of the stratum.
+  static func compile(
+    stratum relations: [String], recursive: Bool, rules: [Rule], relationFor: @escaping (String, Int) -> Relation,
+    store: ValueStore
+  ) -> StratumPlan {
+    let members = Set(relations)
+    let first = rules.map { compile(rule: $0, deltaAtom: nil, relationFor: relationFor, store: store, recursive: members) }
+    var versions: [CompiledRule] = []
+    if recursive {
+      for rule in rules {
+        for (i, l) in rule.body.enumerated() {
+          if case .positive(let a) = l, members.contains(a.name) {
+            versions.append(compile(rule: rule, deltaAtom: i, relationFor: relationFor, store: store, recursive: members))
+          }
+        }
+      }
+    }
+    return StratumPlan(relations: relations, recursive: recursive, firstRound: first, deltaVersions: versions)
+  }
+}

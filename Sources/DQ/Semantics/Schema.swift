@@ -1,0 +1,43 @@
+/// What is known about each relation name: its arity, column names and description.
+public struct RelationSchema: Sendable {
+  public var name: String
+  public var arity: Int
+  /// Declared column names, or generated ones (`c1`, `c2`, ...).
+  public var columns: [String]
+  public var description: String
+  public var declared: Bool
+  /// Where the name was first declared or used, for "first used here" notes.
+  public var origin: SourceSpan?
+}
+
+/// The schema of a session: relation names to their shapes.
+public struct Schema: Sendable {
+  public private(set) var relations: [String: RelationSchema] = [:]
+
+  public init() {}
+
+  public subscript(name: String) -> RelationSchema? { relations[name] }
+
+  /// Records a use; returns the existing schema when the arity disagrees.
+  mutating func use(_ name: String, arity: Int, at span: SourceSpan) -> RelationSchema? {
+    if let existing = relations[name] {
+      return existing.arity == arity ? nil : existing
+    }
+    relations[name] = RelationSchema(
+      name: name, arity: arity, columns: (0..<arity).map { "c\($0 + 1)" }, description: "", declared: false,
+      origin: span)
+    return nil
+  }
+
+  /// Records a declaration; returns the existing schema when the arity disagrees.
+  mutating func declare(_ d: Declaration) -> RelationSchema? {
+    if let existing = relations[d.name], existing.arity != d.columns.count { return existing }
+    relations[d.name] = RelationSchema(
+      name: d.name, arity: d.columns.count, columns: d.columns, description: d.description, declared: true,
+      origin: d.span)
+    return nil
+  }
+
+  /// Forgets names that are no longer used by anything (after `.clear`).
+  public mutating func remove(_ name: String) { relations[name] = nil }
+}

@@ -1,0 +1,359 @@
+/// The facade: runs dq text through lex → parse → resolve → stratify → plan → evaluate,
+/// keeping facts and rules across runs like a REPL transcript.
+public final class Session {
+  /// Settings that callers may change between runs.
+  public struct Options: Sendable {
+    public var format: OutputFormat = .table
+    /// Tuples one query may derive before it is stopped (0: no limit).
+    public var maxTuples = 50_000_000
+    /// Seconds one query may run before it is stopped (0: no limit).
+    public var timeout: Double = 60
+    /// Warn about relations that have no facts and no rules.
+    public var warnings = true
+    public init() {}
+  }
+
+  /// How a run ended, with the sysexits code a script should exit with.
+  public enum Status: Sendable, Equatable {
+    case ok
+    /// Syntax or semantic errors: nothing of the input was run.
+    case staticError
+    /// An error while running: what came before it stays.
+    case runtimeError
+    /// A command asked to stop (`.quit`).
+    case exit
+
+    public var exitCode: Int32 {
+      switch self {
+      case .ok, .exit: return 0
+      case .staticError: return 65
+      case .runtimeError: return 70
+      }
+    }
+  }
+
+  /// What a command handler did with a `.name argument` line.
+  public enum CommandResult: Sendable {
+    case handled
+    case failed(Diagnostic)
+    case exit
+    /// Not a command the handler knows; the session tries its own.
+    case unknown
+  }
+
+  public var options: Options
+  /// Receives answers and command output (stdout).
+  public var write: (String) -> Void = { print($0, terminator: "") }
+  /// Receives errors and warnings (stderr).
+  public var report: (Diagnostic) -> Void = { _ in }
+  /// Handles `.name` lines the language does not define (the shell's commands).
+  public var commandHandler: ((String, String, SourceSpan) -> CommandResult)?
+  /// Polled during evaluation; returning true cancels the running query.
+  public var interrupted: (() -> Bool)?
+
+  public let database = Database()
+  public private(set) var schema = Schema()
+  /// Every rule in the order it was added.
+  public private(set) var rules: [Rule] = []
+  /// Number of rules and relations that belong to the built-in dataset.
+  public private(set) var datasetRuleCount = 0
+  public private(set) var datasetRelations: Set<String> = []
+
+  private var currentCitation: Int32 = -1
+  private var contentVersion: [String: Int] = [:]
+  private var definitionVersion: [String: Int] = [:]
+  private var stamps: [String: [String: Int]] = [:]
+  private var blocksWritten = 0
+  /// Tuples derived by the last query's evaluation, for `.timing`.
+  public private(set) var lastDerived = 0
+
+  public init(options: Options = Options(), loadDataset: Bool = true) {
+    self.options = options
+    if loadDataset { self.loadDataset() }
+  }
+
+  private func loadDataset() {
+    let file = SourceFile(name: Dataset.fileName, text: Dataset.source)
+    let saved = report
+    var problems: [Diagnostic] = []
+    report = { problems.append($0) }
+    _ = run(file)
+    report = saved
+    for p in problems { report(p) }
+    datasetRuleCount = rules.count
+    datasetRelations = Set(schema.relations.keys)
+    currentCitation = -1
+  }
+
+  // MARK: - Running
+
+  /// Parses and checks the whole text, then runs its statements top to bottom.
+  @discardableResult
+  public func run(_ file: SourceFile) -> Status {
+    let (statements, syntaxErrors) = Parser.parse(file)
+    if !syntaxErrors.isEmpty {
+      syntaxErrors.forEach(report)
+      return .staticError
+    }
+    return run(statements)
+  }
+
+  /// Checks and runs already parsed statements.
+  public func run(_ statements: [Statement]) -> Status {
+    var resolver = Resolver(schema: schema)
+    for s in statements { resolver.resolve(s) }
+    var errors = resolver.diagnostics
+    let newRules = statements.compactMap { s -> Rule? in if case .rule(let r) = s { return r } else { return nil } }
+    if errors.isEmpty, !newRules.isEmpty, case .failure(let e) = Stratifier.stratify(rules: rules + newRules) {
+      errors += e.diagnostics
+    }
+    if !errors.isEmpty {
+      errors.sorted { ($0.span?.line ?? 0, $0.span?.column ?? 0) < ($1.span?.line ?? 0, $1.span?.column ?? 0) }.forEach(report)
+      return .staticError
+    }
+    schema = resolver.schema
+    if options.warnings { warnAboutEmptyRelations(statements) }
+    for s in statements {
+      let status = execute(s)
+      if status != .ok { return status }
+    }
+    return .ok
+  }
+
+  private func execute(_ statement: Statement) -> Status {
+    switch statement {
+    case .fact(let r):
+      do {
+        let tuple = try groundTuple(r.head)
+        database.addFact(r.head.name, tuple, citation: currentCitation)
+        noteFactsChanged(r.head.name)
+      } catch {
+        report(error.diagnostic)
+        return .runtimeError
+      }
+    case .rule(let r):
+      if r.body.isEmpty, r.head.variables.isEmpty { return execute(.fact(r)) }
+      rules.append(r)
+      database.markHasRules(r.head.name, arity: r.head.arity)
+      definitionVersion[r.head.name, default: 0] += 1
+    case .query(let q):
+      return runQuery(q)
+    case .declaration(let d):
+      _ = database.table(d.name, arity: d.columns.count)
+    case .citation(let c, _):
+      currentCitation = c.map { database.addCitation($0) } ?? -1
+    case .command(let name, let argument, let span):
+      return command(name, argument, span)
+    }
+    return .ok
+  }
+
+  private func noteFactsChanged(_ name: String) {
+    if database.tables[name]?.hasRules == true {
+      definitionVersion[name, default: 0] += 1
+    } else {
+      contentVersion[name, default: 0] += 1
+    }
+  }
+
+  /// The values of a fact's arguments (constants, or arithmetic over constants).
+  private func groundTuple(_ atom: Atom) throws(EvaluationError) -> [Value] {
+    var planner = Planner(relationFor: { [database] in database.relation($0, arity: $1) }, store: database.store, recursive: [])
+    let executor = Executor(store: database.store, budget: Budget(maxTuples: 0, timeout: 0))
+    var out: [Value] = []
+    for t in atom.arguments {
+      if case .constant(let c, _) = t {
+        out.append(database.store.constant(c))
+      } else {
+        out.append(try executor.evaluateGround(planner.operand(t), planner.compiledExpressions))
+      }
+    }
+    return out
+  }
+
+  // MARK: - Queries
+
+  /// Brings every relation the query reads up to date, then prints its answers.
+  private func runQuery(_ q: Query) -> Status {
+    let budget = Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    do {
+      let result = try answers(q, budget: budget)
+      let columns = q.shownVariables
+      if blocksWritten > 0 { write("\n") }
+      blocksWritten += 1
+      write(options.format.render(columns: columns, rows: result, store: database.store))
+      return .ok
+    } catch {
+      report(error.diagnostic)
+      return .runtimeError
+    }
+  }
+
+  /// The sorted distinct answers of a query.
+  public func answers(_ q: Query, budget: Budget) throws(EvaluationError) -> [[Value]] {
+    let evaluator = Evaluator(database: database, budget: budget)
+    try update(for: q.body, evaluator: evaluator)
+    let compiled = Planner.compile(query: q, relationFor: relationFor, store: database.store)
+    let rel = try evaluator.answers(compiled)
+    lastDerived = budget.derived
+    var rows = (0..<rel.count).map { rel.row($0) }
+    let store = database.store
+    rows.sort { a, b in
+      for i in 0..<a.count {
+        let c = store.compare(a[i], b[i])
+        if c != 0 { return c < 0 }
+      }
+      return false
+    }
+    return rows
+  }
+
+  private var relationFor: (String, Int) -> Relation {
+    { [database] in database.relation($0, arity: $1) }
+  }
+
+  /// Recomputes the strata the literals depend on whose inputs or definitions changed.
+  func update(for body: [Literal], evaluator: Evaluator) throws(EvaluationError) {
+    guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return }
+    var byHead: [String: [Rule]] = [:]
+    for r in rules { byHead[r.head.name, default: []].append(r) }
+    let needed = dependencies(of: body.flatMap(Self.relationNames), byHead: byHead)
+    for s in strata where s.relations.contains(where: needed.contains) {
+      let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
+      if stratumRules.isEmpty { continue }
+      let members = Set(s.relations)
+      var stamp: [String: Int] = [:]
+      for r in stratumRules {
+        for l in r.body {
+          for n in Self.relationNames(l) where !members.contains(n) { stamp[n] = contentVersion[n, default: 0] }
+        }
+      }
+      for m in s.relations { stamp["#" + m] = definitionVersion[m, default: 0] }
+      let key = s.relations.joined(separator: ",")
+      if stamps[key] == stamp { continue }
+      for m in s.relations { contentVersion[m, default: 0] += 1 }
+      stamps[key] = nil
+      let plan = Planner.compile(
+        stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: database.store)
+      try evaluator.evaluate(plan)
+      stamps[key] = stamp
+    }
+  }
+
+  /// Relations the names depend on through rules, the names included.
+  private func dependencies(of names: [String], byHead: [String: [Rule]]) -> Set<String> {
+    var seen = Set(names)
+    var work = names
+    while let n = work.popLast() {
+      for r in byHead[n] ?? [] {
+        for l in r.body {
+          for m in Self.relationNames(l) where seen.insert(m).inserted { work.append(m) }
+        }
+      }
+    }
+    return seen
+  }
+
+  static func relationNames(_ l: Literal) -> [String] {
+    switch l {
+    case .positive(let a), .negative(let a, _): return [a.name]
+    case .comparison: return []
+    case .aggregate(let g): return g.body.flatMap(relationNames)
+    }
+  }
+
+  // MARK: - Commands
+
+  private func command(_ name: String, _ argument: String, _ span: SourceSpan) -> Status {
+    if let handler = commandHandler {
+      switch handler(name, argument, span) {
+      case .handled: return .ok
+      case .exit: return .exit
+      case .failed(let d):
+        report(d)
+        return .runtimeError
+      case .unknown: break
+      }
+    }
+    switch name {
+    case "format", "mode":
+      guard let f = OutputFormat(rawValue: argument) else {
+        report(Diagnostic(.error, .runtime, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
+        return .runtimeError
+      }
+      options.format = f
+      return .ok
+    default:
+      report(Diagnostic(.error, .runtime, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
+      return .runtimeError
+    }
+  }
+
+  // MARK: - Warnings
+
+  /// Warns once per name about relations read by the statements that nothing defines.
+  private func warnAboutEmptyRelations(_ statements: [Statement]) {
+    var defined = Set(rules.map(\.head.name))
+    for (name, t) in database.tables where t.factRows.count > 0 || t.hasRules { defined.insert(name) }
+    for s in statements {
+      switch s {
+      case .fact(let r), .rule(let r): defined.insert(r.head.name)
+      case .declaration(let d): defined.insert(d.name)
+      default: break
+      }
+    }
+    var warned: Set<String> = []
+    func visit(_ l: Literal) {
+      switch l {
+      case .positive(let a), .negative(let a, _):
+        guard !defined.contains(a.name), schema[a.name]?.declared != true, warned.insert(a.name).inserted else { return }
+        let candidates = Array(defined) + schema.relations.keys.filter { schema[$0]?.declared == true }
+        let hint = Suggest.closest(to: a.name, in: candidates).map { "did you mean '\($0)'?" }
+        report(Diagnostic(.warning, .advice, "Relation '\(a.name)' has no facts and no rules, so it is empty", at: a.nameSpan, hint: hint))
+      case .aggregate(let g): g.body.forEach(visit)
+      case .comparison: break
+      }
+    }
+    for s in statements {
+      switch s {
+      case .rule(let r): r.body.forEach(visit)
+      case .query(let q): q.body.forEach(visit)
+      default: break
+      }
+    }
+  }
+}
+
+/// "Did you mean" suggestions by edit distance.
+public enum Suggest {
+  /// The candidate closest to `word`, if it is close enough to be a likely typo.
+  public static func closest(to word: String, in candidates: [String]) -> String? {
+    var best: (String, Int)? = nil
+    let limit = max(1, min(3, word.count / 3))
+    for c in Set(candidates) where c != word {
+      let d = distance(word, c)
+      if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
+    }
+    return best?.0
+  }
+
+  /// Levenshtein distance, with a transposition counted as one edit.
+  public static func distance(_ a: String, _ b: String) -> Int {
+    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var prev2 = [Int](repeating: 0, count: y.count + 1)
+    var prev = Array(0...y.count)
+    var cur = [Int](repeating: 0, count: y.count + 1)
+    for i in 1...x.count {
+      cur[0] = i
+      for j in 1...y.count {
+        let cost = x[i - 1] == y[j - 1] ? 0 : 1
+        cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+        if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { cur[j] = min(cur[j], prev2[j - 2] + 1) }
+      }
+      (prev2, prev, cur) = (prev, cur, prev2)
+    }
+    return prev[y.count]
+  }
+}

@@ -1,0 +1,210 @@
+/// The abstract syntax tree: pure value types, one case per construct of the language.
+
+/// A literal constant as written.
+public enum Constant: Sendable, Hashable {
+  case symbol(String)
+  case integer(Int64)
+  case decimal(Double)
+  /// Days since 1970-01-01.
+  case date(Int64)
+}
+
+/// Arithmetic operators in terms.
+public enum ArithmeticOperator: String, Sendable, Hashable {
+  case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "mod"
+}
+
+/// Comparison operators in body literals.
+public enum ComparisonOperator: String, Sendable, Hashable {
+  case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+}
+
+/// A term: variable, constant, or arithmetic over terms.
+public indirect enum Term: Sendable, Hashable {
+  /// A named variable; anonymous `_` occurrences are renamed apart by the parser (`_#1`, `_#2`).
+  case variable(String, SourceSpan)
+  case constant(Constant, SourceSpan)
+  case binary(ArithmeticOperator, Term, Term, SourceSpan)
+  case negate(Term, SourceSpan)
+
+  public var span: SourceSpan {
+    switch self {
+    case .variable(_, let s), .constant(_, let s), .binary(_, _, _, let s), .negate(_, let s): return s
+    }
+  }
+
+  /// Variables in order of first occurrence.
+  public var variables: [String] {
+    var out: [String] = []
+    collectVariables(into: &out)
+    return out
+  }
+
+  func collectVariables(into out: inout [String]) {
+    switch self {
+    case .variable(let v, _): if !out.contains(v) { out.append(v) }
+    case .constant: break
+    case .binary(_, let a, let b, _):
+      a.collectVariables(into: &out)
+      b.collectVariables(into: &out)
+    case .negate(let a, _): a.collectVariables(into: &out)
+    }
+  }
+
+  /// The variable's name when the term is a bare variable.
+  public var variableName: String? {
+    if case .variable(let v, _) = self { return v }
+    return nil
+  }
+}
+
+/// `name(arg, ...)`.
+public struct Atom: Sendable, Hashable {
+  public var name: String
+  public var arguments: [Term]
+  /// The whole atom.
+  public var span: SourceSpan
+  /// Just the relation name.
+  public var nameSpan: SourceSpan
+
+  public init(name: String, arguments: [Term], span: SourceSpan, nameSpan: SourceSpan) {
+    self.name = name
+    self.arguments = arguments
+    self.span = span
+    self.nameSpan = nameSpan
+  }
+
+  public var arity: Int { arguments.count }
+
+  public var variables: [String] {
+    var out: [String] = []
+    for a in arguments { a.collectVariables(into: &out) }
+    return out
+  }
+}
+
+/// The aggregate functions.
+public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
+  case count, sum, min, max
+}
+
+/// `Result = function Value : { body }`.
+public struct Aggregate: Sendable, Hashable {
+  public var result: Term
+  public var function: AggregateFunction
+  /// The aggregated term; nil for `count`.
+  public var value: Term?
+  public var body: [Literal]
+  public var span: SourceSpan
+}
+
+/// One body literal.
+public indirect enum Literal: Sendable, Hashable {
+  case positive(Atom)
+  case negative(Atom, SourceSpan)
+  case comparison(ComparisonOperator, Term, Term, SourceSpan)
+  case aggregate(Aggregate)
+
+  public var span: SourceSpan {
+    switch self {
+    case .positive(let a): return a.span
+    case .negative(_, let s), .comparison(_, _, _, let s): return s
+    case .aggregate(let a): return a.span
+    }
+  }
+}
+
+/// `head :- body.`; a fact is a rule with an empty body.
+public struct Rule: Sendable, Hashable {
+  public var head: Atom
+  public var body: [Literal]
+  public var span: SourceSpan
+
+  public init(head: Atom, body: [Literal], span: SourceSpan) {
+    self.head = head
+    self.body = body
+    self.span = span
+  }
+}
+
+/// `?- body.` or `body?`.
+public struct Query: Sendable, Hashable {
+  public var body: [Literal]
+  public var span: SourceSpan
+
+  /// Variables shown in answers: in order of first appearance, excluding those starting with `_`.
+  public var shownVariables: [String] {
+    var all: [String] = []
+    for l in body { l.collectVariables(into: &all) }
+    // Variables local to an aggregate's body are not answers.
+    var outside: [String] = []
+    for l in body {
+      if case .aggregate(let g) = l {
+        g.result.collectVariables(into: &outside)
+      } else {
+        l.collectVariables(into: &outside)
+      }
+    }
+    return all.filter { !$0.hasPrefix("_") && outside.contains($0) }
+  }
+}
+
+/// `.decl name(col, ...) "description"`: column names and a description for a relation.
+public struct Declaration: Sendable, Hashable {
+  public var name: String
+  public var columns: [String]
+  public var description: String
+  public var span: SourceSpan
+}
+
+/// `.source "file" "quote"`: the evidence cited by the facts that follow.
+public struct Citation: Sendable, Hashable {
+  public var file: String
+  public var quote: String
+  public var span: SourceSpan
+}
+
+/// A top-level statement.
+public enum Statement: Sendable, Hashable {
+  case fact(Rule)
+  case rule(Rule)
+  case query(Query)
+  case declaration(Declaration)
+  /// A citation, or nil to clear the current one.
+  case citation(Citation?, SourceSpan)
+  /// Any other `.name argument` line: a shell command, run by whoever runs the statements.
+  case command(name: String, argument: String, span: SourceSpan)
+
+  public var span: SourceSpan {
+    switch self {
+    case .fact(let r), .rule(let r): return r.span
+    case .query(let q): return q.span
+    case .declaration(let d): return d.span
+    case .citation(_, let s): return s
+    case .command(_, _, let s): return s
+    }
+  }
+}
+
+extension Literal {
+  func collectVariables(into out: inout [String]) {
+    switch self {
+    case .positive(let a), .negative(let a, _):
+      for t in a.arguments { t.collectVariables(into: &out) }
+    case .comparison(_, let l, let r, _):
+      l.collectVariables(into: &out)
+      r.collectVariables(into: &out)
+    case .aggregate(let g):
+      g.result.collectVariables(into: &out)
+      g.value?.collectVariables(into: &out)
+      for l in g.body { l.collectVariables(into: &out) }
+    }
+  }
+
+  /// Variables in order of first occurrence.
+  public var variables: [String] {
+    var out: [String] = []
+    collectVariables(into: &out)
+    return out
+  }
+}

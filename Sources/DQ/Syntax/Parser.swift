@@ -1,0 +1,440 @@
+/// Recursive-descent parser: tokens to statements, recovering at the next `.` after an error.
+public struct Parser {
+  private var tokens: [Token]
+  private var current = 0
+  private var anonymousCount = 0
+  private var depth = 0
+  private let file: SourceFile
+  /// Every error found, in source order.
+  public private(set) var diagnostics: [Diagnostic] = []
+
+  /// Deepest nesting of parentheses and aggregates accepted before reporting instead of recursing.
+  public static let maximumDepth = 200
+
+  private struct ParseError: Error {}
+
+  public init(file: SourceFile) {
+    var lexer = Lexer(file: file)
+    self.tokens = lexer.tokenize()
+    self.file = file
+  }
+
+  /// Parses a whole file; check `diagnostics` for errors.
+  public static func parse(_ file: SourceFile) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+    var p = Parser(file: file)
+    let s = p.parse()
+    return (s, p.diagnostics)
+  }
+
+  // MARK: - Statements
+
+  /// program -> statement* EOF
+  public mutating func parse() -> [Statement] {
+    var out: [Statement] = []
+    while !isAtEnd {
+      do {
+        if let s = try statement() { out.append(s) }
+      } catch {
+        synchronize()
+      }
+    }
+    return out
+  }
+
+  /// statement -> directive | "?-" body ( "." | "?" ) | literals ( ":-" body "." | "." | "?" )
+  private mutating func statement() throws(ParseError) -> Statement? {
+    let startToken = peek
+    if case .directive(let name, let argument, let offset) = startToken.kind {
+      advance()
+      return try directive(name: name, argument: argument, offset: offset, span: startToken.span)
+    }
+    if match(.queryStart) {
+      let body = try literals()
+      let end = try expectTerminator(after: "the query")
+      return .query(Query(body: body, span: startToken.span.to(end)))
+    }
+    let first = try literals()
+    if check(.implies) {
+      let implies = advance()
+      let head = try headAtom(first, before: implies)
+      let body = try literals()
+      let end = try expect(.period, "Expected '.' at the end of the rule")
+      return .rule(Rule(head: head, body: body, span: startToken.span.to(end.span)))
+    }
+    if check(.question) {
+      let end = advance()
+      return .query(Query(body: first, span: startToken.span.to(end.span)))
+    }
+    if check(.period) {
+      let end = advance()
+      let head = try headAtom(first, before: end)
+      let rule = Rule(head: head, body: [], span: startToken.span.to(end.span))
+      return head.variables.isEmpty ? .fact(rule) : .rule(rule)
+    }
+    if first.count == 1, case .positive(let a) = first[0], a.arguments.isEmpty, case .variable = peek.kind {
+      throw error(at: peek, "Expected '(' before the arguments of '\(a.name)'")
+    }
+    throw error(at: peek, "Expected '.' at the end of the clause")
+  }
+
+  /// A head must be one positive atom.
+  private mutating func headAtom(_ literals: [Literal], before token: Token) throws(ParseError) -> Atom {
+    guard literals.count == 1, case .positive(let atom) = literals[0] else {
+      let span = literals.count == 1 ? literals[0].span : literals[0].span.to(literals[literals.count - 1].span)
+      report(
+        Diagnostic(
+          .error, .syntax(incomplete: false),
+          "The head of a clause must be a single atom such as 'p(X)'", at: span,
+          hint: token.kind == .period ? "to ask a question, write '?- ...' or end it with '?'" : nil))
+      throw ParseError()
+    }
+    return atom
+  }
+
+  /// `.decl`, `.source`, or a command for the shell.
+  private mutating func directive(name: String, argument: String, offset: Int, span: SourceSpan) throws(ParseError)
+    -> Statement
+  {
+    switch name {
+    case "decl":
+      var sub = Parser(file: file, slice: offset, end: offset + argument.utf8.count, span: span)
+      let d = try sub.declarationBody(span: span)
+      diagnostics += sub.diagnostics
+      return .declaration(d)
+    case "source":
+      var sub = Parser(file: file, slice: offset, end: offset + argument.utf8.count, span: span)
+      let c = try sub.citationBody(span: span)
+      diagnostics += sub.diagnostics
+      return .citation(c, span)
+    default:
+      return .command(name: name, argument: argument.trimmingSpaces, span: span)
+    }
+  }
+
+  private init(file: SourceFile, slice start: Int, end: Int, span: SourceSpan) {
+    var lexer = Lexer(file: file, start: start, end: end)
+    self.tokens = lexer.tokenize()
+    self.file = file
+  }
+
+  /// decl -> IDENT "(" ( name ( "," name )* )? ")" STRING? "."?
+  private mutating func declarationBody(span: SourceSpan) throws(ParseError) -> Declaration {
+    guard case .identifier(let name) = peek.kind else {
+      throw error(at: peek, "Expected a relation name after '.decl'")
+    }
+    advance()
+    var columns: [String] = []
+    if match(.leftParen), !match(.rightParen) {
+      repeat {
+        switch peek.kind {
+        case .identifier(let c), .variable(let c):
+          columns.append(c)
+          advance()
+        default: throw error(at: peek, "Expected a column name")
+        }
+      } while match(.comma)
+      _ = try expect(.rightParen, "Expected ')' after the column names")
+    }
+    var description = ""
+    if case .string(let d) = peek.kind {
+      description = d
+      advance()
+    }
+    _ = match(.period)
+    guard isAtEnd else { throw error(at: peek, "Expected the end of the line after the declaration") }
+    return Declaration(name: name, columns: columns, description: description, span: span)
+  }
+
+  /// source -> ( STRING STRING )? "."?
+  private mutating func citationBody(span: SourceSpan) throws(ParseError) -> Citation? {
+    if isAtEnd || check(.period) { return nil }
+    var strings: [String] = []
+    while case .string(let s) = peek.kind {
+      strings.append(s)
+      advance()
+    }
+    _ = match(.period)
+    guard strings.count == 2, isAtEnd else {
+      throw error(at: peek, "Expected '.source \"FILE\" \"QUOTE\"'")
+    }
+    return Citation(file: strings[0], quote: strings[1], span: span)
+  }
+
+  // MARK: - Literals
+
+  /// literals -> literal ( "," literal )*
+  private mutating func literals() throws(ParseError) -> [Literal] {
+    var out = [try literal()]
+    while match(.comma) { out.append(try literal()) }
+    return out
+  }
+
+  /// literal -> "not" atom | atom | term compare ( aggregate | term )
+  private mutating func literal() throws(ParseError) -> Literal {
+    if case .identifier(let name) = peek.kind {
+      if name == "not", case .identifier = peekNext.kind {
+        let notToken = advance()
+        let a = try atom()
+        return .negative(a, notToken.span.to(a.span))
+      }
+      switch peekNext.kind {
+      case .leftParen, .comma, .period, .question, .implies, .rightBrace, .endOfInput:
+        return .positive(try atom())
+      default: break
+      }
+    }
+    if case .variable(let v) = peek.kind, peekNext.kind == .leftParen {
+      throw error(at: peek, "Relation names start with a lowercase letter; '\(v)' is a variable")
+    }
+    let left = try term()
+    guard let op = comparisonOperator(peek.kind) else {
+      if case .identifier(let name) = peek.kind, name == "not" {
+        throw error(at: peek, "Expected ',' before 'not'")
+      }
+      throw error(at: peek, "Expected a comparison operator (= != < <= > >=) after the term")
+    }
+    advance()
+    if op == .equal, let g = try aggregateIfPresent(result: left) { return .aggregate(g) }
+    let right = try term()
+    return .comparison(op, left, right, left.span.to(right.span))
+  }
+
+  private func comparisonOperator(_ k: TokenKind) -> ComparisonOperator? {
+    switch k {
+    case .equal: return .equal
+    case .notEqual: return .notEqual
+    case .less: return .less
+    case .lessEqual: return .lessEqual
+    case .greater: return .greater
+    case .greaterEqual: return .greaterEqual
+    default: return nil
+    }
+  }
+
+  /// aggregate -> ( "count" | ( "sum" | "min" | "max" ) term ) ":" "{" literals "}"
+  private mutating func aggregateIfPresent(result: Term) throws(ParseError) -> Aggregate? {
+    guard case .identifier(let name) = peek.kind, let function = AggregateFunction(rawValue: name) else { return nil }
+    switch (function, peekNext.kind) {
+    case (.count, .colon), (.count, .leftBrace): break
+    case (.sum, _), (.min, _), (.max, _):
+      switch peekNext.kind {
+      case .variable, .integer, .decimal, .leftParen, .minus, .identifier, .string, .date: break
+      default: return nil
+      }
+    default: return nil
+    }
+    let start = advance()
+    try enter()
+    defer { depth -= 1 }
+    var value: Term?
+    if function != .count { value = try term() }
+    _ = try expect(.colon, "Expected ':' before the body of '\(name)'")
+    _ = try expect(.leftBrace, "Expected '{' to open the body of '\(name)'")
+    let body = try literals()
+    let close = try expect(.rightBrace, "Expected '}' to close the body of '\(name)'")
+    return Aggregate(result: result, function: function, value: value, body: body, span: result.span.to(close.span))
+  }
+
+  /// atom -> IDENT ( "(" ( term ( "," term )* )? ")" )?
+  private mutating func atom() throws(ParseError) -> Atom {
+    guard case .identifier(let name) = peek.kind else {
+      if case .variable(let v) = peek.kind {
+        throw error(at: peek, "Expected a relation name; '\(v)' starts with an uppercase letter, so it is a variable")
+      }
+      throw error(at: peek, "Expected a relation name")
+    }
+    let nameToken = advance()
+    var args: [Term] = []
+    var end = nameToken.span
+    if match(.leftParen) {
+      if !check(.rightParen) {
+        repeat { args.append(try term()) } while match(.comma)
+      }
+      end = try expect(.rightParen, "Expected ')' after the arguments of '\(name)'").span
+    }
+    return Atom(name: name, arguments: args, span: nameToken.span.to(end), nameSpan: nameToken.span)
+  }
+
+  // MARK: - Terms
+
+  /// term -> product ( ( "+" | "-" ) product )*
+  private mutating func term() throws(ParseError) -> Term {
+    try enter()
+    defer { depth -= 1 }
+    var left = try product()
+    while true {
+      let op: ArithmeticOperator
+      switch peek.kind {
+      case .plus: op = .add
+      case .minus: op = .subtract
+      default: return left
+      }
+      advance()
+      let right = try product()
+      left = .binary(op, left, right, left.span.to(right.span))
+    }
+  }
+
+  /// product -> unary ( ( "*" | "/" | "mod" ) unary )*
+  private mutating func product() throws(ParseError) -> Term {
+    var left = try unary()
+    while true {
+      let op: ArithmeticOperator
+      switch peek.kind {
+      case .star: op = .multiply
+      case .slash: op = .divide
+      case .identifier("mod"): op = .modulo
+      default: return left
+      }
+      advance()
+      let right = try unary()
+      left = .binary(op, left, right, left.span.to(right.span))
+    }
+  }
+
+  /// unary -> "-" unary | primary
+  private mutating func unary() throws(ParseError) -> Term {
+    guard check(.minus) else { return try primary(negated: false) }
+    let minus = advance()
+    try enter()
+    defer { depth -= 1 }
+    // A minus directly before a number is part of the literal: -9223372036854775808 fits.
+    switch peek.kind {
+    case .integer, .decimal:
+      let t = try primary(negated: true)
+      return relocate(t, from: minus.span)
+    default:
+      let operand = try unary()
+      return .negate(operand, minus.span.to(operand.span))
+    }
+  }
+
+  private func relocate(_ t: Term, from start: SourceSpan) -> Term {
+    if case .constant(let c, let s) = t { return .constant(c, start.to(s)) }
+    return t
+  }
+
+  /// primary -> VARIABLE | IDENT | STRING | INTEGER | DECIMAL | DATE | "(" term ")"
+  private mutating func primary(negated: Bool) throws(ParseError) -> Term {
+    let t = peek
+    switch t.kind {
+    case .variable(let name):
+      advance()
+      if name == "_" {
+        anonymousCount += 1
+        return .variable("_#\(anonymousCount)", t.span)
+      }
+      return .variable(name, t.span)
+    case .identifier(let name):
+      advance()
+      if check(.leftParen) {
+        throw error(at: t, "A relation cannot be used as an argument; '\(name)(...)' is not a term")
+      }
+      return .constant(.symbol(name), t.span)
+    case .string(let s):
+      advance()
+      return .constant(.symbol(s), t.span)
+    case .integer(let magnitude):
+      advance()
+      if negated {
+        if magnitude == UInt64(Int64.max) + 1 { return .constant(.integer(Int64.min), t.span) }
+        return .constant(.integer(-Int64(magnitude)), t.span)
+      }
+      guard magnitude <= UInt64(Int64.max) else {
+        report(Diagnostic(.error, .syntax(incomplete: false), "Integer literal \(magnitude) does not fit in 64 bits", at: t.span))
+        throw ParseError()
+      }
+      return .constant(.integer(Int64(magnitude)), t.span)
+    case .decimal(let d):
+      advance()
+      return .constant(.decimal(negated ? -d : d), t.span)
+    case .date(let d):
+      advance()
+      return .constant(.date(d), t.span)
+    case .leftParen:
+      advance()
+      let inner = try term()
+      _ = try expect(.rightParen, "Expected ')' to close the parenthesis")
+      return inner
+    default:
+      throw error(at: t, "Expected a term (a variable, constant or expression)")
+    }
+  }
+
+  // MARK: - Helpers
+
+  private var peek: Token { tokens[current] }
+  private var peekNext: Token { current + 1 < tokens.count ? tokens[current + 1] : tokens[tokens.count - 1] }
+  private var isAtEnd: Bool { if case .endOfInput = peek.kind { return true } else { return false } }
+
+  private func check(_ k: TokenKind) -> Bool { peek.kind == k }
+
+  @discardableResult
+  private mutating func advance() -> Token {
+    let t = tokens[current]
+    if current < tokens.count - 1 { current += 1 }
+    return t
+  }
+
+  private mutating func match(_ k: TokenKind) -> Bool {
+    guard check(k) else { return false }
+    advance()
+    return true
+  }
+
+  private mutating func expect(_ k: TokenKind, _ message: String) throws(ParseError) -> Token {
+    if check(k) { return advance() }
+    throw error(at: peek, message)
+  }
+
+  private mutating func expectTerminator(after what: String) throws(ParseError) -> SourceSpan {
+    if check(.period) || check(.question) { return advance().span }
+    throw error(at: peek, "Expected '.' at the end of \(what)")
+  }
+
+  private mutating func enter() throws(ParseError) {
+    depth += 1
+    if depth > Parser.maximumDepth {
+      report(Diagnostic(.error, .syntax(incomplete: false), "Expression nested too deeply (more than \(Parser.maximumDepth) levels)", at: peek.span))
+      throw ParseError()
+    }
+  }
+
+  private mutating func report(_ d: Diagnostic) { diagnostics.append(d) }
+
+  /// Records an error at `token` and returns the error to throw.
+  private mutating func error(at token: Token, _ message: String) -> ParseError {
+    switch token.kind {
+    case .error(let m):
+      let incomplete = m.hasPrefix("Unterminated block comment")
+      report(Diagnostic(.error, .syntax(incomplete: incomplete), m.hasSuffix(".") ? String(m.dropLast()) : m, at: token.span))
+    case .endOfInput:
+      report(Diagnostic(.error, .syntax(incomplete: true), "\(message), found end of input", at: token.span))
+    default:
+      report(Diagnostic(.error, .syntax(incomplete: false), "\(message), found \(token.kind.display)", at: token.span))
+    }
+    return ParseError()
+  }
+
+  /// Panic mode: skip to just after the next clause terminator or to the next directive.
+  private mutating func synchronize() {
+    while !isAtEnd {
+      switch peek.kind {
+      case .period, .question:
+        advance()
+        return
+      case .directive: return
+      default: advance()
+      }
+    }
+  }
+}
+
+extension String {
+  var trimmingSpaces: String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,138 @@
+/// The `dq` command: parses arguments, then runs files, `-e` text, stdin, or the REPL.
+import CSupport
+import DQ
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+let version = "0.1.0"
+
+let usage = """
+  usage: dq [OPTIONS] [FILE...]
+
+  Runs Datalog over the built-in relations dataset. With no FILE and no -e, reads a program from
+  standard input, or starts the interactive shell when standard input is a terminal.
+
+  options:
+    -e, --eval TEXT        run TEXT (may be repeated; runs after the files)
+    -f, --format FORMAT    answer format: table (default), tsv, csv, json
+        --no-dataset       start with no relations loaded
+        --max-tuples N     stop a query after deriving N tuples (default 50000000; 0: no limit)
+        --timeout SECONDS  stop a query after SECONDS (default 60; 0: no limit)
+        --no-warnings      do not warn about relations with no facts or rules
+    -h, --help             show this help
+        --version          print the version
+
+  exit status: 0 success, 64 bad command line, 65 syntax or semantic error,
+               66 unreadable file, 70 runtime error
+
+  """
+
+func writeStderr(_ s: String) { var s = s; s.withUTF8 { dq_write_stderr($0.baseAddress, $0.count) } }
+func writeStdout(_ s: String) { var s = s; s.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) } }
+
+func fail(_ message: String) -> Never {
+  writeStderr("dq: error: \(message)\n(run 'dq --help' for usage)\n")
+  exit(64)
+}
+
+struct Arguments {
+  var files: [String] = []
+  var texts: [String] = []
+  var options = Session.Options()
+  var loadDataset = true
+}
+
+func parseArguments(_ argv: [String]) -> Arguments {
+  var a = Arguments()
+  var i = 0
+  func value(_ flag: String) -> String {
+    i += 1
+    guard i < argv.count else { fail("option '\(flag)' needs a value") }
+    return argv[i]
+  }
+  var onlyFiles = false
+  while i < argv.count {
+    var arg = argv[i]
+    var inline: String? = nil
+    if !onlyFiles, arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+      inline = String(arg[arg.index(after: eq)...])
+      arg = String(arg[..<eq])
+    }
+    func take() -> String { inline ?? value(arg) }
+    switch arg {
+    case _ where onlyFiles: a.files.append(arg)
+    case "--": onlyFiles = true
+    case "-h", "--help":
+      writeStdout(usage)
+      exit(0)
+    case "--version":
+      writeStdout("dq \(version)\n")
+      exit(0)
+    case "-e", "--eval": a.texts.append(take())
+    case "-f", "--format":
+      let f = take()
+      guard let format = OutputFormat(rawValue: f) else { fail("unknown format '\(f)' (use table, tsv, csv or json)") }
+      a.options.format = format
+    case "--no-dataset": a.loadDataset = false
+    case "--no-warnings": a.options.warnings = false
+    case "--max-tuples":
+      let v = take()
+      guard let n = Int(v), n >= 0 else { fail("--max-tuples needs a whole number, got '\(v)'") }
+      a.options.maxTuples = n
+    case "--timeout":
+      let v = take()
+      guard let t = Double(v), t >= 0, t.isFinite else { fail("--timeout needs a number of seconds, got '\(v)'") }
+      a.options.timeout = t
+    default:
+      if arg.hasPrefix("-") && arg != "-" { fail("unknown option '\(arg)'") }
+      a.files.append(arg)
+    }
+    i += 1
+  }
+  return a
+}
+
+/// Reads a whole file (or stdin for "-"), or nil.
+func readFile(_ path: String) -> String? {
+  var length = 0
+  guard let bytes = dq_read_file(path, &length) else { return nil }
+  defer { free(bytes) }
+  return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+}
+
+let arguments = parseArguments(Array(CommandLine.arguments.dropFirst()))
+let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
+let renderer = DiagnosticRenderer(color: colorErrors)
+let session = Session(options: arguments.options, loadDataset: arguments.loadDataset)
+session.write = writeStdout
+var errorCount = 0
+session.report = { d in
+  if d.severity == .error { errorCount += 1 }
+  writeStderr(renderer.render(d))
+}
+
+var status = Session.Status.ok
+var inputs: [(name: String, text: String?)] = arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) }
+inputs += arguments.texts.map { ("<command line>", $0) }
+if inputs.isEmpty {
+  if isatty(0) != 0 {
+    writeStderr("dq \(version): the interactive shell is not built yet; run a file, -e TEXT, or pipe a program in.\n")
+    exit(64)
+  }
+  inputs = [("<stdin>", readFile("-"))]
+}
+for input in inputs {
+  guard let text = input.text else {
+    writeStderr("dq: error: cannot read '\(input.name)': \(String(cString: strerror(errno)))\n")
+    exit(66)
+  }
+  status = session.run(SourceFile(name: input.name, text: text))
+  if status != .ok { break }
+}
+if errorCount > 1 { writeStderr("\(errorCount) errors\n") }
+dq_flush_stdout()
+exit(status.exitCode)
