@@ -90,6 +90,7 @@ public final class Session {
   /// Parses and checks the whole text, then runs its statements top to bottom.
   @discardableResult
   public func run(_ file: SourceFile) -> Status {
+    currentCitation = -1
     let (statements, syntaxErrors) = Parser.parse(file)
     if !syntaxErrors.isEmpty {
       syntaxErrors.forEach(report)
@@ -191,9 +192,29 @@ public final class Session {
 
   /// The sorted distinct answers of a query.
   public func answers(_ q: Query, budget: Budget) throws(EvaluationError) -> [[Value]] {
+    try bindings(of: q.body, variables: q.shownVariables, budget: budget)
+  }
+
+  /// A budget with the session's limits.
+  public func makeBudget() -> Budget {
+    Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+  }
+
+  /// Brings every relation up to date (for listings and completion).
+  public func evaluateAll(budget: Budget) throws(EvaluationError) {
+    let atoms = schema.relations.values.map { r in
+      Literal.positive(Atom(name: r.name, arguments: [], span: r.origin ?? Self.nowhere, nameSpan: r.origin ?? Self.nowhere))
+    }
+    try update(for: atoms, evaluator: Evaluator(database: database, budget: budget))
+  }
+
+  static let nowhere = SourceSpan(file: SourceFile(name: "<none>", text: ""), start: 0, end: 0, line: 1, column: 1)
+
+  /// The sorted distinct bindings of `variables` that satisfy `body`.
+  public func bindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
     let evaluator = Evaluator(database: database, budget: budget)
-    try update(for: q.body, evaluator: evaluator)
-    let compiled = Planner.compile(query: q, relationFor: relationFor, store: database.store)
+    try update(for: body, evaluator: evaluator)
+    let compiled = Planner.compile(body: body, projection: variables, relationFor: relationFor, store: database.store)
     let rel = try evaluator.answers(compiled)
     lastDerived = budget.derived
     var rows = (0..<rel.count).map { rel.row($0) }

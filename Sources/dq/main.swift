@@ -23,6 +23,9 @@ let usage = """
         --max-tuples N     stop a query after deriving N tuples (default 50000000; 0: no limit)
         --timeout SECONDS  stop a query after SECONDS (default 60; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
+        --list             list every relation: arity, columns, rows, description
+        --why QUERY        explain each answer of QUERY down to facts and their sources
+        --depth N          levels of rules --why shows before cutting the tree (default 6)
     -h, --help             show this help
         --version          print the version
 
@@ -44,6 +47,9 @@ struct Arguments {
   var texts: [String] = []
   var options = Session.Options()
   var loadDataset = true
+  var list = false
+  var why: [String] = []
+  var depth = 6
 }
 
 func parseArguments(_ argv: [String]) -> Arguments {
@@ -78,6 +84,12 @@ func parseArguments(_ argv: [String]) -> Arguments {
       guard let format = OutputFormat(rawValue: f) else { fail("unknown format '\(f)' (use table, tsv, csv or json)") }
       a.options.format = format
     case "--no-dataset": a.loadDataset = false
+    case "--list": a.list = true
+    case "--why": a.why.append(take())
+    case "--depth":
+      let v = take()
+      guard let n = Int(v), n > 0 else { fail("--depth needs a positive whole number, got '\(v)'") }
+      a.depth = n
     case "--no-warnings": a.options.warnings = false
     case "--max-tuples":
       let v = take()
@@ -118,7 +130,8 @@ session.report = { d in
 var status = Session.Status.ok
 var inputs: [(name: String, text: String?)] = arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) }
 inputs += arguments.texts.map { ("<command line>", $0) }
-if inputs.isEmpty {
+let inspecting = arguments.list || !arguments.why.isEmpty
+if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
     writeStderr("dq \(version): the interactive shell is not built yet; run a file, -e TEXT, or pipe a program in.\n")
     exit(64)
@@ -132,6 +145,21 @@ for input in inputs {
   }
   status = session.run(SourceFile(name: input.name, text: text))
   if status != .ok { break }
+}
+if status == .ok && arguments.list {
+  do {
+    writeStdout(try session.relationListing())
+  } catch {
+    session.report(error.diagnostic)
+    status = .runtimeError
+  }
+}
+if status == .ok {
+  for (i, text) in arguments.why.enumerated() {
+    if i > 0 { writeStdout("\n") }
+    status = session.why(text, depth: arguments.depth, name: "<--why>")
+    if status != .ok { break }
+  }
 }
 if errorCount > 1 { writeStderr("\(errorCount) errors\n") }
 dq_flush_stdout()

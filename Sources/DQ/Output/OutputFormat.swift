@@ -54,10 +54,20 @@ public enum OutputFormat: String, Sendable, CaseIterable {
   }
 
   private func table(_ columns: [String], _ rows: [[Value]], _ store: ValueStore) -> String {
-    let cells = rows.map { $0.map { TableText.clean(store.text($0)) } }
-    var widths = columns.map { TableText.width($0) }
-    for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], TableText.width(c)) } }
+    let cells = rows.map { $0.map { store.text($0) } }
     let numeric = columns.indices.map { i in !rows.isEmpty && rows.allSatisfy { store.kind($0[i]) == .number } }
+    return TextTable.render(columns: columns, rows: cells, rightAligned: numeric)
+      + "\(rows.count) row\(rows.count == 1 ? "" : "s")\n"
+  }
+}
+
+/// A box-drawn table of text cells, as the `table` format and `--list` print it.
+public enum TextTable {
+  public static func render(columns: [String], rows: [[String]], rightAligned: [Bool]? = nil) -> String {
+    let cells = rows.map { $0.map(TableText.clean) }
+    var widths = columns.map { TableText.width($0) }
+    for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], TableText.width(c)) } }
+    let right = rightAligned ?? columns.map { _ in false }
     func line(_ l: String, _ m: String, _ r: String) -> String {
       l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + r + "\n"
     }
@@ -69,10 +79,9 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     out += "│" + columns.enumerated().map { " " + pad($1, widths[$0], right: false) + " " }.joined(separator: "│") + "│\n"
     out += line("├", "┼", "┤")
     for row in cells {
-      out += "│" + row.enumerated().map { " " + pad($1, widths[$0], right: numeric[$0]) + " " }.joined(separator: "│") + "│\n"
+      out += "│" + row.enumerated().map { " " + pad($1, widths[$0], right: right[$0]) + " " }.joined(separator: "│") + "│\n"
     }
     out += line("└", "┴", "┘")
-    out += "\(rows.count) row\(rows.count == 1 ? "" : "s")\n"
     return out
   }
 }

@@ -32,9 +32,16 @@ struct Planner {
 
   /// Compiles a query; the projection is its shown variables.
   static func compile(query: Query, relationFor: @escaping (String, Int) -> Relation, store: ValueStore) -> CompiledRule {
+    compile(body: query.body, projection: query.shownVariables, relationFor: relationFor, store: store)
+  }
+
+  /// Compiles a body whose answers are the given variables.
+  static func compile(
+    body: [Literal], projection: [String], relationFor: @escaping (String, Int) -> Relation, store: ValueStore
+  ) -> CompiledRule {
     var p = Planner(relationFor: relationFor, store: store, recursive: [])
-    let list = p.plan(query.body, bound: [], deltaAtom: nil, inAggregate: false)
-    list.projection = query.shownVariables.map { .slot(p.slots[$0] ?? 0) }
+    let list = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false)
+    list.projection = projection.map { .slot(p.slots[$0] ?? 0) }
     return CompiledRule(
       body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: nil, slotNames: p.slotNames,
       deltaAtom: nil)

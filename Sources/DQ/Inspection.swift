@@ -1,0 +1,80 @@
+/// What a session can tell about itself: relation listings, schemas and provenance.
+extension Session {
+  /// One relation as `--list` and `.relations` show it.
+  public struct RelationSummary: Sendable {
+    public var name: String
+    public var arity: Int
+    public var columns: [String]
+    public var description: String
+    public var rows: Int
+    public var derived: Bool
+  }
+
+  /// Every known relation whose name contains `pattern` (all when empty), evaluated, sorted by name.
+  public func relationSummaries(matching pattern: String = "") throws(EvaluationError) -> [RelationSummary] {
+    try evaluateAll(budget: makeBudget())
+    return schema.relations.values
+      .filter { pattern.isEmpty || $0.name.contains(pattern) }
+      .sorted { $0.name < $1.name }
+      .map { r in
+        let t = database.tables[r.name]
+        return RelationSummary(
+          name: r.name, arity: r.arity, columns: r.columns, description: r.description, rows: t?.rows.count ?? 0,
+          derived: t?.hasRules ?? false)
+      }
+  }
+
+  /// The relation listing as a table.
+  public func relationListing(matching pattern: String = "") throws(EvaluationError) -> String {
+    let list = try relationSummaries(matching: pattern)
+    if list.isEmpty { return pattern.isEmpty ? "No relations.\n" : "No relation name contains '\(pattern)'.\n" }
+    let rows = list.map { r in
+      ["\(r.name)", "\(r.arity)", r.columns.joined(separator: ", "), "\(r.rows)", (r.derived ? "(rules) " : "") + r.description]
+    }
+    return TextTable.render(
+      columns: ["relation", "arity", "columns", "rows", "description"], rows: rows,
+      rightAligned: [false, true, false, true, false])
+      + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
+  }
+
+  /// Parses text as one query: `?- body.`, `body?`, or a bare body.
+  public func parseQuery(_ text: String, name: String = "<query>") -> Result<Query, Diagnostics> {
+    var source = text.trimmingSpaces
+    while source.hasSuffix("\n") { source.removeLast() }
+    if !source.hasPrefix("?-") { source = "?- " + source }
+    if !(source.hasSuffix(".") || source.hasSuffix("?")) { source += "." }
+    let (statements, errors) = Parser.parse(SourceFile(name: name, text: source))
+    if !errors.isEmpty { return .failure(Diagnostics(all: errors)) }
+    guard statements.count == 1, case .query(let q) = statements[0] else {
+      return .failure(Diagnostics(all: [Diagnostic(.error, .syntax(incomplete: false), "Expected one query", at: statements.first?.span)]))
+    }
+    var resolver = Resolver(schema: schema)
+    resolver.resolve(.query(q))
+    if !resolver.diagnostics.isEmpty { return .failure(Diagnostics(all: resolver.diagnostics)) }
+    return .success(q)
+  }
+
+  /// Prints the derivation of each answer of the query text; `.why` and `--why`.
+  @discardableResult
+  public func why(_ text: String, depth: Int = 6, name: String = "<query>") -> Status {
+    switch parseQuery(text, name: name) {
+    case .failure(let errors):
+      errors.all.forEach(report)
+      return .staticError
+    case .success(let q):
+      var explainer = Explainer(session: self, maxDepth: depth)
+      do throws(EvaluationError) {
+        write(try explainer.explain(q))
+        return .ok
+      } catch {
+        report(error.diagnostic)
+        return .runtimeError
+      }
+    }
+  }
+}
+
+/// A batch of diagnostics as one error value.
+public struct Diagnostics: Error, Sendable {
+  public var all: [Diagnostic]
+}
