@@ -10,11 +10,16 @@ let package = Package(
   targets: [
     // Library: the language and the engine; no terminal, no argv, no libedit.
     .target(name: "DQ"),
-    // Shell: standard streams and SIGINT, touched from C (Swift 6 rejects the C globals).
+    // Shell: the REPL and script front end, testable without a terminal.
+    .target(name: "DQShell", dependencies: ["DQ", "CSupport", "CEditLine"]),
+    // Standard streams and SIGINT, touched from C (Swift 6 rejects the C globals).
     .target(name: "CSupport"),
+    // libedit through its readline-compatible API.
+    .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
     // Executable: argument parsing and wiring only.
-    .executableTarget(name: "dq", dependencies: ["DQ", "CSupport"]),
+    .executableTarget(name: "dq", dependencies: ["DQ", "DQShell", "CSupport"]),
     // Tests
     .testTarget(name: "DQTests", dependencies: ["DQ"]),
+    .testTarget(name: "DQShellTests", dependencies: ["DQShell", "DQ"]),
   ]
 )

@@ -464,11 +464,14 @@ class Database:
         if not pending:
             yield env
             return
-        idx = next((k for k, l in enumerate(pending) if l[0] == "atom"), None)
-        for k, l in enumerate(pending):
-            if l[0] != "atom" and self._ready(l, env):
-                idx = k
-                break
+        # Ready comparisons and negations first, then atoms, aggregates last (so that
+        # their grouping variables are bound by the rest of the body).
+        idx = next((k for k, l in enumerate(pending)
+                    if l[0] in ("cmp", "not") and self._ready(l, env)), None)
+        if idx is None:
+            idx = next((k for k, l in enumerate(pending) if l[0] == "atom"), None)
+        if idx is None:
+            idx = next((k for k, l in enumerate(pending) if l[0] == "agg"), None)
         if idx is None:
             raise CheckError(f"cannot order body literals: {pending}")
         lit, rest = pending[idx], pending[:idx] + pending[idx + 1:]
@@ -566,12 +569,26 @@ def evaluate(facts, rules):
     return db
 
 
-def answer(db, body):
-    shown = []
+def outer_vars(body):
+    """Variables of a body in order of first appearance, without aggregate-local ones."""
+    outside = set()
     for lit in body:
-        for v in literal_vars(lit):
-            if not v.startswith("_") and v not in shown:
-                shown.append(v)
+        if lit[0] != "agg":
+            outside.update(literal_vars(lit))
+        else:
+            outside.add(lit[1])
+    order = []
+    for lit in body:
+        vs = literal_vars(lit) if lit[0] != "agg" else [lit[1]] + [
+            v for v in literal_vars(lit)[1:] if v in outside]
+        for v in vs:
+            if v not in order:
+                order.append(v)
+    return order
+
+
+def answer(db, body):
+    shown = [v for v in outer_vars(body) if not v.startswith("_")]
     rows = set()
     for env in db.solve(body, {}):
         rows.add(tuple(env[v] for v in shown))

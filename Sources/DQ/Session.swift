@@ -51,7 +51,7 @@ public final class Session {
   /// Polled during evaluation; returning true cancels the running query.
   public var interrupted: (() -> Bool)?
 
-  public let database = Database()
+  public private(set) var database = Database()
   public private(set) var schema = Schema()
   /// Every rule in the order it was added.
   public private(set) var rules: [Rule] = []
@@ -72,7 +72,49 @@ public final class Session {
     if loadDataset { self.loadDataset() }
   }
 
+  /// Forgets everything added since start-up, reloading the dataset if it was loaded.
+  public func reset() {
+    let hadDataset = datasetLoaded
+    database = Database()
+    schema = Schema()
+    rules = []
+    contentVersion = [:]
+    definitionVersion = [:]
+    stamps = [:]
+    blocksWritten = 0
+    datasetRelations = []
+    datasetRuleCount = 0
+    if hadDataset { loadDataset() }
+  }
+
+  /// Removes one explicit fact given as text (`p(a, b).`); true when it was stored.
+  public func retract(_ text: String) -> Result<Bool, Diagnostics> {
+    var source = text.trimmingSpaces
+    if !source.hasSuffix(".") { source += "." }
+    let (statements, errors) = Parser.parse(SourceFile(name: "<retract>", text: source))
+    if !errors.isEmpty { return .failure(Diagnostics(all: errors)) }
+    guard statements.count == 1, case .fact(let r) = statements[0] else {
+      return .failure(Diagnostics(all: [Diagnostic(.error, .syntax(incomplete: false), "'.retract' takes one fact such as p(a, b).", at: nil)]))
+    }
+    guard let shape = schema[r.head.name], shape.arity == r.head.arity else { return .success(false) }
+    do {
+      let tuple = try groundTuple(r.head)
+      guard database.removeFact(r.head.name, tuple) else { return .success(false) }
+      noteFactsChanged(r.head.name)
+      if database.tables[r.head.name]?.hasRules != true {
+        // The relation holds exactly its facts: its contents changed.
+        contentVersion[r.head.name, default: 0] += 1
+      }
+      return .success(true)
+    } catch {
+      return .failure(Diagnostics(all: [error.diagnostic]))
+    }
+  }
+
+  private var datasetLoaded = false
+
   private func loadDataset() {
+    datasetLoaded = true
     let file = SourceFile(name: Dataset.fileName, text: Dataset.source)
     let saved = report
     var problems: [Diagnostic] = []

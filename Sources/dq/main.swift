@@ -1,6 +1,7 @@
 /// The `dq` command: parses arguments, then runs files, `-e` text, stdin, or the REPL.
 import CSupport
 import DQ
+import DQShell
 
 #if canImport(Glibc)
   import Glibc
@@ -127,14 +128,27 @@ session.report = { d in
   writeStderr(renderer.render(d))
 }
 
+// Dot-commands work in scripts too.
+let commands = Commands(session: session, write: writeStdout, writeError: writeStderr)
+commands.attach()
+
 var status = Session.Status.ok
 var inputs: [(name: String, text: String?)] = arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) }
 inputs += arguments.texts.map { ("<command line>", $0) }
 let inspecting = arguments.list || !arguments.why.isEmpty
 if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
-    writeStderr("dq \(version): the interactive shell is not built yet; run a file, -e TEXT, or pipe a program in.\n")
-    exit(64)
+    // The interactive shell over a terminal.
+    dq_install_sigint_handler()
+    let completer = Completer(session: session)
+    let reader = EditLineReader(historyPath: EditLineReader.defaultHistoryPath(), completion: completer)
+    let shell = Shell(session: session, reader: reader, write: writeStdout, writeError: writeStderr, color: colorErrors)
+    reader.warn = { writeStderr("dq: warning: \($0)\n") }
+    reader.loadHistory()
+    writeStdout(shell.welcome(version: version))
+    let code = shell.run()
+    dq_flush_stdout()
+    exit(code)
   }
   inputs = [("<stdin>", readFile("-"))]
 }

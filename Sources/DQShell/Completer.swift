@@ -1,0 +1,144 @@
+/// Tab completion that knows the language and the data: commands, relations, the constants
+/// that occur in a column, and the variables of the clause being typed.
+import DQ
+
+public final class Completer: CompletionSource {
+  let session: Session
+  /// Keywords offered where a literal or term can start.
+  static let keywords = ["not", "count", "sum", "min", "max", "mod"]
+  /// At most this many constants are offered for one column.
+  static let constantLimit = 500
+
+  public init(session: Session) { self.session = session }
+
+  public func completions(line: String, word: String) -> Completions {
+    let trimmed = line.drop { $0 == " " || $0 == "\t" }
+    if trimmed.hasPrefix(".") {
+      let parts = trimmed.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+      if parts.count == 1 {
+        return .words(Commands.names.map { "." + $0 }.filter { $0.hasPrefix(word) })
+      }
+      let command = String(parts[0].dropFirst())
+      let rest = String(parts[1])
+      switch command {
+      case "load", "read", "output": return .fileNames
+      case "schema", "relations": return .words(relationNames(prefix: word, withParen: false))
+      case "format", "mode": return .words(OutputFormat.allCases.map(\.rawValue).filter { $0.hasPrefix(word) })
+      case "timing": return .words(["on", "off"].filter { $0.hasPrefix(word) })
+      case "help": return .words(Commands.names.filter { $0.hasPrefix(word) })
+      case "why", "retract": return clause(rest, word: word)
+      default: return .words([])
+      }
+    }
+    return clause(line, word: word)
+  }
+
+  /// Completion inside a clause.
+  func clause(_ text: String, word: String) -> Completions {
+    let context = Self.context(of: text)
+    let variables = Self.variables(in: text).filter { $0.hasPrefix(word) && $0 != word }
+    if let first = word.unicodeScalars.first, first == "_" || (first >= "A" && first <= "Z") {
+      return .words(variables)
+    }
+    if let (relation, column) = context {
+      return .words(constants(relation, column, prefix: word) + variables)
+    }
+    var words = relationNames(prefix: word, withParen: true)
+    words += Self.keywords.filter { $0.hasPrefix(word) && !word.isEmpty }
+    return .words(words)
+  }
+
+  func relationNames(prefix: String, withParen: Bool) -> [String] {
+    session.schema.relations.values
+      .filter { $0.name.hasPrefix(prefix) }
+      .map { withParen && $0.arity > 0 ? $0.name + "(" : $0.name }
+      .sorted()
+  }
+
+  /// The constants in one column of a relation, as source text.
+  func constants(_ relation: String, _ column: Int, prefix: String) -> [String] {
+    guard let shape = session.schema[relation], column < shape.arity else { return [] }
+    try? session.evaluateAll(budget: Budget(maxTuples: session.options.maxTuples, timeout: 2))
+    guard let table = session.database.tables[relation] else { return [] }
+    let rows = table.rows
+    var seen: Set<Value> = []
+    var out: [String] = []
+    let store = session.database.store
+    for r in 0..<rows.count {
+      let v = rows[r, column]
+      guard seen.insert(v).inserted else { continue }
+      let text = store.source(v)
+      if text.hasPrefix(prefix) { out.append(text) }
+      if out.count >= Self.constantLimit { break }
+    }
+    return out.sorted()
+  }
+
+  /// The relation and argument position the text ends inside, if it ends inside an atom's arguments.
+  static func context(of text: String) -> (String, Int)? {
+    var stack: [(name: String?, column: Int)] = []
+    var identifier = ""
+    var inString = false, escaped = false, inComment = false
+    var lastIdentifier: String? = nil
+    for ch in text {
+      if inComment {
+        if ch == "\n" { inComment = false }
+        continue
+      }
+      if inString {
+        if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inString = false }
+        continue
+      }
+      if ch.isLetter || ch.isNumber || ch == "_" {
+        identifier.append(ch)
+        continue
+      }
+      if !identifier.isEmpty {
+        lastIdentifier = identifier
+        identifier = ""
+      }
+      switch ch {
+      case "\"": inString = true
+      case "%": inComment = true
+      case "(":
+        let name = lastIdentifier.flatMap { $0.first?.isLowercase == true ? $0 : nil }
+        stack.append((name, 0))
+      case ")": _ = stack.popLast()
+      case ",": if !stack.isEmpty { stack[stack.count - 1].column += 1 }
+      case ".": stack.removeAll()
+      case " ", "\t", "\n": continue
+      default: break
+      }
+      lastIdentifier = nil
+    }
+    guard let top = stack.last, let name = top.name else { return nil }
+    return (name, top.column)
+  }
+
+  /// Variables already used in the clause (from its last `.` on), in order of appearance.
+  static func variables(in text: String) -> [String] {
+    let clause = text.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? text
+    var out: [String] = []
+    var current = ""
+    var inString = false
+    for ch in clause + " " {
+      if inString {
+        if ch == "\"" { inString = false }
+        continue
+      }
+      if ch == "\"" {
+        inString = true
+        continue
+      }
+      if ch.isLetter || ch.isNumber || ch == "_" {
+        current.append(ch)
+      } else {
+        if let f = current.first, f.isUppercase || (f == "_" && current.count > 1), !out.contains(current) {
+          out.append(current)
+        }
+        current = ""
+      }
+    }
+    return out
+  }
+}

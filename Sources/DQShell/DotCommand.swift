@@ -1,0 +1,246 @@
+/// The dot-commands: a table of names, usage and help, dispatched by unique prefix.
+import DQ
+
+/// What a command did.
+public enum CommandOutcome: Equatable, Sendable {
+  case ok
+  case error(String)
+  case exit
+}
+
+/// One dot-command.
+public struct DotCommand: Sendable {
+  public var name: String
+  public var aliases: [String] = []
+  public var usage: String
+  public var summary: String
+  public var details: String = ""
+  public var run: @Sendable (Commands, String) -> CommandOutcome
+}
+
+/// The commands of a shell or script run, bound to one session and output.
+public final class Commands {
+  public let session: Session
+  /// Where answers and command output go (`.output` can point it at a file).
+  public var write: (String) -> Void
+  public var writeError: (String) -> Void
+  /// Shell state the commands read and change.
+  public var timing = false
+  public var history: () -> [String] = { [] }
+  public var lastEntry: String?
+  /// Runs text as if typed (for `.edit`).
+  public var runText: (String) -> Void = { _ in }
+  private var outputFile: UnsafeMutablePointer<FILE>?
+  private let stdoutWriter: (String) -> Void
+
+  public init(session: Session, write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
+    self.session = session
+    self.write = write
+    self.stdoutWriter = write
+    self.writeError = writeError
+  }
+
+  deinit { if let f = outputFile { fclose(f) } }
+
+  /// Installs the commands as the session's handler for `.name` lines in scripts and the shell.
+  public func attach() {
+    session.commandHandler = { [unowned self] name, argument, span in
+      guard let command = self.find(name) else { return .unknown }
+      switch command.run(self, argument) {
+      case .ok: return .handled
+      case .exit: return .exit
+      case .error(let message): return .failed(Diagnostic(.error, .runtime, message, at: span))
+      }
+    }
+  }
+
+  /// The command a name or unique prefix names.
+  public func find(_ name: String) -> DotCommand? {
+    if let exact = Commands.table.first(where: { $0.name == name || $0.aliases.contains(name) }) { return exact }
+    let matches = Commands.table.filter { $0.name.hasPrefix(name) || $0.aliases.contains { $0.hasPrefix(name) } }
+    return matches.count == 1 ? matches[0] : nil
+  }
+
+  /// Every command name, for completion.
+  public static var names: [String] { table.flatMap { [$0.name] + $0.aliases }.sorted() }
+
+  // MARK: - Output redirection
+
+  func redirect(to path: String) -> CommandOutcome {
+    if let f = outputFile {
+      fclose(f)
+      outputFile = nil
+    }
+    if path == "stdout" || path.isEmpty {
+      write = stdoutWriter
+      return .ok
+    }
+    guard let f = fopen(path, "w") else { return .error("Cannot open '\(path)' for writing") }
+    outputFile = f
+    write = { s in
+      var s = s
+      s.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, f) }
+      fflush(f)
+    }
+    return .ok
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension Commands {
+  /// The table every listing and dispatch reads. ORDER: as shown by `.help`.
+  public static let table: [DotCommand] = [
+    DotCommand(
+      name: "help", usage: ".help [COMMAND]", summary: "List the commands, or explain one",
+      run: { c, arg in
+        if !arg.isEmpty {
+          let name = arg.hasPrefix(".") ? String(arg.dropFirst()) : arg
+          guard let cmd = c.find(name) else { return .error("No command '.\(name)'; '.help' lists them") }
+          c.write("\(cmd.usage)\n  \(cmd.summary).\n" + (cmd.details.isEmpty ? "" : cmd.details + "\n"))
+          return .ok
+        }
+        let width = table.map(\.usage.count).max() ?? 0
+        var out = "Clauses end with '.': facts 'p(a).', rules 'q(X) :- p(X).', queries '?- q(X).'\n\n"
+        for cmd in table {
+          out += cmd.usage + String(repeating: " ", count: width - cmd.usage.count + 2) + cmd.summary + "\n"
+        }
+        out += "\nCommand names may be shortened to any unique prefix (.rel for .relations).\n"
+        c.write(out)
+        return .ok
+      }),
+    DotCommand(
+      name: "quit", aliases: ["exit"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
+      run: { _, _ in .exit }),
+    DotCommand(
+      name: "load", aliases: ["read"], usage: ".load FILE", summary: "Run the clauses of a file",
+      details: "  Facts and rules join the session; queries in the file print their answers.",
+      run: { c, arg in
+        guard !arg.isEmpty else { return .error("'.load' needs a file name") }
+        let path = unquote(arg)
+        guard let text = readWholeFile(path) else { return .error("Cannot read '\(path)'") }
+        let status = c.session.run(SourceFile(name: path, text: text))
+        return status == .ok ? .ok : (status == .exit ? .exit : .error("'\(path)' stopped with errors (see above)"))
+      }),
+    DotCommand(
+      name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
+      run: { c, arg in
+        do throws(EvaluationError) {
+          c.write(try c.session.relationListing(matching: arg))
+          return .ok
+        } catch {
+          return .error(error.message)
+        }
+      }),
+    DotCommand(
+      name: "schema", usage: ".schema RELATION", summary: "Show a relation's declaration and rules",
+      run: { c, arg in
+        guard let r = c.session.schema[arg] else {
+          let hint = Suggest.closest(to: arg, in: Array(c.session.schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
+          return .error(arg.isEmpty ? "'.schema' needs a relation name" : "No relation '\(arg)'\(hint)")
+        }
+        var out = ".decl \(r.name)(\(r.columns.joined(separator: ", ")))"
+        if !r.description.isEmpty { out += " \"\(r.description)\"" }
+        out += "\n"
+        for rule in c.session.rules where rule.head.name == arg { out += "\(rule)\n" }
+        c.write(out)
+        return .ok
+      }),
+    DotCommand(
+      name: "why", usage: ".why QUERY", summary: "Explain each answer down to facts and their sources",
+      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites.",
+      run: { c, arg in
+        guard !arg.isEmpty else { return .error("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
+        let status = c.session.why(arg)
+        return status == .ok ? .ok : .error("No explanation (see above)")
+      }),
+    DotCommand(
+      name: "format", aliases: ["mode"], usage: ".format table|tsv|csv|json", summary: "Choose how answers are printed",
+      run: { c, arg in
+        guard let f = OutputFormat(rawValue: arg) else {
+          return .error("Unknown format '\(arg)'; use one of: table, tsv, csv, json")
+        }
+        c.session.options.format = f
+        return .ok
+      }),
+    DotCommand(
+      name: "output", usage: ".output FILE|stdout", summary: "Send answers to a file, or back to the screen",
+      run: { c, arg in c.redirect(to: unquote(arg)) }),
+    DotCommand(
+      name: "timing", usage: ".timing on|off", summary: "Show parse and evaluation time and tuples derived",
+      run: { c, arg in
+        switch arg {
+        case "on": c.timing = true
+        case "off": c.timing = false
+        default: return .error("Use '.timing on' or '.timing off'")
+        }
+        return .ok
+      }),
+    DotCommand(
+      name: "clear", usage: ".clear", summary: "Forget the facts and rules added in this session; keep the dataset",
+      run: { c, _ in
+        c.session.reset()
+        c.write("Cleared: back to the built-in dataset.\n")
+        return .ok
+      }),
+    DotCommand(
+      name: "retract", usage: ".retract FACT", summary: "Remove one fact, e.g. .retract parent(alice, bob).",
+      run: { c, arg in
+        switch c.session.retract(arg) {
+        case .success(true): return .ok
+        case .success(false): return .error("'\(arg)' is not a stored fact")
+        case .failure(let e): return .error(e.all.map(\.message).joined(separator: "; "))
+        }
+      }),
+    DotCommand(
+      name: "history", usage: ".history [N]", summary: "Show the last N entries (default 20)",
+      run: { c, arg in
+        let n = Int(arg) ?? 20
+        let h = c.history()
+        let start = max(0, h.count - n)
+        for i in start..<h.count { c.write("\(String(i + 1).leftPadded(5))  \(h[i])\n") }
+        return .ok
+      }),
+    DotCommand(
+      name: "edit", usage: ".edit", summary: "Edit the last clause in $EDITOR, then run it",
+      run: { c, _ in
+        let editor = getenv("VISUAL").map { String(cString: $0) } ?? getenv("EDITOR").map { String(cString: $0) } ?? "vi"
+        var template = Array("/tmp/dq-edit-XXXXXX.dq".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 3) }
+        guard fd >= 0 else { return .error("Cannot create a temporary file") }
+        let path = String(cString: template)
+        var text = (c.lastEntry ?? "") + "\n"
+        text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        defer { unlink(path) }
+        guard system("\(editor) '\(path)'") == 0 else { return .error("The editor '\(editor)' failed") }
+        guard let edited = readWholeFile(path) else { return .error("Cannot read back '\(path)'") }
+        c.runText(edited)
+        return .ok
+      }),
+  ]
+}
+
+/// Strips one pair of surrounding double quotes.
+func unquote(_ s: String) -> String {
+  s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") ? String(s.dropFirst().dropLast()) : s
+}
+
+func readWholeFile(_ path: String) -> String? {
+  guard let f = fopen(path, "rb") else { return nil }
+  defer { fclose(f) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = fread(&chunk, 1, chunk.count, f)
+    if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+    if n < chunk.count { break }
+  }
+  return String(decoding: bytes, as: UTF8.self)
+}
+
+extension String {
+  func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

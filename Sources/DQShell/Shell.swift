@@ -1,0 +1,121 @@
+/// The REPL loop: read a clause (asking the parser whether it is complete), run it, print
+/// answers or errors, and come back to the prompt.
+import CSupport
+import DQ
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+public final class Shell {
+  public static let prompt = "dq> "
+  public static let continuation = "...> "
+
+  public let session: Session
+  public let commands: Commands
+  let reader: LineReader
+  private let renderer: DiagnosticRenderer
+  private var lineNumber = 1
+
+  public init(session: Session, reader: LineReader, write: @escaping (String) -> Void,
+              writeError: @escaping (String) -> Void, color: Bool = false) {
+    self.session = session
+    self.reader = reader
+    self.renderer = DiagnosticRenderer(color: color)
+    self.commands = Commands(session: session, write: write, writeError: writeError)
+    commands.history = { [unowned reader] in reader.history }
+    commands.attach()
+    session.write = { [unowned commands] in commands.write($0) }
+    session.report = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
+    commands.runText = { [unowned self] text in self.execute(text) }
+  }
+
+  /// The first line an interactive user sees.
+  public func welcome(version: String) -> String {
+    let facts = session.database.tables.values.reduce(0) { $0 + $1.factRows.count }
+    let relations = session.schema.relations.count
+    let data = session.datasetRelations.isEmpty
+      ? "no dataset loaded" : "built-in dataset: \(relations) relations, \(facts) facts"
+    return "dq \(version) (\(data)). Type .help for help, Ctrl-D to quit.\n"
+  }
+
+  /// Reads and runs until the end of input or `.quit`; returns the exit status.
+  @discardableResult
+  public func run() -> Int32 {
+    var buffer = ""
+    while true {
+      (reader as? EditLineReader)?.setPendingInput(buffer.isEmpty ? "" : buffer + "\n")
+      let input = reader.readLine(prompt: reader.isInteractive ? (buffer.isEmpty ? Shell.prompt : Shell.continuation) : "")
+      switch input {
+      case .end:
+        if reader.isInteractive { commands.write("\n") }
+        return 0
+      case .interrupted:
+        buffer = ""
+        if reader.isInteractive { commands.writeError("^C\n") }
+        continue
+      case .line(let line):
+        if buffer.isEmpty, isCommand(line) {
+          reader.addHistory(line)
+          commands.lastEntry = line
+          if execute(line) == .exit { return 0 }
+          continue
+        }
+        buffer += buffer.isEmpty ? line : "\n" + line
+        if isBlank(buffer) {
+          buffer = ""
+          continue
+        }
+        if needsMore(buffer) { continue }
+        let entry = buffer
+        buffer = ""
+        reader.addHistory(entry.split(separator: "\n").joined(separator: " "))
+        commands.lastEntry = entry
+        if execute(entry) == .exit { return 0 }
+      }
+    }
+  }
+
+  private func isCommand(_ line: String) -> Bool {
+    let t = line.drop { $0 == " " || $0 == "\t" }
+    guard t.first == ".", let second = t.dropFirst().first else { return false }
+    return second.isLetter
+  }
+
+  private func isBlank(_ text: String) -> Bool {
+    let (statements, errors) = Parser.parse(SourceFile(name: "<stdin>", text: text))
+    return statements.isEmpty && errors.isEmpty
+  }
+
+  /// True while the parser says only that the input ended too early.
+  private func needsMore(_ text: String) -> Bool {
+    let (_, errors) = Parser.parse(SourceFile(name: "<stdin>", text: text))
+    return errors.contains { $0.isIncompleteInput }
+  }
+
+  /// Runs one entry (clauses or a command), timing it when `.timing on`.
+  @discardableResult
+  func execute(_ text: String) -> Session.Status {
+    let trimmed = text.drop { $0 == " " || $0 == "\t" }
+    let file = SourceFile(name: "<stdin>", text: String(trimmed), firstLine: lineNumber)
+    lineNumber += text.split(separator: "\n", omittingEmptySubsequences: false).count
+    let start = ContinuousClock.now
+    session.interrupted = { dq_interrupt_pending() != 0 }
+    _ = dq_take_interrupt()
+    let status = session.run(file)
+    if dq_take_interrupt() != 0, status == .runtimeError {
+      // The message was printed by the session; the state is as before the query.
+    }
+    if commands.timing {
+      let elapsed = ContinuousClock.now - start
+      let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+      commands.writeError("Run time: \(formatMilliseconds(ms)), \(session.lastDerived) tuples derived\n")
+    }
+    return status
+  }
+
+  private func formatMilliseconds(_ ms: Double) -> String {
+    let rounded = (ms * 100).rounded() / 100
+    return "\(rounded) ms"
+  }
+}

@@ -1,0 +1,67 @@
+/// Drives the shell with a scripted line reader and compares transcripts.
+import DQ
+import Testing
+
+@testable import DQShell
+
+@Suite struct ShellTranscriptTests {
+  /// Runs the lines through a shell over an empty session; returns (stdout, stderr, prompts).
+  func transcript(_ lines: [String], dataset: Bool = false) -> (out: String, err: String, prompts: [String], history: [String]) {
+    let session = Session(loadDataset: dataset)
+    let reader = ScriptedLineReader(lines)
+    var out = "", err = ""
+    let shell = Shell(session: session, reader: reader, write: { out += $0 }, writeError: { err += $0 })
+    shell.run()
+    return (out, err, reader.prompts, reader.history)
+  }
+
+  @Test func multiLineClauseUsesContinuationPrompt() {
+    let t = transcript(["e(1, 2).", "?- e(X,", "  Y).", ".format tsv", "?- e(X, Y)."])
+    #expect(t.prompts == ["dq> ", "dq> ", "...> ", "dq> ", "dq> ", "dq> "])
+    #expect(t.history == ["e(1, 2).", "?- e(X,   Y).", ".format tsv", "?- e(X, Y)."])
+    #expect(t.out.hasSuffix("X\tY\n1\t2\n"))
+  }
+
+  @Test func errorsDoNotEndTheSession() {
+    let t = transcript(["?- p(X", ").", "p(1).", ".format tsv", "?- p(X)."])
+    #expect(t.err.contains("error"))
+    #expect(t.out.hasSuffix("X\n1\n"))
+  }
+
+  @Test func periodInsideStringDateOrDecimalDoesNotEndClause() {
+    let t = transcript([".format tsv", "v(\"a.b\", 2016-08-09, 3.25", ").", "?- v(A, B, C)."])
+    #expect(t.out == "A\tB\tC\na.b\t2016-08-09\t3.25\n")
+  }
+
+  @Test func quitStops() {
+    let t = transcript([".format tsv", ".quit", "?- 1 = 1."])
+    #expect(t.out == "")
+  }
+
+  @Test func unknownCommandIsAnErrorWithHint() {
+    let t = transcript([".frobnicate"])
+    #expect(t.err.contains("Unknown command '.frobnicate'"))
+  }
+
+  @Test func prefixesSelectCommands() {
+    let t = transcript(["p(a).", ".rel"])
+    #expect(t.out.contains("│ p "))
+  }
+
+  @Test func retractAndClear() {
+    let t = transcript([".format tsv", "p(a). p(b).", ".retract p(a).", "?- p(X).", ".clear", "?- p(X)."])
+    #expect(t.out.contains("X\nb\n"))
+    #expect(t.out.hasSuffix("X\n"))
+  }
+
+  @Test func completionKnowsRelationsConstantsAndVariables() {
+    let session = Session(loadDataset: false)
+    _ = session.run(SourceFile(name: "t", text: "met(erdogan, putin). met(abe, putin). met(erdogan, may)."))
+    let c = Completer(session: session)
+    #expect(c.completions(line: "me", word: "me") == .words(["met("]))
+    #expect(c.completions(line: "?- met(erdogan, ", word: "") == .words(["may", "putin"]))
+    #expect(c.completions(line: "?- met(X, Y), met(Y, ", word: "") == .words(["may", "putin", "X", "Y"]))
+    #expect(c.completions(line: ".he", word: ".he") == .words([".help"]))
+    #expect(c.completions(line: ".load Ex", word: "Ex") == .fileNames)
+  }
+}
