@@ -911,6 +911,11 @@ def main():
             errors.append(f"{os.path.relpath(args.dataset, REPO)}:{decls[rel][2]}: "
                           f"{rel} is declared but has no facts and no rules")
 
+    try:
+        stratify(rules)
+    except CheckError as e:
+        errors.append(f"{os.path.relpath(args.dataset, REPO)}: {e}")
+
     if args.eval:
         db = evaluate(facts, rules)
         p = Parser(tokenize(args.eval, "query"), "query")
