@@ -1,0 +1,124 @@
+/// The built-in dataset: embedded copy current, loads cleanly, quotes verbatim, questions answered.
+import Foundation
+import Testing
+
+@testable import DQ
+
+@Suite struct DatasetTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let seeds = root.deletingLastPathComponent().appendingPathComponent("shared/seeds")
+
+  static func read(_ path: String) throws -> String {
+    try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+  }
+
+  @Test func embeddedCopyMatchesTheSource() throws {
+    let source = try Self.read("Dataset/relations.dq")
+    #expect(Dataset.source == source, "run Scripts/embed-dataset after editing Dataset/relations.dq")
+  }
+
+  @Test func loadsWithoutDiagnostics() {
+    var problems: [Diagnostic] = []
+    let session = Session(options: Session.Options(), loadDataset: false)
+    session.report = { problems.append($0) }
+    let status = session.run(SourceFile(name: Dataset.fileName, text: Dataset.source))
+    #expect(status == .ok)
+    #expect(problems.isEmpty, "\(problems.map { "\($0.span?.description ?? ""): \($0.message)" })")
+    #expect(session.schema.relations.count >= 50)
+  }
+
+  @Test func everyRelationIsDeclaredAndDescribed() {
+    let session = Session()
+    for r in session.schema.relations.values {
+      #expect(r.declared, "\(r.name) is not declared")
+      #expect(!r.description.isEmpty, "\(r.name) has no description")
+    }
+  }
+
+  /// Every `.source` quote occurs verbatim in its seed file (skipped, and said, when ../shared/seeds is absent).
+  @Test func everyQuoteIsVerbatim() throws {
+    guard FileManager.default.fileExists(atPath: Self.seeds.path) else {
+      print("DatasetTests: skipping the quote check: \(Self.seeds.path) is not here")
+      return
+    }
+    let (statements, errors) = Parser.parse(SourceFile(name: Dataset.fileName, text: Dataset.source))
+    #expect(errors.isEmpty)
+    var checked = 0
+    var texts: [String: String] = [:]
+    for s in statements {
+      guard case .citation(let c?, _) = s else { continue }
+      if texts[c.file] == nil {
+        texts[c.file] = try String(contentsOf: Self.seeds.appendingPathComponent(c.file), encoding: .utf8)
+      }
+      #expect(texts[c.file]?.contains(c.quote) == true, "not verbatim in \(c.file): \(c.quote)")
+      checked += 1
+    }
+    #expect(checked >= 30)
+  }
+
+  /// Every fact outside the vocabulary section cites a source.
+  @Test func factsCiteTheirEvidence() {
+    let session = Session()
+    var uncited = 0
+    let vocabulary: Set = ["cameo", "meeting_code", "future_status", "head_role", "research_kind"]
+    for (name, t) in session.database.tables where !vocabulary.contains(name) {
+      uncited += t.citations.filter { $0 < 0 }.count
+    }
+    #expect(uncited == 0)
+  }
+
+  struct Question: CustomTestStringConvertible, Sendable {
+    var title: String
+    var query: String
+    var expected: String
+    var testDescription: String { title }
+  }
+
+  /// The questions of Dataset/QUESTIONS.md: a `dq` block, then a `tsv` block with the answer.
+  static let questions: [Question] = {
+    guard let text = try? read("Dataset/QUESTIONS.md") else { return [] }
+    var out: [Question] = []
+    var title = ""
+    var block: String? = nil
+    var kind = ""
+    var lastQuery: String? = nil
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("## ") { title = String(line.dropFirst(3)) }
+      if line.hasPrefix("```") {
+        if let b = block {
+          if kind == "dq" { lastQuery = b }
+          if kind == "tsv", let q = lastQuery {
+            out.append(Question(title: "\(title) \(q)", query: q, expected: b))
+            lastQuery = nil
+          }
+          block = nil
+        } else {
+          kind = String(line.dropFirst(3))
+          block = ""
+        }
+        continue
+      }
+      if block != nil { block! += line + "\n" }
+    }
+    return out
+  }()
+
+  @Test func atLeastFifteenQuestions() { #expect(Self.questions.count >= 15) }
+
+  /// One session answers every question (loading the dataset once keeps the suite fast).
+  @Test func everyQuestionIsAnswered() {
+    var options = Session.Options()
+    options.format = .tsv
+    let session = Session(options: options)
+    for q in Self.questions {
+      var out = ""
+      var problems: [String] = []
+      session.write = { out += $0 }
+      session.report = { problems.append($0.message) }
+      let status = session.run(SourceFile(name: "question", text: q.query))
+      #expect(status == .ok && problems.isEmpty, "\(q.title): \(problems)")
+      #expect(out.hasPrefix("\n") ? String(out.dropFirst()) == q.expected : out == q.expected, "\(q.title)\n\(out)")
+    }
+  }
+}
