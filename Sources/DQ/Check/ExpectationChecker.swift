@@ -144,7 +144,7 @@ public struct ExpectationChecker {
 
   /// A line diff of standard output.
   static func compare(expected: [String], actual: String) -> [String] {
-    var lines = actual.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var lines = actual.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
     if lines.last == "" { lines.removeLast() }
     lines = lines.map { $0.trimmingTrailingCarriageReturn }
     if lines == expected { return [] }

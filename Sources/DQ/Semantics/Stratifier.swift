@@ -53,10 +53,13 @@ public struct Stratifier {
     var strata: [Stratum] = []
     for (c, members) in components.enumerated() {
       var recursive = members.count > 1
+      var reported = false
       for m in members {
         for e in edges[m] where componentOf[e.to] == c {
           if e.to == m { recursive = true }
-          if e.negative {
+          if e.negative && !reported {
+            // One error per cycle: the first negative edge found names it.
+            reported = true
             let cycle = path(from: e.to, to: m, within: c, componentOf, edges).map { names[$0] }
             let shown = ([names[m]] + cycle).joined(separator: " -> ")
             let message = cycle.count <= 1 && e.to == m
