@@ -3,6 +3,8 @@ public struct Resolver {
   /// The schema the checks read and extend.
   public var schema: Schema
   public private(set) var diagnostics: [Diagnostic] = []
+  /// Variables already reported in the current clause, so one mistake gives one error.
+  private var reported: Set<String> = []
 
   public init(schema: Schema) { self.schema = schema }
 
@@ -64,10 +66,11 @@ public struct Resolver {
     var outsideCounts: [String: Int] = [:]
     if let head { for v in head.variables { outsideCounts[v, default: 0] += 1 } }
     let bound = Safety.boundVariables(body, initiallyBound: [], head: head)
+    reported = []
     checkLiterals(body, bound: bound, context: body, head: head)
     if let head {
       for t in head.arguments {
-        for v in t.variables where !bound.contains(v) {
+        for v in t.variables where !bound.contains(v) && !reported.contains(v) {
           let hint: String
           if Safety.occursOnlyNegated(v, in: body) {
             hint = "'\(v)' appears only under 'not'; bind it with a positive atom as well"
@@ -125,6 +128,8 @@ public struct Resolver {
         let outer = Safety.variablesOutside(g, in: context, head: head)
         let groups = Set(g.body.flatMap(\.variables)).intersection(outer)
         for v in groups.sorted() where !bound.contains(v) {
+          reported.insert(v)
+          g.result.variableName.map { _ = reported.insert($0) }
           report(
             "Variable '\(v)' groups the \(g.function.rawValue) but is not bound outside it", at: g.span,
             hint: "bind '\(v)' with a positive atom outside the braces, or rename it inside to make it local")
@@ -195,12 +200,14 @@ enum Safety {
     return bound
   }
 
-  /// Variables of the clause that occur anywhere but inside `g`'s braces.
+  /// Variables of the clause that occur outside every aggregate's braces (`g` is the aggregate asked about).
   static func variablesOutside(_ g: Aggregate, in body: [Literal], head: Atom?) -> Set<String> {
     var out = Set(head?.variables ?? [])
+    // The bodies of aggregates are scopes of their own: a variable that occurs only inside
+    // braces (of this aggregate or another) is local to each, not a grouping variable.
     for l in body {
-      if case .aggregate(let other) = l, other == g {
-        out.formUnion(g.result.variables)
+      if case .aggregate(let other) = l {
+        out.formUnion(other.result.variables)
       } else {
         out.formUnion(l.variables)
       }

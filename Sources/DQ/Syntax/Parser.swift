@@ -409,9 +409,17 @@ public struct Parser {
       let incomplete = m.hasPrefix("Unterminated block comment")
       report(Diagnostic(.error, .syntax(incomplete: incomplete), m.hasSuffix(".") ? String(m.dropLast()) : m, at: token.span))
     case .endOfInput:
-      report(Diagnostic(.error, .syntax(incomplete: true), "\(message), found end of input", at: token.span))
+      // Point just after the last token, not at the (possibly blank) line where the input ends.
+      var span = token.span
+      if current > 0 {
+        let previous = tokens[current - 1].span
+        let col = previous.column + previous.text.unicodeScalars.count
+        span = SourceSpan(file: file, start: previous.end, end: previous.end, line: previous.line + previous.text.filter { $0 == "\n" }.count, column: col)
+      }
+      report(Diagnostic(.error, .syntax(incomplete: true), "\(message), found end of input", at: span))
     default:
-      report(Diagnostic(.error, .syntax(incomplete: false), "\(message), found \(token.kind.display)", at: token.span))
+      let found = message.contains(token.kind.display) ? "" : ", found \(token.kind.display)"
+      report(Diagnostic(.error, .syntax(incomplete: false), message + found, at: token.span))
     }
     return ParseError()
   }
