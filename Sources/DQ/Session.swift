@@ -346,6 +346,8 @@ public final class Session {
       }
       options.format = f
       return .ok
+    case "why":
+      return why(argument, name: span.file.name)
     default:
       report(Diagnostic(.error, .runtime, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
       return .runtimeError
