@@ -48,6 +48,8 @@ public final class Session {
   public var report: (Diagnostic) -> Void = { _ in }
   /// Handles `.name` lines the language does not define (the shell's commands).
   public var commandHandler: ((String, String, SourceSpan) -> CommandResult)?
+  /// Called after each query has printed its answers (the shell's `.timing` uses it).
+  public var afterQuery: (() -> Void)?
   /// Polled during evaluation; returning true cancels the running query.
   public var interrupted: (() -> Bool)?
 
@@ -66,6 +68,17 @@ public final class Session {
   private var blocksWritten = 0
   /// Tuples derived by the last query's evaluation, for `.timing`.
   public private(set) var lastDerived = 0
+
+  /// Where the time of the last run went, for `.timing`.
+  public struct Timings: Sendable {
+    /// Lexing, parsing and the static checks.
+    public var parse: Duration = .zero
+    /// Compiling queries into plans.
+    public var plan: Duration = .zero
+    /// Bringing relations up to date and running the queries.
+    public var evaluate: Duration = .zero
+  }
+  public private(set) var lastTimings = Timings()
 
   public init(options: Options = Options(), loadDataset: Bool = true) {
     self.options = options
@@ -133,7 +146,11 @@ public final class Session {
   @discardableResult
   public func run(_ file: SourceFile) -> Status {
     currentCitation = -1
+    lastTimings = Timings()
+    let clock = ContinuousClock()
+    let started = clock.now
     let (statements, syntaxErrors) = Parser.parse(file)
+    lastTimings.parse = clock.now - started
     if !syntaxErrors.isEmpty {
       syntaxErrors.forEach(report)
       return .staticError
@@ -143,6 +160,8 @@ public final class Session {
 
   /// Checks and runs already parsed statements.
   public func run(_ statements: [Statement]) -> Status {
+    let clock = ContinuousClock()
+    let started = clock.now
     var resolver = Resolver(schema: schema)
     for s in statements { resolver.resolve(s) }
     var errors = resolver.diagnostics
@@ -155,6 +174,7 @@ public final class Session {
       return .staticError
     }
     schema = resolver.schema
+    lastTimings.parse += clock.now - started
     if options.warnings { warnAboutEmptyRelations(statements) }
     for s in statements {
       let status = execute(s)
@@ -219,6 +239,9 @@ public final class Session {
   /// Brings every relation the query reads up to date, then prints its answers.
   private func runQuery(_ q: Query) -> Status {
     let budget = Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    lastTimings.plan = .zero
+    lastTimings.evaluate = .zero
+    defer { afterQuery?() }
     do {
       let result = try answers(q, budget: budget)
       let columns = q.shownVariables
@@ -254,10 +277,17 @@ public final class Session {
 
   /// The sorted distinct bindings of `variables` that satisfy `body`.
   public func bindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
+    let clock = ContinuousClock()
+    var mark = clock.now
     let evaluator = Evaluator(database: database, budget: budget)
     try update(for: body, evaluator: evaluator)
+    lastTimings.evaluate += clock.now - mark
+    mark = clock.now
     let compiled = Planner.compile(body: body, projection: variables, relationFor: relationFor, store: database.store)
+    lastTimings.plan += clock.now - mark
+    mark = clock.now
     let rel = try evaluator.answers(compiled)
+    lastTimings.evaluate += clock.now - mark
     lastDerived = budget.derived
     var rows = (0..<rel.count).map { rel.row($0) }
     let store = database.store

@@ -11,6 +11,12 @@ public final class Completer: CompletionSource {
 
   public init(session: Session) { self.session = session }
 
+  public func describe(_ candidate: String) -> String? {
+    guard candidate.hasSuffix("("), let r = session.schema[String(candidate.dropLast())] else { return nil }
+    let shape = "\(r.name)(\(r.columns.joined(separator: ", ")))"
+    return r.description.isEmpty ? shape : shape + "  " + r.description
+  }
+
   public func completions(line: String, word: String) -> Completions {
     let trimmed = line.drop { $0 == " " || $0 == "\t" }
     if trimmed.hasPrefix(".") {
@@ -40,8 +46,8 @@ public final class Completer: CompletionSource {
     if let first = word.unicodeScalars.first, first == "_" || (first >= "A" && first <= "Z") {
       return .words(variables)
     }
-    if let (relation, column) = context {
-      return .words(constants(relation, column, prefix: word) + variables)
+    if let (relation, column, earlier) = context {
+      return .words(constants(relation, column, prefix: word, earlier: earlier) + variables)
     }
     var words = relationNames(prefix: word, withParen: true)
     words += Self.keywords.filter { $0.hasPrefix(word) && !word.isEmpty }
@@ -55,8 +61,9 @@ public final class Completer: CompletionSource {
       .sorted()
   }
 
-  /// The constants in one column of a relation, as source text.
-  func constants(_ relation: String, _ column: Int, prefix: String) -> [String] {
+  /// The constants in one column of a relation, as source text, among the rows that agree with
+  /// the constants already typed in earlier columns (after `met(erdogan, ` the people Erdogan met).
+  func constants(_ relation: String, _ column: Int, prefix: String, earlier: [String] = []) -> [String] {
     guard let shape = session.schema[relation], column < shape.arity else { return [] }
     try? session.evaluateAll(budget: Budget(maxTuples: session.options.maxTuples, timeout: 2))
     guard let table = session.database.tables[relation] else { return [] }
@@ -64,7 +71,15 @@ public final class Completer: CompletionSource {
     var seen: Set<Value> = []
     var out: [String] = []
     let store = session.database.store
-    for r in 0..<rows.count {
+    // Constants typed in earlier columns narrow the rows; variables and blanks do not.
+    var fixed: [(Int, Value)] = []
+    for (i, text) in earlier.enumerated() where i < shape.arity {
+      guard let c = Self.constant(text) else { continue }
+      guard let v = store.existingValue(c) else { return [] }
+      fixed.append((i, v))
+    }
+    rowLoop: for r in 0..<rows.count {
+      for (i, v) in fixed where rows[r, i] != v { continue rowLoop }
       let v = rows[r, column]
       guard seen.insert(v).inserted else { continue }
       let text = store.source(v)
@@ -74,9 +89,24 @@ public final class Completer: CompletionSource {
     return out.sorted()
   }
 
-  /// The relation and argument position the text ends inside, if it ends inside an atom's arguments.
-  static func context(of text: String) -> (String, Int)? {
-    var stack: [(name: String?, column: Int)] = []
+  /// A constant written as one token (`putin`, `"Park Geun-hye"`, `42`, `2016-08-09`), else nil.
+  static func constant(_ text: String) -> Constant? {
+    var lexer = Lexer(file: SourceFile(name: "", text: text))
+    let tokens = lexer.tokenize()
+    guard tokens.count == 2 else { return nil }
+    switch tokens[0].kind {
+    case .identifier(let s), .string(let s): return .symbol(s)
+    case .integer(let i): return i <= UInt64(Int64.max) ? .integer(Int64(i)) : nil
+    case .decimal(let d): return .decimal(d)
+    case .date(let d): return .date(d)
+    default: return nil
+    }
+  }
+
+  /// The relation and argument position the text ends inside (with the text of the arguments
+  /// before it), if it ends inside an atom's arguments.
+  static func context(of text: String) -> (String, Int, [String])? {
+    var stack: [(name: String?, column: Int, arguments: [String], current: String)] = []
     var identifier = ""
     var inString = false, escaped = false, inComment = false
     var lastIdentifier: String? = nil
@@ -84,6 +114,9 @@ public final class Completer: CompletionSource {
       if inComment {
         if ch == "\n" { inComment = false }
         continue
+      }
+      if !stack.isEmpty && ch != "," && !(ch == ")" && !inString) && !(ch == "(" && !inString) {
+        stack[stack.count - 1].current.append(ch)
       }
       if inString {
         if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inString = false }
@@ -102,9 +135,18 @@ public final class Completer: CompletionSource {
       case "%": inComment = true
       case "(":
         let name = lastIdentifier.flatMap { $0.first?.isLowercase == true ? $0 : nil }
-        stack.append((name, 0))
+        if !stack.isEmpty, let n = name, stack[stack.count - 1].current.hasSuffix(n) {
+          stack[stack.count - 1].current.removeLast(n.count)
+        }
+        stack.append((name, 0, [], ""))
       case ")": _ = stack.popLast()
-      case ",": if !stack.isEmpty { stack[stack.count - 1].column += 1 }
+      case ",":
+        if !stack.isEmpty {
+          let top = stack.count - 1
+          stack[top].column += 1
+          stack[top].arguments.append(stack[top].current.trimmingCharacters(in: " \t\n"))
+          stack[top].current = ""
+        }
       case ".": stack.removeAll()
       case " ", "\t", "\n": continue
       default: break
@@ -112,7 +154,7 @@ public final class Completer: CompletionSource {
       lastIdentifier = nil
     }
     guard let top = stack.last, let name = top.name else { return nil }
-    return (name, top.column)
+    return (name, top.column, top.arguments)
   }
 
   /// Variables already used in the clause (from its last `.` on), in order of appearance.
@@ -140,5 +182,14 @@ public final class Completer: CompletionSource {
       }
     }
     return out
+  }
+}
+
+extension String {
+  func trimmingCharacters(in set: String) -> String {
+    var s = Substring(self)
+    while let f = s.first, set.contains(f) { s = s.dropFirst() }
+    while let l = s.last, set.contains(l) { s = s.dropLast() }
+    return String(s)
   }
 }

@@ -52,6 +52,18 @@ public final class Commands {
       case .error(let message): return .failed(Diagnostic(.error, .runtime, message, at: span))
       }
     }
+    session.afterQuery = { [unowned self] in
+      guard self.timing else { return }
+      let t = self.session.lastTimings
+      self.writeError(
+        "Run time: parse and check \(Self.milliseconds(t.parse)), plan \(Self.milliseconds(t.plan)), "
+          + "evaluate \(Self.milliseconds(t.evaluate)); \(self.session.lastDerived) tuples derived\n")
+    }
+  }
+
+  static func milliseconds(_ d: Duration) -> String {
+    let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    return "\((ms * 1000).rounded() / 1000) ms"
   }
 
   /// The command a name or unique prefix names.

@@ -10,6 +10,8 @@ import CSupport
 public protocol CompletionSource: AnyObject {
   /// `line` is the input before the cursor (earlier lines of the clause included); `word` its last word.
   func completions(line: String, word: String) -> Completions
+  /// How a candidate is shown in the list (a relation with its arity and columns), or nil.
+  func describe(_ candidate: String) -> String?
 }
 
 /// Candidates, or a request for libedit's own file-name completion.
@@ -23,6 +25,8 @@ nonisolated(unsafe) private var activeSource: CompletionSource?
 nonisolated(unsafe) private var pendingPrefix = ""
 nonisolated(unsafe) private var candidates: [String] = []
 nonisolated(unsafe) private var candidateIndex = 0
+/// The input at the last ambiguous Tab: a second Tab on the same input lists the candidates.
+nonisolated(unsafe) private var lastAmbiguous: String? = nil
 
 private func generator(_ text: UnsafePointer<CChar>?, _ state: Int32) -> UnsafeMutablePointer<CChar>? {
   if state == 0 { candidateIndex = 0 }
@@ -47,11 +51,60 @@ private func attemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int32, _ 
   case .words(let words):
     rl_attempted_completion_over = 1
     candidates = words
+    if words.count > 1 {
+      // Extend to the longest common prefix; when there is nothing to add, list the
+      // candidates ourselves, with what each is (libedit's own list cannot say).
+      let common = longestCommonPrefix(words)
+      if common.utf8.count > word.utf8.count {
+        candidates = [common]
+        rl_completion_append_character = 0
+        return rl_completion_matches(text, generator)
+      }
+      if lastAmbiguous == line {
+        showList(words, source)
+      } else {
+        lastAmbiguous = line
+      }
+      return nil
+    }
+    lastAmbiguous = nil
     // Relation names end in "(" and variables mid-clause need no space after them.
     rl_completion_append_character = words.count == 1 && (words[0].hasSuffix("(") || words[0].hasPrefix(".")) ? 0 : 32
     if words.isEmpty { return nil }
     return rl_completion_matches(text, generator)
   }
+}
+
+private func longestCommonPrefix(_ words: [String]) -> String {
+  guard var prefix = words.first.map({ Array($0.utf8) }) else { return "" }
+  for w in words.dropFirst() {
+    let b = Array(w.utf8)
+    var n = 0
+    while n < prefix.count, n < b.count, prefix[n] == b[n] { n += 1 }
+    prefix = Array(prefix[0..<n])
+  }
+  // Do not cut a multi-byte character in half.
+  while !prefix.isEmpty, String(validatingCString: prefix.map { CChar(bitPattern: $0) } + [0]) == nil { prefix.removeLast() }
+  return String(decoding: prefix, as: UTF8.self)
+}
+
+/// Prints the candidates under the input line, then redraws the prompt and the line.
+private func showList(_ words: [String], _ source: CompletionSource) {
+  let described = words.map { source.describe($0) }
+  var out = "\r\n"
+  if described.contains(where: { $0 != nil }) {
+    for (w, d) in zip(words, described) { out += (d ?? w) + "\r\n" }
+  } else {
+    let width = (words.map(\.count).max() ?? 0) + 2
+    let perLine = max(1, 78 / width)
+    for (i, w) in words.enumerated() {
+      out += w + String(repeating: " ", count: width - w.count)
+      if (i + 1) % perLine == 0 || i == words.count - 1 { out += "\r\n" }
+    }
+  }
+  out.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
+  dq_flush_stdout()
+  rl_forced_update_display()
 }
 
 public final class EditLineReader: LineReader {

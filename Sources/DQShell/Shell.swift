@@ -93,29 +93,16 @@ public final class Shell {
     return errors.contains { $0.isIncompleteInput }
   }
 
-  /// Runs one entry (clauses or a command), timing it when `.timing on`.
+  /// Runs one entry (clauses or a command); Ctrl-C during it cancels only this entry.
   @discardableResult
   func execute(_ text: String) -> Session.Status {
     let trimmed = text.drop { $0 == " " || $0 == "\t" }
     let file = SourceFile(name: "<stdin>", text: String(trimmed), firstLine: lineNumber)
     lineNumber += text.split(separator: "\n", omittingEmptySubsequences: false).count
-    let start = ContinuousClock.now
     session.interrupted = { dq_interrupt_pending() != 0 }
     _ = dq_take_interrupt()
     let status = session.run(file)
-    if dq_take_interrupt() != 0, status == .runtimeError {
-      // The message was printed by the session; the state is as before the query.
-    }
-    if commands.timing {
-      let elapsed = ContinuousClock.now - start
-      let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-      commands.writeError("Run time: \(formatMilliseconds(ms)), \(session.lastDerived) tuples derived\n")
-    }
+    _ = dq_take_interrupt()
     return status
-  }
-
-  private func formatMilliseconds(_ ms: Double) -> String {
-    let rounded = (ms * 100).rounded() / 100
-    return "\(rounded) ms"
   }
 }

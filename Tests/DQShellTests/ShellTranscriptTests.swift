@@ -63,6 +63,9 @@ import Testing
     #expect(c.completions(line: "me", word: "me") == .words(["met("]))
     #expect(c.completions(line: "?- met(erdogan, ", word: "") == .words(["may", "putin"]))
     #expect(c.completions(line: "?- met(X, Y), met(Y, ", word: "") == .words(["may", "putin", "X", "Y"]))
+    #expect(c.completions(line: "?- met(abe, ", word: "") == .words(["putin"]))
+    #expect(c.completions(line: "?- met(X, putin), met(\"abe\", ", word: "") == .words(["putin", "X"]))
+    #expect(c.describe("met(") == "met(c1, c2)")
     #expect(c.completions(line: ".he", word: ".he") == .words([".help"]))
     #expect(c.completions(line: ".load Ex", word: "Ex") == .fileNames)
   }

@@ -239,7 +239,7 @@ public struct Explainer {
 
 extension ValueStore {
   /// The value of a constant without interning anything new (nil for an unseen symbol).
-  func existingValue(_ c: Constant) -> Value? {
+  public func existingValue(_ c: Constant) -> Value? {
     if case .symbol(let s) = c { return existingSymbol(s) }
     return constant(c)
   }

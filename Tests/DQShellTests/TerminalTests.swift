@@ -1,0 +1,30 @@
+/// Runs the real `dq` binary in a pseudo-terminal (Tests/Terminal/repl_pty.py drives it):
+/// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions.
+import Foundation
+import Testing
+
+@Suite struct TerminalTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// The dq binary built next to the test bundle (`swift build` then `swift test`).
+  static func binary() -> URL? {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dq")
+    let candidates = [beside, root.appendingPathComponent(".build/debug/dq")]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+  }
+
+  @Test func replInARealTerminal() throws {
+    let dq = try #require(Self.binary(), "build the dq binary first (swift build --product dq)")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", Self.root.appendingPathComponent("Tests/Terminal/repl_pty.py").path, dq.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, Comment(rawValue: output))
+  }
+}

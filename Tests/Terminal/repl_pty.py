@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Drives the dq REPL in a real pseudo-terminal, as a person would.
+
+Checks: Tab completes a relation and a constant; a query answers; Ctrl-C stops a runaway
+recursive query and the next query still answers; Ctrl-D exits with status 0 leaving the
+terminal in canonical, echoing mode; Up recalls an entry from the previous session's history.
+Usage: repl_pty.py PATH_TO_DQ   (exit status 0 when every check passes)
+"""
+import os, pty, re, select, sys, tempfile, termios, time
+
+DQ = sys.argv[1]
+failures = []
+
+
+def spawn(history):
+    env = dict(os.environ, DQ_HISTORY=history, TERM="xterm", NO_COLOR="1")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(DQ, [DQ], env)
+    return pid, fd
+
+
+def read_until(fd, needle, timeout=10.0):
+    """Reads until `needle` appears in the output; returns everything read."""
+    out = b""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if needle in plain(out):
+                return plain(out)
+    return plain(out)
+
+
+def plain(raw):
+    """The text with terminal control sequences (cursor moves, colours) removed."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
+
+
+def check(name, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + name)
+    if not ok:
+        failures.append(name)
+        print("     " + detail.replace("\n", "\n     ")[-1500:])
+
+
+def wait_exit(pid, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    return None
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    history = os.path.join(tmp, "history")
+
+    pid, fd = spawn(history)
+    out = read_until(fd, "dq> ")
+    check("welcome and prompt", "dq> " in out and "built-in dataset" in out, out)
+
+    os.write(fd, b"?- me\t")
+    out = read_until(fd, "met(", 3)
+    os.write(fd, b"t")  # 'me' + Tab extends to the common prefix 'me'; typing 't' then Tab gives 'met('
+    os.write(fd, b"\t")
+    out += read_until(fd, "met(", 3)
+    check("Tab completes a relation name with its '('", "met(" in out, out)
+
+    os.write(fd, b"erdo\t")
+    out = read_until(fd, "erdogan", 3)
+    check("Tab completes a constant of the column", "erdogan" in out, out)
+
+    os.write(fd, b", W, P, _, _).\r")
+    out = read_until(fd, "st_petersburg")
+    check("the completed query answers", "st_petersburg" in out, out)
+    read_until(fd, "dq> ", 3)
+
+    os.write(fd, b"n(0). n(Y) :- n(X), Y = X + 1.\r")
+    read_until(fd, "dq> ", 3)
+    os.write(fd, b"?- n(-1).\r")
+    time.sleep(1.0)
+    start = time.time()
+    os.write(fd, b"\x03")
+    out = read_until(fd, "dq> ", 5)
+    elapsed = time.time() - start
+    check("Ctrl-C stops a long recursive query", "Interrupted" in out and elapsed < 2.0, f"{elapsed:.2f}s\n{out}")
+
+    os.write(fd, b"?- met(abe, W, _, _, _).\r")
+    out = read_until(fd, "putin")
+    check("the next query still answers", "putin" in out, out)
+    read_until(fd, "dq> ", 3)
+
+    os.write(fd, b"\x04")
+    code = wait_exit(pid)
+    check("Ctrl-D exits with status 0", code == 0, f"exit {code}")
+    try:
+        attrs = termios.tcgetattr(fd)
+        lflag = attrs[3]
+        check("the terminal is left canonical and echoing", bool(lflag & termios.ICANON) and bool(lflag & termios.ECHO), str(lflag))
+    except termios.error as e:
+        check("the terminal is left canonical and echoing", False, str(e))
+    os.close(fd)
+
+    pid, fd = spawn(history)
+    read_until(fd, "dq> ")
+    os.write(fd, b"\x1b[A")
+    out = read_until(fd, "met(abe", 3)
+    check("Up recalls the previous session's last entry", "?- met(abe, W, _, _, _)." in out, out)
+    os.write(fd, b"\x15\x04")
+    wait_exit(pid)
+    os.close(fd)
+
+print(f"{len(failures)} failed" if failures else "all terminal checks passed")
+sys.exit(1 if failures else 0)
