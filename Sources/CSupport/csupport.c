@@ -29,18 +29,26 @@ char *dq_read_stdin_line(size_t *length) {
   return line;
 }
 
-char *dq_read_file(const char *path, size_t *length) {
+char *dq_read_file(const char *path, size_t *length, int *error) {
+  *error = 0;
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (!f) return NULL;
+  if (!f) {
+    *error = errno;
+    return NULL;
+  }
   size_t capacity = 65536, used = 0;
   char *buffer = malloc(capacity);
-  if (!buffer) return NULL;
+  if (!buffer) {
+    *error = ENOMEM;
+    return NULL;
+  }
   for (;;) {
     if (used == capacity) {
       capacity *= 2;
       char *grown = realloc(buffer, capacity);
       if (!grown) {
         free(buffer);
+        *error = ENOMEM;
         return NULL;
       }
       buffer = grown;
@@ -54,7 +62,7 @@ char *dq_read_file(const char *path, size_t *length) {
   if (f != stdin) fclose(f);
   if (failed) {
     free(buffer);
-    errno = saved ? saved : EIO;
+    *error = saved ? saved : EIO;
     return NULL;
   }
   *length = used;
@@ -73,6 +81,11 @@ void dq_install_sigint_handler(void) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns so the shell can react
   sigaction(SIGINT, &sa, NULL);
+  // A parent may have left SIGINT blocked (the mask survives exec): unblock it.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int dq_take_interrupt(void) {

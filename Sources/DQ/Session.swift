@@ -243,7 +243,9 @@ public final class Session {
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
     do {
+      let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
+      if result.isEmpty && options.warnings { explainEmptyAnswer(q, unknown: unknown) }
       let columns = q.shownVariables
       if blocksWritten > 0 { write("\n") }
       blocksWritten += 1
@@ -347,6 +349,27 @@ public final class Session {
     return seen
   }
 
+  /// The symbols written in the literals.
+  static func symbols(in body: [Literal]) -> [String] {
+    var out: [String] = []
+    func visit(_ t: Term) {
+      switch t {
+      case .constant(.symbol(let s), _): out.append(s)
+      case .binary(_, let a, let b, _): visit(a); visit(b)
+      case .negate(let a, _): visit(a)
+      default: break
+      }
+    }
+    for l in body {
+      switch l {
+      case .positive(let a), .negative(let a, _): a.arguments.forEach(visit)
+      case .comparison(_, let a, let b, _): visit(a); visit(b)
+      case .aggregate(let g): out += symbols(in: g.body)
+      }
+    }
+    return out
+  }
+
   static func relationNames(_ l: Literal) -> [String] {
     switch l {
     case .positive(let a), .negative(let a, _): return [a.name]
@@ -385,6 +408,46 @@ public final class Session {
   }
 
   // MARK: - Warnings
+
+  /// For a query with no answers: warns about each constant that occurs nowhere in its column,
+  /// the likeliest reasons (a misspelled constant, or a lowercase name meant as a variable).
+  private func explainEmptyAnswer(_ q: Query, unknown: Set<String>) {
+    let store = database.store
+    for l in q.body {
+      guard case .positive(let a) = l, let table = database.tables[a.name], table.rows.count > 0 else { continue }
+      for (column, t) in a.arguments.enumerated() {
+        // Only symbols that occur nowhere at all: an unmatched value that exists elsewhere is
+        // a legitimate question with no answer.
+        guard case .constant(let c, let span) = t, case .symbol(let name) = c, unknown.contains(name) else { continue }
+        let rows = table.rows
+        var present = false
+        var values: Set<Value> = []
+        if let v = store.existingValue(c) {
+          for r in 0..<rows.count {
+            let x = rows[r, column]
+            if x == v { present = true; break }
+          }
+        }
+        guard !present else { continue }
+        for r in 0..<rows.count { values.insert(rows[r, column]) }
+        let texts = values.compactMap { store.symbolText($0) }
+        let columnName = schema[a.name].map { "'\($0.columns[column])'" } ?? "\(column + 1)"
+        var hint: String? = nil
+        if case .symbol(let s) = c {
+          if let close = Suggest.closest(to: s, in: texts) {
+            hint = "did you mean '\(SymbolSyntax.quoteIfNeeded(close))'?"
+          } else if let first = s.unicodeScalars.first, first >= "a" && first <= "z" {
+            let variable = s.prefix(1).uppercased() + s.dropFirst()
+            hint = "names starting with a lowercase letter are constants; did you mean the variable '\(variable)'?"
+          }
+        }
+        report(
+          Diagnostic(
+            .warning, .advice,
+            "No answers: '\(c)' occurs nowhere in column \(columnName) of '\(a.name)'", at: span, hint: hint))
+      }
+    }
+  }
 
   /// Warns once per name about relations read by the statements that nothing defines.
   private func warnAboutEmptyRelations(_ statements: [Statement]) {

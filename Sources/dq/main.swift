@@ -27,6 +27,8 @@ let usage = """
         --list             list every relation: arity, columns, rows, description
         --why QUERY        explain each answer of QUERY down to facts and their sources
         --depth N          levels of rules --why shows before cutting the tree (default 6)
+        --check            check each FILE against its '% expect:' comments instead of
+                           printing its output (exit 1 when one differs)
     -h, --help             show this help
         --version          print the version
 
@@ -51,6 +53,7 @@ struct Arguments {
   var list = false
   var why: [String] = []
   var depth = 6
+  var check = false
 }
 
 func parseArguments(_ argv: [String]) -> Arguments {
@@ -86,6 +89,7 @@ func parseArguments(_ argv: [String]) -> Arguments {
       a.options.format = format
     case "--no-dataset": a.loadDataset = false
     case "--list": a.list = true
+    case "--check": a.check = true
     case "--why": a.why.append(take())
     case "--depth":
       let v = take()
@@ -109,15 +113,45 @@ func parseArguments(_ argv: [String]) -> Arguments {
   return a
 }
 
-/// Reads a whole file (or stdin for "-"), or nil.
-func readFile(_ path: String) -> String? {
+/// Reads a whole file (or stdin for "-"), or the reason it cannot be read.
+func readFile(_ path: String) -> Result<String, ReadError> {
   var length = 0
-  guard let bytes = dq_read_file(path, &length) else { return nil }
+  var error: Int32 = 0
+  guard let bytes = dq_read_file(path, &length, &error) else {
+    return .failure(ReadError(reason: String(cString: strerror(error))))
+  }
   defer { free(bytes) }
-  return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+  return .success(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
 }
 
+struct ReadError: Error { var reason: String }
+
 let arguments = parseArguments(Array(CommandLine.arguments.dropFirst()))
+
+if arguments.check {
+  // Each file runs in a session of its own, with the options its comments give.
+  guard !arguments.files.isEmpty else { fail("--check needs at least one FILE") }
+  var failed = 0
+  for path in arguments.files {
+    let text: String
+    switch readFile(path) {
+    case .success(let t): text = t
+    case .failure(let e):
+      writeStderr("dq: error: cannot read '\(path)': \(e.reason)\n")
+      exit(66)
+    }
+    let problems = ExpectationChecker.check(name: path, text: text)
+    if problems.isEmpty {
+      writeStdout("\(path): ok\n")
+    } else {
+      failed += 1
+      writeStdout("\(path): FAILED\n" + problems.map { "  " + $0 + "\n" }.joined())
+    }
+  }
+  if arguments.files.count > 1 { writeStdout("\(arguments.files.count - failed) passed, \(failed) failed\n") }
+  dq_flush_stdout()
+  exit(failed == 0 ? 0 : 1)
+}
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)
 let session = Session(options: arguments.options, loadDataset: arguments.loadDataset)
@@ -133,8 +167,10 @@ let commands = Commands(session: session, write: writeStdout, writeError: writeS
 commands.attach()
 
 var status = Session.Status.ok
-var inputs: [(name: String, text: String?)] = arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) }
-inputs += arguments.texts.map { ("<command line>", $0) }
+var inputs: [(name: String, text: Result<String, ReadError>)] = arguments.files.map {
+  ($0 == "-" ? "<stdin>" : $0, readFile($0))
+}
+inputs += arguments.texts.map { ("<command line>", .success($0)) }
 let inspecting = arguments.list || !arguments.why.isEmpty
 if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
@@ -153,11 +189,13 @@ if inputs.isEmpty && !inspecting {
   inputs = [("<stdin>", readFile("-"))]
 }
 for input in inputs {
-  guard let text = input.text else {
-    writeStderr("dq: error: cannot read '\(input.name)': \(String(cString: strerror(errno)))\n")
+  switch input.text {
+  case .failure(let e):
+    writeStderr("dq: error: cannot read '\(input.name)': \(e.reason)\n")
     exit(66)
+  case .success(let text):
+    status = session.run(SourceFile(name: input.name, text: text))
   }
-  status = session.run(SourceFile(name: input.name, text: text))
   if status != .ok { break }
 }
 if status == .ok && arguments.list {

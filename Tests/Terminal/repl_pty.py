@@ -51,7 +51,7 @@ def check(name, ok, detail=""):
         print("     " + detail.replace("\n", "\n     ")[-1500:])
 
 
-def wait_exit(pid, timeout=5.0):
+def wait_exit(pid, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -69,36 +69,43 @@ with tempfile.TemporaryDirectory() as tmp:
     out = read_until(fd, "dq> ")
     check("welcome and prompt", "dq> " in out and "built-in dataset" in out, out)
 
-    os.write(fd, b"?- me\t")
-    out = read_until(fd, "met(", 3)
-    os.write(fd, b"t")  # 'me' + Tab extends to the common prefix 'me'; typing 't' then Tab gives 'met('
+    time.sleep(0.3)
+    os.write(fd, b"?- met")
+    out = read_until(fd, "?- met", 10)
     os.write(fd, b"\t")
-    out += read_until(fd, "met(", 3)
+    out += read_until(fd, "(", 10)
     check("Tab completes a relation name with its '('", "met(" in out, out)
 
-    os.write(fd, b"erdo\t")
-    out = read_until(fd, "erdogan", 3)
+    os.write(fd, b"erdo")
+    out = read_until(fd, "erdo", 10)
+    os.write(fd, b"\t")
+    out += read_until(fd, "gan", 10)
     check("Tab completes a constant of the column", "erdogan" in out, out)
 
     os.write(fd, b", W, P, _, _).\r")
     out = read_until(fd, "st_petersburg")
     check("the completed query answers", "st_petersburg" in out, out)
-    read_until(fd, "dq> ", 3)
+    read_until(fd, "dq> ", 10)
 
     os.write(fd, b"n(0). n(Y) :- n(X), Y = X + 1.\r")
-    read_until(fd, "dq> ", 3)
+    read_until(fd, "dq> ", 10)
     os.write(fd, b"?- n(-1).\r")
+    read_until(fd, "?- n(-1).", 10)
     time.sleep(1.0)
     start = time.time()
     os.write(fd, b"\x03")
-    out = read_until(fd, "dq> ", 5)
+    out = read_until(fd, "dq> ", 10)
     elapsed = time.time() - start
-    check("Ctrl-C stops a long recursive query", "Interrupted" in out and elapsed < 2.0, f"{elapsed:.2f}s\n{out}")
+    # A fraction of a second on an idle machine; the bound leaves room for a loaded CI machine.
+    print(f"     (Ctrl-C answered in {elapsed:.3f} s)")
+    check("Ctrl-C stops a long recursive query", "Interrupted" in out and elapsed < 5.0, f"{elapsed:.2f}s\n{out}")
 
     os.write(fd, b"?- met(abe, W, _, _, _).\r")
     out = read_until(fd, "putin")
     check("the next query still answers", "putin" in out, out)
-    read_until(fd, "dq> ", 3)
+    if "dq> " not in out.split("putin", 1)[-1]:
+        read_until(fd, "dq> ", 10)
+    time.sleep(0.3)  # a person sees the prompt before pressing Ctrl-D
 
     os.write(fd, b"\x04")
     code = wait_exit(pid)
@@ -114,7 +121,7 @@ with tempfile.TemporaryDirectory() as tmp:
     pid, fd = spawn(history)
     read_until(fd, "dq> ")
     os.write(fd, b"\x1b[A")
-    out = read_until(fd, "met(abe", 3)
+    out = read_until(fd, "met(abe", 10)
     check("Up recalls the previous session's last entry", "?- met(abe, W, _, _, _)." in out, out)
     os.write(fd, b"\x15\x04")
     wait_exit(pid)

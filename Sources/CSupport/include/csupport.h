@@ -13,8 +13,9 @@ void dq_flush_stdout(void);
 /// `*length` receives the byte count, newline included when present.
 char *dq_read_stdin_line(size_t *length);
 
-/// Reads all of a file ("-" for standard input) into a malloc'd buffer; NULL on error (errno set).
-char *dq_read_file(const char *path, size_t *length);
+/// Reads all of a file ("-" for standard input) into a malloc'd buffer; NULL on error, with the
+/// errno value in `*error` (read at once, so nothing can overwrite it).
+char *dq_read_file(const char *path, size_t *length, int *error);
 
 /// Installs a SIGINT handler (without SA_RESTART) that only sets a flag.
 void dq_install_sigint_handler(void);

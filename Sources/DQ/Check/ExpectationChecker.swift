@@ -30,7 +30,7 @@ public struct ExpectationChecker {
   public static func expectations(in text: String) -> Expectations {
     var e = Expectations()
     e.options.warnings = true
-    for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let lineNumber = i + 1
       guard let percent = commentStart(raw) else { continue }
       var comment = raw[raw.index(after: percent)...]

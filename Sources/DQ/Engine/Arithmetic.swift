@@ -97,17 +97,14 @@ enum Arithmetic {
   @inline(__always)
   static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value, store: ValueStore) -> Bool {
     switch op {
-    case .equal: return a == b || (bothNumbers(a, b) && store.compare(a, b) == 0)
-    case .notEqual: return !(a == b || (bothNumbers(a, b) && store.compare(a, b) == 0))
+    // '=' is identity, as in binding: 2 and 2.0 are different values (2 >= 2.0 and 2 <= 2.0 hold).
+    case .equal: return a == b
+    case .notEqual: return a != b
     case .less: return store.compare(a, b) < 0
     case .lessEqual: return store.compare(a, b) <= 0
     case .greater: return store.compare(a, b) > 0
     case .greaterEqual: return store.compare(a, b) >= 0
     }
-  }
-
-  @inline(__always) private static func bothNumbers(_ a: Value, _ b: Value) -> Bool {
-    ValueStore.tag(a) <= 1 && ValueStore.tag(b) <= 1
   }
 }
 

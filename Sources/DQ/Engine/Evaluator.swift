@@ -75,7 +75,7 @@ final class Evaluator {
         for r in 0..<rows where table.rows.insert(base + r * arity) { fresh += 1 }
       }
     }
-    try budget.countDerived(fresh, rule.body.steps.first?.span)
+    try budget.countDerived(fresh, rule.span)
   }
 
   /// Runs a compiled query and returns its distinct answers as rows.

@@ -8,6 +8,8 @@ public final class Budget {
   private let start: ContinuousClock.Instant
   /// Tuples derived so far in this evaluation.
   public internal(set) var derived = 0
+  /// The rule or query being run, reported when a limit stops it.
+  var location: SourceSpan?
   private var ticks = 0
 
   /// `maxTuples` or `timeout` of 0 mean no limit.
@@ -24,7 +26,8 @@ public final class Budget {
     if ticks & 0xFFFF == 0 { try check(span) }
   }
 
-  func check(_ span: SourceSpan?) throws(EvaluationError) {
+  func check(_ given: SourceSpan?) throws(EvaluationError) {
+    let span = given ?? location
     if let interrupted, interrupted() {
       throw EvaluationError(.interrupted, "Interrupted", at: nil)
     }
@@ -38,12 +41,13 @@ public final class Budget {
     }
   }
 
-  func countDerived(_ n: Int, _ span: SourceSpan?) throws(EvaluationError) {
+  func countDerived(_ n: Int, _ given: SourceSpan?) throws(EvaluationError) {
+    let span = given ?? location
     derived += n
     if maxTuples > 0 && derived > maxTuples {
       throw EvaluationError(
         .tupleLimit, "Evaluation stopped after deriving more than \(maxTuples) tuples (the tuple limit)", at: span,
-        hint: "the program may not terminate (e.g. 'n(Y) :- n(X), Y = X + 1.'); raise the limit with --max-tuples N, or 0 for none")
+        hint: "if so much is meant, raise the limit with --max-tuples N (0 for none); if not, look for a rule that never stops, such as 'n(Y) :- n(X), Y = X + 1.'")
     }
   }
 }
@@ -83,6 +87,7 @@ final class Executor {
 
   /// Runs `rule` with the row ranges already set on its steps; results land in `output`.
   func run(_ rule: CompiledRule) throws(EvaluationError) {
+    budget.location = rule.span
     if rule.slotCount > slotCapacity {
       slots.deallocate()
       slotCapacity = rule.slotCount
@@ -99,7 +104,7 @@ final class Executor {
 
   private func ensureScratch(_ list: StepList) throws(EvaluationError) {
     for s in list.steps {
-      let need = max(s.keys.count, s.relation?.arity ?? 0)
+      let need = max(s.keys.count, s.relation?.arity ?? 0, s.aggregate?.localSlots.count ?? 0)
       if need > scratchCapacity {
         scratch.deallocate()
         scratchCapacity = need

@@ -167,11 +167,11 @@ public final class ValueStore {
 
   /// Exact comparison of a double with a 64-bit integer.
   private func compareDecimalToInteger(_ d: Double, _ i: Int64) -> Int {
-    if d < -9.3e18 { return -1 }
-    if d > 9.3e18 { return 1 }
-    let t = d.rounded(.down)
-    // t is in Int64 range here (checked above, with margin handled by clamping).
-    let ti = t >= 9.2233720368547758e18 ? Int64.max : (t <= -9.2233720368547758e18 ? Int64.min : Int64(t))
+    // 2^63 is exactly representable: every double at or above it exceeds Int64.max.
+    if d >= 9_223_372_036_854_775_808.0 { return 1 }
+    if d < -9_223_372_036_854_775_808.0 { return -1 }
+    let t = d.rounded(.down)  // now exactly an Int64
+    let ti = Int64(t)
     if ti < i { return -1 }
     if ti > i { return 1 }
     return d > t ? 1 : 0

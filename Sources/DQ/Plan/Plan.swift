@@ -118,6 +118,8 @@ public final class CompiledRule {
   public let slotNames: [String]
   /// Which body atom reads the delta (nil for the first round and non-recursive rules).
   public let deltaAtom: Int?
+  /// The rule or query, for errors raised while it runs.
+  public var span: SourceSpan?
 
   init(body: StepList, expressions: [Expression], slotCount: Int, headName: String?, slotNames: [String], deltaAtom: Int?) {
     self.body = body

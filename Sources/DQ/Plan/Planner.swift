@@ -25,9 +25,11 @@ struct Planner {
     var p = Planner(relationFor: relationFor, store: store, recursive: recursive)
     let list = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false)
     list.projection = rule.head.arguments.map { p.operand($0) }
-    return CompiledRule(
+    let compiled = CompiledRule(
       body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: rule.head.name,
       slotNames: p.slotNames, deltaAtom: deltaAtom)
+    compiled.span = rule.span
+    return compiled
   }
 
   /// Compiles a query; the projection is its shown variables.
@@ -42,9 +44,11 @@ struct Planner {
     var p = Planner(relationFor: relationFor, store: store, recursive: [])
     let list = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false)
     list.projection = projection.map { .slot(p.slots[$0] ?? 0) }
-    return CompiledRule(
+    let compiled = CompiledRule(
       body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: nil, slotNames: p.slotNames,
       deltaAtom: nil)
+    if let first = body.first, let last = body.last { compiled.span = first.span.to(last.span) }
+    return compiled
   }
 
   // MARK: - Ordering

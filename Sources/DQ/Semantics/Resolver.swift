@@ -73,13 +73,13 @@ public struct Resolver {
         for v in t.variables where !bound.contains(v) && !reported.contains(v) {
           let hint: String
           if Safety.occursOnlyNegated(v, in: body) {
-            hint = "'\(v)' appears only under 'not'; bind it with a positive atom as well"
+            hint = "'\(shown(v))' appears only under 'not'; bind it with a positive atom as well"
           } else if body.isEmpty {
-            hint = "a fact cannot contain variables; use a constant, or add a body that binds '\(v)'"
+            hint = "a fact cannot contain variables; use a constant, or add a body that binds '\(shown(v))'"
           } else {
-            hint = "add a positive atom that mentions '\(v)' to the body"
+            hint = "add a positive atom that mentions '\(shown(v))' to the body"
           }
-          report("Variable '\(v)' in the head of '\(head.name)' is not bound by the body", at: span(of: v, in: t) ?? t.span, hint: hint)
+          report("Variable '\(shown(v))' in the head of '\(head.name)' is not bound by the body", at: span(of: v, in: t) ?? t.span, hint: hint)
         }
       }
     }
@@ -100,18 +100,18 @@ public struct Resolver {
       case .positive(let a):
         for t in a.arguments where t.variableName == nil {
           for v in t.variables where !bound.contains(v) {
-            report("Variable '\(v)' in an expression is not bound", at: span(of: v, in: t) ?? t.span,
-              hint: "an expression inside an atom is compared, not solved; bind '\(v)' with another atom")
+            report("Variable '\(shown(v))' in an expression is not bound", at: span(of: v, in: t) ?? t.span,
+              hint: "an expression inside an atom is compared, not solved; bind '\(shown(v))' with another atom")
           }
         }
       case .negative(let a, _):
         for t in a.arguments {
           for v in t.variables where !bound.contains(v) && !v.hasPrefix("_#") {
             report(
-              "Variable '\(v)' under 'not' is not bound by a positive atom", at: span(of: v, in: t) ?? t.span,
+              "Variable '\(shown(v))' under 'not' is not bound by a positive atom", at: span(of: v, in: t) ?? t.span,
               hint: Safety.occursOnlyNegated(v, in: context)
-                ? "'\(v)' appears only under 'not'; bind it with a positive atom, or write '_' if any value will do"
-                : "bind '\(v)' with a positive atom")
+                ? "'\(shown(v))' appears only under 'not'; bind it with a positive atom, or write '_' if any value will do"
+                : "bind '\(shown(v))' with a positive atom")
           }
         }
       case .comparison(let op, let left, let right, _):
@@ -121,8 +121,8 @@ public struct Resolver {
           let t = left.variables.contains(v) ? left : right
           let hint = op == .equal
             ? "'X = expr' binds X only when every variable of expr is bound"
-            : "a comparison cannot bind '\(v)'; bind it with a positive atom first"
-          report("Variable '\(v)' in a comparison is not bound", at: span(of: v, in: t) ?? t.span, hint: hint)
+            : "a comparison cannot bind '\(shown(v))'; bind it with a positive atom first"
+          report("Variable '\(shown(v))' in a comparison is not bound", at: span(of: v, in: t) ?? t.span, hint: hint)
         }
       case .aggregate(let g):
         let outer = Safety.variablesOutside(g, in: context, head: head)
@@ -131,19 +131,19 @@ public struct Resolver {
           reported.insert(v)
           g.result.variableName.map { _ = reported.insert($0) }
           report(
-            "Variable '\(v)' groups the \(g.function.rawValue) but is not bound outside it", at: g.span,
-            hint: "bind '\(v)' with a positive atom outside the braces, or rename it inside to make it local")
+            "Variable '\(shown(v))' groups the \(g.function.rawValue) but is not bound outside it", at: g.span,
+            hint: "bind '\(shown(v))' with a positive atom outside the braces, or rename it inside to make it local")
         }
         let inner = Safety.boundVariables(g.body, initiallyBound: bound.intersection(groups))
         checkLiterals(g.body, bound: inner, context: g.body, head: nil)
         if let value = g.value {
           for v in value.variables where !inner.contains(v) {
-            report("Variable '\(v)' of the \(g.function.rawValue) is not bound inside its braces", at: value.span)
+            report("Variable '\(shown(v))' of the \(g.function.rawValue) is not bound inside its braces", at: value.span)
           }
         }
         if g.result.variableName == nil {
           for v in g.result.variables where !bound.contains(v) {
-            report("Variable '\(v)' in an expression is not bound", at: g.result.span)
+            report("Variable '\(shown(v))' in an expression is not bound", at: g.result.span)
           }
         }
       }
@@ -151,6 +151,9 @@ public struct Resolver {
   }
 
   // MARK: - Reporting
+
+  /// A variable as the user wrote it: anonymous ones are renamed apart by the parser.
+  private func shown(_ v: String) -> String { v.hasPrefix("_#") ? "_" : v }
 
   private func note(_ message: String, at span: SourceSpan) -> Diagnostic {
     Diagnostic(.note, .advice, message, at: span)

@@ -51,6 +51,16 @@ public indirect enum Term: Sendable, Hashable {
     }
   }
 
+  /// The same term located at `span` (a parenthesised term covers its parentheses).
+  public func withSpan(_ span: SourceSpan) -> Term {
+    switch self {
+    case .variable(let v, _): return .variable(v, span)
+    case .constant(let c, _): return .constant(c, span)
+    case .binary(let op, let a, let b, _): return .binary(op, a, b, span)
+    case .negate(let a, _): return .negate(a, span)
+    }
+  }
+
   /// The variable's name when the term is a bare variable.
   public var variableName: String? {
     if case .variable(let v, _) = self { return v }

@@ -108,49 +108,35 @@ public enum SymbolSyntax {
   }
 }
 
-/// How decimals are written: always with a fractional part, shortest round-trip digits.
+/// How decimals are written: always with a fractional part, shortest round-trip digits, and
+/// never in exponent form (which is not dq syntax).
 public enum DecimalSyntax {
   public static func format(_ d: Double) -> String {
     if d.isNaN || d.isInfinite { return String(d) }
-    var s = String(d)
-    if s.contains("e") {
-      // Expand exponent forms, which are not dq syntax.
-      s = expand(d)
+    let s = String(d)
+    guard let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) else {
+      return s.contains(".") ? s : s + ".0"
     }
-    if !s.contains(".") { s += ".0" }
-    return s
+    // Move the decimal point of the shortest digits by the exponent.
+    let mantissa = s[..<e]
+    let exponent = Int(s[s.index(after: e)...]) ?? 0
+    let negative = mantissa.hasPrefix("-")
+    let unsigned = negative ? mantissa.dropFirst() : mantissa
+    let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
+    let whole = String(parts[0])
+    let fraction = parts.count > 1 ? String(parts[1]) : ""
+    var digits = whole + fraction
+    var point = whole.count + exponent
+    if point <= 0 {
+      digits = String(repeating: "0", count: 1 - point) + digits
+      point = 1
+    }
+    if point >= digits.count { digits += String(repeating: "0", count: point - digits.count + 1) }
+    var intPart = String(digits.prefix(point))
+    var fracPart = String(digits.dropFirst(point))
+    while fracPart.count > 1, fracPart.hasSuffix("0") { fracPart.removeLast() }
+    while intPart.count > 1, intPart.hasPrefix("0") { intPart.removeFirst() }
+    if fracPart.isEmpty { fracPart = "0" }
+    return (negative ? "-" : "") + intPart + "." + fracPart
   }
-
-  private static func expand(_ d: Double) -> String {
-    // Integral values print exactly; other tiny or huge values keep 17 significant digits.
-    if d == d.rounded(), abs(d) < 1e300 {
-      var digits = ""
-      var v = abs(d)
-      if v < 1 { return "0.0" }
-      while v >= 1 {
-        let r = v.truncatingRemainder(dividingBy: 10)
-        digits = String(Int(r)) + digits
-        v = (v - r) / 10
-      }
-      return (d < 0 ? "-" : "") + digits + ".0"
-    }
-    var out = ""
-    let neg = d < 0
-    var v = abs(d)
-    var intPart = v.rounded(.towardZero)
-    out = intPart == 0 ? "0" : String(format17(intPart))
-    v -= intPart
-    out += "."
-    var n = 0
-    while v > 0, n < 40 {
-      v *= 10
-      intPart = v.rounded(.towardZero)
-      out += String(Int(intPart))
-      v -= intPart
-      n += 1
-    }
-    return (neg ? "-" : "") + out
-  }
-
-  private static func format17(_ v: Double) -> String { String(Int(exactly: v) ?? 0) }
 }

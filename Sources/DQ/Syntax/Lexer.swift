@@ -13,7 +13,9 @@ public struct Lexer {
   public init(file: SourceFile, start: Int = 0, end: Int? = nil, line: Int? = nil, column: Int = 1) {
     self.file = file
     self.bytes = file.bytes
-    self.pos = start
+    // A UTF-8 byte order mark at the start of a file is not text.
+    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    self.pos = start == 0 && file.bytes.starts(with: bom) ? 3 : start
     self.end = end ?? file.bytes.count
     self.line = line ?? file.firstLine
     self.lineStart = start - (column - 1)
@@ -181,8 +183,17 @@ public struct Lexer {
     while pos < end, isIdentPart(bytes[pos]) || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
     let name = String(decoding: bytes[nameStart..<pos], as: UTF8.self)
     let argStart = pos
-    while pos < end, bytes[pos] != 10 { pos += 1 }
-    var argEnd = pos
+    // The argument runs to the end of the line or to a '%' comment outside double quotes.
+    var inString = false
+    var argEnd = -1
+    while pos < end, bytes[pos] != 10 {
+      let c = bytes[pos]
+      if c == UInt8(ascii: "\""), pos == argStart || bytes[pos - 1] != UInt8(ascii: "\\") { inString.toggle() }
+      if c == UInt8(ascii: "%"), !inString, argEnd < 0 { argEnd = pos }
+      pos += 1
+    }
+    if argEnd < 0 { argEnd = pos }
+    while argEnd > argStart, bytes[argEnd - 1] == 32 || bytes[argEnd - 1] == 9 { argEnd -= 1 }
     while argEnd > argStart, bytes[argEnd - 1] == 13 { argEnd -= 1 }
     let arg = String(decoding: bytes[argStart..<argEnd], as: UTF8.self)
     atClauseStart = true

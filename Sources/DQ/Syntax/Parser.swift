@@ -58,8 +58,8 @@ public struct Parser {
       let implies = advance()
       let head = try headAtom(first, before: implies)
       let body = try literals()
-      let end = try expect(.period, "Expected '.' at the end of the rule")
-      return .rule(Rule(head: head, body: body, span: startToken.span.to(end.span)))
+      let end = try expectPeriod(after: "rule")
+      return .rule(Rule(head: head, body: body, span: startToken.span.to(end)))
     }
     if check(.question) {
       let end = advance()
@@ -74,7 +74,25 @@ public struct Parser {
     if first.count == 1, case .positive(let a) = first[0], a.arguments.isEmpty, case .variable = peek.kind {
       throw error(at: peek, "Expected '(' before the arguments of '\(a.name)'")
     }
-    throw error(at: peek, "Expected '.' at the end of the clause")
+    _ = try expectPeriod(after: "clause")
+    return nil
+  }
+
+  /// The `.` ending a clause; a clause whose next token starts a new line most likely just
+  /// lacks its `.`, so that is reported at the end of the line, where it belongs.
+  private mutating func expectPeriod(after what: String) throws(ParseError) -> SourceSpan {
+    if check(.period) { return advance().span }
+    if current > 0, !isAtEnd, peek.span.line > tokens[current - 1].span.line {
+      let previous = tokens[current - 1].span
+      let col = previous.column + previous.text.unicodeScalars.count
+      let at = SourceSpan(file: file, start: previous.end, end: previous.end, line: previous.line, column: col)
+      report(
+        Diagnostic(
+          .error, .syntax(incomplete: false), "Missing '.' at the end of the \(what)", at: at,
+          hint: "every clause ends with '.'; the next line was read as part of this one"))
+      throw ParseError()
+    }
+    throw error(at: peek, "Expected '.' at the end of the \(what)")
   }
 
   /// A head must be one positive atom.
@@ -162,10 +180,22 @@ public struct Parser {
 
   // MARK: - Literals
 
+  /// Most literals one body may have (evaluation nests one loop per literal).
+  public static let maximumLiterals = 500
+
   /// literals -> literal ( "," literal )*
   private mutating func literals() throws(ParseError) -> [Literal] {
     var out = [try literal()]
-    while match(.comma) { out.append(try literal()) }
+    while match(.comma) {
+      out.append(try literal())
+      if out.count > Parser.maximumLiterals {
+        report(
+          Diagnostic(
+            .error, .syntax(incomplete: false), "A body may have at most \(Parser.maximumLiterals) literals",
+            at: out[out.count - 1].span, hint: "split it into rules that each join a few relations"))
+        throw ParseError()
+      }
+    }
     return out
   }
 
@@ -260,7 +290,8 @@ public struct Parser {
   /// term -> product ( ( "+" | "-" ) product )*
   private mutating func term() throws(ParseError) -> Term {
     try enter()
-    defer { depth -= 1 }
+    let entered = depth
+    defer { depth = entered - 1 }
     var left = try product()
     while true {
       let op: ArithmeticOperator
@@ -269,6 +300,8 @@ public struct Parser {
       case .minus: op = .subtract
       default: return left
       }
+      // Each operator of a chain nests the tree one level deeper.
+      try enter()
       advance()
       let right = try product()
       left = .binary(op, left, right, left.span.to(right.span))
@@ -277,6 +310,8 @@ public struct Parser {
 
   /// product -> unary ( ( "*" | "/" | "mod" ) unary )*
   private mutating func product() throws(ParseError) -> Term {
+    let entered = depth
+    defer { depth = entered }
     var left = try unary()
     while true {
       let op: ArithmeticOperator
@@ -286,6 +321,7 @@ public struct Parser {
       case .identifier("mod"): op = .modulo
       default: return left
       }
+      try enter()
       advance()
       let right = try unary()
       left = .binary(op, left, right, left.span.to(right.span))
@@ -352,10 +388,10 @@ public struct Parser {
       advance()
       return .constant(.date(d), t.span)
     case .leftParen:
-      advance()
+      let open = advance()
       let inner = try term()
-      _ = try expect(.rightParen, "Expected ')' to close the parenthesis")
-      return inner
+      let close = try expect(.rightParen, "Expected ')' to close the parenthesis")
+      return inner.withSpan(open.span.to(close.span))
     default:
       throw error(at: t, "Expected a term (a variable, constant or expression)")
     }

@@ -1,0 +1,193 @@
+/// Relations and indexes: set semantics, row numbers, index chains, growth and arity 0.
+import Testing
+
+@testable import DQ
+
+@Suite struct RelationTests {
+  /// The rows an index chain yields for `key`, newest first.
+  private func chain(_ index: Index, _ key: [Value]) -> [Int] {
+    var rows: [Int] = []
+    var e = key.withUnsafeBufferPointer { index.first($0.baseAddress!) }
+    while e != 0 {
+      rows.append(Int(e) - 1)
+      e = index.next[Int(e) - 1]
+    }
+    return rows
+  }
+
+  @Test func insertDeduplicates() {
+    let r = Relation(arity: 2)
+    #expect(r.insert([1, 2]))
+    #expect(r.insert([2, 1]))
+    #expect(!r.insert([1, 2]))
+    #expect(r.count == 2)
+    #expect(r.contains([1, 2]))
+    #expect(r.contains([2, 1]))
+    #expect(!r.contains([1, 1]))
+    #expect(r.row(0) == [1, 2])
+    #expect(r.row(1) == [2, 1])
+    #expect(r[1, 0] == 2)
+  }
+
+  @Test func findGivesStableRowNumbers() {
+    let r = Relation(arity: 3)
+    for i in 0..<1000 { r.insert([Value(i), Value(i * 7), Value(i % 3)]) }
+    for i in stride(from: 0, to: 1000, by: 37) {
+      #expect(r.find([Value(i), Value(i * 7), Value(i % 3)]) == i)
+    }
+    #expect(r.find([1, 2, 3]) == nil)
+  }
+
+  @Test func arityZeroHoldsAtMostOneTuple() {
+    let r = Relation(arity: 0)
+    #expect(r.count == 0)
+    #expect(!r.contains([]))
+    #expect(r.insert([]))
+    #expect(!r.insert([]))
+    #expect(r.count == 1)
+    #expect(r.contains([]))
+    #expect(r.find([]) == 0)
+    r.removeAll()
+    #expect(r.count == 0)
+    #expect(!r.contains([]))
+  }
+
+  @Test func arityOneAndWideRows() {
+    let one = Relation(arity: 1)
+    for v: Value in [5, 3, 5, 9, 3] { one.insert([v]) }
+    #expect(one.count == 3)
+    let wide = Relation(arity: 12)
+    let t = (0..<12).map { Value($0) }
+    #expect(wide.insert(t))
+    #expect(!wide.insert(t))
+    var u = t
+    u[11] = 99
+    #expect(wide.insert(u))
+    #expect(wide.count == 2)
+  }
+
+  @Test func growsPastOneHundredThousandRows() {
+    let r = Relation(arity: 2)
+    let n = 150_000
+    var inserted = 0
+    for i in 0..<n where r.insert([Value(i), Value(i &* 2654435761 % 1000)]) { inserted += 1 }
+    #expect(inserted == n)
+    #expect(r.count == n)
+    // Everything is still found at its row, and nothing extra.
+    var missing = 0
+    for i in 0..<n where r.find([Value(i), Value(i &* 2654435761 % 1000)]) != i { missing += 1 }
+    #expect(missing == 0)
+    #expect(!r.contains([Value(n), 0]))
+    // Re-inserting changes nothing.
+    var fresh = 0
+    for i in stride(from: 0, to: n, by: 7) where r.insert([Value(i), Value(i &* 2654435761 % 1000)]) { fresh += 1 }
+    #expect(fresh == 0)
+    #expect(r.count == n)
+  }
+
+  @Test func largeValuesHashApart() {
+    // Values that differ only in the high bits (the tag) are different tuples.
+    let r = Relation(arity: 1)
+    let tags: [Value] = [0, 1 << 61, 2 << 61, 3 << 61]
+    for t in tags { for i in 0..<100 { r.insert([t | Value(i)]) } }
+    #expect(r.count == 400)
+  }
+
+  @Test func reserveKeepsContents() {
+    let r = Relation(arity: 2)
+    r.insert([1, 1])
+    r.reserve(100_000)
+    #expect(r.contains([1, 1]))
+    for i in 0..<1000 { r.insert([Value(i), 0]) }
+    #expect(r.count == 1001)
+  }
+
+  // MARK: - Indexes
+
+  @Test func indexChainsAreNewestFirst() {
+    let r = Relation(arity: 2)
+    r.insert([1, 10])  // row 0
+    r.insert([2, 20])  // row 1
+    r.insert([1, 11])  // row 2
+    let index = r.index(on: [0])
+    // Rows inserted after the index exists are added to it.
+    r.insert([1, 12])  // row 3
+    r.insert([3, 30])  // row 4
+    #expect(chain(index, [1]) == [3, 2, 0])
+    #expect(chain(index, [2]) == [1])
+    #expect(chain(index, [3]) == [4])
+    #expect(chain(index, [4]) == [])
+  }
+
+  @Test func indexOnSeveralColumns() {
+    let r = Relation(arity: 3)
+    for a in 0..<5 { for b in 0..<5 { for c in 0..<4 { r.insert([Value(a), Value(b), Value(c)]) } } }
+    let index = r.index(on: [0, 2])
+    let rows = chain(index, [3, 1])
+    #expect(rows.count == 5)
+    #expect(rows.allSatisfy { r[$0, 0] == 3 && r[$0, 2] == 1 })
+    #expect(rows == rows.sorted(by: >))
+  }
+
+  @Test func indexesAreSharedByColumns() {
+    let r = Relation(arity: 2)
+    let a = r.index(on: [1])
+    let b = r.index(on: [1])
+    #expect(a === b)
+    #expect(r.index(on: [0]) !== a)
+    #expect(r.index(on: [0, 1]).columns == [0, 1])
+  }
+
+  @Test func indexSurvivesGrowthAndManyKeys() {
+    let r = Relation(arity: 2)
+    let index = r.index(on: [1])
+    let n = 120_000
+    for i in 0..<n { r.insert([Value(i), Value(i % 997)]) }
+    var total = 0
+    for k in [0, 1, 500, 996] {
+      let rows = chain(index, [Value(k)])
+      #expect(rows.allSatisfy { r[$0, 1] == Value(k) })
+      #expect(rows == rows.sorted(by: >))
+      total += rows.count
+    }
+    let expected = [0, 1, 500, 996].map { k in (0..<n).filter { $0 % 997 == k }.count }.reduce(0, +)
+    #expect(total == expected)
+    #expect(chain(index, [997]).isEmpty)
+  }
+
+  @Test func removeAllEmptiesRowsAndIndexes() {
+    let r = Relation(arity: 2)
+    let index = r.index(on: [0])
+    for i in 0..<100 { r.insert([Value(i % 10), Value(i)]) }
+    r.removeAll()
+    #expect(r.count == 0)
+    #expect(!r.contains([1, 1]))
+    #expect(chain(index, [1]).isEmpty)
+    r.insert([1, 5])
+    r.insert([1, 6])
+    #expect(chain(index, [1]) == [1, 0])
+    #expect(r.find([1, 6]) == 1)
+  }
+
+  // MARK: - Row ranges for semi-naive evaluation
+
+  @Test func versionsTrackOldDeltaAndFull() {
+    let r = Relation(arity: 1)
+    r.insert([1])
+    var v = RelationVersions(r)
+    v.beginFirstRound()
+    #expect(v.bounds(.full) == (0, 1))
+    #expect(!v.hasDelta)
+    r.insert([2])
+    r.insert([3])
+    let grew = v.mergeDeltaIntoFullAndPromoteNew()
+    #expect(grew)
+    #expect(v.bounds(.delta) == (1, 3))
+    #expect(v.bounds(.old) == (0, 1))
+    #expect(v.bounds(.full) == (0, 3))
+    let grewAgain = v.mergeDeltaIntoFullAndPromoteNew()
+    #expect(!grewAgain)
+    #expect(v.bounds(.old) == (0, 3))
+    #expect(v.bounds(.delta) == (3, 3))
+  }
+}
