@@ -64,7 +64,9 @@ extension Session {
     case .success(let q):
       var explainer = Explainer(session: self, maxDepth: depth)
       do throws(EvaluationError) {
-        write(try explainer.explain(q))
+        let text = try explainer.explain(q)
+        beginBlock()
+        write(text)
         return .ok
       } catch {
         report(error.diagnostic)

@@ -66,6 +66,13 @@ public final class Session {
   private var definitionVersion: [String: Int] = [:]
   private var stamps: [String: [String: Int]] = [:]
   private var blocksWritten = 0
+
+  /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
+  /// one empty line.
+  public func beginBlock() {
+    if blocksWritten > 0 { write("\n") }
+    blocksWritten += 1
+  }
   /// Tuples derived by the last query's evaluation, for `.timing`.
   public private(set) var lastDerived = 0
 
@@ -175,13 +182,30 @@ public final class Session {
     }
     schema = resolver.schema
     lastTimings.parse += clock.now - started
-    if options.warnings { warnAboutEmptyRelations(statements) }
+    if options.warnings {
+      warnAboutEmptyRelations(statements)
+      warnAboutSingletons(statements)
+    }
+    // Where each relation is first defined in this text, so a query above its facts can say so.
+    laterDefinitions = [:]
+    for s in statements.reversed() {
+      switch s {
+      case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
+      default: break
+      }
+    }
     for s in statements {
+      if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
+      if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       let status = execute(s)
       if status != .ok { return status }
     }
+    laterDefinitions = [:]
     return .ok
   }
+
+  /// First definitions of relations further down the text being run.
+  private var laterDefinitions: [String: SourceSpan] = [:]
 
   private func execute(_ statement: Statement) -> Status {
     switch statement {
@@ -245,10 +269,12 @@ public final class Session {
     do {
       let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
-      if result.isEmpty && options.warnings { explainEmptyAnswer(q, unknown: unknown) }
+      if options.warnings {
+        if result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
+        warnAboutCapitalizedConstants(q)
+      }
       let columns = q.shownVariables
-      if blocksWritten > 0 { write("\n") }
-      blocksWritten += 1
+      beginBlock()
       write(options.format.render(columns: columns, rows: result, store: database.store))
       return .ok
     } catch {
@@ -409,12 +435,67 @@ public final class Session {
 
   // MARK: - Warnings
 
+  /// Warns about a query variable used once whose lowercase spelling is a constant of its column:
+  /// `leader_of(P, Japan)` matches every row, while 'japan' was meant.
+  private func warnAboutCapitalizedConstants(_ q: Query) {
+    var counts: [String: Int] = [:]
+    for l in q.body { for v in l.variables { counts[v, default: 0] += 1 } }
+    for l in q.body {
+      guard case .positive(let a) = l, let table = database.tables[a.name] else { continue }
+      for (column, t) in a.arguments.enumerated() {
+        guard case .variable(let v, let span) = t, counts[v] == 1, let first = v.first, first.isUppercase else { continue }
+        let constant = first.lowercased() + v.dropFirst()
+        guard let value = database.store.existingSymbol(constant) else { continue }
+        let rows = table.rows
+        var found = false
+        for r in 0..<rows.count where rows[r, column] == value {
+          found = true
+          break
+        }
+        guard found else { continue }
+        report(
+          Diagnostic(
+            .warning, .advice, "'\(v)' is a variable, so it matches every value of this column", at: span,
+            hint: "names starting with an uppercase letter are variables; the constant is '\(constant)'"))
+      }
+    }
+  }
+
   /// For a query with no answers: warns about each constant that occurs nowhere in its column,
   /// the likeliest reasons (a misspelled constant, or a lowercase name meant as a variable).
   private func explainEmptyAnswer(_ q: Query, unknown: Set<String>) {
     let store = database.store
     for l in q.body {
-      guard case .positive(let a) = l, let table = database.tables[a.name], table.rows.count > 0 else { continue }
+      guard case .positive(let a) = l else { continue }
+      if database.tables[a.name]?.rows.count ?? 0 == 0, let later = laterDefinitions[a.name] {
+        report(
+          Diagnostic(
+            .warning, .advice, "'\(a.name)' has no facts yet: it is first defined further down, on line \(later.line)",
+            at: a.nameSpan, hint: "a query sees only the clauses above it; move the query after them"))
+        continue
+      }
+      guard let table = database.tables[a.name], table.rows.count > 0 else { continue }
+      // A number or date asked of a column that holds none: the wrong kind of value.
+      for (column, t) in a.arguments.enumerated() {
+        guard case .constant(let c, let span) = t, let v = store.existingValue(c) else { continue }
+        let kind = store.kind(v)
+        if kind == .symbol { continue }
+        let rows = table.rows
+        var sample: Value? = nil
+        var sameKind = false
+        for r in 0..<rows.count {
+          let x = rows[r, column]
+          if store.kind(x) == kind { sameKind = true; break }
+          if sample == nil { sample = x }
+        }
+        guard !sameKind, let sample else { continue }
+        let columnName = schema[a.name].map { "'\($0.columns[column])'" } ?? "\(column + 1)"
+        report(
+          Diagnostic(
+            .warning, .advice,
+            "No answers: column \(columnName) of '\(a.name)' holds no \(kind == .number ? "numbers" : "dates")",
+            at: span, hint: "its values look like \(store.source(sample)); write the value the same way"))
+      }
       for (column, t) in a.arguments.enumerated() {
         // Only symbols that occur nowhere at all: an unmatched value that exists elsewhere is
         // a legitimate question with no answer.
@@ -445,6 +526,51 @@ public final class Session {
           Diagnostic(
             .warning, .advice,
             "No answers: '\(c)' occurs nowhere in column \(columnName) of '\(a.name)'", at: span, hint: hint))
+      }
+    }
+  }
+
+  /// Warns about a named variable that occurs only once in a rule: often a typo of another.
+  private func warnAboutSingletons(_ statements: [Statement]) {
+    for s in statements {
+      guard case .rule(let r) = s, !r.body.isEmpty else { continue }
+      var counts: [String: Int] = [:]
+      var spans: [String: SourceSpan] = [:]
+      func visit(_ t: Term) {
+        switch t {
+        case .variable(let v, let span):
+          counts[v, default: 0] += 1
+          if spans[v] == nil { spans[v] = span }
+        case .constant: break
+        case .binary(_, let a, let b, _): visit(a); visit(b)
+        case .negate(let a, _): visit(a)
+        }
+      }
+      func visit(_ l: Literal) {
+        switch l {
+        case .positive(let a), .negative(let a, _): a.arguments.forEach(visit)
+        case .comparison(_, let a, let b, _): visit(a); visit(b)
+        case .aggregate(let g):
+          // Variables inside braces are what the aggregate ranges over: one occurrence is
+          // normal there, so they count only as uses of variables from outside.
+          visit(g.result)
+          var inner: [String] = []
+          for b in g.body { b.collectVariables(into: &inner) }
+          for v in Set(inner) { insideAggregates.insert(v) }
+        }
+      }
+      var insideAggregates: Set<String> = []
+      r.head.arguments.forEach(visit)
+      r.body.forEach(visit)
+      for (v, n) in counts.sorted(by: { $0.key < $1.key }) where n == 1 && !v.hasPrefix("_") && !insideAggregates.contains(v) {
+        guard let span = spans[v] else { continue }
+        // A typo usually leaves two singletons: 'Zz' here and 'Z' there.
+        let others = counts.filter { $0.key != v && $0.value == 1 && !$0.key.hasPrefix("_") }.map(\.key)
+        let typo = Suggest.closest(to: v, in: Array(others)).map { "did you mean '\($0)'? " } ?? ""
+        report(
+          Diagnostic(
+            .warning, .advice, "Variable '\(v)' occurs only once in this rule", at: span,
+            hint: typo + "write '_' (or a name starting with '_') if any value will do"))
       }
     }
   }
@@ -490,9 +616,15 @@ public enum Suggest {
     let limit = max(1, min(3, word.count / 3))
     for c in Set(candidates) where c != word {
       let d = distance(word, c)
-      if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
+      // A suggestion must keep something of the name: 'q' is one edit from 'p' but unrelated.
+      guard d <= limit, d < min(word.count, c.count) || c.hasPrefix(word) || word.hasPrefix(c) else { continue }
+      if let b = best, d > b.1 || (d == b.1 && c >= b.0) { continue }
+      best = (c, d)
     }
-    return best?.0
+    if let best { return best.0 }
+    // A prefix of a longer name: `leader` for `leader_of`.
+    guard word.count >= 3 else { return nil }
+    return candidates.filter { $0.hasPrefix(word) && $0 != word }.min { ($0.count, $0) < ($1.count, $1) }
   }
 
   /// Levenshtein distance, with a transposition counted as one edit.

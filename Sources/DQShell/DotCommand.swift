@@ -140,7 +140,9 @@ extension Commands {
       name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { c, arg in
         do throws(EvaluationError) {
-          c.write(try c.session.relationListing(matching: arg))
+          let listing = try c.session.relationListing(matching: arg)
+          c.session.beginBlock()
+          c.write(listing)
           return .ok
         } catch {
           return .error(error.message)
@@ -153,6 +155,7 @@ extension Commands {
           let hint = Suggest.closest(to: arg, in: Array(c.session.schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
           return .error(arg.isEmpty ? "'.schema' needs a relation name" : "No relation '\(arg)'\(hint)")
         }
+        c.session.beginBlock()
         var out = ".decl \(r.name)(\(r.columns.joined(separator: ", ")))"
         if !r.description.isEmpty { out += " \"\(r.description)\"" }
         out += "\n"

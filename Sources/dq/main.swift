@@ -200,15 +200,16 @@ for input in inputs {
 }
 if status == .ok && arguments.list {
   do {
-    writeStdout(try session.relationListing())
+    let listing = try session.relationListing()
+    session.beginBlock()
+    writeStdout(listing)
   } catch {
     session.report(error.diagnostic)
     status = .runtimeError
   }
 }
 if status == .ok {
-  for (i, text) in arguments.why.enumerated() {
-    if i > 0 { writeStdout("\n") }
+  for text in arguments.why {
     status = session.why(text, depth: arguments.depth, name: "<--why>")
     if status != .ok { break }
   }

@@ -60,7 +60,7 @@ import Testing
   @Test func factWithAVariable() {
     let d = resolve("p(a, X).").diagnostics
     #expect(d.map(\.message) == ["Variable 'X' in the head of 'p' is not bound by the body"])
-    #expect(d.first?.hint == "a fact cannot contain variables; use a constant, or add a body that binds 'X'")
+    #expect(d.first?.hint == "a fact cannot contain variables; to ask a question, write '?- p(a, X).'")
   }
 
   @Test func headVariableInAnExpression() {

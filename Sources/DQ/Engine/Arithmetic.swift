@@ -100,10 +100,10 @@ enum Arithmetic {
     // '=' is identity, as in binding: 2 and 2.0 are different values (2 >= 2.0 and 2 <= 2.0 hold).
     case .equal: return a == b
     case .notEqual: return a != b
-    case .less: return store.compare(a, b) < 0
-    case .lessEqual: return store.compare(a, b) <= 0
-    case .greater: return store.compare(a, b) > 0
-    case .greaterEqual: return store.compare(a, b) >= 0
+    case .less: return store.compareNumerically(a, b) < 0
+    case .lessEqual: return store.compareNumerically(a, b) <= 0
+    case .greater: return store.compareNumerically(a, b) > 0
+    case .greaterEqual: return store.compareNumerically(a, b) >= 0
     }
   }
 }

@@ -250,9 +250,10 @@ final class Executor {
     case .sum, .min, .max:
       guard let valueOperand = plan.value else { return nil }
       var accumulator: Value? = nil
-      var intSum: Int64 = 0
-      var decimalSum = 0.0
-      var isDecimal = false
+      // Integers add exactly (128 bits); decimals are summed in sorted order, so the result
+      // never depends on the order the facts were written in.
+      var intSum: Int128 = 0
+      var decimals: [Double] = []
       for r in 0..<seen.count {
         for (k, s) in plan.localSlots.enumerated() { slots[s] = seen[r, k] }
         let v = try value(valueOperand)
@@ -260,19 +261,11 @@ final class Executor {
         case .sum:
           switch store.decode(v) {
           case .integer(let x):
-            if isDecimal {
-              decimalSum += Double(x)
-            } else {
-              let (s, o) = intSum.addingReportingOverflow(x)
-              if o { throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span) }
-              intSum = s
-            }
+            let (s, o) = intSum.addingReportingOverflow(Int128(x))
+            if o { throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span) }
+            intSum = s
           case .decimal(let d):
-            if !isDecimal {
-              isDecimal = true
-              decimalSum = Double(intSum)
-            }
-            decimalSum += d
+            decimals.append(d)
           case let other:
             throw EvaluationError(.runtime, "'sum' needs numbers but got \(Arithmetic.describe(other))", at: span)
           }
@@ -283,7 +276,17 @@ final class Executor {
         case .count: break
         }
       }
-      if plan.function == .sum { return isDecimal ? store.decimal(decimalSum) : store.integer(intSum) }
+      if plan.function == .sum {
+        if !decimals.isEmpty {
+          let total = decimals.sorted().reduce(Double(intSum), +)
+          guard total.isFinite else { throw EvaluationError(.runtime, "Decimal overflow in 'sum'", at: span) }
+          return store.decimal(total)
+        }
+        guard let exact = Int64(exactly: intSum) else {
+          throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span, hint: "integers are 64-bit; a decimal among the values makes the sum a decimal")
+        }
+        return store.integer(exact)
+      }
       return accumulator
     }
   }

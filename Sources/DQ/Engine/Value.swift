@@ -135,7 +135,18 @@ public final class ValueStore {
   // MARK: - Ordering
 
   /// The contract's value order: numbers numerically, then dates, then symbols by code point.
+  /// A total order: an integer and a decimal of the same magnitude (1 and 1.0) are different
+  /// values, and the integer comes first, so sorting and `min`/`max` never depend on fact order.
   public func compare(_ a: Value, _ b: Value) -> Int {
+    let c = compareNumerically(a, b)
+    if c != 0 || a == b { return c }
+    // Numerically equal, different values: only an integer and a decimal.
+    if case .integer = decode(a) { return -1 }
+    return 1
+  }
+
+  /// The order `<`, `<=`, `>`, `>=` use: like `compare`, but 1 and 1.0 rank the same.
+  public func compareNumerically(_ a: Value, _ b: Value) -> Int {
     if a == b { return 0 }
     let ta = Self.tag(a), tb = Self.tag(b)
     if ta == 0 && tb == 0 {

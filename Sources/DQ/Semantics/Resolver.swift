@@ -75,7 +75,7 @@ public struct Resolver {
           if Safety.occursOnlyNegated(v, in: body) {
             hint = "'\(shown(v))' appears only under 'not'; bind it with a positive atom as well"
           } else if body.isEmpty {
-            hint = "a fact cannot contain variables; use a constant, or add a body that binds '\(shown(v))'"
+            hint = "a fact cannot contain variables; to ask a question, write '?- \(head).'"
           } else {
             hint = "add a positive atom that mentions '\(shown(v))' to the body"
           }

@@ -3,6 +3,9 @@ public struct Parser {
   private var tokens: [Token]
   private var current = 0
   private var anonymousCount = 0
+  /// Parentheses, aggregates and signs open around the current point.
+  private var nesting = 0
+  /// Depth of the tree being built: nesting plus operators chained to the left.
   private var depth = 0
   private let file: SourceFile
   /// Every error found, in source order.
@@ -10,6 +13,8 @@ public struct Parser {
 
   /// Deepest nesting of parentheses and aggregates accepted before reporting instead of recursing.
   public static let maximumDepth = 200
+  /// Deepest expression tree (a chain `1 + 1 + ...` nests one level per operator).
+  public static let maximumTreeDepth = 1000
 
   private struct ParseError: Error {}
 
@@ -255,7 +260,7 @@ public struct Parser {
     }
     let start = advance()
     try enter()
-    defer { depth -= 1 }
+    defer { leave() }
     var value: Term?
     if function != .count { value = try term() }
     _ = try expect(.colon, "Expected ':' before the body of '\(name)'")
@@ -291,7 +296,10 @@ public struct Parser {
   private mutating func term() throws(ParseError) -> Term {
     try enter()
     let entered = depth
-    defer { depth = entered - 1 }
+    defer {
+      depth = entered
+      leave()
+    }
     var left = try product()
     while true {
       let op: ArithmeticOperator
@@ -301,7 +309,7 @@ public struct Parser {
       default: return left
       }
       // Each operator of a chain nests the tree one level deeper.
-      try enter()
+      try enterChain()
       advance()
       let right = try product()
       left = .binary(op, left, right, left.span.to(right.span))
@@ -321,7 +329,7 @@ public struct Parser {
       case .identifier("mod"): op = .modulo
       default: return left
       }
-      try enter()
+      try enterChain()
       advance()
       let right = try unary()
       left = .binary(op, left, right, left.span.to(right.span))
@@ -333,7 +341,7 @@ public struct Parser {
     guard check(.minus) else { return try primary(negated: false) }
     let minus = advance()
     try enter()
-    defer { depth -= 1 }
+    defer { leave() }
     // A minus directly before a number is part of the literal: -9223372036854775808 fits.
     switch peek.kind {
     case .integer, .decimal:
@@ -429,9 +437,31 @@ public struct Parser {
   }
 
   private mutating func enter() throws(ParseError) {
+    nesting += 1
     depth += 1
-    if depth > Parser.maximumDepth {
+    if nesting > Parser.maximumDepth {
       report(Diagnostic(.error, .syntax(incomplete: false), "Expression nested too deeply (more than \(Parser.maximumDepth) levels)", at: peek.span))
+      throw ParseError()
+    }
+    try checkTreeDepth()
+  }
+
+  private mutating func leave() {
+    nesting -= 1
+    depth -= 1
+  }
+
+  private mutating func enterChain() throws(ParseError) {
+    depth += 1
+    try checkTreeDepth()
+  }
+
+  private mutating func checkTreeDepth() throws(ParseError) {
+    if depth > Parser.maximumTreeDepth {
+      report(
+        Diagnostic(
+          .error, .syntax(incomplete: false), "Expression too long (more than \(Parser.maximumTreeDepth) operators)",
+          at: peek.span, hint: "split it into several steps, e.g. 'Y = X1 + X2, Z = Y + X3'"))
       throw ParseError()
     }
   }

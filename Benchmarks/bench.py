@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""Runs dq and its peers on the benchmark workloads and writes Benchmarks/RESULTS.md.
+
+Normally started by Benchmarks/run, which builds dq, installs the peers and generates the data
+first. Every engine run is one fresh process, started as
+
+    timeout -k 5 LIMIT /usr/bin/time -f "%e %M" -o FILE  ENGINE ARGS...
+
+in the workload's data directory, with standard input from /dev/null. Wall time is measured
+around that with time.perf_counter() (GNU time's %e has only 10 ms resolution), peak RSS is
+GNU time's %M. Loading the input is part of every measured run.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(HERE, "data")
+PROGRAMS = os.path.join(HERE, "programs")
+
+sys.path.insert(0, HERE)
+import generate  # noqa: E402  (the workload descriptions and expected counts)
+
+# ---------------------------------------------------------------------------------------------
+# Workloads: name -> (program kind, input relations). "startup-*" run no program file.
+
+WORKLOADS = {
+    "startup-dataset": ("startup-dataset", []),
+    "startup-empty": ("startup", []),
+    "tc-chain-1000": ("tc", ["edge"]),
+    "tc-chain-2000": ("tc", ["edge"]),
+    "tc-random-2000": ("tc", ["edge"]),
+    "sg-tree": ("sg", ["parent"]),
+    "join-100k": ("join", ["r", "s", "t"]),
+    "join-1m": ("join", ["r", "s", "t"]),
+}
+QUICK = ["startup-dataset", "startup-empty", "tc-chain-1000", "join-100k"]
+
+STARTUP_DESCRIPTIONS = {
+    "startup-dataset": "dq only: `dq -e '?- 1 = 1.'`, start-up with the built-in dataset to the first answer",
+    "startup-empty": "start-up to a first trivial answer with nothing loaded: `dq --no-dataset -e '?- 1 = 1.'`; "
+    "peers: `SELECT 1`, `X is 1`, the fact `result(1).`",
+}
+
+ENGINE_TITLES = {"dq": "dq", "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo"}
+ALL_ENGINES = ["dq", "sqlite", "duckdb", "swipl", "clingo"]
+TIMEOUT = 300  # seconds per engine run; set from --timeout
+
+
+class Engines:
+    """How to start each engine on a workload, and how to read its answer."""
+
+    def __init__(self, args):
+        self.dq = os.path.abspath(args.dq)
+        self.python = args.python
+        self.sqlite = shutil.which("sqlite3")
+        self.swipl = shutil.which("swipl")
+        self.duckdb = args.duckdb  # the DuckDB CLI binary, or None to use the Python module
+        self.swipl_limits = ["--stack-limit=16g", "--table-space=16g"]
+
+    def command(self, engine, workload):
+        kind, relations = WORKLOADS[workload]
+        prog = lambda ext: os.path.join(PROGRAMS, f"{kind}.{ext}")  # noqa: E731
+        files = lambda ext: [f"{r}.{ext}" for r in relations]  # noqa: E731
+        dq_limits = ["--max-tuples", "0", "--timeout", "0"]
+        if kind == "startup-dataset":
+            return [self.dq, *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."] if engine == "dq" else None
+        if kind == "startup":
+            return {
+                "dq": [self.dq, "--no-dataset", *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."],
+                "sqlite": [self.sqlite, "-batch", ":memory:", "SELECT 1;"],
+                "duckdb": self.duckdb_command(sql="SELECT 1;"),
+                "swipl": [self.swipl, "--no-threads", "-q", "-g", "X is 1, format('~d~n', [X])", "-t", "halt"],
+                "clingo": [self.python, "-m", "clingo", "-V0", os.path.join(PROGRAMS, "startup.lp")],
+            }[engine]
+        return {
+            "dq": [self.dq, "--no-dataset", "--format", "tsv", *dq_limits, *files("dq"), prog("dq")],
+            "sqlite": [self.sqlite, "-batch", "-bail", ":memory:", "-init", prog("sqlite.sql")],
+            "duckdb": self.duckdb_command(path=prog("duckdb.sql")),
+            "swipl": [self.swipl, "--no-threads", *self.swipl_limits, "-q", "-g", "main", "-t", "halt",
+                      *files("pl"), prog("pl")],
+            "clingo": [self.python, "-m", "clingo", "-V0", *files("lp"), prog("lp")],
+        }[engine]
+
+    def duckdb_command(self, path=None, sql=None):
+        if self.duckdb:
+            base = [self.duckdb, "-batch", "-bail", "-noheader", "-list", "-no-init", ":memory:"]
+            return base + (["-f", path] if path else ["-c", sql])
+        runner = os.path.join(HERE, "duckdb_run.py")
+        return [self.python, runner] + ([path] if path else ["-c", sql])
+
+    @staticmethod
+    def answer(engine, stdout):
+        """(results, checksum) read from an engine's output; checksum is None when not printed."""
+        if engine == "clingo":
+            found = dict(re.findall(r"\b(result|checksum)\((-?\d+)\)", stdout))
+            numbers = [int(found[k]) for k in ("result", "checksum") if k in found]
+        elif engine == "dq" and stdout.strip() == "true":
+            numbers = [1]
+        else:
+            numbers = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", stdout)]
+        if not numbers:
+            return None, None
+        return numbers[0], (numbers[1] if len(numbers) > 1 else None)
+
+    def versions(self):
+        def first_line(cmd):
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+                text = (out.stdout or out.stderr).strip()
+                return text.splitlines()[0] if text else "?"
+            except Exception as e:  # noqa: BLE001
+                return f"unavailable ({e})"
+
+        commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"],
+                               capture_output=True, text=True).stdout.strip()
+        duck = (first_line([self.duckdb, "-version"]) + " (CLI, PyPI package duckdb-cli)" if self.duckdb
+                else first_line([self.python, "-c", "import duckdb; print('DuckDB', duckdb.__version__)"])
+                + " (Python module)")
+        return {
+            "dq": f"{first_line([self.dq, '--version'])}, release build of commit {commit}"
+            + (" plus uncommitted changes in Sources/" if dirty else ""),
+            "sqlite": "SQLite " + first_line([self.sqlite, "--version"]).split(" ")[0] + " (Debian sqlite3 CLI)",
+            "duckdb": duck,
+            "swipl": first_line([self.swipl, "--version"]) + " (Debian swi-prolog-nox)",
+            "clingo": first_line([self.python, "-m", "clingo", "--version"]).replace("pyclingo", "clingo")
+            + f" (PyPI package clingo, run as `python3 -m clingo`, Python {platform.python_version()})",
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def run_once(cmd, cwd, limit):
+    """One measured run: dict with status ok/timeout/error, wall, rss_mib, stdout, stderr."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = ["timeout", "-k", "5", str(limit), "/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(full, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=limit + 60)
+            rc = proc.returncode
+            stdout, stderr = proc.stdout, proc.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, stdout, stderr = 124, e.stdout or "", e.stderr or ""
+        wall = time.perf_counter() - start
+        tf.seek(0)
+        timing = tf.read().strip().splitlines()
+    rss = None
+    if timing:
+        parts = timing[-1].split()
+        if len(parts) == 2 and parts[1].isdigit():
+            rss = int(parts[1]) / 1024
+    if rc in (124, 137) or (rc == -9):
+        status = "timeout"
+    elif rc != 0:
+        status = "error"
+    else:
+        status = "ok"
+    if isinstance(stdout, bytes):
+        stdout = stdout.decode(errors="replace")
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    return {"status": status, "rc": rc, "wall": wall, "rss_mib": rss, "stdout": stdout, "stderr": stderr}
+
+
+def expected_for(workload):
+    if workload.startswith("startup"):
+        return {"results": 1, "description": STARTUP_DESCRIPTIONS[workload]}
+    with open(os.path.join(DATA, workload, "expected.json")) as f:
+        return json.load(f)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_all(args, engines, workloads, chosen):
+    results = {}
+    mismatches = []
+    for w in workloads:
+        expected = expected_for(w)
+        cwd = os.path.join(DATA, w) if not w.startswith("startup") else HERE
+        order = [e for e in chosen if engines.command(e, w) is not None]
+        per = {e: [] for e in order}
+        gave_up = set()
+        log(f"== {w}: expect {expected['results']:,} results"
+            + (f", checksum {expected['checksum']:,}" if "checksum" in expected else ""))
+        for i in range(args.runs):
+            rotated = order[i % len(order):] + order[:i % len(order)]  # alternate who goes first
+            for e in rotated:
+                if e in gave_up:
+                    continue
+                r = run_once(engines.command(e, w), cwd, args.timeout)
+                r["results"], r["checksum"] = Engines.answer(e, r["stdout"]) if r["status"] == "ok" else (None, None)
+                per[e].append(r)
+                line = f"   run {i + 1}/{args.runs} {e:7} {r['status']:7} {r['wall']:8.3f} s"
+                if r["rss_mib"] is not None:
+                    line += f" {r['rss_mib']:8.1f} MiB"
+                if r["status"] == "ok":
+                    line += f"  results {r['results']}" + (f" checksum {r['checksum']}" if r["checksum"] is not None else "")
+                log(line)
+                if r["status"] == "timeout":
+                    gave_up.add(e)  # another run would only time out again
+                    log(f"   {e} timed out after {args.timeout} s; skipping its remaining runs of {w}")
+                elif r["status"] == "error":
+                    gave_up.add(e)
+                    tail = "\n".join((r["stderr"] or r["stdout"]).strip().splitlines()[-5:])
+                    log(f"   {e} FAILED with exit status {r['rc']}:\n      " + tail.replace("\n", "\n      "))
+                elif r["results"] != expected["results"] or (
+                        "checksum" in expected and r["checksum"] != expected["checksum"]):
+                    msg = (f"MISMATCH on {w}: {e} returned {r['results']} results"
+                           + (f" (checksum {r['checksum']})" if "checksum" in expected else "")
+                           + f", expected {expected['results']}"
+                           + (f" (checksum {expected['checksum']})" if "checksum" in expected else ""))
+                    mismatches.append(msg)
+                    log("   !!!!!!!! " + msg)
+        results[w] = {"expected": expected, "runs": per}
+    return results, mismatches
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+
+def summarize(runs):
+    """(status, median wall, peak rss, results) of one engine's runs of one workload."""
+    if not runs:
+        return None
+    oks = [r for r in runs if r["status"] == "ok"]
+    if len(oks) < len(runs) or not oks:
+        bad = next(r for r in runs if r["status"] != "ok")
+        return {"status": bad["status"], "wall": None, "rss": bad["rss_mib"], "results": None}
+    rss = [r["rss_mib"] for r in oks if r["rss_mib"] is not None]
+    answers = {(r["results"], r["checksum"]) for r in oks}
+    return {
+        "status": "ok",
+        "wall": statistics.median(r["wall"] for r in oks),
+        "rss": max(rss) if rss else None,
+        "results": answers.pop() if len(answers) == 1 else "varies",
+        "n": len(oks),
+    }
+
+
+def fmt_time(s):
+    return f"{s:.3f}" if s < 10 else f"{s:.2f}" if s < 100 else f"{s:.1f}"
+
+
+def fmt_cell(sm, expected):
+    if sm is None:
+        return "–"
+    if sm["status"] == "timeout":
+        return f"timeout (>{TIMEOUT} s)"
+    if sm["status"] != "ok":
+        return sm["status"]
+    cell = f"{fmt_time(sm['wall'])} s / {sm['rss']:.0f} MiB" if sm["rss"] is not None else f"{fmt_time(sm['wall'])} s"
+    want = (expected["results"], expected.get("checksum"))
+    if sm["results"] != want:
+        got = sm["results"]
+        cell += f" **≠ {got[0] if isinstance(got, tuple) else got}**"
+    return cell
+
+
+def fmt_ratio(peer, base):
+    if not peer or not base or peer["status"] != "ok" or base["status"] != "ok" or not base["wall"]:
+        return "–"
+    return f"{peer['wall'] / base['wall']:.2f}"
+
+
+def table(results, chosen):
+    peers = [e for e in chosen if e != "dq"]
+    head = ["Workload", "Results"]
+    if "dq" in chosen:
+        head.append("dq")
+    for p in peers:
+        head.append(ENGINE_TITLES[p])
+        if "dq" in chosen:
+            head.append(f"{ENGINE_TITLES[p]}/dq")
+    head.append("Counts")
+    seps = ["---"] + ["---:"] * (len(head) - 2) + [":---:"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(seps) + "|"]
+    for w, data in results.items():
+        exp = data["expected"]
+        sums = {e: summarize(data["runs"].get(e, [])) for e in chosen}
+        res = f"{exp['results']:,}" + (f" (Σ {exp['checksum']:,})" if "checksum" in exp else "")
+        row = [w, res]
+        if "dq" in chosen:
+            row.append(fmt_cell(sums["dq"], exp))
+        for p in peers:
+            row.append(fmt_cell(sums[p], exp))
+            if "dq" in chosen:
+                row.append(fmt_ratio(sums[p], sums["dq"]))
+        want = (exp["results"], exp.get("checksum"))
+        answered = [s for s in sums.values() if s and s["status"] == "ok"]
+        if any(s["results"] != want for s in answered):
+            row.append("**MISMATCH**")
+        elif any(s and s["status"] != "ok" for s in sums.values()):
+            row.append("ok (of those that finished)")
+        else:
+            row.append("ok")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def machine():
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+        except Exception:  # noqa: BLE001
+            return "?"
+
+    model = sh("lscpu | sed -n 's/^Model name: *//p' | head -1") or platform.processor() or "?"
+    mem_kib = sh("sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo")
+    mem = f"{int(mem_kib) / 1024 / 1024:.1f} GiB" if mem_kib.isdigit() else "?"
+    os_name = sh(". /etc/os-release && echo \"$PRETTY_NAME\"")
+    return f"{sh('nproc')} CPUs (`nproc`), {model}; {mem} RAM; {os_name}, Linux {platform.release()}"
+
+
+def load_average():
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
+LOAD_AT_START = load_average()
+
+
+def write_results(path, args, engines, results, chosen, mismatches, started, elapsed):
+    versions = engines.versions()
+    out = []
+    out.append("# dq benchmark results\n")
+    out.append(f"Written by `Benchmarks/run` on {started.strftime('%Y-%m-%d %H:%M UTC')}: "
+               f"{args.runs} run{'s' if args.runs != 1 else ''} per engine and workload, engines alternating, "
+               f"limit {args.timeout} s per run; the harness took {elapsed / 60:.1f} min in all. "
+               "See `Benchmarks/README.md` for what each workload is.\n")
+    out.append("Each cell: median wall time / peak resident memory (the largest over the runs), one process "
+               "per run, loading the input included. `PEER/dq` is the peer's median time divided by dq's "
+               "(above 1: dq is faster). Results: the tuple count every engine must return (for the joins, "
+               "the number of groups, and Σ the sum of the per-group counts, checked too).\n")
+    out.append(table(results, chosen) + "\n")
+    if mismatches:
+        out.append("**Count mismatches:**\n")
+        out.extend(f"- {m}" for m in mismatches)
+        out.append("")
+    failures = []
+    for w, data in results.items():
+        for e, runs in data["runs"].items():
+            for r in runs:
+                if r["status"] == "error":
+                    tail = " ".join((r["stderr"] or r["stdout"]).strip().splitlines()[-2:])[:300] or "(no output)"
+                    failures.append(f"- {w}, {e}: exit status {r['rc']}: `{tail}`")
+                elif r["status"] == "timeout":
+                    failures.append(f"- {w}, {e}: no answer within {args.timeout} s")
+    if failures:
+        out.append("**Runs that did not finish:**\n")
+        out.extend(failures)
+        out.append("")
+    out.append("## Engines\n")
+    for e in chosen:
+        out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")
+    out.append("")
+    out.append("One thread everywhere: DuckDB `SET threads = 1`, clingo's default (one solver thread), "
+               "SWI-Prolog `--no-threads`; dq and SQLite are single-threaded.\n")
+    out.append("## Machine\n")
+    out.append(f"- {machine()}")
+    out.append(f"- date: {started.strftime('%Y-%m-%d %H:%M:%S UTC')}")
+    out.append(f"- load average (1 min) at the start and at the end: {LOAD_AT_START} and {load_average()} "
+               "(other work on the machine slows the runs down and makes them vary)\n")
+    out.append("## Workloads\n")
+    for w in results:
+        exp = results[w]["expected"]
+        out.append(f"- `{w}`: {exp['description']}")
+    out.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    p.add_argument("--workloads", help="comma-separated workloads (default: all)")
+    p.add_argument("--engines", default=",".join(ALL_ENGINES), help="comma-separated engines")
+    p.add_argument("--timeout", type=int, default=300, help="seconds per engine run")
+    p.add_argument("--dq", default=os.path.join(ROOT, ".build-bench", "release", "dq"))
+    p.add_argument("--duckdb", help="DuckDB CLI binary (default: the Python module via duckdb_run.py)")
+    p.add_argument("--python", default=sys.executable)
+    p.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    args = p.parse_args()
+
+    workloads = args.workloads.split(",") if args.workloads else (QUICK if args.quick else list(WORKLOADS))
+    chosen = [e for e in ALL_ENGINES if e in args.engines.split(",")]
+    bad = [w for w in workloads if w not in WORKLOADS] + [e for e in args.engines.split(",") if e not in ALL_ENGINES]
+    if bad:
+        sys.exit(f"bench.py: unknown workload or engine: {', '.join(bad)}")
+    if args.runs < 1:
+        sys.exit("bench.py: --runs must be at least 1")
+
+    global TIMEOUT
+    TIMEOUT = args.timeout
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+    engines = Engines(args)
+    for w in workloads:
+        if not w.startswith("startup"):
+            info, made = generate.generate(w)
+            if made:
+                log(f"generated {w} in {info['generated_in_s']} s: {info['results']:,} results expected")
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        log(f"note: the machine is busy (load average {LOAD_AT_START} on {os.cpu_count()} CPUs); "
+            "times will be slower and vary more than on an idle machine")
+    results, mismatches = run_all(args, engines, workloads, chosen)
+    elapsed = time.perf_counter() - t0 + float(os.environ.get("BENCH_SETUP_SECONDS", "0"))
+    write_results(args.output, args, engines, results, chosen, mismatches, started, elapsed)
+    with open(os.path.join(DATA, "last-run.json"), "w") as f:
+        json.dump({w: {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs]
+                       for e, runs in d["runs"].items()} for w, d in results.items()}, f, indent=1)
+    print(table(results, chosen))
+    print(f"\nwrote {os.path.relpath(args.output)}; bench took {(time.perf_counter() - t0) / 60:.1f} min")
+    if mismatches:
+        print("\n!!! COUNT MISMATCHES:\n" + "\n".join("  " + m for m in mismatches), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

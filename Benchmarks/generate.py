@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Deterministic input generators for dq's benchmarks.
+
+Writes, for every workload, one directory under Benchmarks/data/<workload>/ holding the same
+facts in each engine's format:
+
+    <rel>.dq   dq facts          edge(1, 2).
+    <rel>.pl   Prolog facts      edge(1,2).     (SWI-Prolog)
+    <rel>.lp   ASP facts         edge(1,2).     (clingo)
+    <rel>.csv  CSV, no header    1,2            (SQLite, DuckDB)
+
+and expected.json with the result counts computed here, independently of every engine, so the
+harness can check each engine against them. Every random choice comes from random.Random(seed)
+with a fixed seed: the files are byte-for-byte the same on every run and machine.
+
+    python3 Benchmarks/generate.py            # every workload (skips those already current)
+    python3 Benchmarks/generate.py --force    # regenerate all
+    python3 Benchmarks/generate.py NAME ...   # only these workloads
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data")
+
+# Bump when a generator changes, so stale data is regenerated.
+GENERATOR_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing facts
+
+
+def write_relation(directory, name, rows):
+    """Writes the rows (tuples of non-negative ints) of one relation in every format."""
+    rows = list(rows)
+    with open(os.path.join(directory, name + ".dq"), "w") as f:
+        f.write("".join(f"{name}({', '.join(map(str, r))}).\n" for r in rows))
+    prolog = "".join(f"{name}({','.join(map(str, r))}).\n" for r in rows)
+    with open(os.path.join(directory, name + ".pl"), "w") as f:
+        f.write(prolog)
+    with open(os.path.join(directory, name + ".lp"), "w") as f:
+        f.write(prolog)
+    with open(os.path.join(directory, name + ".csv"), "w") as f:
+        f.write("".join(",".join(map(str, r)) + "\n" for r in rows))
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference answers
+
+
+def transitive_closure_size(nodes, edges):
+    """|TC| of a directed graph: reach sets as Python int bitsets, iterated to a fixpoint."""
+    index = {v: i for i, v in enumerate(nodes)}
+    succ = defaultdict(list)
+    for x, y in edges:
+        succ[index[x]].append(index[y])
+    reach = [0] * len(nodes)
+    for i in range(len(nodes)):
+        for j in succ[i]:
+            reach[i] |= 1 << j
+    # Reverse topological order would need SCCs; plain iteration converges in about the graph's
+    # diameter rounds, which is small for random graphs and 1 round per node for a chain (so
+    # chains use the closed form instead).
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(nodes)):
+            r = reach[i]
+            acc = r
+            for j in succ[i]:
+                acc |= reach[j]
+            if acc != r:
+                reach[i] = acc
+                changed = True
+    return sum(bin(r).count("1") for r in reach)
+
+
+def same_generation_size(parent_of):
+    """|sg| on a tree: sg(X, Y) holds iff X != Y are non-root nodes at the same depth."""
+    # Parents are numbered below their children, so one pass in node order sees each parent first.
+    depth = {}
+    for v in sorted(parent_of):
+        depth[v] = depth.get(parent_of[v], 0) + 1
+    per_level = Counter(depth.values())
+    return sum(n * n - n for n in per_level.values()), max(per_level.values()), max(per_level)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workloads
+
+
+def chain(n):
+    def build(d):
+        edges = [(i, i + 1) for i in range(1, n + 1)]
+        write_relation(d, "edge", edges)
+        return {
+            "results": n * (n + 1) // 2,
+            "description": f"TC of a chain: {n} edges 1->2->...->{n + 1}",
+        }
+
+    return build
+
+
+def random_graph(nodes, edges, seed):
+    def build(d):
+        rng = random.Random(seed)
+        chosen = set()
+        while len(chosen) < edges:
+            x, y = rng.randrange(nodes), rng.randrange(nodes)
+            if x != y:
+                chosen.add((x, y))
+        rows = sorted(chosen)
+        write_relation(d, "edge", rows)
+        return {
+            "results": transitive_closure_size(list(range(nodes)), rows),
+            "description": f"TC of a random digraph: {nodes} nodes, {edges} distinct edges "
+            f"(no self-loops), seed {seed}",
+        }
+
+    return build
+
+
+def random_tree(nodes, seed):
+    def build(d):
+        # A random recursive tree: node i's parent is uniform among 0..i-1 (node 0 is the root).
+        rng = random.Random(seed)
+        parent_of = {i: rng.randrange(i) for i in range(1, nodes)}
+        write_relation(d, "parent", sorted(parent_of.items()))
+        size, widest, height = same_generation_size(parent_of)
+        return {
+            "results": size,
+            "description": f"same generation on a random recursive tree: {nodes} nodes "
+            f"(parent(C, P), parent of i uniform in 0..i-1), height {height}, "
+            f"widest level {widest}, seed {seed}",
+        }
+
+    return build
+
+
+def join(r_rows, s_rows, t_rows, b_domain, c_domain, groups, seed):
+    def build(d):
+        rng = random.Random(seed)
+        # r(A, B): A is the row number (so r has exactly r_rows distinct rows), B random.
+        r = [(a, rng.randrange(b_domain)) for a in range(r_rows)]
+
+        def distinct_pairs(count, xs, ys):
+            chosen = set()
+            while len(chosen) < count:
+                chosen.add((rng.randrange(xs), rng.randrange(ys)))
+            return sorted(chosen)
+
+        s = distinct_pairs(s_rows, b_domain, c_domain)  # s(B, C)
+        t = distinct_pairs(t_rows, c_domain, groups)  # t(C, D)
+        write_relation(d, "r", r)
+        write_relation(d, "s", s)
+        write_relation(d, "t", t)
+
+        # Reference: per D, the number of distinct (A, B, C) with r(A,B), s(B,C), t(C,D).
+        d_of_c = defaultdict(list)
+        for c, dd in t:
+            d_of_c[c].append(dd)
+        d_count_of_b = defaultdict(Counter)
+        for b, c in s:
+            for dd in d_of_c.get(c, ()):
+                d_count_of_b[b][dd] += 1
+        per_group = Counter()
+        for _, b in r:
+            cnt = d_count_of_b.get(b)
+            if cnt:
+                per_group.update(cnt)
+        return {
+            "results": len(per_group),
+            "checksum": sum(per_group.values()),
+            "description": f"q(D, count of r(A,B), s(B,C), t(C,D)): |r| = {r_rows:,}, "
+            f"|s| = {s_rows:,}, |t| = {t_rows:,}; B in 0..{b_domain - 1}, "
+            f"C in 0..{c_domain - 1}, D in 0..{groups - 1}, seed {seed}",
+        }
+
+    return build
+
+
+WORKLOADS = {
+    "tc-chain-1000": chain(1000),
+    "tc-chain-2000": chain(2000),
+    "tc-random-2000": random_graph(2000, 6000, seed=20240601),
+    "sg-tree": random_tree(3100, seed=20240602),
+    "join-100k": join(100_000, 10_000, 1_000, 10_000, 1_000, 400, seed=20240603),
+    "join-1m": join(1_000_000, 100_000, 10_000, 100_000, 10_000, 400, seed=20240604),
+}
+
+
+def generate(name, force=False):
+    d = os.path.join(DATA, name)
+    expected_path = os.path.join(d, "expected.json")
+    if not force and os.path.exists(expected_path):
+        with open(expected_path) as f:
+            old = json.load(f)
+        if old.get("generator_version") == GENERATOR_VERSION:
+            return old, False
+    os.makedirs(d, exist_ok=True)
+    start = time.perf_counter()
+    info = WORKLOADS[name](d)
+    info["generator_version"] = GENERATOR_VERSION
+    info["generated_in_s"] = round(time.perf_counter() - start, 2)
+    with open(expected_path, "w") as f:
+        json.dump(info, f, indent=2)
+        f.write("\n")
+    return info, True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workloads", nargs="*", help="workloads to generate (default: all)")
+    parser.add_argument("--force", action="store_true", help="regenerate even if current")
+    args = parser.parse_args()
+    names = args.workloads or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        sys.exit(f"generate.py: unknown workload(s) {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
+    for name in names:
+        info, made = generate(name, args.force)
+        extra = f", checksum {info['checksum']:,}" if "checksum" in info else ""
+        how = f"generated in {info['generated_in_s']} s" if made else "up to date"
+        print(f"{name:16} {info['results']:>11,} results{extra}  ({how}) - {info['description']}")
+
+
+if __name__ == "__main__":
+    main()
