@@ -50,6 +50,8 @@ public final class Session {
   public var commandHandler: ((String, String, SourceSpan) -> CommandResult)?
   /// Called after each query has printed its answers (the shell's `.timing` uses it).
   public var afterQuery: (() -> Void)?
+  /// Called with each query's sorted answers, before they are printed (the tutorial checks them).
+  public var onAnswers: ((Query, [[Value]]) -> Void)?
   /// Polled during evaluation; returning true cancels the running query.
   public var interrupted: (() -> Bool)?
 
@@ -276,6 +278,7 @@ public final class Session {
       let columns = q.shownVariables
       beginBlock()
       write(options.format.render(columns: columns, rows: result, store: database.store))
+      onAnswers?(q, result)
       return .ok
     } catch {
       report(error.diagnostic)
@@ -339,9 +342,17 @@ public final class Session {
     var byHead: [String: [Rule]] = [:]
     for r in rules { byHead[r.head.name, default: []].append(r) }
     let needed = dependencies(of: body.flatMap(Self.relationNames), byHead: byHead)
+    var number = 0
     for s in strata where s.relations.contains(where: needed.contains) {
       let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
-      if stratumRules.isEmpty { continue }
+      number += 1
+      if stratumRules.isEmpty {
+        if let trace = tracing {
+          let rows = s.relations.map { database.tables[$0]?.rows.count ?? 0 }.reduce(0, +)
+          trace("Stratum \(number): \(s.relations.joined(separator: ", ")): facts only, \(rows) row\(rows == 1 ? "" : "s")\n")
+        }
+        continue
+      }
       let members = Set(s.relations)
       var stamp: [String: Int] = [:]
       for r in stratumRules {
@@ -351,13 +362,70 @@ public final class Session {
       }
       for m in s.relations { stamp["#" + m] = definitionVersion[m, default: 0] }
       let key = s.relations.joined(separator: ",")
-      if stamps[key] == stamp { continue }
+      if stamps[key] == stamp && tracing == nil { continue }
       for m in s.relations { contentVersion[m, default: 0] += 1 }
       stamps[key] = nil
       let plan = Planner.compile(
         stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: database.store)
+      if let trace = tracing {
+        let kind = s.recursive ? "recursive, evaluated in rounds until nothing is new" : "computed once from the strata before"
+        trace("Stratum \(number): \(s.relations.joined(separator: ", ")): \(stratumRules.count) rule\(stratumRules.count == 1 ? "" : "s"), \(kind)\n")
+        evaluator.onRound = { [unowned self] _, round, added in
+          let total = added.values.reduce(0) { $0 + $1.count }
+          if total == 0 {
+            trace("  round \(round): nothing new, so this is the fixpoint\n")
+            return
+          }
+          for name in s.relations {
+            guard let range = added[name], !range.isEmpty, let rows = self.database.tables[name]?.rows else { continue }
+            let shown = range.prefix(Self.stepsShown).map { r in
+              "(" + rows.row(r).map(self.database.store.source).joined(separator: ", ") + ")"
+            }
+            let more = range.count > Self.stepsShown ? " … and \(range.count - Self.stepsShown) more" : ""
+            trace("  round \(round): +\(range.count) \(name): \(shown.joined(separator: " "))\(more)\n")
+          }
+        }
+      }
       try evaluator.evaluate(plan)
+      evaluator.onRound = nil
+      if let trace = tracing, !s.recursive {
+        for m in s.relations {
+          let rows = database.tables[m]?.rows.count ?? 0
+          trace("  \(m): \(rows) row\(rows == 1 ? "" : "s")\n")
+        }
+      }
       stamps[key] = stamp
+    }
+  }
+
+  /// Set while `.steps` runs: receives the description of each stratum and round.
+  private var tracing: ((String) -> Void)?
+  /// Tuples shown per round by `.steps`.
+  static let stepsShown = 8
+
+  /// Shows how the answer to a query is computed: the strata it needs, and for each recursive
+  /// stratum the tuples each semi-naive round adds; then the answers. `.steps` and `--steps`.
+  @discardableResult
+  public func steps(_ text: String, name: String = "<query>") -> Status {
+    switch parseQuery(text, name: name) {
+    case .failure(let errors):
+      errors.all.forEach(report)
+      return .staticError
+    case .success(let q):
+      var out = ""
+      tracing = { out += $0 }
+      defer { tracing = nil }
+      let budget = makeBudget()
+      do throws(EvaluationError) {
+        try update(for: q.body, evaluator: Evaluator(database: database, budget: budget))
+      } catch {
+        report(error.diagnostic)
+        return .runtimeError
+      }
+      tracing = nil
+      beginBlock()
+      write(out.isEmpty ? "The query reads no relation: nothing to compute.\n" : out)
+      return runQuery(q)
     }
   }
 
@@ -427,6 +495,8 @@ public final class Session {
       return .ok
     case "why":
       return why(argument, name: span.file.name)
+    case "steps":
+      return steps(argument, name: span.file.name)
     default:
       report(Diagnostic(.error, .runtime, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
       return .runtimeError

@@ -31,6 +31,11 @@ public final class Commands {
   /// Runs text as if typed (for `.edit`).
   public var runText: (String) -> Void = { _ in }
   private var outputFile: UnsafeMutablePointer<FILE>?
+  /// Where the tutorial keeps progress; set before its first use to change it.
+  public var tutorialProgressPath: String? = Tutorial.defaultProgressPath()
+  /// The tutorial, made on first use.
+  public lazy var tutorial = Tutorial(
+    session: session, progressPath: tutorialProgressPath, write: { [unowned self] in self.write($0) })
   private let stdoutWriter: (String) -> Void
 
   public init(session: Session, write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
@@ -171,6 +176,23 @@ extension Commands {
         let status = c.session.why(arg)
         return status == .ok ? .ok : .error("No explanation (see above)")
       }),
+    DotCommand(
+      name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",
+      details: "  Lists the strata the query needs and, for each recursive one, the tuples each round adds.",
+      run: { c, arg in
+        guard !arg.isEmpty else { return .error("'.steps' needs a query, e.g. .steps linked(erdogan, X)") }
+        let status = c.session.steps(arg)
+        return status == .ok ? .ok : .error("The query could not be run (see above)")
+      }),
+    DotCommand(
+      name: "tutorial", usage: ".tutorial [N|reset|off]", summary: "Learn dq: lessons with exercises checked as you go",
+      details: "  Progress is kept in ~/.dq_tutorial (DQ_TUTORIAL overrides; empty keeps none).",
+      run: { c, arg in c.tutorial.command(arg) }),
+    DotCommand(name: "hint", usage: ".hint", summary: "A hint for the tutorial's current exercise", run: { c, _ in c.tutorial.hint() }),
+    DotCommand(
+      name: "solution", usage: ".solution", summary: "Show a solution to the tutorial's current exercise",
+      run: { c, _ in c.tutorial.solution() }),
+    DotCommand(name: "skip", usage: ".skip", summary: "Go to the tutorial's next exercise", run: { c, _ in c.tutorial.skip() }),
     DotCommand(
       name: "format", aliases: ["mode"], usage: ".format table|tsv|csv|json", summary: "Choose how answers are printed",
       run: { c, arg in

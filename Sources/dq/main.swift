@@ -27,6 +27,7 @@ let usage = """
         --list             list every relation: arity, columns, rows, description
         --why QUERY        explain each answer of QUERY down to facts and their sources
         --depth N          levels of rules --why shows before cutting the tree (default 6)
+        --tutorial         start the interactive tutorial (lessons with checked exercises)
         --check            check each FILE against its '% expect:' comments instead of
                            printing its output (exit 1 when one differs)
     -h, --help             show this help
@@ -54,6 +55,7 @@ struct Arguments {
   var why: [String] = []
   var depth = 6
   var check = false
+  var tutorial = false
 }
 
 func parseArguments(_ argv: [String]) -> Arguments {
@@ -90,6 +92,7 @@ func parseArguments(_ argv: [String]) -> Arguments {
     case "--no-dataset": a.loadDataset = false
     case "--list": a.list = true
     case "--check": a.check = true
+    case "--tutorial": a.tutorial = true
     case "--why": a.why.append(take())
     case "--depth":
       let v = take()
@@ -171,6 +174,7 @@ var inputs: [(name: String, text: Result<String, ReadError>)] = arguments.files.
   ($0 == "-" ? "<stdin>" : $0, readFile($0))
 }
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
+if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
 let inspecting = arguments.list || !arguments.why.isEmpty
 if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
@@ -182,6 +186,7 @@ if inputs.isEmpty && !inspecting {
     reader.warn = { writeStderr("dq: warning: \($0)\n") }
     reader.loadHistory()
     writeStdout(shell.welcome(version: version))
+    if arguments.tutorial { _ = shell.commands.tutorial.command("") }
     let code = shell.run()
     dq_flush_stdout()
     exit(code)

@@ -1,0 +1,216 @@
+/// The interactive tutorial: lessons shown in the shell, exercises checked by comparing the
+/// learner's answers with the reference solution's (as sets, so any correct query passes).
+import DQ
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One exercise: what to find, a reference solution (clauses and a final query), a hint.
+public struct Exercise: Sendable {
+  public var task: String
+  public var solution: String
+  public var hint: String
+}
+
+/// One lesson: an explanation, then exercises.
+public struct Lesson: Sendable {
+  public var title: String
+  public var text: String
+  public var exercises: [Exercise]
+}
+
+public final class Tutorial {
+  public let lessons: [Lesson]
+  private let session: Session
+  private let write: (String) -> Void
+  /// Where progress is kept (nil: not kept).
+  private let progressPath: String?
+  /// Exercises done, as "lesson.exercise" (1-based).
+  public private(set) var done: Set<String> = []
+  /// The exercise being worked on, or nil when the tutorial is not running.
+  public private(set) var current: (lesson: Int, exercise: Int)?
+  private var expected: [[String]] = []
+
+  public init(session: Session, lessons: [Lesson] = Tutorial.course, progressPath: String?, write: @escaping (String) -> Void) {
+    self.session = session
+    self.lessons = lessons
+    self.progressPath = progressPath
+    self.write = write
+    loadProgress()
+  }
+
+  /// `~/.dq_tutorial`, or `DQ_TUTORIAL` (empty: progress is not kept).
+  public static func defaultProgressPath() -> String? {
+    if let v = getenv("DQ_TUTORIAL") {
+      let s = String(cString: v)
+      return s.isEmpty ? nil : s
+    }
+    guard let home = getenv("HOME") else { return nil }
+    return String(cString: home) + "/.dq_tutorial"
+  }
+
+  public var isRunning: Bool { current != nil }
+
+  // MARK: - Commands
+
+  /// `.tutorial [off|reset|N]`: starts (or resumes), stops, restarts, or jumps to lesson N.
+  public func command(_ argument: String) -> CommandOutcome {
+    switch argument {
+    case "off", "stop", "quit":
+      current = nil
+      session.onAnswers = nil
+      write("Tutorial paused. Type .tutorial to come back where you left off.\n")
+      return .ok
+    case "reset":
+      done = []
+      saveProgress()
+      start(at: (0, 0))
+      return .ok
+    case "":
+      start(at: firstPending() ?? (0, 0))
+      return .ok
+    default:
+      guard let n = Int(argument), n >= 1, n <= lessons.count else {
+        return .error("Use .tutorial, .tutorial N (1 to \(lessons.count)), .tutorial reset or .tutorial off")
+      }
+      start(at: (n - 1, 0))
+      return .ok
+    }
+  }
+
+  public func hint() -> CommandOutcome {
+    guard let c = current else { return .error("No exercise is open; type .tutorial to start") }
+    write("Hint: \(lessons[c.lesson].exercises[c.exercise].hint)\n")
+    return .ok
+  }
+
+  public func solution() -> CommandOutcome {
+    guard let c = current else { return .error("No exercise is open; type .tutorial to start") }
+    write("A solution:\n\(lessons[c.lesson].exercises[c.exercise].solution)\n")
+    return .ok
+  }
+
+  public func skip() -> CommandOutcome {
+    guard let c = current else { return .error("No exercise is open; type .tutorial to start") }
+    advance(from: c)
+    return .ok
+  }
+
+  // MARK: - Flow
+
+  private func start(at position: (Int, Int)) {
+    session.onAnswers = { [unowned self] q, rows in self.check(q, rows) }
+    show(position, withLesson: true)
+  }
+
+  private func show(_ p: (lesson: Int, exercise: Int), withLesson: Bool) {
+    current = p
+    let lesson = lessons[p.lesson]
+    if withLesson {
+      write("\n== Lesson \(p.lesson + 1) of \(lessons.count): \(lesson.title) ==\n\n\(lesson.text)\n")
+    }
+    let exercise = lesson.exercises[p.exercise]
+    let mark = done.contains(key(p)) ? " (done before)" : ""
+    write("\nExercise \(p.lesson + 1).\(p.exercise + 1)\(mark): \(exercise.task)\n")
+    write("(Type a query. .hint for a hint, .solution to see one, .skip to move on, .tutorial off to stop.)\n")
+    expected = reference(exercise.solution)
+  }
+
+  private func advance(from p: (lesson: Int, exercise: Int)) {
+    if p.exercise + 1 < lessons[p.lesson].exercises.count {
+      show((p.lesson, p.exercise + 1), withLesson: false)
+    } else if p.lesson + 1 < lessons.count {
+      show((p.lesson + 1, 0), withLesson: true)
+    } else {
+      current = nil
+      session.onAnswers = nil
+      write("\nThat was the last exercise: \(done.count) of \(lessons.reduce(0) { $0 + $1.exercises.count }) done. "
+        + "Examples/ continues with classic programs (dq Examples/10-ancestors.dq).\n")
+    }
+  }
+
+  /// Compares a query's answers with the reference's, as sets of rows (in any column order).
+  private func check(_ q: Query, _ rows: [[Value]]) {
+    guard let c = current else { return }
+    let store = session.database.store
+    let mine = rows.map { $0.map(store.source) }
+    if Tutorial.sameAnswers(mine, expected) {
+      done.insert(key(c))
+      saveProgress()
+      write("✓ Correct!\n")
+      advance(from: c)
+    } else {
+      let detail = mine.count == expected.count
+        ? "the same number of answers (\(mine.count)) but not the same ones"
+        : "\(mine.count) answer\(mine.count == 1 ? "" : "s"); the solution has \(expected.count)"
+      write("Not yet: your query gives \(detail). (.hint for a hint)\n")
+    }
+  }
+
+  /// Equal as sets of rows, allowing the columns to come in another order.
+  static func sameAnswers(_ a: [[String]], _ b: [[String]]) -> Bool {
+    let sb = Set(b)
+    if Set(a) == sb { return true }
+    guard let width = a.first?.count, width == b.first?.count, width > 1, width <= 6 else {
+      // Ground queries: both empty or both one empty row.
+      return a.isEmpty == b.isEmpty && (a.first?.isEmpty ?? true) && (b.first?.isEmpty ?? true)
+    }
+    for p in permutations(Array(0..<width)) where Set(a.map { row in p.map { row[$0] } }) == sb { return true }
+    return false
+  }
+
+  static func permutations(_ xs: [Int]) -> [[Int]] {
+    if xs.count <= 1 { return [xs] }
+    var out: [[Int]] = []
+    for (i, x) in xs.enumerated() {
+      var rest = xs
+      rest.remove(at: i)
+      for p in permutations(rest) { out.append([x] + p) }
+    }
+    return out
+  }
+
+  /// The reference answers: the solution run in a session of its own over the dataset.
+  private func reference(_ solution: String) -> [[String]] {
+    let scratch = Session(options: session.options, loadDataset: true)
+    var rows: [[String]] = []
+    scratch.write = { _ in }
+    scratch.report = { _ in }
+    scratch.onAnswers = { _, r in rows = r.map { $0.map(scratch.database.store.source) } }
+    scratch.run(SourceFile(name: "<solution>", text: solution))
+    return rows
+  }
+
+  private func key(_ p: (lesson: Int, exercise: Int)) -> String { "\(p.lesson + 1).\(p.exercise + 1)" }
+
+  private func firstPending() -> (Int, Int)? {
+    for (l, lesson) in lessons.enumerated() {
+      for e in lesson.exercises.indices where !done.contains(key((l, e))) { return (l, e) }
+    }
+    return nil
+  }
+
+  // MARK: - Progress
+
+  private func loadProgress() {
+    guard let path = progressPath, let f = fopen(path, "r") else { return }
+    defer { fclose(f) }
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    while getline(&line, &capacity, f) > 0 {
+      if let l = line {
+        let text = String(cString: l).trimmingCharacters(in: " \n\r\t")
+        if !text.isEmpty && !text.hasPrefix("#") { done.insert(text) }
+      }
+    }
+    free(line)
+  }
+
+  private func saveProgress() {
+    guard let path = progressPath, let f = fopen(path, "w") else { return }
+    defer { fclose(f) }
+    var text = "# dq tutorial progress: exercises done\n" + done.sorted().joined(separator: "\n") + "\n"
+    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, f) }
+  }
+}
