@@ -72,7 +72,8 @@ public final class Session {
   /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
   /// one empty line.
   public func beginBlock() {
-    if blocksWritten > 0 { write("\n") }
+    // CSV ends every line with CRLF (RFC 4180), the separating one too.
+    if blocksWritten > 0 { write(options.format == .csv ? "\r\n" : "\n") }
     blocksWritten += 1
   }
   /// Tuples derived by the last query's evaluation, for `.timing`.
@@ -158,7 +159,7 @@ public final class Session {
     lastTimings = Timings()
     let clock = ContinuousClock()
     let started = clock.now
-    let (statements, syntaxErrors) = Parser.parse(file)
+    let (statements, syntaxErrors) = Parser.parse(file, batchingFacts: true)
     lastTimings.parse = clock.now - started
     if !syntaxErrors.isEmpty {
       syntaxErrors.forEach(report)
@@ -193,12 +194,14 @@ public final class Session {
     for s in statements.reversed() {
       switch s {
       case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
+      case .facts(let b): laterDefinitions[b.name] = b.span
       default: break
       }
     }
     for s in statements {
       if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
+      if case .facts(let b) = s, laterDefinitions[b.name] == b.span { laterDefinitions[b.name] = nil }
       let status = execute(s)
       if status != .ok { return status }
     }
@@ -220,6 +223,19 @@ public final class Session {
         report(error.diagnostic)
         return .runtimeError
       }
+    case .facts(let b):
+      let store = database.store
+      let table = database.table(b.name, arity: b.arity)
+      let holder = table.factRows
+      holder.reserve(b.count)
+      var tuple = [Value](repeating: 0, count: max(1, b.arity))
+      var added = 0
+      for i in 0..<b.count {
+        for c in 0..<b.arity { tuple[c] = store.constant(b.values[i * b.arity + c]) }
+        if b.arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+      }
+      table.appendCitations(added, currentCitation)
+      noteFactsChanged(b.name)
     case .rule(let r):
       if r.body.isEmpty, r.head.variables.isEmpty { return execute(.fact(r)) }
       rules.append(r)
@@ -247,6 +263,12 @@ public final class Session {
 
   /// The values of a fact's arguments (constants, or arithmetic over constants).
   private func groundTuple(_ atom: Atom) throws(EvaluationError) -> [Value] {
+    var constants: [Value] = []
+    for t in atom.arguments {
+      guard case .constant(let c, _) = t else { break }
+      constants.append(database.store.constant(c))
+    }
+    if constants.count == atom.arguments.count { return constants }
     var planner = Planner(relationFor: { [database] in database.relation($0, arity: $1) }, store: database.store, recursive: [])
     let executor = Executor(store: database.store, budget: Budget(maxTuples: 0, timeout: 0))
     var out: [Value] = []
@@ -498,8 +520,9 @@ public final class Session {
     case "steps":
       return steps(argument, name: span.file.name)
     default:
-      report(Diagnostic(.error, .runtime, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
-      return .runtimeError
+      // A mistake in the input, like a syntax error: exit 65, not 70.
+      report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
+      return .staticError
     }
   }
 
@@ -652,6 +675,7 @@ public final class Session {
     for s in statements {
       switch s {
       case .fact(let r), .rule(let r): defined.insert(r.head.name)
+      case .facts(let b): defined.insert(b.name)
       case .declaration(let d): defined.insert(d.name)
       default: break
       }

@@ -14,8 +14,10 @@ import Testing
 
   @Test(arguments: OutputFormat.allCases)
   func groundQueriesPrintTrueOrFalse(_ format: OutputFormat) {
-    #expect(render(format, [], [[]]) == "true\n")
-    #expect(render(format, [], []) == "false\n")
+    // CSV ends every line with CRLF (RFC 4180).
+    let eol = format == .csv ? "\r\n" : "\n"
+    #expect(render(format, [], [[]]) == "true" + eol)
+    #expect(render(format, [], []) == "false" + eol)
   }
 
   // MARK: - TSV
@@ -171,7 +173,7 @@ import Testing
     let run = TestDQ.run("p(\"a,b\").\n?- p(X).\n.format csv\n?- p(X).\n.format json\n?- p(X).\n.format table\n?- p(X).\n")
     #expect(run.errors.isEmpty, "\(run.errorSummary)")
     let expected =
-      "X\na,b\n" + "\n" + "X\r\n\"a,b\"\r\n" + "\n" + "[\n  {\"X\": \"a,b\"}\n]\n" + "\n"
+      "X\na,b\n" + "\r\n" + "X\r\n\"a,b\"\r\n" + "\n" + "[\n  {\"X\": \"a,b\"}\n]\n" + "\n"
       + "┌─────┐\n│ X   │\n├─────┤\n│ a,b │\n└─────┘\n1 row\n"
     #expect(run.output == expected)
   }

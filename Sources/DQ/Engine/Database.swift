@@ -13,6 +13,11 @@ public final class Database {
     public internal(set) var citations: [Int32] = []
     public internal(set) var hasRules = false
 
+    /// Records the citation of `n` facts just added.
+    func appendCitations(_ n: Int, _ citation: Int32) {
+      citations.append(contentsOf: repeatElement(citation, count: n))
+    }
+
     init(name: String, arity: Int) {
       self.name = name
       self.arity = arity

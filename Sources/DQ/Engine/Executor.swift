@@ -214,6 +214,29 @@ final class Executor {
     return true
   }
 
+  /// The rows of one atom step that match its bound columns (a count with nothing to deduplicate).
+  private func countRows(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Int {
+    switch step.kind {
+    case .scan:
+      return max(0, min(step.high, rel.count) - step.low)
+    case .member:
+      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      return rel.find(scratch) == nil ? 0 : 1
+    default:
+      guard let index = step.index else { return 0 }
+      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      var e = index.first(scratch)
+      var n = 0
+      while e != 0 {
+        let r = Int(e) &- 1
+        if r < step.low { break }
+        if r < step.high { n &+= 1 }
+        e = index.next[r]
+      }
+      return n
+    }
+  }
+
   /// Whether any row matches the bound columns of a negated atom.
   private func exists(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Bool {
     if step.keys.isEmpty { return rel.count > 0 }
@@ -240,7 +263,9 @@ final class Executor {
 
   /// The aggregate's value for the current group, or nil (min/max over nothing).
   private func aggregate(_ plan: AggregatePlan, span: SourceSpan) throws(EvaluationError) -> Value? {
-    // Save the local slots: the body run overwrites them, and an enclosing loop may need them.
+    if plan.countsRows, let step = plan.body.steps.first, let rel = step.relation {
+      return store.integer(Int64(try countRows(step, rel)))
+    }
     plan.seen.removeAll()
     try run(plan.body, 0)
     let seen = plan.seen

@@ -9,8 +9,10 @@ public final class Relation {
   @usableFromInline var data: UnsafeMutablePointer<Value>
   @usableFromInline var capacity: Int
   public private(set) var count: Int = 0
-  /// Open-addressing table of row + 1 (0 = empty), sized to a power of two.
-  private var slots: UnsafeMutablePointer<UInt32>
+  /// Open-addressing table, sized to a power of two: each slot is the row's 32-bit hash in the
+  /// high half and row + 1 in the low half (0 = empty). The hash places the slot and rejects
+  /// most mismatches without touching the row, and lets a rehash skip reading rows at all.
+  private var slots: UnsafeMutablePointer<UInt64>
   private var slotMask: Int
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
@@ -31,7 +33,7 @@ public final class Relation {
 
   /// Bytes held by the rows, the set and the indexes.
   public var memoryBytes: Int {
-    capacity * arity * 8 + (slotMask + 1) * 4 + indexes.reduce(0) { $0 + $1.memoryBytes }
+    capacity * arity * 8 + (slotMask + 1) * 8 + indexes.reduce(0) { $0 + $1.memoryBytes }
   }
 
   @inline(__always) public subscript(row: Int, column: Int) -> Value { data[row &* arity &+ column] }
@@ -66,23 +68,19 @@ public final class Relation {
   // MARK: - Membership and insertion
 
   /// True when the tuple is in the relation.
-  public func contains(_ t: UnsafePointer<Value>) -> Bool {
-    var i = Int(truncatingIfNeeded: Relation.hash(t, arity)) & slotMask
-    while true {
-      let s = slots[i]
-      if s == 0 { return false }
-      if rowEquals(Int(s) - 1, t) { return true }
-      i = (i &+ 1) & slotMask
-    }
-  }
+  public func contains(_ t: UnsafePointer<Value>) -> Bool { find(t) != nil }
 
   /// The row number of the tuple, or nil.
   public func find(_ t: UnsafePointer<Value>) -> Int? {
-    var i = Int(truncatingIfNeeded: Relation.hash(t, arity)) & slotMask
+    let tag = UInt32(truncatingIfNeeded: Relation.hash(t, arity))
+    var i = Int(tag) & slotMask
     while true {
       let s = slots[i]
       if s == 0 { return nil }
-      if rowEquals(Int(s) - 1, t) { return Int(s) - 1 }
+      if UInt32(truncatingIfNeeded: s >> 32) == tag {
+        let row = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1
+        if rowEquals(row, t) { return row }
+      }
       i = (i &+ 1) & slotMask
     }
   }
@@ -98,17 +96,19 @@ public final class Relation {
   /// Adds the tuple unless present; returns true when it was new.
   @discardableResult
   public func insert(_ t: UnsafePointer<Value>) -> Bool {
-    let h = Relation.hash(t, arity)
-    var i = Int(truncatingIfNeeded: h) & slotMask
+    let tag = UInt32(truncatingIfNeeded: Relation.hash(t, arity))
+    var i = Int(tag) & slotMask
     while true {
       let s = slots[i]
       if s == 0 { break }
-      if rowEquals(Int(s) - 1, t) { return false }
+      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowEquals(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, t) {
+        return false
+      }
       i = (i &+ 1) & slotMask
     }
     if count == capacity { grow() }
     (data + count &* arity).update(from: t, count: arity)
-    slots[i] = UInt32(truncatingIfNeeded: count + 1)
+    slots[i] = UInt64(tag) << 32 | UInt64(count + 1)
     let row = count
     count += 1
     for index in indexes { index.add(row: row) }
@@ -132,16 +132,19 @@ public final class Relation {
   }
 
   private func rehash() {
-    let size = (slotMask + 1) * 2
-    slots.deallocate()
+    let oldSize = slotMask + 1
+    let old = slots
+    let size = oldSize * 2
     slots = .allocate(capacity: size)
     slots.initialize(repeating: 0, count: size)
     slotMask = size - 1
-    for r in 0..<count {
-      var i = Int(truncatingIfNeeded: Relation.hash(data + r * arity, arity)) & slotMask
+    for j in 0..<oldSize where old[j] != 0 {
+      let s = old[j]
+      var i = Int(truncatingIfNeeded: s >> 32) & slotMask
       while slots[i] != 0 { i = (i &+ 1) & slotMask }
-      slots[i] = UInt32(truncatingIfNeeded: r + 1)
+      slots[i] = s
     }
+    old.deallocate()
   }
 
   /// Makes room for `n` more rows at once.
@@ -173,7 +176,7 @@ public final class Relation {
 /// newest first, so a range of row numbers can be read by skipping to it and stopping early.
 public final class Index {
   public let columns: [Int]
-  private unowned let relation: Relation
+  private unowned(unsafe) let relation: Relation
   /// Open-addressing table of the newest row + 1 per key (0 = empty).
   private var heads: UnsafeMutablePointer<UInt32>
   private var headMask: Int

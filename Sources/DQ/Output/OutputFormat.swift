@@ -4,7 +4,10 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
   /// Renders one query's answers; `rows` are already sorted. Ground queries print true/false.
   public func render(columns: [String], rows: [[Value]], store: ValueStore) -> String {
-    if columns.isEmpty { return rows.isEmpty ? "false\n" : "true\n" }
+    if columns.isEmpty {
+      let eol = self == .csv ? "\r\n" : "\n"
+      return (rows.isEmpty ? "false" : "true") + eol
+    }
     switch self {
     case .tsv: return tsv(columns, rows, store)
     case .csv: return csv(columns, rows, store)

@@ -81,7 +81,7 @@ public final class StepList {
   /// Head columns for rules and queries.
   var projection: [Operand] = []
   /// Set for the body of an aggregate: the slots whose distinct bindings it ranges over.
-  weak var aggregate: AggregatePlan?
+  unowned(unsafe) var aggregate: AggregatePlan?
 }
 
 /// `Result = function Value : { body }`.
@@ -95,6 +95,9 @@ public final class AggregatePlan {
   let resultSlot: Int?
   let resultOperand: Operand?
   var seen: Relation
+  /// A count over one atom whose free columns are all distinct variables: the distinct
+  /// bindings are exactly the matching rows, so they are counted without being collected.
+  var countsRows = false
 
   init(function: AggregateFunction, body: StepList, localSlots: [Int], value: Operand?, resultSlot: Int?, resultOperand: Operand?) {
     self.function = function

@@ -227,6 +227,12 @@ struct Planner {
         function: g.function, body: inner, localSlots: local.compactMap { slots[$0] }, value: value,
         resultSlot: resultSlot, resultOperand: resultOperand)
       inner.aggregate = plan
+      if g.function == .count, inner.steps.count == 1, let only = inner.steps.first,
+        only.kind == .scan || only.kind == .lookup || only.kind == .member, only.checkColumns.isEmpty,
+        Set(only.bindSlots).count == only.bindSlots.count, Set(only.bindSlots) == Set(plan.localSlots)
+      {
+        plan.countsRows = true
+      }
       let step = Step(.aggregate, span: g.span)
       step.aggregate = plan
       return step

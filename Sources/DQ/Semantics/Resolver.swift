@@ -16,6 +16,12 @@ public struct Resolver {
     case .fact(let r), .rule(let r):
       checkArities(in: r)
       checkSafety(body: r.body, head: r.head)
+    case .facts(let b):
+      if let existing = schema.use(b.name, arity: b.arity, at: b.span) {
+        report(
+          "Relation '\(b.name)' is used with \(b.arity) argument\(b.arity == 1 ? "" : "s") here but has \(existing.arity)",
+          at: b.span, notes: existing.origin.map { [note("'\(b.name)' first appears here", at: $0)] } ?? [])
+      }
     case .query(let q):
       for l in q.body { checkArities(in: l) }
       checkSafety(body: q.body, head: nil)
@@ -78,6 +84,12 @@ public struct Resolver {
             hint = "a fact cannot contain variables; to ask a question, write '?- \(head).'"
           } else {
             hint = "add a positive atom that mentions '\(shown(v))' to the body"
+          }
+          if v.hasPrefix("_#") {
+            report(
+              "'_' in the head of '\(head.name)' has no value: each '_' is a new variable", at: span(of: v, in: t) ?? t.span,
+              hint: "use a variable that the body binds, or a constant")
+            continue
           }
           report("Variable '\(shown(v))' in the head of '\(head.name)' is not bound by the body", at: span(of: v, in: t) ?? t.span, hint: hint)
         }

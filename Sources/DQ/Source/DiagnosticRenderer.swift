@@ -39,7 +39,8 @@ public struct DiagnosticRenderer: Sendable {
     // Column counts scalars; keep tabs so the caret lines up under tabbed source.
     var prefix = ""
     for (i, ch) in line.unicodeScalars.enumerated() where i < span.column - 1 {
-      prefix.append(ch == "\t" ? "\t" : " ")
+      // Tabs stay tabs; wide characters (中) take two columns on a terminal.
+      prefix += ch == "\t" ? "\t" : String(repeating: " ", count: TableText.width(String(ch)))
     }
     // Underline to the end of the span or the end of the line, whichever comes first.
     let lineEndScalars = line.unicodeScalars.count

@@ -174,9 +174,22 @@ public struct Citation: Sendable, Hashable {
   public var span: SourceSpan
 }
 
+/// Consecutive facts of one relation whose arguments are all constants, kept flat: loading a
+/// large file builds no tree per fact.
+public struct FactBatch: Sendable, Hashable {
+  public var name: String
+  public var arity: Int
+  /// `count * arity` constants, fact after fact.
+  public var values: [Constant]
+  public var count: Int
+  /// Where the first fact of the batch is.
+  public var span: SourceSpan
+}
+
 /// A top-level statement.
 public enum Statement: Sendable, Hashable {
   case fact(Rule)
+  case facts(FactBatch)
   case rule(Rule)
   case query(Query)
   case declaration(Declaration)
@@ -188,6 +201,7 @@ public enum Statement: Sendable, Hashable {
   public var span: SourceSpan {
     switch self {
     case .fact(let r), .rule(let r): return r.span
+    case .facts(let b): return b.span
     case .query(let q): return q.span
     case .declaration(let d): return d.span
     case .citation(_, let s): return s

@@ -72,6 +72,11 @@ extension Statement: CustomStringConvertible {
   public var description: String {
     switch self {
     case .fact(let r), .rule(let r): return r.description
+    case .facts(let b):
+      return (0..<b.count).map { i in
+        let args = b.values[(i * b.arity)..<((i + 1) * b.arity)].map(\.description).joined(separator: ", ")
+        return b.arity == 0 ? "\(b.name)." : "\(b.name)(\(args))."
+      }.joined(separator: "\n")
     case .query(let q): return q.description
     case .declaration(let d):
       let desc = d.description.isEmpty ? "" : " " + SymbolSyntax.quoted(d.description)

@@ -53,9 +53,18 @@ public struct Lexer {
     pos += 1
   }
 
-  private func column(of offset: Int, lineStart ls: Int) -> Int {
+  /// The last column computed, so columns along one long line are counted once, not again
+  /// from the line's start for every token.
+  private var columnCache = (lineStart: -1, offset: 0, column: 1)
+
+  private mutating func column(of offset: Int, lineStart ls: Int) -> Int {
     var col = 1
     var i = ls
+    if columnCache.lineStart == ls, columnCache.offset <= offset {
+      col = columnCache.column
+      i = columnCache.offset
+    }
+    defer { columnCache = (ls, offset, col) }
     while i < offset {
       if bytes[i] & 0xC0 != 0x80 { col += 1 }
       i += 1
@@ -64,7 +73,7 @@ public struct Lexer {
     return col
   }
 
-  private func span(from start: Int, line l: Int, lineStart ls: Int) -> SourceSpan {
+  private mutating func span(from start: Int, line l: Int, lineStart ls: Int) -> SourceSpan {
     SourceSpan(file: file, start: start, end: pos, line: l, column: column(of: start, lineStart: ls))
   }
 
@@ -98,6 +107,9 @@ public struct Lexer {
     }
     return nil
   }
+
+  /// The next token (`.endOfInput` at the end, and again after that).
+  public mutating func nextToken() -> Token { next() }
 
   private mutating func next() -> Token {
     if let bad = skipTrivia() { return bad }
@@ -218,6 +230,11 @@ public struct Lexer {
     if peek() == UInt8(ascii: "."), isDigit(peek(1)) {
       pos += 1
       while pos < end, isDigit(bytes[pos]) { pos += 1 }
+      if pos < end, isIdentStart(bytes[pos]) {
+        while pos < end, isIdentPart(bytes[pos]) || bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+        return Token(.error("Malformed number '\(text)'; decimals are written out, like 1500.0 or 0.0025."), span(from: start, line: l, lineStart: ls))
+      }
       let text = String(decoding: bytes[start..<pos], as: UTF8.self)
       let s = span(from: start, line: l, lineStart: ls)
       guard let v = Double(text), v.isFinite else { return Token(.error("Decimal '\(text)' is out of range."), s) }
@@ -228,9 +245,17 @@ public struct Lexer {
       let text = String(decoding: bytes[start..<pos], as: UTF8.self)
       return Token(.error("Malformed number '\(text)'."), span(from: start, line: l, lineStart: ls))
     }
-    let text = String(decoding: bytes[start..<pos], as: UTF8.self)
     let s = span(from: start, line: l, lineStart: ls)
-    guard let v = UInt64(text), v <= UInt64(Int64.max) + 1 else {
+    var v: UInt64 = 0
+    var overflow = false
+    for i in start..<pos {
+      let (m, o1) = v.multipliedReportingOverflow(by: 10)
+      let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] &- 48))
+      overflow = overflow || o1 || o2
+      v = a
+    }
+    guard !overflow, v <= UInt64(Int64.max) + 1 else {
+      let text = String(decoding: bytes[start..<pos], as: UTF8.self)
       return Token(.error("Integer literal \(text) does not fit in 64 bits."), s)
     }
     return Token(.integer(v), s)

@@ -1,7 +1,13 @@
 /// Recursive-descent parser: tokens to statements, recovering at the next `.` after an error.
 public struct Parser {
-  private var tokens: [Token]
-  private var current = 0
+  /// Tokens are read on demand: `window[head]` is the current one, a few more are read ahead.
+  private var lexer: Lexer
+  private var window: [Token] = []
+  private var head = 0
+  /// The token consumed last.
+  private var previous: Token?
+  /// Runs of simple ground facts become `.facts` batches (see `parse(_:batchingFacts:)`).
+  private var batchingFacts = false
   private var anonymousCount = 0
   /// Parentheses, aggregates and signs open around the current point.
   private var nesting = 0
@@ -19,16 +25,26 @@ public struct Parser {
   private struct ParseError: Error {}
 
   public init(file: SourceFile) {
-    var lexer = Lexer(file: file)
-    self.tokens = lexer.tokenize()
+    self.lexer = Lexer(file: file)
     self.file = file
+    fill(2)
   }
 
-  /// Parses a whole file; check `diagnostics` for errors.
-  public static func parse(_ file: SourceFile) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+  /// Parses a whole file; check `diagnostics` for errors. With `batchingFacts`, runs of facts
+  /// whose arguments are all constants come back as `.facts` batches, which load fast.
+  public static func parse(_ file: SourceFile, batchingFacts: Bool = false) -> (statements: [Statement], diagnostics: [Diagnostic]) {
     var p = Parser(file: file)
+    p.batchingFacts = batchingFacts
     let s = p.parse()
     return (s, p.diagnostics)
+  }
+
+  /// Reads ahead until `n` tokens from the current one are buffered (or the input ends).
+  private mutating func fill(_ n: Int) {
+    while window.count - head < n {
+      if let last = window.last, case .endOfInput = last.kind { return }
+      window.append(lexer.nextToken())
+    }
   }
 
   // MARK: - Statements
@@ -37,6 +53,17 @@ public struct Parser {
   public mutating func parse() -> [Statement] {
     var out: [Statement] = []
     while !isAtEnd {
+      if batchingFacts, let (name, values, span) = simpleFact() {
+        if case .facts(var batch)? = out.last, batch.name == name, batch.arity == values.count {
+          out.removeLast()
+          batch.values += values
+          batch.count += 1
+          out.append(.facts(batch))
+        } else {
+          out.append(.facts(FactBatch(name: name, arity: values.count, values: values, count: 1, span: span)))
+        }
+        continue
+      }
       do {
         if let s = try statement() { out.append(s) }
       } catch {
@@ -44,6 +71,53 @@ public struct Parser {
       }
     }
     return out
+  }
+
+  /// A fact whose arguments are all literal constants, read without building its tree:
+  /// `name(c1, ..., cn).` (a number may have a leading '-'). Nil, consuming nothing, otherwise.
+  private mutating func simpleFact() -> (String, [Constant], SourceSpan)? {
+    guard case .identifier(let name) = peek.kind, name != "not", case .leftParen = peekNext.kind else { return nil }
+    var values: [Constant] = []
+    var k = head + 2
+    func token(_ i: Int) -> Token? {
+      if i >= window.count { fill(i - head + 1) }
+      return i < window.count ? window[i] : nil
+    }
+    while true {
+      guard var t = token(k) else { return nil }
+      var negative = false
+      if case .minus = t.kind {
+        negative = true
+        k += 1
+        guard let n = token(k) else { return nil }
+        t = n
+      }
+      switch t.kind {
+      case .identifier(let s) where !negative: values.append(.symbol(s))
+      case .string(let s) where !negative: values.append(.symbol(s))
+      case .integer(let m):
+        if negative {
+          values.append(.integer(m == UInt64(Int64.max) + 1 ? Int64.min : -Int64(m)))
+        } else {
+          guard m <= UInt64(Int64.max) else { return nil }
+          values.append(.integer(Int64(m)))
+        }
+      case .decimal(let d): values.append(.decimal(negative ? -d : d))
+      case .date(let d) where !negative: values.append(.date(d))
+      default: return nil
+      }
+      guard let separator = token(k + 1) else { return nil }
+      if case .comma = separator.kind {
+        k += 2
+        continue
+      }
+      guard case .rightParen = separator.kind, let end = token(k + 2), case .period = end.kind else { return nil }
+      let span = window[head].span.to(end.span)
+      // Consume the whole fact.
+      let consumed = k + 3 - head
+      for _ in 0..<consumed { advance() }
+      return (name, values, span)
+    }
   }
 
   /// statement -> directive | "?-" body ( "." | "?" ) | literals ( ":-" body "." | "." | "?" )
@@ -87,8 +161,8 @@ public struct Parser {
   /// lacks its `.`, so that is reported at the end of the line, where it belongs.
   private mutating func expectPeriod(after what: String) throws(ParseError) -> SourceSpan {
     if check(.period) { return advance().span }
-    if current > 0, !isAtEnd, peek.span.line > tokens[current - 1].span.line {
-      let previous = tokens[current - 1].span
+    if let last = previous, !isAtEnd, peek.span.line > last.span.line {
+      let previous = last.span
       let col = previous.column + previous.text.unicodeScalars.count
       let at = SourceSpan(file: file, start: previous.end, end: previous.end, line: previous.line, column: col)
       report(
@@ -135,9 +209,9 @@ public struct Parser {
   }
 
   private init(file: SourceFile, slice start: Int, end: Int, span: SourceSpan) {
-    var lexer = Lexer(file: file, start: start, end: end)
-    self.tokens = lexer.tokenize()
+    self.lexer = Lexer(file: file, start: start, end: end)
     self.file = file
+    fill(2)
   }
 
   /// decl -> IDENT "(" ( name ( "," name )* )? ")" STRING? "."?
@@ -407,16 +481,23 @@ public struct Parser {
 
   // MARK: - Helpers
 
-  private var peek: Token { tokens[current] }
-  private var peekNext: Token { current + 1 < tokens.count ? tokens[current + 1] : tokens[tokens.count - 1] }
+  private var peek: Token { window[head] }
+  private var peekNext: Token { head + 1 < window.count ? window[head + 1] : window[window.count - 1] }
   private var isAtEnd: Bool { if case .endOfInput = peek.kind { return true } else { return false } }
 
   private func check(_ k: TokenKind) -> Bool { peek.kind == k }
 
   @discardableResult
   private mutating func advance() -> Token {
-    let t = tokens[current]
-    if current < tokens.count - 1 { current += 1 }
+    let t = window[head]
+    if case .endOfInput = t.kind { return t }
+    head += 1
+    previous = t
+    if head >= 256 {
+      window.removeFirst(head)
+      head = 0
+    }
+    fill(2)
     return t
   }
 
@@ -477,8 +558,8 @@ public struct Parser {
     case .endOfInput:
       // Point just after the last token, not at the (possibly blank) line where the input ends.
       var span = token.span
-      if current > 0 {
-        let previous = tokens[current - 1].span
+      if let last = self.previous {
+        let previous = last.span
         let col = previous.column + previous.text.unicodeScalars.count
         span = SourceSpan(file: file, start: previous.end, end: previous.end, line: previous.line + previous.text.filter { $0 == "\n" }.count, column: col)
       }
