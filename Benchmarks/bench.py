@@ -85,7 +85,9 @@ class Engines:
                 "clingo": [self.python, "-m", "clingo", "-V0", os.path.join(PROGRAMS, "startup.lp")],
             }[engine]
         return {
-            "dq": [self.dq, "--no-dataset", "--format", "tsv", *dq_limits, *files("dq"), prog("dq")],
+            # dq reads the same CSV files as SQLite and DuckDB, through `.import`.
+            "dq": [self.dq, "--no-dataset", "--format", "tsv", *dq_limits, "-e",
+                   "".join(f".import {r}.csv {r}\n" for r in relations) + open(prog("dq")).read()],
             "sqlite": [self.sqlite, "-batch", "-bail", ":memory:", "-init", prog("sqlite.sql")],
             "duckdb": self.duckdb_command(path=prog("duckdb.sql")),
             "swipl": [self.swipl, "--no-threads", *self.swipl_limits, "-q", "-g", "main", "-t", "halt",

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The facade: runs dq text through lex → parse → resolve → stratify → plan → evaluate,
 /// keeping facts and rules across runs like a REPL transcript.
 public final class Session {
@@ -519,11 +525,90 @@ public final class Session {
       return why(argument, name: span.file.name)
     case "steps":
       return steps(argument, name: span.file.name)
+    case "import":
+      return importFacts(argument, span: span)
     default:
       // A mistake in the input, like a syntax error: exit 65, not 70.
       report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
       return .staticError
     }
+  }
+
+  /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
+  /// line; numbers and dates become numbers and dates, anything else a symbol.
+  private func importFacts(_ argument: String, span: SourceSpan) -> Status {
+    var words: [String] = []
+    var current = ""
+    var quoted = false
+    for ch in argument {
+      if ch == "\"" { quoted.toggle(); continue }
+      if ch == " " && !quoted {
+        if !current.isEmpty { words.append(current) }
+        current = ""
+      } else {
+        current.append(ch)
+      }
+    }
+    if !current.isEmpty { words.append(current) }
+    guard words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
+      report(Diagnostic(.error, .semantic, "Use '.import FILE RELATION'", at: span, hint: "e.g. .import edges.tsv edge"))
+      return .staticError
+    }
+    var (path, name) = (words[0], words[1])
+    // A relative path is looked up beside the script first, then from the working directory.
+    if !path.hasPrefix("/"), let slash = span.file.name.lastIndex(of: "/") {
+      let beside = String(span.file.name[...slash]) + path
+      if access(beside, R_OK) == 0 { path = beside }
+    }
+    let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
+    // The arity comes from the relation when it is known, else from the file's first line.
+    var arity = schema[name]?.arity
+    if arity == nil {
+      guard let first = firstLine(path) else {
+        report(Diagnostic(.error, .runtime, "Cannot read '\(path)'", at: span))
+        return .runtimeError
+      }
+      arity = first.isEmpty ? 0 : Self.fieldCount(first, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+    }
+    guard let arity else { return .runtimeError }
+    var resolver = Resolver(schema: schema)
+    if let existing = resolver.schema[name], existing.arity != arity {
+      report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
+      return .staticError
+    }
+    resolver.declareUse(name, arity: arity, at: span)
+    schema = resolver.schema
+    let table = database.table(name, arity: arity)
+    do throws(Importer.Failure) {
+      _ = try Importer.load(path: path, format: format, into: table, store: database.store, citation: currentCitation)
+    } catch {
+      report(Diagnostic(.error, .runtime, error.message, at: span))
+      return .runtimeError
+    }
+    noteFactsChanged(name)
+    return .ok
+  }
+
+  /// Fields on a line, with CSV's double quotes protecting separators.
+  static func fieldCount(_ line: String, separator: Character, quotes: Bool) -> Int {
+    var count = 1
+    var quoted = false
+    for ch in line {
+      if quotes && ch == "\"" { quoted.toggle() } else if ch == separator && !quoted { count += 1 }
+    }
+    return count
+  }
+
+  private func firstLine(_ path: String) -> String? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    defer { free(line) }
+    guard getline(&line, &capacity, f) >= 0, let l = line else { return "" }
+    var s = String(cString: l)
+    while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
+    return s
   }
 
   // MARK: - Warnings
@@ -536,7 +621,8 @@ public final class Session {
     for l in q.body {
       guard case .positive(let a) = l, let table = database.tables[a.name] else { continue }
       for (column, t) in a.arguments.enumerated() {
-        guard case .variable(let v, let span) = t, counts[v] == 1, let first = v.first, first.isUppercase else { continue }
+        // Short names (X, Who) are the usual variables; 'Japan' is the usual mistake.
+        guard case .variable(let v, let span) = t, counts[v] == 1, v.count >= 3, let first = v.first, first.isUppercase else { continue }
         let constant = first.lowercased() + v.dropFirst()
         guard let value = database.store.existingSymbol(constant) else { continue }
         let rows = table.rows
@@ -676,6 +762,8 @@ public final class Session {
       switch s {
       case .fact(let r), .rule(let r): defined.insert(r.head.name)
       case .facts(let b): defined.insert(b.name)
+      case .command("import", let argument, _):
+        if let last = argument.split(separator: " ").last { defined.insert(String(last)) }
       case .declaration(let d): defined.insert(d.name)
       default: break
       }

@@ -6,6 +6,8 @@ public enum CommandOutcome: Equatable, Sendable {
   case ok
   case error(String)
   case exit
+  /// The session itself runs this command (it is part of the language's scripts).
+  case session
 }
 
 /// One dot-command.
@@ -54,6 +56,7 @@ public final class Commands {
       switch command.run(self, argument) {
       case .ok: return .handled
       case .exit: return .exit
+      case .session: return .unknown
       case .error(let message): return .failed(Diagnostic(.error, .runtime, message, at: span))
       }
     }
@@ -141,6 +144,10 @@ extension Commands {
         let status = c.session.run(SourceFile(name: path, text: text))
         return status == .ok ? .ok : (status == .exit ? .exit : .error("'\(path)' stopped with errors (see above)"))
       }),
+    DotCommand(
+      name: "import", usage: ".import FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
+      details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
+      run: { _, _ in .session }),
     DotCommand(
       name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { c, arg in

@@ -104,7 +104,7 @@ final class Executor {
 
   private func ensureScratch(_ list: StepList) throws(EvaluationError) {
     for s in list.steps {
-      let need = max(s.keys.count, s.relation?.arity ?? 0, s.aggregate?.localSlots.count ?? 0)
+      let need = max(s.keys.count, s.relation?.arity ?? 0)
       if need > scratchCapacity {
         scratch.deallocate()
         scratchCapacity = need
@@ -247,9 +247,7 @@ final class Executor {
 
   private func emit(_ list: StepList) throws(EvaluationError) {
     if let plan = list.aggregate {
-      for (k, s) in plan.localSlots.enumerated() { scratch[k] = slots[s] }
-      plan.seen.insert(scratch)
-      if plan.seen.count & 0xFFF == 0 { try budget.countDerived(0, nil) }
+      try fold(plan)
       return
     }
     emitted &+= 1
@@ -266,53 +264,68 @@ final class Executor {
     if plan.countsRows, let step = plan.body.steps.first, let rel = step.relation {
       return store.integer(Int64(try countRows(step, rel)))
     }
-    plan.seen.removeAll()
+    plan.count = 0
+    plan.integerSum = 0
+    plan.decimals.removeAll(keepingCapacity: true)
+    plan.extreme = nil
+    let enclosing = aggregateSpan
+    aggregateSpan = span
+    defer { aggregateSpan = enclosing }
     try run(plan.body, 0)
-    let seen = plan.seen
     switch plan.function {
     case .count:
-      return store.integer(Int64(seen.count))
-    case .sum, .min, .max:
-      guard let valueOperand = plan.value else { return nil }
-      var accumulator: Value? = nil
-      // Integers add exactly (128 bits); decimals are summed in sorted order, so the result
-      // never depends on the order the facts were written in.
-      var intSum: Int128 = 0
-      var decimals: [Double] = []
-      for r in 0..<seen.count {
-        for (k, s) in plan.localSlots.enumerated() { slots[s] = seen[r, k] }
-        let v = try value(valueOperand)
-        switch plan.function {
-        case .sum:
-          switch store.decode(v) {
-          case .integer(let x):
-            let (s, o) = intSum.addingReportingOverflow(Int128(x))
-            if o { throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span) }
-            intSum = s
-          case .decimal(let d):
-            decimals.append(d)
-          case let other:
-            throw EvaluationError(.runtime, "'sum' needs numbers but got \(Arithmetic.describe(other))", at: span)
-          }
-        case .min:
-          if let a = accumulator, store.compare(v, a) >= 0 {} else { accumulator = v }
-        case .max:
-          if let a = accumulator, store.compare(v, a) <= 0 {} else { accumulator = v }
-        case .count: break
-        }
+      return store.integer(Int64(plan.count))
+    case .sum:
+      if !plan.decimals.isEmpty {
+        // Sorted, so the total never depends on the order the facts were written in.
+        let total = plan.decimals.sorted().reduce(Double(plan.integerSum), +)
+        guard total.isFinite else { throw EvaluationError(.runtime, "Decimal overflow in 'sum'", at: span) }
+        return store.decimal(total)
       }
-      if plan.function == .sum {
-        if !decimals.isEmpty {
-          let total = decimals.sorted().reduce(Double(intSum), +)
-          guard total.isFinite else { throw EvaluationError(.runtime, "Decimal overflow in 'sum'", at: span) }
-          return store.decimal(total)
-        }
-        guard let exact = Int64(exactly: intSum) else {
-          throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: span, hint: "integers are 64-bit; a decimal among the values makes the sum a decimal")
-        }
-        return store.integer(exact)
+      guard let exact = Int64(exactly: plan.integerSum) else {
+        throw EvaluationError(
+          .runtime, "Integer overflow in 'sum'", at: span,
+          hint: "integers are 64-bit; a decimal among the values makes the sum a decimal")
       }
-      return accumulator
+      return store.integer(exact)
+    case .min, .max:
+      return plan.extreme
     }
   }
+
+  /// Where the aggregate being folded is, for its errors.
+  private var aggregateSpan: SourceSpan?
+
+  /// Adds the current binding of an aggregate's body to its fold.
+  private func fold(_ plan: AggregatePlan) throws(EvaluationError) {
+    plan.count &+= 1
+    if plan.count & 0xFFFF == 0 { try budget.check(aggregateSpan) }
+    guard plan.function != .count, let operand = plan.value else { return }
+    let v = try value(operand)
+    switch plan.function {
+    case .sum:
+      if let x = ValueStore.smallInteger(v) {
+        plan.integerSum &+= Int128(x)  // 2^60 per value: 2^67 bindings before it could wrap
+        return
+      }
+      switch store.decode(v) {
+      case .integer(let x):
+        let (s, o) = plan.integerSum.addingReportingOverflow(Int128(x))
+        if o { throw EvaluationError(.runtime, "Integer overflow in 'sum'", at: aggregateSpan) }
+        plan.integerSum = s
+      case .decimal(let d):
+        plan.decimals.append(d)
+      case let other:
+        throw EvaluationError(.runtime, "'sum' needs numbers but got \(Arithmetic.describe(other))", at: aggregateSpan)
+      }
+    case .min:
+      if let a = plan.extreme, store.compare(v, a) >= 0 { return }
+      plan.extreme = v
+    case .max:
+      if let a = plan.extreme, store.compare(v, a) <= 0 { return }
+      plan.extreme = v
+    case .count: break
+    }
+  }
+
 }

@@ -88,13 +88,19 @@ public final class StepList {
 public final class AggregatePlan {
   public let function: AggregateFunction
   let body: StepList
-  /// Slots local to the body; their distinct bindings are collected in `seen`.
+  /// Slots local to the body. Every column of every atom of the body is bound to a slot, a
+  /// constant or a group variable, so each binding the body's loops produce is a distinct
+  /// binding: the aggregate folds them as they come, without collecting them.
   let localSlots: [Int]
   let value: Operand?
   /// Either binds this slot, or compares with `resultOperand` when already bound.
   let resultSlot: Int?
   let resultOperand: Operand?
-  var seen: Relation
+  // The fold's state for the group being computed.
+  var count = 0
+  var integerSum: Int128 = 0
+  var decimals: [Double] = []
+  var extreme: Value?
   /// A count over one atom whose free columns are all distinct variables: the distinct
   /// bindings are exactly the matching rows, so they are counted without being collected.
   var countsRows = false
@@ -106,7 +112,6 @@ public final class AggregatePlan {
     self.value = value
     self.resultSlot = resultSlot
     self.resultOperand = resultOperand
-    self.seen = Relation(arity: localSlots.count)
   }
 }
 

@@ -38,6 +38,11 @@ public struct Resolver {
     }
   }
 
+  /// Records that a relation is used with this arity (as `.import` does).
+  public mutating func declareUse(_ name: String, arity: Int, at span: SourceSpan) {
+    _ = schema.use(name, arity: arity, at: span)
+  }
+
   // MARK: - Arity
 
   private mutating func checkArities(in r: Rule) {

@@ -1,0 +1,163 @@
+/// Loads facts from TSV or CSV files straight into a relation (`.import FILE RELATION`), with
+/// no parsing of dq source: the fast way to bring large data in.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+enum Importer {
+  /// How fields are separated and quoted.
+  enum Format { case tsv, csv }
+
+  struct Failure: Error {
+    var message: String
+    var line: Int
+  }
+
+  /// Reads every row of the file into `table`'s facts; returns the number of new facts.
+  static func load(
+    path: String, format: Format, into table: Database.Table, store: ValueStore, citation: Int32
+  ) throws(Failure) -> Int {
+    guard let bytes = readAll(path) else {
+      throw Failure(message: "Cannot read '\(path)': \(String(cString: strerror(errno)))", line: 0)
+    }
+    let holder = table.factRows
+    let arity = table.arity
+    var tuple = [Value](repeating: 0, count: max(1, arity))
+    var added = 0
+    var lineNumber = 0
+    var fields: [Value] = []
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      lineNumber += 1
+      fields.removeAll(keepingCapacity: true)
+      // Blank lines hold no record.
+      if bytes[i] == 10 || (bytes[i] == 13 && i + 1 < n && bytes[i + 1] == 10) {
+        i += bytes[i] == 10 ? 1 : 2
+        continue
+      }
+      // One record: fields up to the end of the line (CSV quotes may span lines).
+      var atEnd = false
+      while !atEnd {
+        var field: [UInt8] = []
+        var quoted = false
+        if format == .csv, i < n, bytes[i] == UInt8(ascii: "\"") {
+          quoted = true
+          i += 1
+          while i < n {
+            if bytes[i] == UInt8(ascii: "\"") {
+              if i + 1 < n, bytes[i + 1] == UInt8(ascii: "\"") {
+                field.append(UInt8(ascii: "\""))
+                i += 2
+                continue
+              }
+              i += 1
+              break
+            }
+            if bytes[i] == 10 { lineNumber += 1 }
+            field.append(bytes[i])
+            i += 1
+          }
+        }
+        let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
+        let start = i
+        while i < n, bytes[i] != separator, bytes[i] != 10 { i += 1 }
+        var end = i
+        if end > start, bytes[end - 1] == 13 { end -= 1 }
+        if !quoted {
+          field.append(contentsOf: bytes[start..<end])
+        }
+        fields.append(value(field, quoted: quoted, tsv: format == .tsv, store: store))
+        if i < n, bytes[i] == separator {
+          i += 1
+        } else {
+          atEnd = true
+          if i < n { i += 1 }
+        }
+      }
+      guard fields.count == arity else {
+        throw Failure(
+          message: "Line \(lineNumber) of '\(path)' has \(fields.count) field\(fields.count == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
+          line: lineNumber)
+      }
+      for c in 0..<arity { tuple[c] = fields[c] }
+      if arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+    }
+    table.appendCitations(added, citation)
+    return added
+  }
+
+  /// A field's value: an integer, decimal or date when it reads as one (and is not quoted),
+  /// a symbol otherwise. TSV fields undo the escapes dq writes (`\t`, `\n`, `\\`).
+  private static func value(_ f: [UInt8], quoted: Bool, tsv: Bool, store: ValueStore) -> Value {
+    if !quoted, let v = number(f, store) { return v }
+    if !quoted, f.count == 10, let d = DateCodec.parse(String(decoding: f, as: UTF8.self)) { return store.date(d) }
+    if tsv, f.contains(UInt8(ascii: "\\")) {
+      var out: [UInt8] = []
+      var k = 0
+      while k < f.count {
+        if f[k] == UInt8(ascii: "\\"), k + 1 < f.count {
+          switch f[k + 1] {
+          case UInt8(ascii: "t"): out.append(9)
+          case UInt8(ascii: "n"): out.append(10)
+          case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+          default: out.append(f[k]); out.append(f[k + 1])
+          }
+          k += 2
+        } else {
+          out.append(f[k])
+          k += 1
+        }
+      }
+      return store.symbol(String(decoding: out, as: UTF8.self))
+    }
+    return store.symbol(String(decoding: f, as: UTF8.self))
+  }
+
+  /// `-?digits` (64-bit) or `-?digits.digits`.
+  private static func number(_ f: [UInt8], _ store: ValueStore) -> Value? {
+    var k = 0
+    let negative = f.first == UInt8(ascii: "-")
+    if negative { k = 1 }
+    guard k < f.count else { return nil }
+    var magnitude: UInt64 = 0
+    var digits = 0
+    while k < f.count, isDigit(f[k]) {
+      let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+      let (a, o2) = m.addingReportingOverflow(UInt64(f[k] - 48))
+      if o1 || o2 { return nil }
+      magnitude = a
+      digits += 1
+      k += 1
+    }
+    guard digits > 0 else { return nil }
+    if k == f.count {
+      if negative {
+        if magnitude == UInt64(Int64.max) + 1 { return store.integer(Int64.min) }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return store.integer(-Int64(magnitude))
+      }
+      guard magnitude <= UInt64(Int64.max) else { return nil }
+      return store.integer(Int64(magnitude))
+    }
+    guard f[k] == UInt8(ascii: "."), k + 1 < f.count, f[(k + 1)...].allSatisfy(isDigit),
+      let d = Double(String(decoding: f, as: UTF8.self)), d.isFinite
+    else { return nil }
+    return store.decimal(d)
+  }
+
+  private static func readAll(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let got = fread(&chunk, 1, chunk.count, f)
+      if got > 0 { out.append(contentsOf: chunk[0..<got]) }
+      if got < chunk.count { break }
+    }
+    return ferror(f) != 0 ? nil : out
+  }
+}
