@@ -24,76 +24,85 @@ enum Importer {
     }
     let holder = table.factRows
     let arity = table.arity
+    // One fact per line, near enough: size the relation once.
+    var lines = 0
+    for b in bytes where b == 10 { lines += 1 }
+    holder.reserve(lines + 1)
     var tuple = [Value](repeating: 0, count: max(1, arity))
     var added = 0
     var lineNumber = 0
-    var fields: [Value] = []
-    var i = 0
-    let n = bytes.count
-    while i < n {
-      lineNumber += 1
-      fields.removeAll(keepingCapacity: true)
-      // Blank lines hold no record.
-      if bytes[i] == 10 || (bytes[i] == 13 && i + 1 < n && bytes[i + 1] == 10) {
-        i += bytes[i] == 10 ? 1 : 2
-        continue
-      }
-      // One record: fields up to the end of the line (CSV quotes may span lines).
-      var atEnd = false
-      while !atEnd {
-        var field: [UInt8] = []
-        var quoted = false
-        if format == .csv, i < n, bytes[i] == UInt8(ascii: "\"") {
-          quoted = true
-          i += 1
-          while i < n {
-            if bytes[i] == UInt8(ascii: "\"") {
-              if i + 1 < n, bytes[i + 1] == UInt8(ascii: "\"") {
-                field.append(UInt8(ascii: "\""))
-                i += 2
-                continue
-              }
-              i += 1
-              break
-            }
-            if bytes[i] == 10 { lineNumber += 1 }
-            field.append(bytes[i])
+    let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
+    let result: Failure? = bytes.withUnsafeBufferPointer { p -> Failure? in
+      let n = p.count
+      var i = 0
+      while i < n {
+        lineNumber += 1
+        // Blank lines hold no record.
+        if p[i] == 10 || (p[i] == 13 && i + 1 < n && p[i + 1] == 10) {
+          i += p[i] == 10 ? 1 : 2
+          continue
+        }
+        var fields = 0
+        var atEnd = false
+        while !atEnd {
+          var v: Value
+          if format == .csv, p[i] == UInt8(ascii: "\"") {
+            // A quoted CSV field: "" is a quote, and separators and newlines are text.
+            var field: [UInt8] = []
             i += 1
+            while i < n {
+              if p[i] == UInt8(ascii: "\"") {
+                if i + 1 < n, p[i + 1] == UInt8(ascii: "\"") {
+                  field.append(UInt8(ascii: "\""))
+                  i += 2
+                  continue
+                }
+                i += 1
+                break
+              }
+              if p[i] == 10 { lineNumber += 1 }
+              field.append(p[i])
+              i += 1
+            }
+            while i < n, p[i] != separator, p[i] != 10 { i += 1 }
+            v = store.symbol(String(decoding: field, as: UTF8.self))
+          } else {
+            let start = i
+            while i < n, p[i] != separator, p[i] != 10 { i += 1 }
+            var end = i
+            if end > start, p[end - 1] == 13 { end -= 1 }
+            v = value(UnsafeBufferPointer(rebasing: p[start..<end]), tsv: format == .tsv, store: store)
+          }
+          if fields < arity { tuple[fields] = v }
+          fields += 1
+          if i < n, p[i] == separator {
+            i += 1
+          } else {
+            atEnd = true
+            if i < n { i += 1 }
           }
         }
-        let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
-        let start = i
-        while i < n, bytes[i] != separator, bytes[i] != 10 { i += 1 }
-        var end = i
-        if end > start, bytes[end - 1] == 13 { end -= 1 }
-        if !quoted {
-          field.append(contentsOf: bytes[start..<end])
+        guard fields == arity else {
+          return Failure(
+            message: "Line \(lineNumber) of '\(path)' has \(fields) field\(fields == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
+            line: lineNumber)
         }
-        fields.append(value(field, quoted: quoted, tsv: format == .tsv, store: store))
-        if i < n, bytes[i] == separator {
-          i += 1
-        } else {
-          atEnd = true
-          if i < n { i += 1 }
-        }
+        if arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
       }
-      guard fields.count == arity else {
-        throw Failure(
-          message: "Line \(lineNumber) of '\(path)' has \(fields.count) field\(fields.count == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
-          line: lineNumber)
-      }
-      for c in 0..<arity { tuple[c] = fields[c] }
-      if arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+      return nil
     }
+    if let result { throw result }
     table.appendCitations(added, citation)
     return added
   }
 
-  /// A field's value: an integer, decimal or date when it reads as one (and is not quoted),
-  /// a symbol otherwise. TSV fields undo the escapes dq writes (`\t`, `\n`, `\\`).
-  private static func value(_ f: [UInt8], quoted: Bool, tsv: Bool, store: ValueStore) -> Value {
-    if !quoted, let v = number(f, store) { return v }
-    if !quoted, f.count == 10, let d = DateCodec.parse(String(decoding: f, as: UTF8.self)) { return store.date(d) }
+  /// A field's value: an integer, decimal or date when it reads as one, a symbol otherwise.
+  /// TSV fields undo the escapes dq writes (`\t`, `\n`, `\\`).
+  private static func value(_ f: UnsafeBufferPointer<UInt8>, tsv: Bool, store: ValueStore) -> Value {
+    if let v = number(f, store) { return v }
+    if f.count == 10, f[4] == UInt8(ascii: "-"), let d = DateCodec.parse(String(decoding: f, as: UTF8.self)) {
+      return store.date(d)
+    }
     if tsv, f.contains(UInt8(ascii: "\\")) {
       var out: [UInt8] = []
       var k = 0
@@ -117,7 +126,7 @@ enum Importer {
   }
 
   /// `-?digits` (64-bit) or `-?digits.digits`.
-  private static func number(_ f: [UInt8], _ store: ValueStore) -> Value? {
+  private static func number(_ f: UnsafeBufferPointer<UInt8>, _ store: ValueStore) -> Value? {
     var k = 0
     let negative = f.first == UInt8(ascii: "-")
     if negative { k = 1 }
@@ -142,7 +151,7 @@ enum Importer {
       guard magnitude <= UInt64(Int64.max) else { return nil }
       return store.integer(Int64(magnitude))
     }
-    guard f[k] == UInt8(ascii: "."), k + 1 < f.count, f[(k + 1)...].allSatisfy(isDigit),
+    guard f[k] == UInt8(ascii: "."), k + 1 < f.count, UnsafeBufferPointer(rebasing: f[(k + 1)...]).allSatisfy(isDigit),
       let d = Double(String(decoding: f, as: UTF8.self)), d.isFinite
     else { return nil }
     return store.decimal(d)
