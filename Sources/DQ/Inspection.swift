@@ -55,8 +55,20 @@ extension Session {
   }
 
   /// Prints the derivation of each answer of the query text; `.why` and `--why`.
+  /// `text` may start with `--depth N` (how many levels of rules to show; 6 by default).
   @discardableResult
   public func why(_ text: String, depth: Int = 6, name: String = "<query>") -> Status {
+    var text = text.trimmingSpaces
+    var depth = depth
+    if text.hasPrefix("--depth") {
+      let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+      guard parts.count == 3, let n = Int(parts[1]), n > 0 else {
+        report(Diagnostic(.error, .semantic, "Use '.why --depth N QUERY' with N a positive whole number", at: nil))
+        return .staticError
+      }
+      depth = n
+      text = String(parts[2])
+    }
     switch parseQuery(text, name: name) {
     case .failure(let errors):
       errors.all.forEach(report)

@@ -176,8 +176,8 @@ extension Commands {
         return .ok
       }),
     DotCommand(
-      name: "why", usage: ".why QUERY", summary: "Explain each answer down to facts and their sources",
-      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites.",
+      name: "why", usage: ".why [--depth N] QUERY", summary: "Explain each answer down to facts and their sources",
+      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default).",
       run: { c, arg in
         guard !arg.isEmpty else { return .error("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
         let status = c.session.why(arg)

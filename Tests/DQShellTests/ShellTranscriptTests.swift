@@ -1,4 +1,5 @@
 /// Drives the shell with a scripted line reader and compares transcripts.
+import Foundation
 import DQ
 import Testing
 
@@ -68,5 +69,24 @@ import Testing
     #expect(c.describe("met(") == "met(c1, c2)")
     #expect(c.completions(line: ".he", word: ".he") == .words([".help"]))
     #expect(c.completions(line: ".load Ex", word: "Ex") == .fileNames)
+  }
+}
+
+/// `.edit` opens $EDITOR on the last entry and runs what comes back.
+@Suite(.serialized) struct EditCommandTests {
+  @Test func editRunsTheEditedClause() throws {
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent("dq-editor-\(UUID().uuidString).sh")
+    defer { try? FileManager.default.removeItem(at: script) }
+    // An "editor" that replaces the query with another one.
+    try "#!/bin/sh\nprintf '?- p(X), X > 1.\\n' > \"$1\"\n".write(to: script, atomically: true, encoding: .utf8)
+    chmod(script.path, 0o755)
+    setenv("VISUAL", script.path, 1)
+    defer { unsetenv("VISUAL") }
+    let session = Session(loadDataset: false)
+    let reader = ScriptedLineReader([".format tsv", "p(1). p(2).", "?- p(X).", ".edit"])
+    var out = ""
+    let shell = Shell(session: session, reader: reader, write: { out += $0 }, writeError: { out += $0 })
+    shell.run()
+    #expect(out.contains("X\n1\n2\n\nX\n2\n"))
   }
 }
