@@ -74,7 +74,7 @@ extension Session {
       errors.all.forEach(report)
       return .staticError
     case .success(let q):
-      var explainer = Explainer(session: self, maxDepth: depth)
+      let explainer = Explainer(session: self, maxDepth: depth)
       do throws(EvaluationError) {
         let text = try explainer.explain(q)
         beginBlock()

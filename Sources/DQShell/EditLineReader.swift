@@ -179,12 +179,16 @@ public final class EditLineReader: LineReader {
   }
 
   /// The history file: `DQ_HISTORY` when set (empty disables), else `~/.dq_history`.
-  public static func defaultHistoryPath() -> String? {
-    if let v = getenv("DQ_HISTORY") {
-      let s = String(cString: v)
-      return s.isEmpty ? nil : s
-    }
-    guard let home = getenv("HOME") else { return nil }
-    return String(cString: home) + "/.dq_history"
+  public static func defaultHistoryPath() -> String? { settingPath("DQ_HISTORY", default: ".dq_history") }
+}
+
+/// A file the shell keeps state in: the environment variable's value when it is set (empty
+/// turns the feature off), else `~/NAME`.
+func settingPath(_ variable: String, default name: String) -> String? {
+  if let v = getenv(variable) {
+    let s = String(cString: v)
+    return s.isEmpty ? nil : s
   }
+  guard let home = getenv("HOME") else { return nil }
+  return String(cString: home) + "/" + name
 }

@@ -41,14 +41,7 @@ public final class Tutorial {
   }
 
   /// `~/.dq_tutorial`, or `DQ_TUTORIAL` (empty: progress is not kept).
-  public static func defaultProgressPath() -> String? {
-    if let v = getenv("DQ_TUTORIAL") {
-      let s = String(cString: v)
-      return s.isEmpty ? nil : s
-    }
-    guard let home = getenv("HOME") else { return nil }
-    return String(cString: home) + "/.dq_tutorial"
-  }
+  public static func defaultProgressPath() -> String? { settingPath("DQ_TUTORIAL", default: ".dq_tutorial") }
 
   public var isRunning: Bool { current != nil }
 

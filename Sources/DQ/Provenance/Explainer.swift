@@ -12,7 +12,6 @@ public struct Explainer {
   public var maxAnswers: Int
   private let budget: Budget
   private let strata: [String: Int]
-  private var fresh = 0
 
   public init(session: Session, maxDepth: Int = 6, maxAnswers: Int = 20) {
     self.session = session
@@ -31,8 +30,8 @@ public struct Explainer {
   // MARK: - Queries
 
   /// The derivations of every answer of the query, as text.
-  public mutating func explain(_ query: Query) throws(EvaluationError) -> String {
-    let body = nameAnonymous(query.body)
+  public func explain(_ query: Query) throws(EvaluationError) -> String {
+    let body = Self.nameAnonymous(query.body)
     let shown = query.shownVariables
     var all: [String] = []
     for l in body { l.collectVariables(into: &all) }
@@ -69,8 +68,9 @@ public struct Explainer {
   }
 
   /// Gives each `_` in a positive atom a name, so the atom's whole tuple can be shown.
-  private mutating func nameAnonymous(_ body: [Literal]) -> [Literal] {
-    body.map { l in
+  private static func nameAnonymous(_ body: [Literal]) -> [Literal] {
+    var fresh = 0
+    return body.map { l in
       guard case .positive(var a) = l else { return l }
       a.arguments = a.arguments.map { t in
         if case .variable(let v, let s) = t, v.hasPrefix("_#") {
@@ -147,19 +147,7 @@ public struct Explainer {
   private func derivation(_ rule: Rule, _ tuple: [Value], belowRow row: Int) throws(EvaluationError)
     -> ([String: Value], [Literal])?
   {
-    var body = rule.body
-    var fresh = 0
-    body = body.map { l in
-      guard case .positive(var a) = l else { return l }
-      a.arguments = a.arguments.map { t in
-        if case .variable(let v, let s) = t, v.hasPrefix("_#") {
-          fresh += 1
-          return .variable("_Any\(fresh)#", s)
-        }
-        return t
-      }
-      return .positive(a)
-    }
+    var body = Self.nameAnonymous(rule.body)
     let shownBody = body
     for (t, v) in zip(rule.head.arguments, tuple) {
       let constant = Term.constant(store.decode(v), t.span)
