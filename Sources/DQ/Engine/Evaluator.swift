@@ -72,7 +72,7 @@ final class Evaluator {
     } else {
       out.withUnsafeBufferPointer { p in
         guard let base = p.baseAddress else { return }
-        for r in 0..<rows where table.rows.insert(base + r * arity) { fresh += 1 }
+        fresh = table.rows.insertAll(base, count: rows)
       }
     }
     try budget.countDerived(fresh, rule.span)

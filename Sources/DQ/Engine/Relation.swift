@@ -16,6 +16,7 @@ public final class Relation {
   private var slotMask: Int
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
+  private var touchSink: UInt64 = 0
 
   public init(arity: Int) {
     self.arity = arity
@@ -96,7 +97,36 @@ public final class Relation {
   /// Adds the tuple unless present; returns true when it was new.
   @discardableResult
   public func insert(_ t: UnsafePointer<Value>) -> Bool {
-    let tag = UInt32(truncatingIfNeeded: Relation.hash(t, arity))
+    insert(t, tag: UInt32(truncatingIfNeeded: Relation.hash(t, arity)))
+  }
+
+  /// Inserts `n` tuples stored one after another; returns how many were new.
+  ///
+  /// The table is far larger than the caches, so each probe waits on memory. Hashing a chunk
+  /// first and touching its slots lets those loads overlap; the probes then find them cached.
+  public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
+    let chunk = 32
+    var touched: UInt64 = 0
+    var fresh = 0
+    var start = 0
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: chunk) { hashes in
+      while start < n {
+        let end = min(n, start + chunk)
+        for k in start..<end {
+          let tag = UInt32(truncatingIfNeeded: Relation.hash(base + k &* arity, arity))
+          hashes[k - start] = tag
+          touched ^= slots[Int(tag) & slotMask]
+        }
+        for k in start..<end where insert(base + k &* arity, tag: hashes[k - start]) { fresh += 1 }
+        start = end
+      }
+    }
+    touchSink ^= touched  // so the touching loads are not optimised away
+    return fresh
+  }
+
+  @inline(__always)
+  private func insert(_ t: UnsafePointer<Value>, tag: UInt32) -> Bool {
     var i = Int(tag) & slotMask
     while true {
       let s = slots[i]
