@@ -21,9 +21,9 @@ public final class Budget {
   }
 
   /// Cheap per-row bookkeeping; every 65,536 calls, checks the clock and the interrupt flag.
-  @inline(__always) func tick(_ span: SourceSpan?) throws(EvaluationError) {
+  @inline(__always) func tick() throws(EvaluationError) {
     ticks &+= 1
-    if ticks & 0xFFFF == 0 { try check(span) }
+    if ticks & 0xFFFF == 0 { try check(nil) }
   }
 
   func check(_ given: SourceSpan?) throws(EvaluationError) {
@@ -144,47 +144,51 @@ final class Executor {
   // MARK: - Steps
 
   private func run(_ list: StepList, _ i: Int) throws(EvaluationError) {
-    let steps = list.steps
-    if i == steps.count {
+    if i == list.count {
       try emit(list)
       return
     }
-    let step = steps[i]
+    unowned(unsafe) let step = list.buffer[i].step
     switch step.kind {
     case .scan:
-      guard let rel = step.relation else { return }
-      let arity = rel.arity
-      let binds = step.bindColumns.count
+      guard let ref = step.relationRef else { return }
+      let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
+      let binds = step.bindCount
+      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
       var r = step.low
-      let high = min(step.high, rel.count)
+      let high = min(step.high, count)
       while r < high {
-        try budget.tick(step.span)
-        let base = rel.data + r &* arity
+        try budget.tick()
+        let base = data + r &* arity
         r &+= 1
-        for b in 0..<binds { slots[step.bindSlots[b]] = base[step.bindColumns[b]] }
+        for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
         if try passesChecks(step, base) { try run(list, i + 1) }
       }
     case .lookup:
-      guard let rel = step.relation, let index = step.index else { return }
-      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
-      var e = index.first(scratch)
-      let arity = rel.arity
-      let binds = step.bindColumns.count
+      guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
+      let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
+      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      let key = UnsafePointer(scratch)
+      var e = indexRef._withUnsafeGuaranteedRef { $0.first(key) }
+      let next = indexRef._withUnsafeGuaranteedRef { $0.next }
+      let binds = step.bindCount
+      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
       let low = step.low, high = step.high
       while e != 0 {
         let r = Int(e) &- 1
         if r < low { break }
-        e = index.next[r]
+        e = next[r]
         if r >= high { continue }
-        try budget.tick(step.span)
-        let base = rel.data + r &* arity
-        for b in 0..<binds { slots[step.bindSlots[b]] = base[step.bindColumns[b]] }
+        try budget.tick()
+        let base = data + r &* arity
+        for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
         if try passesChecks(step, base) { try run(list, i + 1) }
       }
     case .member:
-      guard let rel = step.relation else { return }
-      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
-      if let r = rel.find(scratch), r >= step.low, r < step.high { try run(list, i + 1) }
+      guard let ref = step.relationRef else { return }
+      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      let key = UnsafePointer(scratch)
+      if let r = ref._withUnsafeGuaranteedRef({ $0.find(key) }), r >= step.low, r < step.high { try run(list, i + 1) }
     case .absent:
       guard let rel = step.relation else { return }
       if try !exists(step, rel) { try run(list, i + 1) }
@@ -208,9 +212,10 @@ final class Executor {
   }
 
   @inline(__always) private func passesChecks(_ step: Step, _ base: UnsafeMutablePointer<Value>) throws(EvaluationError) -> Bool {
-    let n = step.checkColumns.count
+    let n = step.checkCount
     if n == 0 { return true }
-    for c in 0..<n where base[step.checkColumns[c]] != (try value(step.checkOperands[c])) { return false }
+    let columns = step.checkColumnBuffer, operands = step.checkOperandBuffer
+    for c in 0..<n where base[columns[c]] != (try value(operands[c])) { return false }
     return true
   }
 
@@ -220,11 +225,11 @@ final class Executor {
     case .scan:
       return max(0, min(step.high, rel.count) - step.low)
     case .member:
-      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       return rel.find(scratch) == nil ? 0 : 1
     default:
       guard let index = step.index else { return 0 }
-      for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       var e = index.first(scratch)
       var n = 0
       while e != 0 {
@@ -239,8 +244,8 @@ final class Executor {
 
   /// Whether any row matches the bound columns of a negated atom.
   private func exists(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Bool {
-    if step.keys.isEmpty { return rel.count > 0 }
-    for k in 0..<step.keys.count { scratch[k] = try value(step.keys[k]) }
+    if step.keyCount == 0 { return rel.count > 0 }
+    for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
     if let index = step.index { return index.first(scratch) != 0 }
     return rel.find(scratch) != nil
   }
@@ -251,7 +256,8 @@ final class Executor {
       return
     }
     emitted &+= 1
-    for o in list.projection { output.append(try value(o)) }
+    let projection = list.projectionBuffer
+    for k in 0..<list.projectionCount { output.append(try value(projection[k])) }
     if budget.maxTuples > 0, output.count > (budget.maxTuples + 1) * max(1, outputArity) {
       try budget.countDerived(budget.maxTuples + 1, nil)
     }

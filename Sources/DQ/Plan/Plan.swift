@@ -43,10 +43,19 @@ public final class Step {
   public let kind: Kind
   public let span: SourceSpan
 
-  // Atom steps.
+  // Atom steps. The relation and its index belong to the database, which outlives every plan.
   public internal(set) var relationName = ""
-  var relation: Relation?
-  var index: Index?
+  var relation: Relation? {
+    get { relationRef?.takeUnretainedValue() }
+    set { relationRef = newValue.map { Unmanaged.passUnretained($0) } }
+  }
+  var index: Index? {
+    get { indexRef?.takeUnretainedValue() }
+    set { indexRef = newValue.map { Unmanaged.passUnretained($0) } }
+  }
+  /// The same references without reference counting, for the executor's loops.
+  private(set) var relationRef: Unmanaged<Relation>?
+  private(set) var indexRef: Unmanaged<Index>?
   public internal(set) var range: RowRange = .full
   /// For `lookup`/`absent` with an index: values of the index columns; for `member`: every column.
   var keys: [Operand] = []
@@ -69,17 +78,90 @@ public final class Step {
   // Aggregate steps.
   var aggregate: AggregatePlan?
 
+  // The same lists in raw buffers, for the executor's inner loops (no reference counting).
+  private(set) var keyBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
+  private(set) var keyCount = 0
+  private(set) var bindColumnBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+  private(set) var bindSlotBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+  private(set) var bindCount = 0
+  private(set) var checkColumnBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+  private(set) var checkOperandBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
+  private(set) var checkCount = 0
+
   init(_ kind: Kind, span: SourceSpan) {
     self.kind = kind
     self.span = span
   }
+
+  /// Copies the lists into the raw buffers; the planner calls it when the step is complete.
+  func freeze() {
+    release()
+    keyBuffer = copy(keys)
+    keyCount = keys.count
+    bindColumnBuffer = copy(bindColumns)
+    bindSlotBuffer = copy(bindSlots)
+    bindCount = bindColumns.count
+    checkColumnBuffer = copy(checkColumns)
+    checkOperandBuffer = copy(checkOperands)
+    checkCount = checkColumns.count
+  }
+
+  private func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+    let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+    if !a.isEmpty { p.initialize(from: a, count: a.count) }
+    return p
+  }
+
+  private func release() {
+    keyBuffer.deallocate()
+    bindColumnBuffer.deallocate()
+    bindSlotBuffer.deallocate()
+    checkColumnBuffer.deallocate()
+    checkOperandBuffer.deallocate()
+  }
+
+  deinit { release() }
 }
 
 /// A list of steps and what to do with each complete binding.
 public final class StepList {
-  public internal(set) var steps: [Step] = []
+  public internal(set) var steps: [Step] = [] {
+    didSet { freeze() }
+  }
+  /// The steps as unowned references, for the executor (the array above owns them).
+  private(set) var buffer = UnsafeMutablePointer<Unowned>.allocate(capacity: 1)
+  private(set) var count = 0
+
+  /// A step without reference counting.
+  struct Unowned {
+    unowned(unsafe) let step: Step
+  }
+
+  private func freeze() {
+    buffer.deallocate()
+    buffer = .allocate(capacity: max(1, steps.count))
+    for (i, s) in steps.enumerated() {
+      s.freeze()
+      (buffer + i).initialize(to: Unowned(step: s))
+    }
+    count = steps.count
+  }
+
+  deinit {
+    buffer.deallocate()
+    projectionBuffer.deallocate()
+  }
   /// Head columns for rules and queries.
-  var projection: [Operand] = []
+  var projection: [Operand] = [] {
+    didSet {
+      projectionBuffer.deallocate()
+      projectionBuffer = .allocate(capacity: max(1, projection.count))
+      if !projection.isEmpty { projectionBuffer.initialize(from: projection, count: projection.count) }
+      projectionCount = projection.count
+    }
+  }
+  private(set) var projectionBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
+  private(set) var projectionCount = 0
   /// Set for the body of an aggregate: the slots whose distinct bindings it ranges over.
   unowned(unsafe) var aggregate: AggregatePlan?
 }
