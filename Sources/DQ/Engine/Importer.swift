@@ -29,6 +29,9 @@ enum Importer {
     for b in bytes where b == 10 { lines += 1 }
     holder.reserve(lines + 1)
     var tuple = [Value](repeating: 0, count: max(1, arity))
+    // Rows are gathered flat and inserted together, so the hash-table misses overlap.
+    var rows: [Value] = []
+    rows.reserveCapacity((lines + 1) * arity)
     var added = 0
     var lineNumber = 0
     let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
@@ -87,11 +90,20 @@ enum Importer {
             message: "Line \(lineNumber) of '\(path)' has \(fields) field\(fields == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
             line: lineNumber)
         }
-        if arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+        if arity == 0 {
+          if holder.insert([]) { added += 1 }
+        } else {
+          rows.append(contentsOf: tuple)
+        }
       }
       return nil
     }
     if let result { throw result }
+    if arity > 0 {
+      added += rows.withUnsafeBufferPointer { p in
+        p.baseAddress.map { holder.insertAll($0, count: rows.count / arity) } ?? 0
+      }
+    }
     table.appendCitations(added, citation)
     return added
   }
