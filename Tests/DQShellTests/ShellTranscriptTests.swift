@@ -90,3 +90,26 @@ import Testing
     #expect(out.contains("X\n1\n2\n\nX\n2\n"))
   }
 }
+
+/// History that cannot be written gives one warning, never a crash; duplicates and entries
+/// starting with a space are not stored.
+@Suite(.serialized) struct HistoryTests {
+  @Test func unwritableHistoryWarnsOnce() {
+    let reader = EditLineReader(historyPath: "/nonexistent-dir/dq_history", completion: nil)
+    var warnings: [String] = []
+    reader.warn = { warnings.append($0) }
+    reader.addHistory("?- p(X).")
+    reader.addHistory("?- q(X).")
+    #expect(warnings.count == 1)
+    #expect(warnings.first?.contains("cannot write the history file") == true)
+  }
+
+  @Test func duplicatesAndSpaceLinesAreNotStored() {
+    let reader = EditLineReader(historyPath: nil, completion: nil)
+    reader.addHistory("?- p(X).")
+    reader.addHistory("?- p(X).")
+    reader.addHistory(" ?- secret(X).")
+    reader.addHistory("?- q(X).")
+    #expect(reader.history.suffix(2) == ["?- p(X).", "?- q(X)."])
+  }
+}
