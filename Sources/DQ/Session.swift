@@ -65,8 +65,7 @@ public final class Session {
   public private(set) var schema = Schema()
   /// Every rule in the order it was added.
   public private(set) var rules: [Rule] = []
-  /// Number of rules and relations that belong to the built-in dataset.
-  public private(set) var datasetRuleCount = 0
+  /// The relations that belong to the built-in dataset.
   public private(set) var datasetRelations: Set<String> = []
 
   private var currentCitation: Int32 = -1
@@ -112,7 +111,6 @@ public final class Session {
     stamps = [:]
     blocksWritten = 0
     datasetRelations = []
-    datasetRuleCount = 0
     if hadDataset { loadDataset() }
   }
 
@@ -151,7 +149,6 @@ public final class Session {
     _ = run(file)
     report = saved
     for p in problems { report(p) }
-    datasetRuleCount = rules.count
     datasetRelations = Set(schema.relations.keys)
     currentCitation = -1
   }

@@ -88,8 +88,6 @@ public final class Database {
     return true
   }
 
-  /// Drops a table entirely.
-  public func drop(_ name: String) { tables[name] = nil }
 
   /// The citation of an explicit fact, if it is one and has one.
   public func citation(of name: String, _ tuple: [Value]) -> Citation? {

@@ -32,10 +32,6 @@ public final class Relation {
     slots.deallocate()
   }
 
-  /// Bytes held by the rows, the set and the indexes.
-  public var memoryBytes: Int {
-    capacity * arity * 8 + (slotMask + 1) * 8 + indexes.reduce(0) { $0 + $1.memoryBytes }
-  }
 
   @inline(__always) public subscript(row: Int, column: Int) -> Value { data[row &* arity &+ column] }
 
@@ -69,7 +65,6 @@ public final class Relation {
   // MARK: - Membership and insertion
 
   /// True when the tuple is in the relation.
-  public func contains(_ t: UnsafePointer<Value>) -> Bool { find(t) != nil }
 
   /// The row number of the tuple, or nil.
   public func find(_ t: UnsafePointer<Value>) -> Int? {
@@ -236,7 +231,6 @@ public final class Index {
     columnBuffer.deallocate()
   }
 
-  var memoryBytes: Int { (headMask + 1) * 4 + nextCapacity * 4 }
 
   @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)

@@ -35,8 +35,6 @@ public final class ValueStore {
 
   public init() {}
 
-  /// Number of distinct symbols seen.
-  public var symbolCount: Int { symbols.count }
 
   // MARK: - Encoding
 
@@ -200,6 +198,4 @@ public final class ValueStore {
     for (r, i) in order.enumerated() { symbolRanks[i] = UInt32(r) }
   }
 
-  /// All interned symbols, for completion and suggestions.
-  public var allSymbols: [String] { symbols }
 }

@@ -37,7 +37,4 @@ public struct Schema: Sendable {
       origin: d.span)
     return nil
   }
-
-  /// Forgets names that are no longer used by anything (after `.clear`).
-  public mutating func remove(_ name: String) { relations[name] = nil }
 }
