@@ -50,7 +50,14 @@ public final class Completer: CompletionSource {
       return .words(constants(relation, column, prefix: word, earlier: earlier) + variables)
     }
     var words = relationNames(prefix: word, withParen: true)
-    words += Self.keywords.filter { $0.hasPrefix(word) && !word.isEmpty }
+    let before = String(text.dropLast(word.count)).trimmingCharacters(in: " \t\n")
+    if before.isEmpty {
+      // At the start of the input: a query, a clause, or a dot-command.
+      if "?-".hasPrefix(word) { words.insert("?-", at: 0) }
+      if word.isEmpty { words += Commands.names.map { "." + $0 } }
+    } else {
+      words += Self.keywords.filter { $0.hasPrefix(word) && !word.isEmpty }
+    }
     return .words(words)
   }
 

@@ -68,6 +68,11 @@ import Testing
     #expect(c.completions(line: "?- met(X, putin), met(\"abe\", ", word: "") == .words(["putin", "X"]))
     #expect(c.describe("met(") == "met(c1, c2)")
     #expect(c.completions(line: ".he", word: ".he") == .words([".help"]))
+    #expect(c.completions(line: "?", word: "?") == .words(["?-"]))
+    if case .words(let start) = c.completions(line: "", word: "") {
+      #expect(start.first == "?-" && start.contains("met(") && start.contains(".help"))
+    }
+    #expect(c.completions(line: "?- met(X, Y), no", word: "no") == .words(["not"]))
     #expect(c.completions(line: ".load Ex", word: "Ex") == .fileNames)
   }
 }
