@@ -252,7 +252,7 @@ extension Commands {
       run: { c, _ in
         let editor = getenv("VISUAL").map { String(cString: $0) } ?? getenv("EDITOR").map { String(cString: $0) } ?? "vi"
         var template = Array("/tmp/dq-edit-XXXXXX.dq".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 3) }
+        let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemps($0, 3) } ?? -1 }
         guard fd >= 0 else { return .error("Cannot create a temporary file") }
         let path = String(cString: template)
         var text = (c.lastEntry ?? "") + "\n"

@@ -90,7 +90,8 @@ struct Planner {
         }.count
         let size = relationFor(a.name, a.arity).count
         let score = (boundColumns, -size)
-        if best == nil || score > best!.score { best = (i, score) }
+        if let b = best, score <= b.score { continue }
+        best = (i, score)
       }
       guard let choice = best else {
         // Unsafe literals are rejected before planning; keep going rather than loop forever.
