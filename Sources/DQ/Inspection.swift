@@ -54,6 +54,50 @@ extension Session {
     return .success(q)
   }
 
+  /// Prints how the query would be evaluated: the plan of every rule it depends on (with one
+  /// delta version per recursive atom), then its own plan; `.plan`.
+  @discardableResult
+  public func plan(_ text: String, name: String = "<query>") -> Status {
+    switch parseQuery(text, name: name) {
+    case .failure(let errors):
+      errors.all.forEach(report)
+      return .staticError
+    case .success(let q):
+      guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return .staticError }
+      var byHead: [String: [Rule]] = [:]
+      for r in rules { byHead[r.head.name, default: []].append(r) }
+      var needed = Set(q.body.flatMap(Self.relationNames))
+      var work = Array(needed)
+      while let n = work.popLast() {
+        for r in byHead[n] ?? [] {
+          for l in r.body { for m in Self.relationNames(l) where needed.insert(m).inserted { work.append(m) } }
+        }
+      }
+      let store = database.store
+      let show: (Value) -> String = { store.source($0) }
+      let relationFor: (String, Int) -> Relation = { [database] in database.relation($0, arity: $1) }
+      var out = ""
+      for s in strata where s.relations.contains(where: needed.contains) {
+        let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
+        guard !stratumRules.isEmpty else { continue }
+        let plan = Planner.compile(
+          stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: store)
+        for (rule, compiled) in zip(stratumRules, plan.firstRound) {
+          out += compiled.describe(title: "\(rule)", show: show)
+        }
+        for compiled in plan.deltaVersions {
+          out += compiled.describe(
+            title: "  in later rounds, atom \((compiled.deltaAtom ?? 0) + 1) reads only the last round's new tuples:", show: show)
+        }
+      }
+      let compiled = Planner.compile(query: q, relationFor: relationFor, store: store)
+      out += compiled.describe(title: "\(q)", show: show)
+      beginBlock()
+      write(out)
+      return .ok
+    }
+  }
+
   /// Prints the derivation of each answer of the query text; `.why` and `--why`.
   /// `text` may start with `--depth N` (how many levels of rules to show; 6 by default).
   @discardableResult

@@ -522,6 +522,8 @@ public final class Session {
       return why(argument, name: span.file.name)
     case "steps":
       return steps(argument, name: span.file.name)
+    case "plan":
+      return plan(argument, name: span.file.name)
     case "import":
       return importFacts(argument, span: span)
     default:

@@ -192,6 +192,9 @@ extension Commands {
         return status == .ok ? .ok : .error("The query could not be run (see above)")
       }),
     DotCommand(
+      name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
+      run: { _, _ in .session }),
+    DotCommand(
       name: "tutorial", usage: ".tutorial [N|reset|off]", summary: "Learn dq: lessons with exercises checked as you go",
       details: "  Progress is kept in ~/.dq_tutorial (DQ_TUTORIAL overrides; empty keeps none).",
       run: { c, arg in c.tutorial.command(arg) }),
