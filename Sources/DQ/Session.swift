@@ -549,8 +549,17 @@ public final class Session {
       }
     }
     if !current.isEmpty { words.append(current) }
+    // `--skip N` leaves out the first N lines (a header).
+    var skip = 0
+    if words.count == 4, words[0] == "--skip", let n = Int(words[1]), n >= 0 {
+      skip = n
+      words.removeFirst(2)
+    }
     guard words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
-      report(Diagnostic(.error, .semantic, "Use '.import FILE RELATION'", at: span, hint: "e.g. .import edges.tsv edge"))
+      report(
+        Diagnostic(
+          .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
+          hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
       return .staticError
     }
     var (path, name) = (words[0], words[1])
@@ -563,7 +572,7 @@ public final class Session {
     // The arity comes from the relation when it is known, else from the file's first line.
     var arity = schema[name]?.arity
     if arity == nil {
-      guard let first = firstLine(path) else {
+      guard let first = firstLine(path, after: skip) else {
         report(Diagnostic(.error, .runtime, "Cannot read '\(path)'", at: span))
         return .runtimeError
       }
@@ -579,7 +588,8 @@ public final class Session {
     schema = resolver.schema
     let table = database.table(name, arity: arity)
     do throws(Importer.Failure) {
-      _ = try Importer.load(path: path, format: format, into: table, store: database.store, citation: currentCitation)
+      _ = try Importer.load(
+        path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
     } catch {
       report(Diagnostic(.error, .runtime, error.message, at: span))
       return .runtimeError
@@ -598,12 +608,13 @@ public final class Session {
     return count
   }
 
-  private func firstLine(_ path: String) -> String? {
+  private func firstLine(_ path: String, after skip: Int) -> String? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
     var line: UnsafeMutablePointer<CChar>? = nil
     var capacity = 0
     defer { free(line) }
+    for _ in 0..<skip where getline(&line, &capacity, f) < 0 { return "" }
     guard getline(&line, &capacity, f) >= 0, let l = line else { return "" }
     var s = String(cString: l)
     while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }

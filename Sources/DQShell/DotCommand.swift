@@ -145,7 +145,7 @@ extension Commands {
         return status == .ok ? .ok : (status == .exit ? .exit : .error("'\(path)' stopped with errors (see above)"))
       }),
     DotCommand(
-      name: "import", usage: ".import FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
+      name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
       run: { _, _ in .session }),
     DotCommand(

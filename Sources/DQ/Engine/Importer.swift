@@ -17,7 +17,7 @@ enum Importer {
 
   /// Reads every row of the file into `table`'s facts; returns the number of new facts.
   static func load(
-    path: String, format: Format, into table: Database.Table, store: ValueStore, citation: Int32
+    path: String, format: Format, skip: Int = 0, into table: Database.Table, store: ValueStore, citation: Int32
   ) throws(Failure) -> Int {
     guard let bytes = readAll(path) else {
       throw Failure(message: "Cannot read '\(path)': \(String(cString: strerror(errno)))", line: 0)
@@ -38,6 +38,12 @@ enum Importer {
     let result: Failure? = bytes.withUnsafeBufferPointer { p -> Failure? in
       let n = p.count
       var i = 0
+      // Skip header lines.
+      while lineNumber < skip, i < n {
+        while i < n, p[i] != 10 { i += 1 }
+        i += 1
+        lineNumber += 1
+      }
       while i < n {
         lineNumber += 1
         // Blank lines hold no record.
