@@ -17,11 +17,7 @@ public struct Resolver {
       checkArities(in: r)
       checkSafety(body: r.body, head: r.head)
     case .facts(let b):
-      if let existing = schema.use(b.name, arity: b.arity, at: b.span) {
-        report(
-          "Relation '\(b.name)' is used with \(b.arity) argument\(b.arity == 1 ? "" : "s") here but has \(existing.arity)",
-          at: b.span, notes: existing.origin.map { [note("'\(b.name)' first appears here", at: $0)] } ?? [])
-      }
+      checkArity(b.name, arity: b.arity, span: b.span, nameSpan: b.span)
     case .query(let q):
       for l in q.body { checkArities(in: l) }
       checkSafety(body: q.body, head: nil)
@@ -59,14 +55,23 @@ public struct Resolver {
   }
 
   private mutating func checkArity(_ a: Atom) {
-    guard let existing = schema.use(a.name, arity: a.arity, at: a.nameSpan) else { return }
+    checkArity(a.name, arity: a.arity, span: a.span, nameSpan: a.nameSpan)
+  }
+
+  private mutating func checkArity(_ name: String, arity: Int, span: SourceSpan, nameSpan: SourceSpan) {
+    guard let existing = schema.use(name, arity: arity, at: nameSpan) else { return }
     let shape = existing.declared
-      ? "declared as \(a.name)(\(existing.columns.joined(separator: ", ")))"
+      ? "declared as \(name)(\(existing.columns.joined(separator: ", ")))"
       : "takes \(existing.arity) argument\(existing.arity == 1 ? "" : "s")"
+    // A name the built-in dataset already uses is the likely clash for a new program.
+    let fromDataset = existing.origin?.file.name == Dataset.fileName
+    let hint = fromDataset
+      ? "'\(name)' is a relation of the built-in dataset, \(shape); choose another name, or run with --no-dataset"
+      : "'\(name)' \(shape)"
     report(
-      "Relation '\(a.name)' is used with \(a.arity) argument\(a.arity == 1 ? "" : "s") here but has \(existing.arity)",
-      at: a.span, hint: "'\(a.name)' \(shape)",
-      notes: existing.origin.map { [note("'\(a.name)' first appears here", at: $0)] } ?? [])
+      "Relation '\(name)' is used with \(arity) argument\(arity == 1 ? "" : "s") here but has \(existing.arity)",
+      at: span, hint: hint,
+      notes: existing.origin.map { [note("'\(name)' first appears here", at: $0)] } ?? [])
   }
 
   // MARK: - Safety
