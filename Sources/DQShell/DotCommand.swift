@@ -49,8 +49,10 @@ public final class Commands {
 
   deinit { if let f = outputFile { fclose(f) } }
 
-  /// Installs the commands as the session's handler for `.name` lines in scripts and the shell.
+  /// Installs the commands as the session's handler for `.name` lines in scripts and the shell,
+  /// and routes the session's output through `write`, so `.output` redirects answers.
   public func attach() {
+    session.write = { [unowned self] in self.write($0) }
     session.commandHandler = { [unowned self] name, argument, span in
       guard let command = self.find(name) else { return .unknown }
       switch command.run(self, argument) {

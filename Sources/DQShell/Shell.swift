@@ -25,7 +25,6 @@ public final class Shell {
     self.commands = Commands(session: session, write: write, writeError: writeError)
     commands.history = { [unowned reader] in reader.history }
     commands.attach()
-    session.write = { [unowned commands] in commands.write($0) }
     session.report = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
     commands.runText = { [unowned self] text in self.execute(text) }
   }

@@ -118,3 +118,21 @@ import Testing
     #expect(reader.history.suffix(2) == ["?- p(X).", "?- q(X)."])
   }
 }
+
+/// `.output FILE` sends answers to the file, in scripts as in the shell.
+@Suite struct OutputCommandTests {
+  @Test func outputRedirectsAnswersInAScript() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dq-output-\(UUID().uuidString).tsv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let session = Session(loadDataset: false)
+    var screen = ""
+    let commands = Commands(session: session, write: { screen += $0 }, writeError: { screen += $0 })
+    commands.attach()
+    let status = session.run(
+      SourceFile(name: "s.dq", text: "p(1).\n.format tsv\n.output \(path)\n?- p(X).\n.output stdout\n?- p(2).\n"))
+    #expect(status == .ok)
+    #expect(screen == "\nfalse\n")
+    let file = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(file == "X\n1\n")
+  }
+}
