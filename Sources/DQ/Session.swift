@@ -175,6 +175,7 @@ public final class Session {
   public func run(_ statements: [Statement]) -> Status {
     let clock = ContinuousClock()
     let started = clock.now
+    takeOverDatasetNames(usedIn: statements)
     var resolver = Resolver(schema: schema)
     for s in statements { resolver.resolve(s) }
     var errors = resolver.diagnostics
@@ -210,6 +211,47 @@ public final class Session {
     }
     laterDefinitions = [:]
     return .ok
+  }
+
+  /// A program that defines a relation under a dataset name with another arity gets the name:
+  /// the dataset's relation, and the dataset rules that mention it, are set aside (with a
+  /// warning). Only programs that would otherwise fail with an arity error are affected.
+  private func takeOverDatasetNames(usedIn statements: [Statement]) {
+    var defined: [String: (Int, SourceSpan)] = [:]
+    for s in statements {
+      switch s {
+      case .fact(let r), .rule(let r): defined[r.head.name] = defined[r.head.name] ?? (r.head.arity, r.head.nameSpan)
+      case .facts(let b): defined[b.name] = defined[b.name] ?? (b.arity, b.span)
+      case .declaration(let d): defined[d.name] = defined[d.name] ?? (d.columns.count, d.span)
+      default: break
+      }
+    }
+    for (name, (arity, span)) in defined.sorted(by: { $0.key < $1.key }) {
+      guard datasetRelations.contains(name), let existing = schema[name], existing.arity != arity,
+        existing.origin?.file.name == Dataset.fileName
+      else { continue }
+      let mentions = { (r: Rule) -> Bool in
+        r.head.name == name || r.body.contains { Self.relationNames($0).contains(name) }
+      }
+      let dropped = rules.filter { $0.span.file.name == Dataset.fileName && mentions($0) }
+      rules.removeAll { $0.span.file.name == Dataset.fileName && mentions($0) }
+      let heads = Set(dropped.map(\.head.name)).subtracting([name])
+      for h in heads where !rules.contains(where: { $0.head.name == h }) {
+        database.keepOnlyFacts(h)
+      }
+      for h in heads { definitionVersion[h, default: 0] += 1 }
+      schema.remove(name)
+      database.drop(name)
+      datasetRelations.remove(name)
+      stamps = [:]
+      let affected = heads.sorted().joined(separator: ", ")
+      report(
+        Diagnostic(
+          .warning, .advice,
+          "'\(name)' now names this program's relation (\(arity) column\(arity == 1 ? "" : "s")); the built-in dataset's \(name)/\(existing.arity) is set aside",
+          at: span,
+          hint: heads.isEmpty ? nil : "dataset rules that used it are set aside too, so these relations change: \(affected)"))
+    }
   }
 
   /// First definitions of relations further down the text being run.

@@ -55,6 +55,20 @@ public final class Database {
     return true
   }
 
+  /// Forgets a relation entirely.
+  func drop(_ name: String) { tables[name] = nil }
+
+  /// Forgets what rules derived in a relation that has no rules any more: it holds its facts.
+  func keepOnlyFacts(_ name: String) {
+    guard let t = tables[name], t.hasRules else { return }
+    t.rows.removeAll()
+    if let facts = t.facts {
+      for r in 0..<facts.count { t.rows.insert(facts.row(r)) }
+    }
+    t.facts = nil
+    t.hasRules = false
+  }
+
   /// Registers a citation and returns its index.
   public func addCitation(_ c: Citation) -> Int32 {
     citationList.append(c)

@@ -18,6 +18,9 @@ public struct Schema: Sendable {
 
   public subscript(name: String) -> RelationSchema? { relations[name] }
 
+  /// Forgets a relation (when a program's own relation takes over a dataset name).
+  mutating func remove(_ name: String) { relations[name] = nil }
+
   /// Records a use; returns the existing schema when the arity disagrees.
   mutating func use(_ name: String, arity: Int, at span: SourceSpan) -> RelationSchema? {
     if let existing = relations[name] {
