@@ -566,6 +566,19 @@ public final class Session {
       return steps(argument, name: span.file.name)
     case "plan":
       return plan(argument, name: span.file.name)
+    case "tokens":
+      beginBlock()
+      write(SyntaxDump.tokens(SourceFile(name: "<tokens>", text: argument)))
+      return .ok
+    case "ast":
+      let (statements, errors) = Parser.parse(SourceFile(name: "<ast>", text: argument))
+      if !errors.isEmpty {
+        errors.forEach(report)
+        return .staticError
+      }
+      beginBlock()
+      write(SyntaxDump.tree(statements))
+      return .ok
     case "import":
       return importFacts(argument, span: span)
     default:

@@ -197,6 +197,10 @@ extension Commands {
       name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
       run: { _, _ in .session }),
     DotCommand(
+      name: "tokens", usage: ".tokens TEXT", summary: "Show the tokens the lexer reads in TEXT", run: { _, _ in .session }),
+    DotCommand(
+      name: "ast", usage: ".ast TEXT", summary: "Show the syntax tree the parser builds from TEXT", run: { _, _ in .session }),
+    DotCommand(
       name: "tutorial", usage: ".tutorial [N|reset|off]", summary: "Learn dq: lessons with exercises checked as you go",
       details: "  Progress is kept in ~/.dq_tutorial (DQ_TUTORIAL overrides; empty keeps none).",
       run: { c, arg in c.tutorial.command(arg) }),
