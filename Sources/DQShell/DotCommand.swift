@@ -263,7 +263,7 @@ extension Commands {
         var template = Array("/tmp/dq-edit-XXXXXX.dq".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemps($0, 3) } ?? -1 }
         guard fd >= 0 else { return .error("Cannot create a temporary file") }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var text = (c.lastEntry ?? "") + "\n"
         text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)

@@ -332,7 +332,7 @@ public struct Parser {
       }
     default: return nil
     }
-    let start = advance()
+    advance()
     try enter()
     defer { leave() }
     var value: Term?
