@@ -98,6 +98,32 @@ extension Session {
     }
   }
 
+  /// Shows how the answer to a query is computed: the strata it needs, and for each recursive
+  /// stratum the tuples each semi-naive round adds; then the answers. `.steps` and `--steps`.
+  @discardableResult
+  public func steps(_ text: String, name: String = "<query>") -> Status {
+    switch parseQuery(text, name: name) {
+    case .failure(let errors):
+      errors.all.forEach(report)
+      return .staticError
+    case .success(let q):
+      var out = ""
+      tracing = { out += $0 }
+      defer { tracing = nil }
+      let budget = makeBudget()
+      do throws(EvaluationError) {
+        try update(for: q.body, evaluator: Evaluator(database: database, budget: budget))
+      } catch {
+        report(error.diagnostic)
+        return .runtimeError
+      }
+      tracing = nil
+      beginBlock()
+      write(out.isEmpty ? "The query reads no relation: nothing to compute.\n" : out)
+      return runQuery(q)
+    }
+  }
+
   /// Prints the derivation of each answer of the query text; `.why` and `--why`.
   /// `text` may start with `--depth N` (how many levels of rules to show; 6 by default).
   @discardableResult

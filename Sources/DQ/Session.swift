@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// The facade: runs dq text through lex → parse → resolve → stratify → plan → evaluate,
 /// keeping facts and rules across runs like a REPL transcript.
 public final class Session {
@@ -61,17 +55,17 @@ public final class Session {
   /// Polled during evaluation; returning true cancels the running query.
   public var interrupted: (() -> Bool)?
 
-  public private(set) var database = Database()
-  public private(set) var schema = Schema()
+  public internal(set) var database = Database()
+  public internal(set) var schema = Schema()
   /// Every rule in the order it was added.
-  public private(set) var rules: [Rule] = []
+  public internal(set) var rules: [Rule] = []
   /// The relations that belong to the built-in dataset.
-  public private(set) var datasetRelations: Set<String> = []
+  public internal(set) var datasetRelations: Set<String> = []
 
-  private var currentCitation: Int32 = -1
-  private var contentVersion: [String: Int] = [:]
-  private var definitionVersion: [String: Int] = [:]
-  private var stamps: [String: [String: Int]] = [:]
+  var currentCitation: Int32 = -1
+  var contentVersion: [String: Int] = [:]
+  var definitionVersion: [String: Int] = [:]
+  var stamps: [String: [String: Int]] = [:]
   private var blocksWritten = 0
 
   /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
@@ -138,9 +132,9 @@ public final class Session {
     }
   }
 
-  private var datasetLoaded = false
+  var datasetLoaded = false
 
-  private func loadDataset() {
+  func loadDataset() {
     datasetLoaded = true
     let file = SourceFile(name: Dataset.fileName, text: Dataset.source)
     let saved = report
@@ -216,7 +210,7 @@ public final class Session {
   /// A program that defines a relation under a dataset name with another arity gets the name:
   /// the dataset's relation, and the dataset rules that mention it, are set aside (with a
   /// warning). Only programs that would otherwise fail with an arity error are affected.
-  private func takeOverDatasetNames(usedIn statements: [Statement]) {
+  func takeOverDatasetNames(usedIn statements: [Statement]) {
     var defined: [String: (Int, SourceSpan)] = [:]
     for s in statements {
       switch s {
@@ -255,9 +249,9 @@ public final class Session {
   }
 
   /// First definitions of relations further down the text being run.
-  private var laterDefinitions: [String: SourceSpan] = [:]
+  var laterDefinitions: [String: SourceSpan] = [:]
 
-  private func execute(_ statement: Statement) -> Status {
+  func execute(_ statement: Statement) -> Status {
     switch statement {
     case .fact(let r):
       do {
@@ -298,7 +292,7 @@ public final class Session {
     return .ok
   }
 
-  private func noteFactsChanged(_ name: String) {
+  func noteFactsChanged(_ name: String) {
     if database.tables[name]?.hasRules == true {
       definitionVersion[name, default: 0] += 1
     } else {
@@ -307,7 +301,7 @@ public final class Session {
   }
 
   /// The values of a fact's arguments (constants, or arithmetic over constants).
-  private func groundTuple(_ atom: Atom) throws(EvaluationError) -> [Value] {
+  func groundTuple(_ atom: Atom) throws(EvaluationError) -> [Value] {
     var constants: [Value] = []
     for t in atom.arguments {
       guard case .constant(let c, _) = t else { break }
@@ -330,7 +324,7 @@ public final class Session {
   // MARK: - Queries
 
   /// Brings every relation the query reads up to date, then prints its answers.
-  private func runQuery(_ q: Query) -> Status {
+  func runQuery(_ q: Query) -> Status {
     let budget = Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
     lastTimings.plan = .zero
     lastTimings.evaluate = .zero
@@ -399,7 +393,7 @@ public final class Session {
     return rows
   }
 
-  private var relationFor: (String, Int) -> Relation {
+  var relationFor: (String, Int) -> Relation {
     { [database] in database.relation($0, arity: $1) }
   }
 
@@ -466,38 +460,13 @@ public final class Session {
   }
 
   /// Set while `.steps` runs: receives the description of each stratum and round.
-  private var tracing: ((String) -> Void)?
+  var tracing: ((String) -> Void)?
   /// Tuples shown per round by `.steps`.
   static let stepsShown = 8
 
-  /// Shows how the answer to a query is computed: the strata it needs, and for each recursive
-  /// stratum the tuples each semi-naive round adds; then the answers. `.steps` and `--steps`.
-  @discardableResult
-  public func steps(_ text: String, name: String = "<query>") -> Status {
-    switch parseQuery(text, name: name) {
-    case .failure(let errors):
-      errors.all.forEach(report)
-      return .staticError
-    case .success(let q):
-      var out = ""
-      tracing = { out += $0 }
-      defer { tracing = nil }
-      let budget = makeBudget()
-      do throws(EvaluationError) {
-        try update(for: q.body, evaluator: Evaluator(database: database, budget: budget))
-      } catch {
-        report(error.diagnostic)
-        return .runtimeError
-      }
-      tracing = nil
-      beginBlock()
-      write(out.isEmpty ? "The query reads no relation: nothing to compute.\n" : out)
-      return runQuery(q)
-    }
-  }
 
   /// Relations the names depend on through rules, the names included.
-  private func dependencies(of names: [String], byHead: [String: [Rule]]) -> Set<String> {
+  func dependencies(of names: [String], byHead: [String: [Rule]]) -> Set<String> {
     var seen = Set(names)
     var work = names
     while let n = work.popLast() {
@@ -539,358 +508,4 @@ public final class Session {
     }
   }
 
-  // MARK: - Commands
-
-  private func command(_ name: String, _ argument: String, _ span: SourceSpan) -> Status {
-    if let handler = commandHandler {
-      switch handler(name, argument, span) {
-      case .handled: return .ok
-      case .exit: return .exit
-      case .failed(let d):
-        report(d)
-        return .runtimeError
-      case .unknown: break
-      }
-    }
-    switch name {
-    case "format", "mode":
-      guard let f = OutputFormat(rawValue: argument) else {
-        report(Diagnostic(.error, .runtime, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
-        return .runtimeError
-      }
-      options.format = f
-      return .ok
-    case "why":
-      return why(argument, name: span.file.name)
-    case "steps":
-      return steps(argument, name: span.file.name)
-    case "plan":
-      return plan(argument, name: span.file.name)
-    case "tokens":
-      beginBlock()
-      write(SyntaxDump.tokens(SourceFile(name: "<tokens>", text: argument)))
-      return .ok
-    case "ast":
-      let (statements, errors) = Parser.parse(SourceFile(name: "<ast>", text: argument))
-      if !errors.isEmpty {
-        errors.forEach(report)
-        return .staticError
-      }
-      beginBlock()
-      write(SyntaxDump.tree(statements))
-      return .ok
-    case "import":
-      return importFacts(argument, span: span)
-    default:
-      // A mistake in the input, like a syntax error: exit 65, not 70.
-      report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
-      return .staticError
-    }
-  }
-
-  /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
-  /// line; numbers and dates become numbers and dates, anything else a symbol.
-  private func importFacts(_ argument: String, span: SourceSpan) -> Status {
-    var words: [String] = []
-    var current = ""
-    var quoted = false
-    for ch in argument {
-      if ch == "\"" { quoted.toggle(); continue }
-      if ch == " " && !quoted {
-        if !current.isEmpty { words.append(current) }
-        current = ""
-      } else {
-        current.append(ch)
-      }
-    }
-    if !current.isEmpty { words.append(current) }
-    // `--skip N` leaves out the first N lines (a header).
-    var skip = 0
-    if words.count == 4, words[0] == "--skip", let n = Int(words[1]), n >= 0 {
-      skip = n
-      words.removeFirst(2)
-    }
-    guard words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
-      report(
-        Diagnostic(
-          .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
-          hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
-      return .staticError
-    }
-    var (path, name) = (words[0], words[1])
-    // A relative path is looked up beside the script first, then from the working directory.
-    if !path.hasPrefix("/"), let slash = span.file.name.lastIndex(of: "/") {
-      let beside = String(span.file.name[...slash]) + path
-      if access(beside, R_OK) == 0 { path = beside }
-    }
-    let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
-    // The arity comes from the relation when it is known, else from the file's first line.
-    var arity = schema[name]?.arity
-    if arity == nil {
-      guard let first = firstLine(path, after: skip) else {
-        report(Diagnostic(.error, .runtime, "Cannot read '\(path)'", at: span))
-        return .runtimeError
-      }
-      arity = first.isEmpty ? 0 : Self.fieldCount(first, separator: format == .csv ? "," : "\t", quotes: format == .csv)
-    }
-    guard let arity else { return .runtimeError }
-    var resolver = Resolver(schema: schema)
-    if let existing = resolver.schema[name], existing.arity != arity {
-      report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
-      return .staticError
-    }
-    resolver.declareUse(name, arity: arity, at: span)
-    schema = resolver.schema
-    let table = database.table(name, arity: arity)
-    do throws(Importer.Failure) {
-      _ = try Importer.load(
-        path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
-    } catch {
-      report(Diagnostic(.error, .runtime, error.message, at: span))
-      return .runtimeError
-    }
-    noteFactsChanged(name)
-    return .ok
-  }
-
-  /// Fields on a line, with CSV's double quotes protecting separators.
-  static func fieldCount(_ line: String, separator: Character, quotes: Bool) -> Int {
-    var count = 1
-    var quoted = false
-    for ch in line {
-      if quotes && ch == "\"" { quoted.toggle() } else if ch == separator && !quoted { count += 1 }
-    }
-    return count
-  }
-
-  private func firstLine(_ path: String, after skip: Int) -> String? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var line: UnsafeMutablePointer<CChar>? = nil
-    var capacity = 0
-    defer { free(line) }
-    for _ in 0..<skip where getline(&line, &capacity, f) < 0 { return "" }
-    guard getline(&line, &capacity, f) >= 0, let l = line else { return "" }
-    var s = String(cString: l)
-    while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-    return s
-  }
-
-  // MARK: - Warnings
-
-  /// Warns about a query variable used once whose lowercase spelling is a constant of its column:
-  /// `leader_of(P, Japan)` matches every row, while 'japan' was meant.
-  private func warnAboutCapitalizedConstants(_ q: Query) {
-    var counts: [String: Int] = [:]
-    for l in q.body { for v in l.variables { counts[v, default: 0] += 1 } }
-    for l in q.body {
-      guard case .positive(let a) = l, let table = database.tables[a.name] else { continue }
-      for (column, t) in a.arguments.enumerated() {
-        // Short names (X, Who) are the usual variables; 'Japan' is the usual mistake.
-        guard case .variable(let v, let span) = t, counts[v] == 1, v.count >= 3, let first = v.first, first.isUppercase else { continue }
-        let constant = first.lowercased() + v.dropFirst()
-        guard let value = database.store.existingSymbol(constant) else { continue }
-        let rows = table.rows
-        var found = false
-        for r in 0..<rows.count where rows[r, column] == value {
-          found = true
-          break
-        }
-        guard found else { continue }
-        report(
-          Diagnostic(
-            .warning, .advice, "'\(v)' is a variable, so it matches every value of this column", at: span,
-            hint: "names starting with an uppercase letter are variables; the constant is '\(constant)'"))
-      }
-    }
-  }
-
-  /// For a query with no answers: warns about each constant that occurs nowhere in its column,
-  /// the likeliest reasons (a misspelled constant, or a lowercase name meant as a variable).
-  private func explainEmptyAnswer(_ q: Query, unknown: Set<String>) {
-    let store = database.store
-    for l in q.body {
-      guard case .positive(let a) = l else { continue }
-      if database.tables[a.name]?.rows.count ?? 0 == 0, let later = laterDefinitions[a.name] {
-        report(
-          Diagnostic(
-            .warning, .advice, "'\(a.name)' has no facts yet: it is first defined further down, on line \(later.line)",
-            at: a.nameSpan, hint: "a query sees only the clauses above it; move the query after them"))
-        continue
-      }
-      guard let table = database.tables[a.name], table.rows.count > 0 else { continue }
-      // A number or date asked of a column that holds none: the wrong kind of value.
-      for (column, t) in a.arguments.enumerated() {
-        guard case .constant(let c, let span) = t, let v = store.existingValue(c) else { continue }
-        let kind = store.kind(v)
-        if kind == .symbol { continue }
-        let rows = table.rows
-        var sample: Value? = nil
-        var sameKind = false
-        for r in 0..<rows.count {
-          let x = rows[r, column]
-          if store.kind(x) == kind { sameKind = true; break }
-          if sample == nil { sample = x }
-        }
-        guard !sameKind, let sample else { continue }
-        let columnName = schema[a.name].map { "'\($0.columns[column])'" } ?? "\(column + 1)"
-        report(
-          Diagnostic(
-            .warning, .advice,
-            "No answers: column \(columnName) of '\(a.name)' holds no \(kind == .number ? "numbers" : "dates")",
-            at: span, hint: "its values look like \(store.source(sample)); write the value the same way"))
-      }
-      for (column, t) in a.arguments.enumerated() {
-        // Only symbols that occur nowhere at all: an unmatched value that exists elsewhere is
-        // a legitimate question with no answer.
-        guard case .constant(let c, let span) = t, case .symbol(let name) = c, unknown.contains(name) else { continue }
-        let rows = table.rows
-        var present = false
-        var values: Set<Value> = []
-        if let v = store.existingValue(c) {
-          for r in 0..<rows.count {
-            let x = rows[r, column]
-            if x == v { present = true; break }
-          }
-        }
-        guard !present else { continue }
-        for r in 0..<rows.count { values.insert(rows[r, column]) }
-        let texts = values.compactMap { store.symbolText($0) }
-        let columnName = schema[a.name].map { "'\($0.columns[column])'" } ?? "\(column + 1)"
-        var hint: String? = nil
-        if case .symbol(let s) = c {
-          if let close = Suggest.closest(to: s, in: texts) {
-            hint = "did you mean '\(SymbolSyntax.quoteIfNeeded(close))'?"
-          } else if let first = s.unicodeScalars.first, first >= "a" && first <= "z" {
-            let variable = s.prefix(1).uppercased() + s.dropFirst()
-            hint = "names starting with a lowercase letter are constants; did you mean the variable '\(variable)'?"
-          }
-        }
-        report(
-          Diagnostic(
-            .warning, .advice,
-            "No answers: '\(c)' occurs nowhere in column \(columnName) of '\(a.name)'", at: span, hint: hint))
-      }
-    }
-  }
-
-  /// Warns about a named variable that occurs only once in a rule: often a typo of another.
-  private func warnAboutSingletons(_ statements: [Statement]) {
-    for s in statements {
-      guard case .rule(let r) = s, !r.body.isEmpty else { continue }
-      var counts: [String: Int] = [:]
-      var spans: [String: SourceSpan] = [:]
-      func visit(_ t: Term) {
-        switch t {
-        case .variable(let v, let span):
-          counts[v, default: 0] += 1
-          if spans[v] == nil { spans[v] = span }
-        case .constant: break
-        case .binary(_, let a, let b, _): visit(a); visit(b)
-        case .negate(let a, _): visit(a)
-        }
-      }
-      func visit(_ l: Literal) {
-        switch l {
-        case .positive(let a), .negative(let a, _): a.arguments.forEach(visit)
-        case .comparison(_, let a, let b, _): visit(a); visit(b)
-        case .aggregate(let g):
-          // Variables inside braces are what the aggregate ranges over: one occurrence is
-          // normal there, so they count only as uses of variables from outside.
-          visit(g.result)
-          var inner: [String] = []
-          for b in g.body { b.collectVariables(into: &inner) }
-          for v in Set(inner) { insideAggregates.insert(v) }
-        }
-      }
-      var insideAggregates: Set<String> = []
-      r.head.arguments.forEach(visit)
-      r.body.forEach(visit)
-      for (v, n) in counts.sorted(by: { $0.key < $1.key }) where n == 1 && !v.hasPrefix("_") && !insideAggregates.contains(v) {
-        guard let span = spans[v] else { continue }
-        // A typo usually leaves two singletons: 'Zz' here and 'Z' there.
-        let others = counts.filter { $0.key != v && $0.value == 1 && !$0.key.hasPrefix("_") }.map(\.key)
-        let typo = Suggest.closest(to: v, in: Array(others)).map { "did you mean '\($0)'? " } ?? ""
-        report(
-          Diagnostic(
-            .warning, .advice, "Variable '\(v)' occurs only once in this rule", at: span,
-            hint: typo + "write '_' (or a name starting with '_') if any value will do"))
-      }
-    }
-  }
-
-  /// Warns once per name about relations read by the statements that nothing defines.
-  private func warnAboutEmptyRelations(_ statements: [Statement]) {
-    var defined = Set(rules.map(\.head.name))
-    for (name, t) in database.tables where t.factRows.count > 0 || t.hasRules { defined.insert(name) }
-    for s in statements {
-      switch s {
-      case .fact(let r), .rule(let r): defined.insert(r.head.name)
-      case .facts(let b): defined.insert(b.name)
-      case .command("import", let argument, _):
-        if let last = argument.split(separator: " ").last { defined.insert(String(last)) }
-      case .declaration(let d): defined.insert(d.name)
-      default: break
-      }
-    }
-    var warned: Set<String> = []
-    func visit(_ l: Literal) {
-      switch l {
-      case .positive(let a), .negative(let a, _):
-        guard !defined.contains(a.name), schema[a.name]?.declared != true, warned.insert(a.name).inserted else { return }
-        let candidates = Array(defined) + schema.relations.keys.filter { schema[$0]?.declared == true }
-        let hint = Suggest.closest(to: a.name, in: candidates).map { "did you mean '\($0)'?" }
-        report(Diagnostic(.warning, .advice, "Relation '\(a.name)' has no facts and no rules, so it is empty", at: a.nameSpan, hint: hint))
-      case .aggregate(let g): g.body.forEach(visit)
-      case .comparison: break
-      }
-    }
-    for s in statements {
-      switch s {
-      case .rule(let r): r.body.forEach(visit)
-      case .query(let q): q.body.forEach(visit)
-      default: break
-      }
-    }
-  }
-}
-
-/// "Did you mean" suggestions by edit distance.
-public enum Suggest {
-  /// The candidate closest to `word`, if it is close enough to be a likely typo.
-  public static func closest(to word: String, in candidates: [String]) -> String? {
-    var best: (String, Int)? = nil
-    let limit = max(1, min(3, word.count / 3))
-    for c in Set(candidates) where c != word {
-      let d = distance(word, c)
-      // A suggestion must keep something of the name: 'q' is one edit from 'p' but unrelated.
-      guard d <= limit, d < min(word.count, c.count) || c.hasPrefix(word) || word.hasPrefix(c) else { continue }
-      if let b = best, d > b.1 || (d == b.1 && c >= b.0) { continue }
-      best = (c, d)
-    }
-    if let best { return best.0 }
-    // A prefix of a longer name: `leader` for `leader_of`.
-    guard word.count >= 3 else { return nil }
-    return candidates.filter { $0.hasPrefix(word) && $0 != word }.min { ($0.count, $0) < ($1.count, $1) }
-  }
-
-  /// Levenshtein distance, with a transposition counted as one edit.
-  public static func distance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var prev2 = [Int](repeating: 0, count: y.count + 1)
-    var prev = Array(0...y.count)
-    var cur = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-      cur[0] = i
-      for j in 1...y.count {
-        let cost = x[i - 1] == y[j - 1] ? 0 : 1
-        cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-        if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { cur[j] = min(cur[j], prev2[j - 2] + 1) }
-      }
-      (prev2, prev, cur) = (prev, cur, prev2)
-    }
-    return prev[y.count]
-  }
 }

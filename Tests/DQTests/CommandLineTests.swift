@@ -47,8 +47,8 @@ enum DQBinary {
     let id = UUID().uuidString
     let outURL = tmp.appendingPathComponent("dq-test-\(id).out")
     let errURL = tmp.appendingPathComponent("dq-test-\(id).err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer {
       try? FileManager.default.removeItem(at: outURL)
       try? FileManager.default.removeItem(at: errURL)
