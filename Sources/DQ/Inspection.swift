@@ -54,74 +54,69 @@ extension Session {
     return .success(q)
   }
 
+  /// The query the text holds, or nil after reporting why it is not one.
+  private func queryReportingErrors(_ text: String, name: String) -> Query? {
+    switch parseQuery(text, name: name) {
+    case .failure(let errors):
+      errors.all.forEach(report)
+      return nil
+    case .success(let q):
+      return q
+    }
+  }
+
   /// Prints how the query would be evaluated: the plan of every rule it depends on (with one
   /// delta version per recursive atom), then its own plan; `.plan`.
   @discardableResult
   public func plan(_ text: String, name: String = "<query>") -> Status {
-    switch parseQuery(text, name: name) {
-    case .failure(let errors):
-      errors.all.forEach(report)
-      return .staticError
-    case .success(let q):
-      guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return .staticError }
-      var byHead: [String: [Rule]] = [:]
-      for r in rules { byHead[r.head.name, default: []].append(r) }
-      var needed = Set(q.body.flatMap(Self.relationNames))
-      var work = Array(needed)
-      while let n = work.popLast() {
-        for r in byHead[n] ?? [] {
-          for l in r.body { for m in Self.relationNames(l) where needed.insert(m).inserted { work.append(m) } }
-        }
+    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+    guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return .staticError }
+    var byHead: [String: [Rule]] = [:]
+    for r in rules { byHead[r.head.name, default: []].append(r) }
+    let needed = dependencies(of: q.body.flatMap(Self.relationNames), byHead: byHead)
+    let store = database.store
+    let show: (Value) -> String = { store.source($0) }
+    let relationFor: (String, Int) -> Relation = { [database] in database.relation($0, arity: $1) }
+    var out = ""
+    for s in strata where s.relations.contains(where: needed.contains) {
+      let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
+      guard !stratumRules.isEmpty else { continue }
+      let plan = Planner.compile(
+        stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: store)
+      for (rule, compiled) in zip(stratumRules, plan.firstRound) {
+        out += compiled.describe(title: "\(rule)", show: show)
       }
-      let store = database.store
-      let show: (Value) -> String = { store.source($0) }
-      let relationFor: (String, Int) -> Relation = { [database] in database.relation($0, arity: $1) }
-      var out = ""
-      for s in strata where s.relations.contains(where: needed.contains) {
-        let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
-        guard !stratumRules.isEmpty else { continue }
-        let plan = Planner.compile(
-          stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: store)
-        for (rule, compiled) in zip(stratumRules, plan.firstRound) {
-          out += compiled.describe(title: "\(rule)", show: show)
-        }
-        for compiled in plan.deltaVersions {
-          out += compiled.describe(
-            title: "  in later rounds, atom \((compiled.deltaAtom ?? 0) + 1) reads only the last round's new tuples:", show: show)
-        }
+      for compiled in plan.deltaVersions {
+        out += compiled.describe(
+          title: "  in later rounds, atom \((compiled.deltaAtom ?? 0) + 1) reads only the last round's new tuples:", show: show)
       }
-      let compiled = Planner.compile(query: q, relationFor: relationFor, store: store)
-      out += compiled.describe(title: "\(q)", show: show)
-      beginBlock()
-      write(out)
-      return .ok
     }
+    let compiled = Planner.compile(query: q, relationFor: relationFor, store: store)
+    out += compiled.describe(title: "\(q)", show: show)
+    beginBlock()
+    write(out)
+    return .ok
   }
 
   /// Shows how the answer to a query is computed: the strata it needs, and for each recursive
-  /// stratum the tuples each semi-naive round adds; then the answers. `.steps` and `--steps`.
+  /// stratum the tuples each semi-naive round adds; then the answers; `.steps`.
   @discardableResult
   public func steps(_ text: String, name: String = "<query>") -> Status {
-    switch parseQuery(text, name: name) {
-    case .failure(let errors):
-      errors.all.forEach(report)
-      return .staticError
-    case .success(let q):
-      var out = ""
-      tracing = { out += $0 }
-      defer { tracing = nil }
-      let budget = makeBudget()
-      do throws(EvaluationError) {
-        try update(for: q.body, evaluator: Evaluator(database: database, budget: budget))
-      } catch {
-        report(error.diagnostic)
-        return .runtimeError
-      }
-      tracing = nil
-      beginBlock()
-      write(out.isEmpty ? "The query reads no relation: nothing to compute.\n" : out)
-      return runQuery(q)
+    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+    var out = ""
+    tracing = { out += $0 }
+    defer { tracing = nil }
+    let budget = makeBudget()
+    do throws(EvaluationError) {
+      try update(for: q.body, evaluator: Evaluator(database: database, budget: budget))
+    } catch {
+      report(error.diagnostic)
+      return .runtimeError
     }
+    tracing = nil
+    beginBlock()
+    write(out.isEmpty ? "The query reads no relation: nothing to compute.\n" : out)
+    return runQuery(q)
   }
 
   /// Prints the derivation of each answer of the query text; `.why` and `--why`.
@@ -139,21 +134,16 @@ extension Session {
       depth = n
       text = String(parts[2])
     }
-    switch parseQuery(text, name: name) {
-    case .failure(let errors):
-      errors.all.forEach(report)
-      return .staticError
-    case .success(let q):
-      let explainer = Explainer(session: self, maxDepth: depth)
-      do throws(EvaluationError) {
-        let text = try explainer.explain(q)
-        beginBlock()
-        write(text)
-        return .ok
-      } catch {
-        report(error.diagnostic)
-        return .runtimeError
-      }
+    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+    let explainer = Explainer(session: self, maxDepth: depth)
+    do throws(EvaluationError) {
+      let text = try explainer.explain(q)
+      beginBlock()
+      write(text)
+      return .ok
+    } catch {
+      report(error.diagnostic)
+      return .runtimeError
     }
   }
 }
