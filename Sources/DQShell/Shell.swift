@@ -98,8 +98,9 @@ public final class Shell {
     let trimmed = text.drop { $0 == " " || $0 == "\t" }
     let file = SourceFile(name: "<stdin>", text: String(trimmed), firstLine: lineNumber)
     lineNumber += text.split(separator: "\n", omittingEmptySubsequences: false).count
+    // A Ctrl-C pressed after Enter, even before evaluation starts, stops this entry: the flag is
+    // cleared only once the entry is done (and by the line reader at the prompt).
     session.interrupted = { dq_interrupt_pending() != 0 }
-    _ = dq_take_interrupt()
     let status = session.run(file)
     _ = dq_take_interrupt()
     return status
