@@ -11,6 +11,7 @@ let package = Package(
     // Library: the language and the engine; no terminal, no argv, no libedit.
     .target(
       name: "DQ",
+      dependencies: ["CEngine"],
       swiftSettings: [
         // The engine's buffers are owned by single-threaded classes; runtime exclusivity checks
         // cost a fifth of the evaluation time, so release builds leave them out.
@@ -18,6 +19,8 @@ let package = Package(
       ]),
     // Shell: the REPL and script front end, testable without a terminal.
     .target(name: "DQShell", dependencies: ["DQ", "CSupport", "CEditLine"]),
+    // A prefetch hint for the engine's hash tables (Swift cannot spell one).
+    .target(name: "CEngine"),
     // Standard streams and SIGINT, touched from C (Swift 6 rejects the C globals).
     .target(name: "CSupport"),
     // libedit through its readline-compatible API.

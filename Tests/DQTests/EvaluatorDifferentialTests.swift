@@ -91,6 +91,14 @@ struct DifferentialProgram: Sendable, CustomTestStringConvertible {
         + "reach(X, N) :- node(X), N = count : { tc(X, Y) }.\nedges(N) :- N = count : { e(_, _) }.\n",
       compared: [("deg", 2), ("reach", 2), ("edges", 1)]),
     DifferentialProgram(
+      name: "count over joins (the last atom's matching rows counted at once)",
+      rules: tc + "two(X, N) :- node(X), N = count : { e(X, Y), e(Y, Z) }.\n"
+        + "back(X, N) :- node(X), N = count : { tc(X, Y), e(Y, X) }.\n"
+        + "pairs(N) :- N = count : { node(X), node(Y) }.\n"
+        + "paths2(N) :- N = count : { e(X, Y), tc(Y, _) }.\n"
+        + "loops(N) :- N = count : { e(X, Y), e(Y, X) }.\n",
+      compared: [("two", 2), ("back", 2), ("pairs", 1), ("paths2", 1), ("loops", 1)]),
+    DifferentialProgram(
       name: "min, max and sum over reachable nodes",
       rules: tc + "lo(X, M) :- node(X), M = min Y : { tc(X, Y) }.\n"
         + "hi(X, M) :- node(X), M = max Y : { tc(X, Y) }.\n"
@@ -293,7 +301,7 @@ struct RandomProgram {
     }
     if extras && chance(0.3) {
       let g = pick(bound)
-      body.append("N = count : { \(pick(["e(\(g), _)", "a(\(g), _)", "a(_, \(g))", "n(\(g))"])) }")
+      body.append("N = count : { \(pick(["e(\(g), _)", "a(\(g), _)", "a(_, \(g))", "n(\(g))", "e(\(g), W), a(W, _)", "a(_, W), e(W, \(g))", "n(W), e(\(g), W)"])) }")
       bound.append("N")
     }
     let headArgs = (0..<arity).map { _ in chance(0.1) ? String(Int.random(in: 0...4, using: &rng)) : pick(bound) }

@@ -169,6 +169,47 @@ import Testing
     #expect(r.find([1, 6]) == 1)
   }
 
+  @Test func insertAllMatchesOneByOne() {
+    // Long batches with duplicates inside the batch and against rows already there, across the
+    // prefetching window and several rehashes.
+    var generator = SystemRandomNumberGenerator()
+    var flat: [Value] = []
+    for _ in 0..<50_000 { flat += [Value.random(in: 0..<300, using: &generator), Value.random(in: 0..<300, using: &generator)] }
+    let batched = Relation(arity: 2), single = Relation(arity: 2)
+    var fresh = 0
+    for start in stride(from: 0, to: 50_000, by: 7_000) {
+      let n = min(7_000, 50_000 - start)
+      fresh += flat.withUnsafeBufferPointer { batched.insertAll($0.baseAddress! + start * 2, count: n) }
+    }
+    var expected = 0
+    for i in 0..<50_000 where single.insert([flat[2 * i], flat[2 * i + 1]]) { expected += 1 }
+    #expect(fresh == expected)
+    #expect(batched.count == single.count)
+    for r in 0..<single.count { #expect(batched.contains(single.row(r))) }
+    // Short batches (shorter than the lookahead) too.
+    let small = Relation(arity: 2)
+    let three: [Value] = [1, 2, 1, 2, 3, 4]
+    #expect(three.withUnsafeBufferPointer { small.insertAll($0.baseAddress!, count: 3) } == 2)
+    #expect(three.withUnsafeBufferPointer { small.insertAll($0.baseAddress!, count: 0) } == 0)
+  }
+
+  @Test func indexCountsRowsPerKeyInAnyRange() {
+    let r = Relation(arity: 2)
+    for i in 0..<20_000 { r.insert([Value(i % 97), Value(i)]) }
+    let index = r.index(on: [0])
+    r.insert([Value(5), Value(100_000)])  // added after the index was built
+    for key: Value in [0, 5, 96] {
+      let at = [key].withUnsafeBufferPointer { index.slot($0.baseAddress!) }
+      #expect(at >= 0)
+      let rows = chain(index, [key])
+      #expect(index.count(atSlot: at, low: 0, high: r.count) == rows.count)
+      #expect(index.count(atSlot: at, low: 0, high: Int.max) == rows.count)
+      #expect(index.count(atSlot: at, low: 5_000, high: 12_000) == rows.filter { (5_000..<12_000).contains($0) }.count)
+      #expect(index.count(atSlot: at, low: 19_000, high: r.count) == rows.filter { $0 >= 19_000 }.count)
+    }
+    #expect([Value(97)].withUnsafeBufferPointer { index.slot($0.baseAddress!) } == -1)
+  }
+
   // MARK: - Row ranges for semi-naive evaluation
 
   @Test func versionsTrackOldDeltaAndFull() {

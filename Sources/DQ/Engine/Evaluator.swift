@@ -64,16 +64,12 @@ final class Evaluator {
     try executor.run(rule)
     guard let head = rule.headName, let table = database.tables[head] else { return }
     let arity = table.arity
-    let out = executor.output
-    let rows = arity == 0 ? min(executor.emitted, 1) : out.count / arity
+    let rows = arity == 0 ? min(executor.emitted, 1) : executor.outputCount / arity
     var fresh = 0
     if arity == 0 {
       if rows > 0 { var none: Value = 0; if table.rows.insert(&none) { fresh = 1 } }
     } else {
-      out.withUnsafeBufferPointer { p in
-        guard let base = p.baseAddress else { return }
-        fresh = table.rows.insertAll(base, count: rows)
-      }
+      fresh = table.rows.insertAll(executor.output, count: rows)
     }
     try budget.countDerived(fresh, rule.span)
   }
@@ -83,15 +79,11 @@ final class Evaluator {
     try executor.run(query)
     let arity = query.body.projection.count
     let result = Relation(arity: arity)
-    let out = executor.output
     if arity == 0 {
       if executor.emitted > 0 { var none: Value = 0; result.insert(&none) }
       return result
     }
-    out.withUnsafeBufferPointer { p in
-      guard let base = p.baseAddress else { return }
-      for r in 0..<(out.count / arity) { result.insert(base + r * arity) }
-    }
+    _ = result.insertAll(executor.output, count: executor.outputCount / arity)
     return result
   }
 }

@@ -65,8 +65,10 @@ final class Executor {
   private var expressions: [Expression] = []
   private var scratch: UnsafeMutablePointer<Value>
   private var scratchCapacity = 64
-  /// Head tuples emitted by the last run, flat.
-  var output: [Value] = []
+  /// Head tuples emitted by the last run, flat: `outputCount` values.
+  private(set) var output: UnsafeMutablePointer<Value>
+  private(set) var outputCount = 0
+  private var outputCapacity = 1024
   /// Bindings emitted by the last run (counts zero-arity heads too).
   private(set) var emitted = 0
   private var outputArity = 0
@@ -78,11 +80,13 @@ final class Executor {
     self.slots = .allocate(capacity: 64)
     self.slots.initialize(repeating: 0, count: 64)
     self.scratch = .allocate(capacity: 64)
+    self.output = Memory.allocate(Value.self, count: 1024)
   }
 
   deinit {
     slots.deallocate()
     scratch.deallocate()
+    Memory.release(output)
   }
 
   /// Runs `rule` with the row ranges already set on its steps; results land in `output`.
@@ -95,7 +99,7 @@ final class Executor {
       slots.initialize(repeating: 0, count: slotCapacity)
     }
     expressions = rule.expressions
-    output.removeAll(keepingCapacity: true)
+    outputCount = 0
     emitted = 0
     outputArity = rule.body.projection.count
     try ensureScratch(rule.body)
@@ -153,8 +157,14 @@ final class Executor {
     case .scan:
       guard let ref = step.relationRef else { return }
       let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
+      if step.countsOnly, let plan = list.aggregate {
+        try foldCount(plan, max(0, min(step.high, count) &- step.low))
+        return
+      }
       let binds = step.bindCount
       let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
+      let checks = step.checkCount
+      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
       var r = step.low
       let high = min(step.high, count)
       while r < high {
@@ -162,17 +172,25 @@ final class Executor {
         let base = data + r &* arity
         r &+= 1
         for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passesChecks(step, base) { try run(list, i + 1) }
+        if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
       }
     case .lookup:
       guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
       let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       let key = UnsafePointer(scratch)
-      var e = indexRef._withUnsafeGuaranteedRef { $0.first(key) }
+      let at = indexRef._withUnsafeGuaranteedRef { $0.slot(key) }
+      if at < 0 { return }
+      var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
       let next = indexRef._withUnsafeGuaranteedRef { $0.next }
+      if step.countsOnly, let plan = list.aggregate {
+        try foldCount(plan, indexRef._withUnsafeGuaranteedRef { $0.count(atSlot: at, low: step.low, high: step.high) })
+        return
+      }
       let binds = step.bindCount
       let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
+      let checks = step.checkCount
+      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
       let low = step.low, high = step.high
       while e != 0 {
         let r = Int(e) &- 1
@@ -182,7 +200,7 @@ final class Executor {
         try budget.tick()
         let base = data + r &* arity
         for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passesChecks(step, base) { try run(list, i + 1) }
+        if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
       }
     case .member:
       guard let ref = step.relationRef else { return }
@@ -211,10 +229,10 @@ final class Executor {
     }
   }
 
-  @inline(__always) private func passesChecks(_ step: Step, _ base: UnsafeMutablePointer<Value>) throws(EvaluationError) -> Bool {
-    let n = step.checkCount
-    if n == 0 { return true }
-    let columns = step.checkColumnBuffer, operands = step.checkOperandBuffer
+  /// Whether a row's checked columns equal their operands (repeated variables, constants).
+  @inline(__always) private func passes(
+    _ n: Int, _ columns: UnsafeMutablePointer<Int>, _ operands: UnsafeMutablePointer<Operand>, _ base: UnsafeMutablePointer<Value>
+  ) throws(EvaluationError) -> Bool {
     for c in 0..<n where base[columns[c]] != (try value(operands[c])) { return false }
     return true
   }
@@ -230,15 +248,8 @@ final class Executor {
     default:
       guard let index = step.index else { return 0 }
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
-      var e = index.first(scratch)
-      var n = 0
-      while e != 0 {
-        let r = Int(e) &- 1
-        if r < step.low { break }
-        if r < step.high { n &+= 1 }
-        e = index.next[r]
-      }
-      return n
+      let at = index.slot(scratch)
+      return at < 0 ? 0 : index.count(atSlot: at, low: step.low, high: step.high)
     }
   }
 
@@ -257,8 +268,14 @@ final class Executor {
     }
     emitted &+= 1
     let projection = list.projectionBuffer
-    for k in 0..<list.projectionCount { output.append(try value(projection[k])) }
-    if budget.maxTuples > 0, output.count > (budget.maxTuples + 1) * max(1, outputArity) {
+    let n = list.projectionCount
+    if outputCount &+ n > outputCapacity {
+      outputCapacity = 2 * (outputCount + n)
+      output = Memory.resize(output, count: outputCapacity)
+    }
+    for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }
+    outputCount &+= n
+    if budget.maxTuples > 0, outputCount > (budget.maxTuples + 1) * max(1, outputArity) {
       try budget.countDerived(budget.maxTuples + 1, nil)
     }
   }
@@ -301,6 +318,13 @@ final class Executor {
 
   /// Where the aggregate being folded is, for its errors.
   private var aggregateSpan: SourceSpan?
+
+  /// Adds `n` bindings at once to a count (see `Step.countsOnly`).
+  private func foldCount(_ plan: AggregatePlan, _ n: Int) throws(EvaluationError) {
+    let before = plan.count
+    plan.count &+= n
+    if before >> 16 != plan.count >> 16 { try budget.check(aggregateSpan) }
+  }
 
   /// Adds the current binding of an aggregate's body to its fold.
   private func fold(_ plan: AggregatePlan) throws(EvaluationError) {

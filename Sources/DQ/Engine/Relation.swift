@@ -1,3 +1,5 @@
+import CEngine
+
 /// A set of tuples of one arity, stored row after row in one flat buffer, with a hash set for
 /// deduplication and the column indexes the plans asked for.
 ///
@@ -16,20 +18,17 @@ public final class Relation {
   private var slotMask: Int
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
-  private var touchSink: UInt64 = 0
-
   public init(arity: Int) {
     self.arity = arity
     self.capacity = 16
-    self.data = .allocate(capacity: max(1, 16 * arity))
+    self.data = Memory.allocate(Value.self, count: 16 * arity)
     self.slotMask = 31
-    self.slots = .allocate(capacity: 32)
-    self.slots.initialize(repeating: 0, count: 32)
+    self.slots = Memory.zeroedTable(UInt64.self, count: 32)
   }
 
   deinit {
-    data.deallocate()
-    slots.deallocate()
+    Memory.release(data)
+    Memory.releaseTable(slots, count: slotMask + 1)
   }
 
 
@@ -97,26 +96,33 @@ public final class Relation {
 
   /// Inserts `n` tuples stored one after another; returns how many were new.
   ///
-  /// The table is far larger than the caches, so each probe waits on memory. Hashing a chunk
-  /// first and touching its slots lets those loads overlap; the probes then find them cached.
+  /// The table is far larger than the caches, so each probe waits on memory. The loop runs
+  /// ahead of itself: it hashes the tuple `slotDistance` places ahead and prefetches its home
+  /// slot, reads the slot of the tuple `rowDistance` ahead (arrived by then) and prefetches the
+  /// row it names when the tags agree (a likely duplicate, which needs the row compared), and
+  /// only then probes the current tuple, whose loads are already on their way.
   public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
-    let chunk = 32
-    var touched: UInt64 = 0
+    let slotDistance = 24, rowDistance = 8, ringSize = 32  // the ring holds tuples k to k + slotDistance
     var fresh = 0
-    var start = 0
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: chunk) { hashes in
-      while start < n {
-        let end = min(n, start + chunk)
-        for k in start..<end {
-          let tag = UInt32(truncatingIfNeeded: Relation.hash(base + k &* arity, arity))
-          hashes[k - start] = tag
-          touched ^= slots[Int(tag) & slotMask]
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ringSize) { ring in
+      @inline(__always) func hashAhead(_ j: Int) {
+        let tag = UInt32(truncatingIfNeeded: Relation.hash(base + j &* arity, arity))
+        ring[j & (ringSize - 1)] = tag
+        dq_prefetch(slots + (Int(tag) & slotMask))
+      }
+      for j in 0..<min(n, slotDistance) { hashAhead(j) }
+      for k in 0..<n {
+        if k &+ slotDistance < n { hashAhead(k &+ slotDistance) }
+        if k &+ rowDistance < n {
+          let tag = ring[(k &+ rowDistance) & (ringSize - 1)]
+          let s = slots[Int(tag) & slotMask]
+          if s != 0, UInt32(truncatingIfNeeded: s >> 32) == tag {
+            dq_prefetch(data + (Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1) &* arity)
+          }
         }
-        for k in start..<end where insert(base + k &* arity, tag: hashes[k - start]) { fresh += 1 }
-        start = end
+        if insert(base + k &* arity, tag: ring[k & (ringSize - 1)]) { fresh += 1 }
       }
     }
-    touchSink ^= touched  // so the touching loads are not optimised away
     return fresh
   }
 
@@ -148,20 +154,15 @@ public final class Relation {
   }
 
   private func grow() {
-    let newCapacity = capacity * 2
-    let fresh = UnsafeMutablePointer<Value>.allocate(capacity: max(1, newCapacity * arity))
-    fresh.moveInitialize(from: data, count: count * arity)
-    data.deallocate()
-    data = fresh
-    capacity = newCapacity
+    capacity *= 2
+    data = Memory.resize(data, count: capacity * arity)
   }
 
   private func rehash() {
     let oldSize = slotMask + 1
     let old = slots
     let size = oldSize * 2
-    slots = .allocate(capacity: size)
-    slots.initialize(repeating: 0, count: size)
+    slots = Memory.zeroedTable(UInt64.self, count: size)
     slotMask = size - 1
     for j in 0..<oldSize where old[j] != 0 {
       let s = old[j]
@@ -169,7 +170,7 @@ public final class Relation {
       while slots[i] != 0 { i = (i &+ 1) & slotMask }
       slots[i] = s
     }
-    old.deallocate()
+    Memory.releaseTable(old, count: oldSize)
   }
 
   /// Makes room for `n` more rows at once.
@@ -192,7 +193,7 @@ public final class Relation {
     if let i = indexes.first(where: { $0.columns == columns }) { return i }
     let i = Index(relation: self, columns: columns)
     indexes.append(i)
-    for r in 0..<count { i.add(row: r) }
+    i.addAll(0..<count)
     return i
   }
 }
@@ -202,8 +203,11 @@ public final class Relation {
 public final class Index {
   public let columns: [Int]
   private unowned(unsafe) let relation: Relation
-  /// Open-addressing table of the newest row + 1 per key (0 = empty).
-  private var heads: UnsafeMutablePointer<UInt32>
+  /// Open-addressing table, one slot per key: the key's 32-bit hash in the high half and its
+  /// newest row + 1 in the low half (0 = empty), so mismatches are rejected without reading rows.
+  private var heads: UnsafeMutablePointer<UInt64>
+  /// Rows per key, beside `heads`: a count over a whole relation reads it instead of a chain.
+  private var sizes: UnsafeMutablePointer<UInt32>
   private var headMask: Int
   private var keys = 0
   /// For each row, the next older row + 1 with the same key (0 = none).
@@ -219,24 +223,30 @@ public final class Index {
     self.columnBuffer = .allocate(capacity: max(1, columns.count))
     for (i, c) in columns.enumerated() { columnBuffer[i] = c }
     self.headMask = 15
-    self.heads = .allocate(capacity: 16)
-    self.heads.initialize(repeating: 0, count: 16)
+    self.heads = Memory.zeroedTable(UInt64.self, count: 16)
+    self.sizes = Memory.zeroedTable(UInt32.self, count: 16)
     self.nextCapacity = 16
-    self.next = .allocate(capacity: 16)
+    self.next = Memory.allocate(UInt32.self, count: 16)
   }
 
   deinit {
-    heads.deallocate()
-    next.deallocate()
+    Memory.releaseTable(heads, count: headMask + 1)
+    Memory.releaseTable(sizes, count: headMask + 1)
+    Memory.release(next)
     columnBuffer.deallocate()
   }
 
-
-  @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
+  @inline(__always) private func rowTag(_ r: Int) -> UInt32 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
     let base = relation.data + r &* relation.arity
     for i in 0..<keyCount { h = (h ^ base[columnBuffer[i]]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return Relation.mix(h)
+    return UInt32(truncatingIfNeeded: Relation.mix(h))
+  }
+
+  @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
+    for i in 0..<keyCount { h = (h ^ key[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    return UInt32(truncatingIfNeeded: Relation.mix(h))
   }
 
   @inline(__always) private func rowMatches(_ r: Int, key: UnsafePointer<Value>) -> Bool {
@@ -252,29 +262,55 @@ public final class Index {
     return true
   }
 
+  private func reserveNext(through r: Int) {
+    guard r >= nextCapacity else { return }
+    var n = nextCapacity * 2
+    while n <= r { n *= 2 }
+    next = Memory.resize(next, count: n)
+    nextCapacity = n
+  }
+
   func add(row r: Int) {
-    if r >= nextCapacity {
-      var n = nextCapacity * 2
-      while n <= r { n *= 2 }
-      let fresh = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-      fresh.moveInitialize(from: next, count: nextCapacity)
-      next.deallocate()
-      next = fresh
-      nextCapacity = n
+    reserveNext(through: r)
+    add(row: r, tag: rowTag(r))
+  }
+
+  /// Adds a range of rows, hashing each row some places ahead and prefetching its slot.
+  func addAll(_ rows: Range<Int>) {
+    guard let last = rows.last else { return }
+    reserveNext(through: last)
+    let distance = 16, ringSize = 32  // the ring holds the rows from r to r + distance
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ringSize) { ring in
+      @inline(__always) func hashAhead(_ r: Int) {
+        let tag = rowTag(r)
+        ring[r & (ringSize - 1)] = tag
+        dq_prefetch(heads + (Int(tag) & headMask))
+      }
+      for r in rows.prefix(distance) { hashAhead(r) }
+      for r in rows {
+        if r &+ distance < rows.upperBound { hashAhead(r &+ distance) }
+        add(row: r, tag: ring[r & (ringSize - 1)])
+      }
     }
-    var i = Int(truncatingIfNeeded: rowHash(r)) & headMask
+  }
+
+  @inline(__always) private func add(row r: Int, tag: UInt32) {
+    var i = Int(tag) & headMask
+    let entry = UInt64(tag) << 32 | UInt64(r &+ 1)
     while true {
       let s = heads[i]
       if s == 0 {
-        heads[i] = UInt32(truncatingIfNeeded: r + 1)
+        heads[i] = entry
+        sizes[i] = 1
         next[r] = 0
         keys += 1
         if keys * 10 > (headMask + 1) * 7 { rehash() }
         return
       }
-      if rowsShareKey(Int(s) - 1, r) {
-        next[r] = s
-        heads[i] = UInt32(truncatingIfNeeded: r + 1)
+      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowsShareKey(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, r) {
+        next[r] = UInt32(truncatingIfNeeded: s)
+        heads[i] = entry
+        sizes[i] &+= 1
         return
       }
       i = (i &+ 1) & headMask
@@ -283,17 +319,18 @@ public final class Index {
 
   private func rehash() {
     let size = (headMask + 1) * 2
-    let old = heads, oldSize = headMask + 1
-    heads = .allocate(capacity: size)
-    heads.initialize(repeating: 0, count: size)
+    let old = heads, oldSizes = sizes, oldSize = headMask + 1
+    heads = Memory.zeroedTable(UInt64.self, count: size)
+    sizes = Memory.zeroedTable(UInt32.self, count: size)
     headMask = size - 1
     for j in 0..<oldSize where old[j] != 0 {
-      let r = Int(old[j]) - 1
-      var i = Int(truncatingIfNeeded: rowHash(r)) & headMask
+      var i = Int(truncatingIfNeeded: old[j] >> 32) & headMask
       while heads[i] != 0 { i = (i &+ 1) & headMask }
       heads[i] = old[j]
+      sizes[i] = oldSizes[j]
     }
-    old.deallocate()
+    Memory.releaseTable(old, count: oldSize)
+    Memory.releaseTable(oldSizes, count: oldSize)
   }
 
   func removeAll() {
@@ -301,17 +338,43 @@ public final class Index {
     keys = 0
   }
 
+  /// The slot of the key, or -1 when no row has it.
+  @inline(__always)
+  public func slot(_ key: UnsafePointer<Value>) -> Int {
+    let tag = keyTag(key)
+    var i = Int(tag) & headMask
+    while true {
+      let s = heads[i]
+      if s == 0 { return -1 }
+      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowMatches(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, key: key) {
+        return i
+      }
+      i = (i &+ 1) & headMask
+    }
+  }
+
   /// The newest row + 1 whose key columns equal `key` (0 when none); follow `next` for older rows.
   @inline(__always)
   public func first(_ key: UnsafePointer<Value>) -> UInt32 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
-    for i in 0..<keyCount { h = (h ^ key[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    var i = Int(truncatingIfNeeded: Relation.mix(h)) & headMask
-    while true {
-      let s = heads[i]
-      if s == 0 { return 0 }
-      if rowMatches(Int(s) - 1, key: key) { return s }
-      i = (i &+ 1) & headMask
+    let i = slot(key)
+    return i < 0 ? 0 : UInt32(truncatingIfNeeded: heads[i])
+  }
+
+  /// The newest row + 1 of the key in slot `i` (from `slot`).
+  @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
+
+  /// How many rows with the key in slot `i` (from `slot`) lie in `low ..< high`: over the whole
+  /// relation the kept size, otherwise by walking the chain.
+  func count(atSlot i: Int, low: Int, high: Int) -> Int {
+    if low <= 0 && high >= relation.count { return Int(sizes[i]) }
+    var e = head(atSlot: i)
+    var n = 0
+    while e != 0 {
+      let r = Int(e) &- 1
+      if r < low { break }
+      if r < high { n &+= 1 }
+      e = next[r]
     }
+    return n
   }
 }

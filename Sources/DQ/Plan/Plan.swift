@@ -65,6 +65,9 @@ public final class Step {
   /// Columns that must equal an operand (repeated variables, scans with constants).
   var checkColumns: [Int] = []
   var checkOperands: [Operand] = []
+  /// The last atom of a count's body whose rows only multiply the count (nothing after it, no
+  /// checks): the executor adds how many rows match instead of visiting each.
+  var countsOnly = false
   /// Row range for the current run, set before each run.
   var low = 0
   var high = Int.max

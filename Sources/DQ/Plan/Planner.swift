@@ -233,6 +233,11 @@ struct Planner {
         Set(only.bindSlots).count == only.bindSlots.count, Set(only.bindSlots) == Set(plan.localSlots)
       {
         plan.countsRows = true
+      } else if g.function == .count, let last = inner.steps.last, last.kind == .scan || last.kind == .lookup,
+        last.checkColumns.isEmpty
+      {
+        // Each binding before the last atom yields one distinct binding per matching row.
+        last.countsOnly = true
       }
       let step = Step(.aggregate, span: g.span)
       step.aggregate = plan
