@@ -1,11 +1,11 @@
-/// Values: the 64-bit encoding round trip, boxing of big numbers, dates, and the cross-kind order.
+/// Values: the 32-bit encoding round trip, boxing of big numbers, dates, and the cross-kind order.
 import Testing
 
 @testable import DQ
 
 @Suite struct ValueTests {
   static let integers: [Int64] = [
-    0, 1, -1, 42, -7, 1 << 59, -(1 << 59), (1 << 60) - 1, -(1 << 60), 1 << 60, -(1 << 60) - 1, 1 << 62,
+    0, 1, -1, 42, -7, (1 << 28) - 1, -(1 << 28), 1 << 28, -(1 << 28) - 1, 1 << 31, -(1 << 31), 1 << 59, -(1 << 59), (1 << 60) - 1, -(1 << 60), 1 << 60, -(1 << 60) - 1, 1 << 62,
     Int64.max, Int64.min, Int64.max - 1, Int64.min + 1,
   ]
 

@@ -335,7 +335,7 @@ final class Executor {
     switch plan.function {
     case .sum:
       if let x = ValueStore.smallInteger(v) {
-        plan.integerSum &+= Int128(x)  // 2^60 per value: 2^67 bindings before it could wrap
+        plan.integerSum &+= Int128(x)  // 2^28 per value: 2^99 bindings before it could wrap
         return
       }
       switch store.decode(v) {

@@ -50,8 +50,9 @@ public final class Relation {
   }
 
   @inline(__always) static func hash(_ p: UnsafePointer<Value>, _ n: Int) -> UInt64 {
+    if n == 2 { return mix(UInt64(p[0]) << 32 | UInt64(p[1])) }
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(n &+ 1)
-    for i in 0..<n { h = (h ^ p[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
     return mix(h)
   }
 
@@ -239,13 +240,13 @@ public final class Index {
   @inline(__always) private func rowTag(_ r: Int) -> UInt32 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
     let base = relation.data + r &* relation.arity
-    for i in 0..<keyCount { h = (h ^ base[columnBuffer[i]]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    for i in 0..<keyCount { h = (h ^ UInt64(base[columnBuffer[i]])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
     return UInt32(truncatingIfNeeded: Relation.mix(h))
   }
 
   @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
-    for i in 0..<keyCount { h = (h ^ key[i]) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
+    for i in 0..<keyCount { h = (h ^ UInt64(key[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
     return UInt32(truncatingIfNeeded: Relation.mix(h))
   }
 

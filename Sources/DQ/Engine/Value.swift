@@ -1,10 +1,11 @@
-/// Runtime values: every constant interned or encoded into one 64-bit word.
+/// Runtime values: every constant interned or encoded into one 32-bit word.
 ///
-/// Layout: the top three bits are a tag, the low 61 bits the payload.
-/// - `0` small integer (61-bit two's complement), `1` boxed number (big integer or decimal, by
-///   index), `2` date (days + 2^59), `3` symbol (by index).
-/// Encoding is canonical, so two values are equal exactly when their words are equal.
-public typealias Value = UInt64
+/// Layout: the top three bits are a tag, the low 29 bits the payload.
+/// - `0` small integer (29-bit two's complement, -2^28 ..< 2^28), `1` boxed number (any other
+///   integer, or a decimal, by index), `2` date (days + 2^28), `3` symbol (by index).
+/// Encoding is canonical, so two values are equal exactly when their words are equal. Half the
+/// width of a machine word: a binary tuple is 8 bytes, so rows and tables take half the memory.
+public typealias Value = UInt32
 
 /// The kinds a value can have, in the contract's cross-kind order.
 public enum ValueKind: Int, Sendable, Comparable {
@@ -27,11 +28,13 @@ public final class ValueStore {
   /// Rank of each symbol in code-point order, rebuilt lazily for sorting.
   private var symbolRanks: [UInt32] = []
 
-  static let tagShift: UInt64 = 61
-  static let payloadMask: UInt64 = (1 << 61) - 1
-  static let smallMin: Int64 = -(1 << 60)
-  static let smallMax: Int64 = (1 << 60) - 1
-  static let dateBias: Int64 = 1 << 59
+  static let tagShift: Value = 29
+  static let payloadMask: Value = (1 << 29) - 1
+  static let smallMin: Int64 = -(1 << 28)
+  static let smallMax: Int64 = (1 << 28) - 1
+  static let dateBias: Int64 = 1 << 28
+  /// Symbols and boxed numbers get ids below this (half a billion: memory runs out first).
+  static let idLimit = 1 << 29
 
   public init() {}
 
@@ -39,20 +42,20 @@ public final class ValueStore {
   // MARK: - Encoding
 
   public func symbol(_ s: String) -> Value {
-    if let id = symbolIDs[s] { return (3 << Self.tagShift) | UInt64(id) }
-    let id = UInt32(symbols.count)
+    if let id = symbolIDs[s] { return (3 << Self.tagShift) | id }
+    let id = Self.nextID(symbols.count)
     symbols.append(s)
     symbolIDs[s] = id
-    return (3 << Self.tagShift) | UInt64(id)
+    return (3 << Self.tagShift) | id
   }
 
   /// The value of a symbol if it was ever interned (no side effect).
   public func existingSymbol(_ s: String) -> Value? {
-    symbolIDs[s].map { (3 << Self.tagShift) | UInt64($0) }
+    symbolIDs[s].map { (3 << Self.tagShift) | $0 }
   }
 
   public func integer(_ i: Int64) -> Value {
-    if i >= Self.smallMin, i <= Self.smallMax { return UInt64(bitPattern: i) & Self.payloadMask }
+    if i >= Self.smallMin, i <= Self.smallMax { return Value(truncatingIfNeeded: i) & Self.payloadMask }
     return box(.integer(i))
   }
 
@@ -61,7 +64,8 @@ public final class ValueStore {
   }
 
   public func date(_ days: Int64) -> Value {
-    (2 << Self.tagShift) | (UInt64(bitPattern: days &+ Self.dateBias) & Self.payloadMask)
+    // Dates span the years 0000-9999, about ±3.6 million days: well inside the payload.
+    (2 << Self.tagShift) | (Value(truncatingIfNeeded: days &+ Self.dateBias) & Self.payloadMask)
   }
 
   public func constant(_ c: Constant) -> Value {
@@ -74,16 +78,22 @@ public final class ValueStore {
   }
 
   private func box(_ b: BoxedNumber) -> Value {
-    if let id = boxIDs[b] { return (1 << Self.tagShift) | UInt64(id) }
-    let id = UInt32(boxes.count)
+    if let id = boxIDs[b] { return (1 << Self.tagShift) | id }
+    let id = Self.nextID(boxes.count)
     boxes.append(b)
     boxIDs[b] = id
-    return (1 << Self.tagShift) | UInt64(id)
+    return (1 << Self.tagShift) | id
   }
 
   // MARK: - Decoding
 
-  @inline(__always) static func tag(_ v: Value) -> UInt64 { v >> tagShift }
+  /// The id for the next symbol or box.
+  private static func nextID(_ count: Int) -> UInt32 {
+    precondition(count < idLimit, "more than 2^29 distinct symbols or large numbers")
+    return UInt32(count)
+  }
+
+  @inline(__always) static func tag(_ v: Value) -> Value { v >> tagShift }
 
   public func kind(_ v: Value) -> ValueKind {
     switch Self.tag(v) {
@@ -96,7 +106,7 @@ public final class ValueStore {
   public func decode(_ v: Value) -> Constant {
     let payload = v & Self.payloadMask
     switch Self.tag(v) {
-    case 0: return .integer(Int64(bitPattern: v << 3) >> 3)
+    case 0: return .integer(Self.signExtended(v))
     case 1:
       switch boxes[Int(payload)] {
       case .integer(let i): return .integer(i)
@@ -114,7 +124,12 @@ public final class ValueStore {
 
   /// The inline integer fast path: nil when the value is not a small integer.
   @inline(__always) static func smallInteger(_ v: Value) -> Int64? {
-    tag(v) == 0 ? Int64(bitPattern: v << 3) >> 3 : nil
+    tag(v) == 0 ? signExtended(v) : nil
+  }
+
+  /// A small integer's payload as a signed number.
+  @inline(__always) static func signExtended(_ v: Value) -> Int64 {
+    Int64(Int32(bitPattern: v << 3) >> 3)
   }
 
   /// Text for output: symbols raw, numbers in decimal, dates ISO.
@@ -148,7 +163,7 @@ public final class ValueStore {
     if a == b { return 0 }
     let ta = Self.tag(a), tb = Self.tag(b)
     if ta == 0 && tb == 0 {
-      let x = Int64(bitPattern: a << 3) >> 3, y = Int64(bitPattern: b << 3) >> 3
+      let x = Self.signExtended(a), y = Self.signExtended(b)
       return x < y ? -1 : (x > y ? 1 : 0)
     }
     let ka = kind(a), kb = kind(b)

@@ -12,11 +12,11 @@ public struct Operand: Sendable, Hashable {
   public enum Kind: UInt8, Sendable { case slot, constant, expression }
   public var kind: Kind
   /// The slot number, the constant's encoded value, or the expression's index.
-  public var payload: UInt64
+  public var payload: UInt32
 
-  public static func slot(_ s: Int) -> Operand { Operand(kind: .slot, payload: UInt64(s)) }
+  public static func slot(_ s: Int) -> Operand { Operand(kind: .slot, payload: UInt32(s)) }
   public static func constant(_ v: Value) -> Operand { Operand(kind: .constant, payload: v) }
-  public static func expression(_ e: Int) -> Operand { Operand(kind: .expression, payload: UInt64(e)) }
+  public static func expression(_ e: Int) -> Operand { Operand(kind: .expression, payload: UInt32(e)) }
 }
 
 /// Arithmetic compiled over slots.
