@@ -5,37 +5,49 @@ import CEngine
 ///
 /// Rows are only appended (a reset empties the whole relation), so a row number is stable, and
 /// "the rows before row n" is a snapshot: semi-naive evaluation reads ranges of row numbers.
+///
+/// Memory per tuple: the row (4 bytes a column) plus 5 bytes a table slot, with the table kept
+/// between 7/12 and 7/8 full: 13.7 to 16.6 bytes for a binary relation (indexes add their own).
 public final class Relation {
   public let arity: Int
   /// `count * arity` values; row `r` starts at `r * arity`.
   @usableFromInline var data: UnsafeMutablePointer<Value>
   @usableFromInline var capacity: Int
   public private(set) var count: Int = 0
-  /// Open-addressing table, sized to a power of two: each slot is the row's 32-bit hash in the
-  /// high half and row + 1 in the low half (0 = empty). The hash places the slot and rejects
-  /// most mismatches without touching the row, and lets a rehash skip reading rows at all.
-  private var slots: UnsafeMutablePointer<UInt64>
-  private var slotMask: Int
+  /// The deduplication table: linear probing over `tableSize` slots, each a control byte
+  /// (0 = empty, else 0x80 | seven bits of the tuple's hash) and, beside it, the row number.
+  /// The control bytes reject nearly all mismatches without touching a row; they are read
+  /// eight at a time, and the first eight are repeated after the end so a window never wraps.
+  private var control: UnsafeMutablePointer<UInt8>
+  private var rowOf: UnsafeMutablePointer<UInt32>
+  private var tableSize: Int
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
+
   public init(arity: Int) {
     self.arity = arity
     self.capacity = 16
     self.data = Memory.allocate(Value.self, count: 16 * arity)
-    self.slotMask = 31
-    self.slots = Memory.zeroedTable(UInt64.self, count: 32)
+    self.tableSize = 32
+    self.control = Memory.zeroedTable(UInt8.self, count: 32 + 8)
+    self.rowOf = Memory.zeroedTable(UInt32.self, count: 32)
   }
 
   deinit {
     Memory.release(data)
-    Memory.releaseTable(slots, count: slotMask + 1)
+    Memory.releaseTable(control, count: tableSize + 8)
+    Memory.releaseTable(rowOf, count: tableSize)
   }
-
 
   @inline(__always) public subscript(row: Int, column: Int) -> Value { data[row &* arity &+ column] }
 
   /// The values of one row.
   public func row(_ r: Int) -> [Value] { Array(UnsafeBufferPointer(start: data + r * arity, count: arity)) }
+
+  /// Bytes held for the tuples: rows in use, the table, and every index.
+  public var bytes: Int {
+    count * arity * MemoryLayout<Value>.stride + tableSize * 5 + 8 + indexes.reduce(0) { $0 + $1.bytes }
+  }
 
   // MARK: - Hashing
 
@@ -56,29 +68,57 @@ public final class Relation {
     return mix(h)
   }
 
+  /// The home slot of a hash (its high half scaled to the table) and its control byte.
+  @inline(__always) private func home(_ h: UInt64) -> Int {
+    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(tableSize)) >> 32)
+  }
+  @inline(__always) private static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
+
   @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
     let base = data + r &* arity
     for i in 0..<arity where base[i] != t[i] { return false }
     return true
   }
 
-  // MARK: - Membership and insertion
+  private static let ones: UInt64 = 0x0101_0101_0101_0101
+  private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-  /// True when the tuple is in the relation.
+  /// Probes for the tuple: its row when present (`found`), else the empty slot to fill.
+  @inline(__always)
+  private func probe(_ t: UnsafePointer<Value>, _ h: UInt64) -> (found: Bool, at: Int) {
+    let byte = Relation.controlByte(h)
+    let pattern = Relation.ones &* UInt64(byte)
+    var i = home(h)
+    while true {
+      let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
+      let empties = ~window & Relation.highs
+      let x = window ^ pattern
+      var candidates = (x &- Relation.ones) & ~x & Relation.highs
+      // Only candidates before the first empty slot can hold the tuple.
+      if empties != 0 { candidates &= (empties &- 1) }
+      while candidates != 0 {
+        let k = candidates.trailingZeroBitCount >> 3
+        var j = i &+ k
+        if j >= tableSize { j &-= tableSize }
+        if control[j] == byte, rowEquals(Int(rowOf[j]), t) { return (true, j) }
+        candidates &= candidates &- 1
+      }
+      if empties != 0 {
+        var j = i &+ (empties.trailingZeroBitCount >> 3)
+        if j >= tableSize { j &-= tableSize }
+        return (false, j)
+      }
+      i &+= 8
+      if i >= tableSize { i &-= tableSize }
+    }
+  }
+
+  // MARK: - Membership and insertion
 
   /// The row number of the tuple, or nil.
   public func find(_ t: UnsafePointer<Value>) -> Int? {
-    let tag = UInt32(truncatingIfNeeded: Relation.hash(t, arity))
-    var i = Int(tag) & slotMask
-    while true {
-      let s = slots[i]
-      if s == 0 { return nil }
-      if UInt32(truncatingIfNeeded: s >> 32) == tag {
-        let row = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1
-        if rowEquals(row, t) { return row }
-      }
-      i = (i &+ 1) & slotMask
-    }
+    let (found, at) = probe(t, Relation.hash(t, arity))
+    return found ? Int(rowOf[at]) : nil
   }
 
   public func contains(_ t: [Value]) -> Bool { find(t) != nil }
@@ -92,60 +132,69 @@ public final class Relation {
   /// Adds the tuple unless present; returns true when it was new.
   @discardableResult
   public func insert(_ t: UnsafePointer<Value>) -> Bool {
-    insert(t, tag: UInt32(truncatingIfNeeded: Relation.hash(t, arity)))
+    insert(t, hash: Relation.hash(t, arity))
   }
 
   /// Inserts `n` tuples stored one after another; returns how many were new.
   ///
   /// The table is far larger than the caches, so each probe waits on memory. The loop runs
   /// ahead of itself: it hashes the tuple `slotDistance` places ahead and prefetches its home
-  /// slot, reads the slot of the tuple `rowDistance` ahead (arrived by then) and prefetches the
-  /// row it names when the tags agree (a likely duplicate, which needs the row compared), and
-  /// only then probes the current tuple, whose loads are already on their way.
+  /// slot, checks the home control byte of the tuple `rowDistance` ahead (arrived by then) and
+  /// prefetches the row it names when the bytes agree (a likely duplicate, which needs the row
+  /// compared), and only then probes the current tuple, whose loads are already on their way.
   public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
-    let slotDistance = 24, rowDistance = 8, ringSize = 32  // the ring holds tuples k to k + slotDistance
+    let slotDistance = 24, rowDistance = 12, ringSize = 32  // the ring holds tuples k to k + slotDistance
     var fresh = 0
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ringSize) { ring in
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ringSize) { ring in
       @inline(__always) func hashAhead(_ j: Int) {
-        let tag = UInt32(truncatingIfNeeded: Relation.hash(base + j &* arity, arity))
-        ring[j & (ringSize - 1)] = tag
-        dq_prefetch(slots + (Int(tag) & slotMask))
+        let h = Relation.hash(base + j &* arity, arity)
+        ring[j & (ringSize - 1)] = h
+        let at = home(h)
+        dq_prefetch(control + at)
+        dq_prefetch(rowOf + at)
       }
       for j in 0..<min(n, slotDistance) { hashAhead(j) }
       for k in 0..<n {
         if k &+ slotDistance < n { hashAhead(k &+ slotDistance) }
-        if k &+ rowDistance < n {
-          let tag = ring[(k &+ rowDistance) & (ringSize - 1)]
-          let s = slots[Int(tag) & slotMask]
-          if s != 0, UInt32(truncatingIfNeeded: s >> 32) == tag {
-            dq_prefetch(data + (Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1) &* arity)
-          }
-        }
-        if insert(base + k &* arity, tag: ring[k & (ringSize - 1)]) { fresh += 1 }
+        if k &+ rowDistance < n { prefetchCandidateRows(ring[(k &+ rowDistance) & (ringSize - 1)]) }
+        if insert(base + k &* arity, hash: ring[k & (ringSize - 1)]) { fresh += 1 }
       }
     }
     return fresh
   }
 
-  @inline(__always)
-  private func insert(_ t: UnsafePointer<Value>, tag: UInt32) -> Bool {
-    var i = Int(tag) & slotMask
-    while true {
-      let s = slots[i]
-      if s == 0 { break }
-      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowEquals(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, t) {
-        return false
-      }
-      i = (i &+ 1) & slotMask
+  /// Prefetches the rows of the slots near a hash's home whose control bytes match it.
+  @inline(__always) private func prefetchCandidateRows(_ h: UInt64) {
+    let i = home(h)
+    let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
+    let x = window ^ (Relation.ones &* UInt64(Relation.controlByte(h)))
+    var candidates = (x &- Relation.ones) & ~x & Relation.highs
+    while candidates != 0 {
+      var j = i &+ (candidates.trailingZeroBitCount >> 3)
+      if j >= tableSize { j &-= tableSize }
+      dq_prefetch(data + Int(rowOf[j]) &* arity)
+      candidates &= candidates &- 1
     }
+  }
+
+  @inline(__always)
+  private func insert(_ t: UnsafePointer<Value>, hash h: UInt64) -> Bool {
+    let (found, at) = probe(t, h)
+    if found { return false }
     if count == capacity { grow() }
     (data + count &* arity).update(from: t, count: arity)
-    slots[i] = UInt64(tag) << 32 | UInt64(count + 1)
     let row = count
     count += 1
+    occupy(at, Relation.controlByte(h), row)
     for index in indexes { index.add(row: row) }
-    if count * 10 > (slotMask + 1) * 7 { rehash() }
+    if count * 8 > tableSize * 7 { resizeTable(to: tableSize + tableSize / 2) }
     return true
+  }
+
+  @inline(__always) private func occupy(_ at: Int, _ byte: UInt8, _ row: Int) {
+    control[at] = byte
+    if at < 8 { control[tableSize &+ at] = byte }
+    rowOf[at] = UInt32(truncatingIfNeeded: row)
   }
 
   @discardableResult
@@ -159,31 +208,47 @@ public final class Relation {
     data = Memory.resize(data, count: capacity * arity)
   }
 
-  private func rehash() {
-    let oldSize = slotMask + 1
-    let old = slots
-    let size = oldSize * 2
-    slots = Memory.zeroedTable(UInt64.self, count: size)
-    slotMask = size - 1
-    for j in 0..<oldSize where old[j] != 0 {
-      let s = old[j]
-      var i = Int(truncatingIfNeeded: s >> 32) & slotMask
-      while slots[i] != 0 { i = (i &+ 1) & slotMask }
-      slots[i] = s
+  /// Rebuilds the table with `size` slots, rehashing every row (read in order).
+  private func resizeTable(to size: Int) {
+    Memory.releaseTable(control, count: tableSize + 8)
+    Memory.releaseTable(rowOf, count: tableSize)
+    tableSize = size
+    control = Memory.zeroedTable(UInt8.self, count: size + 8)
+    rowOf = Memory.zeroedTable(UInt32.self, count: size)
+    // The rows are read in order; the slots are prefetched some rows ahead.
+    let distance = 16, ringSize = 32
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ringSize) { ring in
+      @inline(__always) func hashAhead(_ r: Int) {
+        let h = Relation.hash(data + r &* arity, arity)
+        ring[r & (ringSize - 1)] = h
+        let at = home(h)
+        dq_prefetch_write(control + at)
+        dq_prefetch_write(rowOf + at)
+      }
+      for r in 0..<min(count, distance) { hashAhead(r) }
+      for r in 0..<count {
+        if r &+ distance < count { hashAhead(r &+ distance) }
+        let h = ring[r & (ringSize - 1)]
+        var i = home(h)
+        while control[i] != 0 {
+          i &+= 1
+          if i == tableSize { i = 0 }
+        }
+        occupy(i, Relation.controlByte(h), r)
+      }
     }
-    Memory.releaseTable(old, count: oldSize)
   }
 
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }
-    while (count + n) * 10 > (slotMask + 1) * 7 { rehash() }
+    if (count + n) * 8 > tableSize * 7 { resizeTable(to: (count + n) * 8 / 7 + 8) }
   }
 
   /// Empties the relation, keeping its indexes' definitions.
   public func removeAll() {
     count = 0
-    slots.update(repeating: 0, count: slotMask + 1)
+    control.update(repeating: 0, count: tableSize + 8)
     for index in indexes { index.removeAll() }
   }
 
@@ -363,6 +428,9 @@ public final class Index {
 
   /// The newest row + 1 of the key in slot `i` (from `slot`).
   @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
+
+  /// Bytes held: the key table (12 bytes a slot) and a chain link per row.
+  var bytes: Int { (headMask + 1) * 12 + relation.count * 4 }
 
   /// How many rows with the key in slot `i` (from `slot`) lie in `low ..< high`: over the whole
   /// relation the kept size, otherwise by walking the chain.
