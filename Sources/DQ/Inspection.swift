@@ -37,6 +37,34 @@ extension Session {
       + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
   }
 
+  /// `.memory [PATTERN]`: the bytes each stored relation holds now (rows, deduplication table,
+  /// the indexes built so far; a relation with rules keeps its explicit facts apart too), per
+  /// tuple. Derived relations are stored once a query has needed them.
+  public func memoryListing(matching pattern: String = "") -> String {
+    let tables = database.tables.values
+      .filter { pattern.isEmpty || $0.name.contains(pattern) }
+      .filter { $0.rows.count > 0 || ($0.facts?.count ?? 0) > 0 }
+      .sorted { $0.name < $1.name }
+    if tables.isEmpty { return pattern.isEmpty ? "No stored tuples.\n" : "No stored relation name contains '\(pattern)'.\n" }
+    var totalTuples = 0, totalBytes = 0
+    let rows = tables.map { t -> [String] in
+      let bytes = t.rows.bytes + (t.facts?.bytes ?? 0)
+      totalTuples += t.rows.count
+      totalBytes += bytes
+      return [t.name, "\(t.arity)", "\(t.rows.count)", "\(t.rows.bytes)", "\(t.facts?.bytes ?? 0)", Self.perTuple(t.rows.bytes, t.rows.count)]
+    }
+    return TextTable.render(
+      columns: ["relation", "arity", "tuples", "bytes", "facts bytes", "bytes/tuple"], rows: rows,
+      rightAligned: [false, true, true, true, true, true])
+      + "\(totalTuples) tuples in \(tables.count) relation\(tables.count == 1 ? "" : "s"): \(totalBytes) bytes (\(Self.perTuple(totalBytes, totalTuples)) per tuple)\n"
+  }
+
+  private static func perTuple(_ bytes: Int, _ tuples: Int) -> String {
+    guard tuples > 0 else { return "-" }
+    let tenths = (bytes * 10 + tuples / 2) / tuples
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+
   /// Parses text as one query: `?- body.`, `body?`, or a bare body.
   public func parseQuery(_ text: String, name: String = "<query>") -> Result<Query, Diagnostics> {
     var source = text.trimmingSpaces

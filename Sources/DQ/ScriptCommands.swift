@@ -1,5 +1,5 @@
 // The commands the language itself runs in scripts (`.format`, `.why`, `.steps`, `.plan`,
-// `.tokens`, `.ast`, `.import`); the shell adds its own on top (DQShell's Commands).
+// `.tokens`, `.ast`, `.import`, `.memory`); the shell adds its own on top (DQShell's Commands).
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -49,6 +49,10 @@ extension Session {
       return .ok
     case "import":
       return importFacts(argument, span: span)
+    case "memory":
+      beginBlock()
+      write(memoryListing(matching: argument))
+      return .ok
     default:
       // A mistake in the input, like a syntax error: exit 65, not 70.
       report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))

@@ -197,6 +197,10 @@ extension Commands {
       name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
       run: { _, _ in .session }),
     DotCommand(
+      name: "memory", usage: ".memory [PATTERN]", summary: "Show the bytes each stored relation holds, per tuple",
+      details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them.",
+      run: { _, _ in .session }),
+    DotCommand(
       name: "tokens", usage: ".tokens TEXT", summary: "Show the tokens the lexer reads in TEXT", run: { _, _ in .session }),
     DotCommand(
       name: "ast", usage: ".ast TEXT", summary: "Show the syntax tree the parser builds from TEXT", run: { _, _ in .session }),

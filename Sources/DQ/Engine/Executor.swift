@@ -179,7 +179,7 @@ final class Executor {
       let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       let key = UnsafePointer(scratch)
-      let at = indexRef._withUnsafeGuaranteedRef { $0.slot(key) }
+      let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
       if at < 0 { return }
       var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
       let next = indexRef._withUnsafeGuaranteedRef { $0.next }
@@ -247,6 +247,7 @@ final class Executor {
       return rel.find(scratch) == nil ? 0 : 1
     default:
       guard let index = step.index else { return 0 }
+      index.build()
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       let at = index.slot(scratch)
       return at < 0 ? 0 : index.count(atSlot: at, low: step.low, high: step.high)
@@ -257,7 +258,10 @@ final class Executor {
   private func exists(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Bool {
     if step.keyCount == 0 { return rel.count > 0 }
     for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
-    if let index = step.index { return index.first(scratch) != 0 }
+    if let index = step.index {
+      index.build()
+      return index.first(scratch) != 0
+    }
     return rel.find(scratch) != nil
   }
 

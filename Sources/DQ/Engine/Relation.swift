@@ -186,7 +186,7 @@ public final class Relation {
     let row = count
     count += 1
     occupy(at, Relation.controlByte(h), row)
-    for index in indexes { index.add(row: row) }
+    for index in indexes where index.isBuilt { index.add(row: row) }
     if count * 8 > tableSize * 7 { resizeTable(to: tableSize + tableSize / 2) }
     return true
   }
@@ -254,12 +254,20 @@ public final class Relation {
 
   // MARK: - Indexes
 
-  /// The index on exactly these columns, built now if it does not exist.
+  /// The index on exactly these columns, built now if it is not yet.
   public func index(on columns: [Int]) -> Index {
+    let i = plannedIndex(on: columns)
+    i.build()
+    return i
+  }
+
+  /// The index on exactly these columns, built only when first read: a plan may never read it
+  /// (a recursive rule's first-round version, say, over a relation still empty), and an index
+  /// that is not built costs neither memory nor upkeep on every insert.
+  func plannedIndex(on columns: [Int]) -> Index {
     if let i = indexes.first(where: { $0.columns == columns }) { return i }
     let i = Index(relation: self, columns: columns)
     indexes.append(i)
-    i.addAll(0..<count)
     return i
   }
 }
@@ -430,7 +438,18 @@ public final class Index {
   @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
 
   /// Bytes held: the key table (12 bytes a slot) and a chain link per row.
-  var bytes: Int { (headMask + 1) * 12 + relation.count * 4 }
+  var bytes: Int { isBuilt ? (headMask + 1) * 12 + relation.count * 4 : 0 }
+
+  /// Whether the index holds every row (see `Relation.plannedIndex`).
+  private(set) var isBuilt = false
+
+  /// Builds the index over the rows there now, if not built yet; inserts then keep it current.
+  @inline(__always) func build() {
+    if !isBuilt {
+      isBuilt = true
+      addAll(0..<relation.count)
+    }
+  }
 
   /// How many rows with the key in slot `i` (from `slot`) lie in `low ..< high`: over the whole
   /// relation the kept size, otherwise by walking the chain.

@@ -169,7 +169,7 @@ struct Planner {
     step.relation = relation
     step.range = range
     step.keys = keys
-    if kind == .lookup { step.index = relation.index(on: keyColumns) }
+    if kind == .lookup { step.index = relation.plannedIndex(on: keyColumns) }
     step.bindColumns = bindColumns
     step.bindSlots = bindSlots
     step.checkColumns = checkColumns
@@ -193,7 +193,7 @@ struct Planner {
       step.relationName = a.name
       step.relation = relation
       step.keys = keys
-      if !keyColumns.isEmpty && keyColumns.count < a.arity { step.index = relation.index(on: keyColumns) }
+      if !keyColumns.isEmpty && keyColumns.count < a.arity { step.index = relation.plannedIndex(on: keyColumns) }
       return step
     case .comparison(let op, let left, let right, let span):
       if op == .equal, let v = left.variableName, !bound.contains(v) {
