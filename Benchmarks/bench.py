@@ -234,6 +234,48 @@ def run_all(args, engines, workloads, chosen):
     return results, mismatches
 
 
+def dq_memory(engines, workloads):
+    """Per workload, what dq's `.memory` reports after the program ran (one more, untimed run):
+    the relations' tuples, bytes (rows, deduplication table, indexes built) and bytes per tuple."""
+    found = {}
+    for w in workloads:
+        cmd = engines.command("dq", w) if "dq" in ALL_ENGINES else None
+        if w.startswith("startup") or cmd is None:
+            continue
+        cmd = cmd[:-1] + [cmd[-1] + "\n.memory\n"]
+        r = run_once(cmd, os.path.join(DATA, w), TIMEOUT)
+        if r["status"] != "ok":
+            continue
+        rows = []
+        for line in r["stdout"].splitlines():
+            cells = [c.strip() for c in line.strip().strip("│").split("│")]
+            if len(cells) == 7 and cells[2].isdigit():
+                rows.append({"relation": cells[0], "tuples": int(cells[2]), "bytes": int(cells[3]),
+                             "indexes": cells[5], "facts_bytes": int(cells[6])})
+        if rows:
+            found[w] = rows
+    return found
+
+
+def memory_section(memory):
+    out = ["## dq memory per stored tuple\n",
+           "From `.memory` after each program ran (a separate, untimed run): the bytes a relation holds "
+           "for its tuples (rows of 32-bit values, the deduplication table, and every index built), "
+           "divided by its tuples. Peak resident memory above also counts the process, the input being "
+           "read and each round's derived tuples before deduplication.\n",
+           "| Workload | relation | tuples | bytes | bytes/tuple | indexes |",
+           "|---|---|---:|---:|---:|---|"]
+    for w, rows in memory.items():
+        for r in sorted(rows, key=lambda r: -r["tuples"]):
+            if r["tuples"] < 1000:
+                continue
+            per = r["bytes"] / r["tuples"]
+            indexes = "none" if r["indexes"] == "-" else f"on {r['indexes']}"
+            out.append(f"| {w} | {r['relation']} | {r['tuples']:,} | {r['bytes']:,} | {per:.1f} | {indexes} |")
+    out.append("")
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reporting
 
@@ -341,7 +383,7 @@ def load_average():
 LOAD_AT_START = load_average()
 
 
-def write_results(path, args, engines, results, chosen, mismatches, started, elapsed):
+def write_results(path, args, engines, results, chosen, mismatches, started, elapsed, memory=None):
     versions = engines.versions()
     out = []
     out.append("# dq benchmark results\n")
@@ -371,6 +413,8 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
         out.append("**Runs that did not finish:**\n")
         out.extend(failures)
         out.append("")
+    if memory:
+        out.append(memory_section(memory))
     out.append("## Engines\n")
     for e in chosen:
         out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")
@@ -427,7 +471,8 @@ def main():
             "times will be slower and vary more than on an idle machine")
     results, mismatches = run_all(args, engines, workloads, chosen)
     elapsed = time.perf_counter() - t0 + float(os.environ.get("BENCH_SETUP_SECONDS", "0"))
-    write_results(args.output, args, engines, results, chosen, mismatches, started, elapsed)
+    memory = dq_memory(engines, workloads) if "dq" in chosen else {}
+    write_results(args.output, args, engines, results, chosen, mismatches, started, elapsed, memory)
     with open(os.path.join(DATA, "last-run.json"), "w") as f:
         json.dump({w: {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs]
                        for e, runs in d["runs"].items()} for w, d in results.items()}, f, indent=1)

@@ -38,8 +38,8 @@ extension Session {
   }
 
   /// `.memory [PATTERN]`: the bytes each stored relation holds now (rows, deduplication table,
-  /// the indexes built so far; a relation with rules keeps its explicit facts apart too), per
-  /// tuple. Derived relations are stored once a query has needed them.
+  /// the indexes built so far, listed by their key columns), per tuple; a relation with rules
+  /// keeps its explicit facts apart too ("facts bytes"). Derived relations are stored once a query has needed them.
   public func memoryListing(matching pattern: String = "") -> String {
     let tables = database.tables.values
       .filter { pattern.isEmpty || $0.name.contains(pattern) }
@@ -51,11 +51,15 @@ extension Session {
       let bytes = t.rows.bytes + (t.facts?.bytes ?? 0)
       totalTuples += t.rows.count
       totalBytes += bytes
-      return [t.name, "\(t.arity)", "\(t.rows.count)", "\(t.rows.bytes)", "\(t.facts?.bytes ?? 0)", Self.perTuple(t.rows.bytes, t.rows.count)]
+      let indexes = t.rows.indexes.filter(\.isBuilt).map { "(" + $0.columns.map { "c\($0 + 1)" }.joined(separator: ", ") + ")" }
+      return [
+        t.name, "\(t.arity)", "\(t.rows.count)", "\(t.rows.bytes)", Self.perTuple(t.rows.bytes, t.rows.count),
+        indexes.isEmpty ? "-" : indexes.joined(separator: " "), "\(t.facts?.bytes ?? 0)",
+      ]
     }
     return TextTable.render(
-      columns: ["relation", "arity", "tuples", "bytes", "facts bytes", "bytes/tuple"], rows: rows,
-      rightAligned: [false, true, true, true, true, true])
+      columns: ["relation", "arity", "tuples", "bytes", "bytes/tuple", "indexes", "facts bytes"], rows: rows,
+      rightAligned: [false, true, true, true, true, false, true])
       + "\(totalTuples) tuples in \(tables.count) relation\(tables.count == 1 ? "" : "s"): \(totalBytes) bytes (\(Self.perTuple(totalBytes, totalTuples)) per tuple)\n"
   }
 

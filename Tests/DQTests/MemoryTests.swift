@@ -60,7 +60,7 @@ import Testing
       .memory zzz
       """))
     let text = output()
-    #expect(text.contains("│ relation │ arity │ tuples │ bytes │ facts bytes │ bytes/tuple │"))
+    #expect(text.contains("│ relation │ arity │ tuples │ bytes │ bytes/tuple │ indexes │ facts bytes │"))
     #expect(text.contains("│ e        │     2 │      2 │"))
     #expect(text.contains("│ p        │     2 │      2 │"))
     #expect(text.contains("4 tuples in 2 relations"))
