@@ -139,8 +139,8 @@ public final class Relation {
   ///
   /// The table is far larger than the caches, so each probe waits on memory. The loop runs
   /// ahead of itself: it hashes the tuple `slotDistance` places ahead and prefetches its home
-  /// slot, checks the home control byte of the tuple `rowDistance` ahead (arrived by then) and
-  /// prefetches the row it names when the bytes agree (a likely duplicate, which needs the row
+  /// slot, reads the control bytes of the tuple `rowDistance` ahead (arrived by then) and
+  /// prefetches the rows they name where the bytes agree (a likely duplicate, which needs the row
   /// compared), and only then probes the current tuple, whose loads are already on their way.
   public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
     let slotDistance = 24, rowDistance = 12, ringSize = 32  // the ring holds tuples k to k + slotDistance
@@ -262,8 +262,8 @@ public final class Relation {
   }
 
   /// The index on exactly these columns, built only when first read: a plan may never read it
-  /// (a recursive rule's first-round version, say, over a relation still empty), and an index
-  /// that is not built costs neither memory nor upkeep on every insert.
+  /// (a lookup behind an atom that matches nothing, say), and an index that is not built costs
+  /// neither memory nor upkeep on every insert.
   func plannedIndex(on columns: [Int]) -> Index {
     if let i = indexes.first(where: { $0.columns == columns }) { return i }
     let i = Index(relation: self, columns: columns)
