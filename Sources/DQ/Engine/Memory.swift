@@ -73,7 +73,13 @@ enum Memory {
 
   /// Says so and exits 70 (the tuple limit normally stops a runaway program long before).
   private static func outOfMemory(_ bytes: Int) -> Never {
-    let message = "dq: error: out of memory (could not allocate \(bytes) bytes); lower --max-tuples\n"
+    exhausted("out of memory (could not allocate \(bytes) bytes); lower --max-tuples")
+  }
+
+  /// Reports a resource dq has run out of on standard error and exits 70: used where no caller
+  /// could go on (an allocation failing deep inside an insert), never for a mistake in the input.
+  static func exhausted(_ what: String) -> Never {
+    let message = "dq: error: \(what)\n"
     _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     exit(70)
   }

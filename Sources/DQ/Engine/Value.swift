@@ -89,7 +89,7 @@ public final class ValueStore {
 
   /// The id for the next symbol or box.
   private static func nextID(_ count: Int) -> UInt32 {
-    precondition(count < idLimit, "more than 2^29 distinct symbols or large numbers")
+    if count >= idLimit { Memory.exhausted("more than 2^29 distinct symbols or large numbers") }
     return UInt32(count)
   }
 
