@@ -6,7 +6,4 @@
 /// it never faults, whatever the address). Inlined into the Swift caller.
 static inline void dq_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
-/// The same, for a line about to be written.
-static inline void dq_prefetch_write(const void *address) { __builtin_prefetch(address, 1, 3); }
-
 #endif

@@ -138,29 +138,42 @@ public final class Relation {
   /// Inserts `n` tuples stored one after another; returns how many were new.
   ///
   /// The table is far larger than the caches, so each probe waits on memory. The loop runs
-  /// ahead of itself: it hashes the tuple `slotDistance` places ahead and prefetches its home
-  /// slot, reads the control bytes of the tuple `rowDistance` ahead (arrived by then) and
+  /// ahead of itself: it hashes the tuple 24 places ahead and prefetches its home slot, reads
+  /// the control bytes of the tuple `rowDistance` ahead (arrived by then) and
   /// prefetches the rows they name where the bytes agree (a likely duplicate, which needs the row
   /// compared), and only then probes the current tuple, whose loads are already on their way.
   public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
-    let slotDistance = 24, rowDistance = 12, ringSize = 32  // the ring holds tuples k to k + slotDistance
+    let rowDistance = 12
     var fresh = 0
+    forEachHashedAhead(base, count: n) { k, hashOf in
+      if k &+ rowDistance < n { prefetchCandidateRows(hashOf(k &+ rowDistance)) }
+      if insert(base + k &* arity, hash: hashOf(k)) { fresh += 1 }
+    }
+    return fresh
+  }
+
+  /// Calls `body(k, hashOf)` for each of `n` tuples in order. Every tuple is hashed
+  /// `lookahead` places ahead of `body` and its home slot prefetched then; `hashOf(j)` gives the
+  /// hash of any tuple from `k` to `k + lookahead`.
+  @inline(__always)
+  private func forEachHashedAhead(
+    _ tuples: UnsafePointer<Value>, count n: Int, _ body: (Int, (Int) -> UInt64) -> Void
+  ) {
+    let lookahead = 24, ringSize = 32  // the ring holds the hashes of tuples k to k + lookahead
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ringSize) { ring in
       @inline(__always) func hashAhead(_ j: Int) {
-        let h = Relation.hash(base + j &* arity, arity)
+        let h = Relation.hash(tuples + j &* arity, arity)
         ring[j & (ringSize - 1)] = h
         let at = home(h)
         dq_prefetch(control + at)
         dq_prefetch(rowOf + at)
       }
-      for j in 0..<min(n, slotDistance) { hashAhead(j) }
+      for j in 0..<min(n, lookahead) { hashAhead(j) }
       for k in 0..<n {
-        if k &+ slotDistance < n { hashAhead(k &+ slotDistance) }
-        if k &+ rowDistance < n { prefetchCandidateRows(ring[(k &+ rowDistance) & (ringSize - 1)]) }
-        if insert(base + k &* arity, hash: ring[k & (ringSize - 1)]) { fresh += 1 }
+        if k &+ lookahead < n { hashAhead(k &+ lookahead) }
+        body(k) { ring[$0 & (ringSize - 1)] }
       }
     }
-    return fresh
   }
 
   /// Prefetches the rows of the slots near a hash's home whose control bytes match it.
@@ -215,27 +228,15 @@ public final class Relation {
     tableSize = size
     control = Memory.zeroedTable(UInt8.self, count: size + 8)
     rowOf = Memory.zeroedTable(UInt32.self, count: size)
-    // The rows are read in order; the slots are prefetched some rows ahead.
-    let distance = 16, ringSize = 32
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ringSize) { ring in
-      @inline(__always) func hashAhead(_ r: Int) {
-        let h = Relation.hash(data + r &* arity, arity)
-        ring[r & (ringSize - 1)] = h
-        let at = home(h)
-        dq_prefetch_write(control + at)
-        dq_prefetch_write(rowOf + at)
+    // The rows are read in order; their slots are prefetched some rows ahead.
+    forEachHashedAhead(data, count: count) { r, hashOf in
+      let h = hashOf(r)
+      var i = home(h)
+      while control[i] != 0 {
+        i &+= 1
+        if i == tableSize { i = 0 }
       }
-      for r in 0..<min(count, distance) { hashAhead(r) }
-      for r in 0..<count {
-        if r &+ distance < count { hashAhead(r &+ distance) }
-        let h = ring[r & (ringSize - 1)]
-        var i = home(h)
-        while control[i] != 0 {
-          i &+= 1
-          if i == tableSize { i = 0 }
-        }
-        occupy(i, Relation.controlByte(h), r)
-      }
+      occupy(i, Relation.controlByte(h), r)
     }
   }
 
