@@ -48,11 +48,12 @@ private struct PlanText {
     let checks = zip(step.checkColumns, step.checkOperands).map { "c\($0 + 1)=\(describe($1))" }
     let checkText = checks.isEmpty ? "" : " check(\(checks.joined(separator: ", ")))"
     let keys = step.keys.map(describe).joined(separator: ", ")
+    let counted = step.countsOnly ? " (rows counted, not visited)" : ""
     switch step.kind {
-    case .scan: return "scan \(step.relationName)\(range)\(bindText)\(checkText)"
+    case .scan: return "scan \(step.relationName)\(range)\(bindText)\(checkText)\(counted)"
     case .lookup:
       let columns = step.index?.columns.map { "c\($0 + 1)" }.joined(separator: ", ") ?? ""
-      return "lookup \(step.relationName)\(range) on (\(columns)) = (\(keys))\(bindText)\(checkText)"
+      return "lookup \(step.relationName)\(range) on (\(columns)) = (\(keys))\(bindText)\(checkText)\(counted)"
     case .member: return "member \(step.relationName)\(range)(\(keys))"
     case .absent: return "not \(step.relationName)(\(keys))"
     case .filter: return "filter \(describe(step.left)) \(step.comparison.rawValue) \(describe(step.right))"
