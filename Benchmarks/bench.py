@@ -236,7 +236,8 @@ def run_all(args, engines, workloads, chosen):
 
 def dq_memory(engines, workloads):
     """Per workload, what dq's `.memory` reports after the program ran (one more, untimed run):
-    the relations' tuples, bytes (rows, deduplication table, indexes built) and bytes per tuple."""
+    the relations' tuples, bytes (rows, indexes built, a deduplication table if one is held) and
+    bytes per tuple."""
     found = {}
     for w in workloads:
         cmd = engines.command("dq", w) if "dq" in ALL_ENGINES else None
@@ -260,9 +261,13 @@ def dq_memory(engines, workloads):
 def memory_section(memory):
     out = ["## dq memory per stored tuple\n",
            "From `.memory` after each program ran (a separate, untimed run): the bytes a relation holds "
-           "for its tuples (rows of 32-bit values, the deduplication table, and every index built), "
-           "divided by its tuples. Peak resident memory above also counts the process, the input being "
-           "read and each round's derived tuples before deduplication.\n",
+           "at rest for its tuples (rows of 32-bit values, every index built, and a deduplication table "
+           "if one is held), divided by its tuples. A relation holds its deduplication table only while "
+           "it is written (a relation of facts until a lookup sorts it by its key, a derived one until "
+           "its stratum is computed), so the peak resident memory above also counts those tables, the "
+           "process, the input being read and each round's derived tuples before deduplication. "
+           "\"sorted\": the relation's rows are sorted by that index's key, which is then a directory "
+           "of where each key's rows start.\n",
            "| Workload | relation | tuples | bytes | bytes/tuple | indexes |",
            "|---|---|---:|---:|---:|---|"]
     for w, rows in memory.items():

@@ -37,9 +37,10 @@ extension Session {
       + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
   }
 
-  /// `.memory [PATTERN]`: the bytes each stored relation holds now (rows, deduplication table,
-  /// the indexes built so far, listed by their key columns), per tuple; a relation with rules
-  /// keeps its explicit facts apart too ("facts bytes"). Derived relations are stored once a query has needed them.
+  /// `.memory [PATTERN]`: the bytes each stored relation holds now (rows, the deduplication table
+  /// while there is one, the indexes built so far, listed by their key columns, "sorted" for the
+  /// one the rows are clustered by), per tuple; a relation with rules keeps its explicit facts
+  /// apart too ("facts bytes"). Derived relations are stored once a query has needed them.
   public func memoryListing(matching pattern: String = "") -> String {
     let tables = database.tables.values
       .filter { pattern.isEmpty || $0.name.contains(pattern) }
@@ -51,7 +52,9 @@ extension Session {
       let bytes = t.rows.bytes + (t.facts?.bytes ?? 0)
       totalTuples += t.rows.count
       totalBytes += bytes
-      let indexes = t.rows.indexes.filter(\.isBuilt).map { "(" + $0.columns.map { "c\($0 + 1)" }.joined(separator: ", ") + ")" }
+      let indexes = t.rows.indexes.filter(\.isBuilt).map {
+        "(" + $0.columns.map { "c\($0 + 1)" }.joined(separator: ", ") + ")" + ($0.isClustered ? " sorted" : "")
+      }
       return [
         t.name, "\(t.arity)", "\(t.rows.count)", "\(t.rows.bytes)", Self.perTuple(t.rows.bytes, t.rows.count),
         indexes.isEmpty ? "-" : indexes.joined(separator: " "), "\(t.facts?.bytes ?? 0)",

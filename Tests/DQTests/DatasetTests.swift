@@ -63,7 +63,7 @@ import Testing
     var uncited = 0
     let vocabulary: Set = ["cameo", "meeting_code", "future_status", "head_role", "research_kind"]
     for (name, t) in session.database.tables where !vocabulary.contains(name) {
-      uncited += t.citations.filter { $0 < 0 }.count
+      uncited += (0..<t.factRows.count).filter { t.citation(ofRow: $0) < 0 }.count
     }
     #expect(uncited == 0)
   }

@@ -31,13 +31,15 @@ import Testing
     #expect(Double(r.bytes) / 100_000 <= 16.6)
   }
 
-  @Test func indexesAreBuiltWhenFirstRead() {
+  @Test func indexesOfDerivedRelationsAreBuiltWhenFirstRead() {
     let (s, output) = session()
     // The plan scans `a` and looks `b` up by its first column; with `a` empty no lookup runs,
-    // and the index on `b` must not be built.
+    // and the index on `b` must not be built. (`b` is derived: explicit facts are clustered
+    // instead, before the plan runs; see `factsAreClusteredByTheirFirstLookup`.)
     _ = s.run(SourceFile(name: "t.dq", text: """
       .decl a(x)
-      b(1, 10). b(1, 11). b(2, 20).
+      b0(1, 10). b0(1, 11). b0(2, 20).
+      b(X, Y) :- b0(X, Y).
       q(X, Y) :- a(X), b(X, Y).
       ?- q(X, Y).
       """))
@@ -45,9 +47,81 @@ import Testing
     #expect(b.indexes.map(\.columns) == [[0]], "the plan no longer looks b up: this test needs another program")
     #expect(b.indexes.allSatisfy { !$0.isBuilt }, "an index on b was built though nothing read it")
     // The first lookup builds it over the rows already there; later inserts keep it current.
-    _ = s.run(SourceFile(name: "t2.dq", text: "a(1).\n?- q(X, Y).\nb(1, 12).\n?- q(X, Y).\n"))
+    _ = s.run(SourceFile(name: "t2.dq", text: "a(1).\n?- q(X, Y).\nb0(1, 12).\n?- q(X, Y).\n"))
     #expect(b.indexes.allSatisfy { $0.isBuilt })
     #expect(output().hasSuffix("X\tY\n1\t10\n1\t11\n\nX\tY\n1\t10\n1\t11\n1\t12\n"))
+  }
+
+  @Test func factsAreClusteredByTheirFirstLookup() {
+    let (s, output) = session()
+    // 20,000 facts e(i, i mod 700), looked up by the second column.
+    var text = ".decl e(a, b)\n"
+    for i in 0..<20_000 { text += "e(\(i), \(i % 700)).\n" }
+    text += "q(K, N) :- k(K), N = count : { e(_, K) }.\nk(3). k(699). k(700).\n?- q(K, N).\n"
+    _ = s.run(SourceFile(name: "t.dq", text: text))
+    #expect(output().hasSuffix("K\tN\n3\t29\n699\t28\n700\t0\n"))
+    let e = s.database.relation("e", arity: 2)
+    #expect(e.isClustered)
+    #expect(!e.holdsTable, "a clustered relation keeps no deduplication table")
+    #expect(e.indexes.count == 1 && e.indexes[0].isClustered)
+    // 8 bytes of row and a directory of 700 keys.
+    #expect(Double(e.bytes) / 20_000 < 8.5)
+    // A new fact: the relation is written again, so it is no longer clustered; the next query
+    // clusters it anew and sees the fact.
+    _ = s.run(SourceFile(name: "t2.dq", text: "e(99999, 3).\n"))
+    #expect(!e.isClustered && e.holdsTable)
+    _ = s.run(SourceFile(name: "t3.dq", text: "?- q(3, N).\n?- e(99999, 3).\n?- e(99999, 4).\n"))
+    #expect(e.isClustered)
+    #expect(output().hasSuffix("N\n30\n\ntrue\n\nfalse\n"))
+  }
+
+  @Test func derivedRelationsReleaseTheirTableWhenComputed() {
+    let (s, output) = session()
+    _ = s.run(SourceFile(name: "t.dq", text: """
+      edge(1, 2). edge(2, 3). edge(3, 4).
+      path(X, Y) :- edge(X, Y).
+      path(X, Z) :- path(X, Y), edge(Y, Z).
+      ?- path(1, X).
+      """))
+    let path = s.database.relation("path", arity: 2)
+    #expect(path.count == 6)
+    #expect(!path.holdsTable)
+    #expect(path.bytes == 6 * 8 + path.indexes.reduce(0) { $0 + $1.bytes })  // rows and the index the query read
+    // A whole-tuple lookup rebuilds it.
+    #expect(path.contains([2, 4]) && !path.contains([4, 1]))
+    #expect(path.holdsTable)
+    #expect(output().hasSuffix("X\n2\n3\n4\n"))
+  }
+
+  @Test func citationsFollowClusteredRows() {
+    let s = Session()
+    let db = s.database
+    // Every fact's citation, before any plan has clustered anything.
+    var before: [String: [[Value]: String]] = [:]
+    for (name, t) in db.tables where t.facts == nil && t.rows.count > 1 && t.arity > 1 {
+      for r in 0..<t.rows.count {
+        let tuple = t.rows.row(r)
+        before[name, default: [:]][tuple] = db.citation(of: name, tuple).map { "\($0.file): \($0.quote)" } ?? "-"
+      }
+    }
+    #expect(before.count > 3)
+    // A lookup on the last column of each: clusters them all.
+    var clustered = 0
+    for (name, _) in before {
+      guard let t = db.tables[name] else { continue }
+      var args = (0..<t.arity).map { "X\($0)" }
+      args[t.arity - 1] = "_"
+      let program = "zz_\(name)(\(args.dropLast().joined(separator: ", "))) :- \(name)(\(args.joined(separator: ", "))), \(name)(\(args.dropLast().joined(separator: ", ")), Y), Y = Y.\n?- zz_\(name)(\(args.dropLast().joined(separator: ", "))).\n"
+      s.write = { _ in }
+      _ = s.run(SourceFile(name: "c.dq", text: program))
+      if t.rows.isClustered { clustered += 1 }
+    }
+    #expect(clustered > 3)
+    for (name, facts) in before {
+      for (tuple, cited) in facts {
+        #expect((db.citation(of: name, tuple).map { "\($0.file): \($0.quote)" } ?? "-") == cited, "\(name)")
+      }
+    }
   }
 
   @Test func memoryListingShowsStoredRelations() {

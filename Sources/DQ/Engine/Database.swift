@@ -9,19 +9,31 @@ public final class Database {
     /// Explicit facts, kept apart once the relation also has rules (nil while it has none, when
     /// `rows` holds exactly the facts).
     public internal(set) var facts: Relation?
-    /// Citation index per fact row (of `facts ?? rows`), -1 for none.
-    public internal(set) var citations: [Int32] = []
+    /// Citation index per fact row (of `facts ?? rows`); rows past the end have none, so facts
+    /// without citations (imports, programs) cost nothing here.
+    fileprivate(set) var citations: [Int32] = []
     public internal(set) var hasRules = false
 
-    /// Records the citation of `n` facts just added.
+    /// Records the citation of the `n` facts just added (the last `n` fact rows).
     func appendCitations(_ n: Int, _ citation: Int32) {
+      guard citation >= 0, n > 0 else { return }
+      let before = factRows.count - n
+      if citations.count < before { citations.append(contentsOf: repeatElement(-1, count: before - citations.count)) }
       citations.append(contentsOf: repeatElement(citation, count: n))
     }
+
+    /// The citation index of a fact row, -1 for none.
+    func citation(ofRow r: Int) -> Int32 { r >= 0 && r < citations.count ? citations[r] : -1 }
 
     init(name: String, arity: Int) {
       self.name = name
       self.arity = arity
       self.rows = Relation(arity: arity)
+      rows.clusterable = true
+      rows.onReorder = { [unowned self] order in
+        guard !self.citations.isEmpty, self.facts == nil else { return }
+        self.citations = order.map { self.citation(ofRow: Int($0)) }
+      }
     }
 
     /// The relation holding the explicit facts.
@@ -51,7 +63,7 @@ public final class Database {
     let t = table(name, arity: tuple.count)
     let holder = t.factRows
     guard holder.insert(tuple) else { return false }
-    t.citations.append(citation)
+    t.appendCitations(1, citation)
     return true
   }
 
@@ -67,6 +79,7 @@ public final class Database {
     }
     t.facts = nil
     t.hasRules = false
+    t.rows.clusterable = true
   }
 
   /// Registers a citation and returns its index.
@@ -80,6 +93,7 @@ public final class Database {
     let t = table(name, arity: arity)
     guard !t.hasRules else { return }
     t.hasRules = true
+    t.rows.clusterable = false
     let facts = Relation(arity: arity)
     facts.reserve(t.rows.count)
     for r in 0..<t.rows.count { facts.insert(t.rows.row(r)) }
@@ -94,11 +108,11 @@ public final class Database {
     var keptCitations: [Int32] = []
     for r in 0..<holder.count where r != row {
       kept.append(holder.row(r))
-      keptCitations.append(t.citations[r])
+      keptCitations.append(t.citation(ofRow: r))
     }
     holder.removeAll()
     for k in kept { holder.insert(k) }
-    t.citations = keptCitations
+    t.citations = keptCitations.contains { $0 >= 0 } ? keptCitations : []
     return true
   }
 
@@ -106,8 +120,9 @@ public final class Database {
   /// The citation of an explicit fact, if it is one and has one.
   public func citation(of name: String, _ tuple: [Value]) -> Citation? {
     guard let t = tables[name], t.arity == tuple.count else { return nil }
-    guard let row = t.factRows.find(tuple), row < t.citations.count, t.citations[row] >= 0 else { return nil }
-    return citationList[Int(t.citations[row])]
+    guard let row = t.factRows.find(tuple) else { return nil }
+    let c = t.citation(ofRow: row)
+    return c >= 0 ? citationList[Int(c)] : nil
   }
 
   /// Whether the tuple is an explicit fact.

@@ -14,6 +14,8 @@ final class Evaluator {
 
   /// Recomputes a stratum from its explicit facts.
   func evaluate(_ stratum: StratumPlan) throws(EvaluationError) {
+    // Once computed, a relation needs no deduplication table until it is written again.
+    defer { for name in stratum.relations { database.tables[name]?.rows.settle() } }
     var versions: [String: RelationVersions] = [:]
     for name in stratum.relations {
       guard let table = database.tables[name] else { continue }

@@ -103,7 +103,19 @@ final class Executor {
     emitted = 0
     outputArity = rule.body.projection.count
     try ensureScratch(rule.body)
+    cluster(rule.body)
     try run(rule.body, 0)
+  }
+
+  /// Sorts each relation of explicit facts that a lookup will read by that lookup's key, before
+  /// anything reads its rows (clustering moves them; see `Relation.cluster(by:)`).
+  private func cluster(_ list: StepList) {
+    for s in list.steps {
+      if let index = s.index, let relation = s.relation, relation.clusterable, !relation.isClustered {
+        relation.cluster(by: index)
+      }
+      if let a = s.aggregate { cluster(a.body) }
+    }
   }
 
   private func ensureScratch(_ list: StepList) throws(EvaluationError) {
@@ -179,6 +191,10 @@ final class Executor {
       let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       let key = UnsafePointer(scratch)
+      if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
+        try lookupClustered(list, i, step, indexRef._withUnsafeGuaranteedRef { $0.rows(key) }, data, arity)
+        return
+      }
       let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
       if at < 0 { return }
       var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
@@ -229,6 +245,28 @@ final class Executor {
     }
   }
 
+  /// A lookup through a clustered index: the key's rows are one range, read like a scan.
+  @inline(__always) private func lookupClustered(
+    _ list: StepList, _ i: Int, _ step: Step, _ rows: Range<Int>, _ data: UnsafeMutablePointer<Value>, _ arity: Int
+  ) throws(EvaluationError) {
+    let from = max(rows.lowerBound, step.low), to = min(rows.upperBound, step.high)
+    if from >= to { return }
+    if step.countsOnly, let plan = list.aggregate {
+      try foldCount(plan, to &- from)
+      return
+    }
+    let binds = step.bindCount
+    let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
+    let checks = step.checkCount
+    let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
+    for r in from..<to {
+      try budget.tick()
+      let base = data + r &* arity
+      for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
+      if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
+    }
+  }
+
   /// Whether a row's checked columns equal their operands (repeated variables, constants).
   @inline(__always) private func passes(
     _ n: Int, _ columns: UnsafeMutablePointer<Int>, _ operands: UnsafeMutablePointer<Operand>, _ base: UnsafeMutablePointer<Value>
@@ -247,8 +285,12 @@ final class Executor {
       return rel.find(scratch) == nil ? 0 : 1
     default:
       guard let index = step.index else { return 0 }
-      index.build()
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      if index.isClustered {
+        let rows = index.rows(scratch)
+        return max(0, min(rows.upperBound, step.high) - max(rows.lowerBound, step.low))
+      }
+      index.build()
       let at = index.slot(scratch)
       return at < 0 ? 0 : index.count(atSlot: at, low: step.low, high: step.high)
     }
@@ -259,6 +301,7 @@ final class Executor {
     if step.keyCount == 0 { return rel.count > 0 }
     for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
     if let index = step.index {
+      if index.isClustered { return !index.rows(scratch).isEmpty }
       index.build()
       return index.first(scratch) != 0
     }

@@ -3,11 +3,18 @@ import CEngine
 /// A set of tuples of one arity, stored row after row in one flat buffer, with a hash set for
 /// deduplication and the column indexes the plans asked for.
 ///
-/// Rows are only appended (a reset empties the whole relation), so a row number is stable, and
-/// "the rows before row n" is a snapshot: semi-naive evaluation reads ranges of row numbers.
+/// While a relation is written, rows are only appended (a reset empties the whole relation), so a
+/// row number is stable and "the rows before row n" is a snapshot: semi-naive evaluation reads
+/// ranges of row numbers, and `--why` reads derivation order from them.
 ///
-/// Memory per tuple: the row (4 bytes a column) plus 5 bytes a table slot, with the table kept
-/// between 7/12 and 7/8 full: 13.7 to 16.6 bytes for a binary relation (indexes add their own).
+/// At rest a relation keeps less. The deduplication table is working memory of whoever writes:
+/// `settle()` releases it when a stratum is done, and the next insert or whole-tuple lookup
+/// rebuilds it. A relation of explicit facts (`clusterable`), whose row order means nothing, is
+/// sorted by the key of the first index a plan reads (`cluster(by:)`): that index is then a
+/// directory of where each key's rows start, with no per-row links, and needs no table at all.
+///
+/// Memory per tuple of a binary relation: 8 bytes of row; while written, 5 bytes a table slot with
+/// the table 7/12 to 7/8 full (13.7 to 16.6 in all); clustered, plus 5.7 bytes per distinct key.
 public final class Relation {
   public let arity: Int
   /// `count * arity` values; row `r` starts at `r * arity`.
@@ -21,8 +28,19 @@ public final class Relation {
   private var control: UnsafeMutablePointer<UInt8>
   private var rowOf: UnsafeMutablePointer<UInt32>
   private var tableSize: Int
+  /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
+  private var hasTable = true
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
+
+  /// Whether `cluster(by:)` may reorder the rows: set for relations of explicit facts. A derived
+  /// relation keeps the order it was derived in (`--why` relies on it).
+  public var clusterable = false
+  /// Whether the rows are sorted by the key of one of the indexes (see `cluster(by:)`).
+  public private(set) var isClustered = false
+  /// Called when clustering moves the rows, with each new row's old row number (parallel data,
+  /// such as citations, follows).
+  var onReorder: ((UnsafeBufferPointer<UInt32>) -> Void)?
 
   public init(arity: Int) {
     self.arity = arity
@@ -35,8 +53,7 @@ public final class Relation {
 
   deinit {
     Memory.release(data)
-    Memory.releaseTable(control, count: tableSize + 8)
-    Memory.releaseTable(rowOf, count: tableSize)
+    releaseTable()
   }
 
   @inline(__always) public subscript(row: Int, column: Int) -> Value { data[row &* arity &+ column] }
@@ -44,10 +61,13 @@ public final class Relation {
   /// The values of one row.
   public func row(_ r: Int) -> [Value] { Array(UnsafeBufferPointer(start: data + r * arity, count: arity)) }
 
-  /// Bytes held for the tuples: rows in use, the table, and every index.
+  /// Bytes held for the tuples: rows in use, the table if there is one, and every index built.
   public var bytes: Int {
-    count * arity * MemoryLayout<Value>.stride + tableSize * 5 + 8 + indexes.reduce(0) { $0 + $1.bytes }
+    count * arity * MemoryLayout<Value>.stride + (hasTable ? tableSize * 5 + 8 : 0) + indexes.reduce(0) { $0 + $1.bytes }
   }
+
+  /// Whether the deduplication table is there now (for `.memory` and the tests).
+  public var holdsTable: Bool { hasTable }
 
   // MARK: - Hashing
 
@@ -117,6 +137,7 @@ public final class Relation {
 
   /// The row number of the tuple, or nil.
   public func find(_ t: UnsafePointer<Value>) -> Int? {
+    ensureTable()
     let (found, at) = probe(t, Relation.hash(t, arity))
     return found ? Int(rowOf[at]) : nil
   }
@@ -132,7 +153,8 @@ public final class Relation {
   /// Adds the tuple unless present; returns true when it was new.
   @discardableResult
   public func insert(_ t: UnsafePointer<Value>) -> Bool {
-    insert(t, hash: Relation.hash(t, arity))
+    prepareToWrite()
+    return insert(t, hash: Relation.hash(t, arity))
   }
 
   /// Inserts `n` tuples stored one after another; returns how many were new.
@@ -143,6 +165,8 @@ public final class Relation {
   /// prefetches the rows they name where the bytes agree (a likely duplicate, which needs the row
   /// compared), and only then probes the current tuple, whose loads are already on their way.
   public func insertAll(_ base: UnsafePointer<Value>, count n: Int) -> Int {
+    if n == 0 { return 0 }
+    prepareToWrite()
     let rowDistance = 12
     var fresh = 0
     forEachHashedAhead(base, count: n) { k, hashOf in
@@ -223,8 +247,8 @@ public final class Relation {
 
   /// Rebuilds the table with `size` slots, rehashing every row (read in order).
   private func resizeTable(to size: Int) {
-    Memory.releaseTable(control, count: tableSize + 8)
-    Memory.releaseTable(rowOf, count: tableSize)
+    releaseTable()
+    hasTable = true
     tableSize = size
     control = Memory.zeroedTable(UInt8.self, count: size + 8)
     rowOf = Memory.zeroedTable(UInt32.self, count: size)
@@ -243,14 +267,122 @@ public final class Relation {
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }
-    if (count + n) * 8 > tableSize * 7 { resizeTable(to: (count + n) * 8 / 7 + 8) }
+    if !hasTable || (count + n) * 8 > tableSize * 7 { resizeTable(to: max(32, (count + n) * 8 / 7 + 8)) }
   }
 
   /// Empties the relation, keeping its indexes' definitions.
   public func removeAll() {
     count = 0
-    control.update(repeating: 0, count: tableSize + 8)
+    if hasTable { control.update(repeating: 0, count: tableSize + 8) }
     for index in indexes { index.removeAll() }
+    isClustered = false
+  }
+
+  // MARK: - At rest
+
+  /// Before rows are added: a clustered relation stops being one (its directory would miss the
+  /// new rows), and the table comes back if it was released.
+  @inline(__always) private func prepareToWrite() {
+    if isClustered { uncluster() }
+    ensureTable()
+  }
+
+  @inline(__always) private func ensureTable() {
+    if !hasTable { resizeTable(to: max(32, count + count / 2 + 8)) }
+  }
+
+  private func releaseTable() {
+    guard hasTable else { return }
+    Memory.releaseTable(control, count: tableSize + 8)
+    Memory.releaseTable(rowOf, count: tableSize)
+    hasTable = false
+  }
+
+  /// Writing is over for now (a stratum is done): releases the deduplication table, which only
+  /// writers need; the next insert or whole-tuple lookup rebuilds it from the rows.
+  public func settle() { releaseTable() }
+
+  private func uncluster() {
+    for index in indexes where index.isClustered { index.unbuild() }
+    isClustered = false
+  }
+
+  /// Sorts the rows by the key of `index` (stably: rows with one key keep their order) and
+  /// makes `index` a directory of where each key's rows start. Other indexes are dropped (they
+  /// are rebuilt when next read) and so is the table (rebuilt when next needed).
+  ///
+  /// Only between runs of plans: rows move, so nothing may be reading them.
+  public func cluster(by index: Index) {
+    guard clusterable, !isClustered, arity > 0, index.columns.count < arity else { return }
+    if count > 1 {
+      let order = Relation.sortedOrder(data, arity: arity, count: count, by: index.columns)
+      let sorted = Memory.allocate(Value.self, count: count * arity)
+      for r in 0..<count {
+        (sorted + r &* arity).update(from: data + Int(order[r]) &* arity, count: arity)
+      }
+      Memory.release(data)
+      data = sorted
+      capacity = count
+      onReorder?(UnsafeBufferPointer(start: order, count: count))
+      Memory.release(order)
+    }
+    releaseTable()
+    for other in indexes where other !== index { other.unbuild() }
+    index.unbuild()
+    index.buildDirectory()
+    isClustered = true
+  }
+
+  /// The order of the rows sorted by `columns` (first column most significant), stably: for
+  /// each new position, the old row. A least-significant-digit radix sort of (value, row)
+  /// pairs, one column at a time from the last, 11 bits a pass; a pass whose digit is the same
+  /// everywhere is skipped.
+  static func sortedOrder(
+    _ data: UnsafePointer<Value>, arity: Int, count n: Int, by columns: [Int]
+  ) -> UnsafeMutablePointer<UInt32> {
+    var a = Memory.allocate(UInt64.self, count: n)
+    var b = Memory.allocate(UInt64.self, count: n)
+    let digits = [(32, 11), (43, 11), (54, 10)]
+    let histogram = Memory.allocate(Int.self, count: 3 << 11)
+    for (k, column) in columns.reversed().enumerated() {
+      for i in 0..<n {
+        let row = k == 0 ? i : Int(truncatingIfNeeded: a[i] & 0xFFFF_FFFF)
+        a[i] = UInt64(data[row &* arity &+ column]) << 32 | UInt64(truncatingIfNeeded: row)
+      }
+      histogram.update(repeating: 0, count: 3 << 11)
+      let h0 = histogram, h1 = histogram + 2048, h2 = histogram + 4096
+      for i in 0..<n {
+        let x = a[i]
+        h0[Int(truncatingIfNeeded: (x >> 32) & 0x7FF)] &+= 1
+        h1[Int(truncatingIfNeeded: (x >> 43) & 0x7FF)] &+= 1
+        h2[Int(truncatingIfNeeded: x >> 54)] &+= 1
+      }
+      for (d, (shift, width)) in digits.enumerated() {
+        let counts = histogram + d << 11
+        let buckets = 1 << width
+        if (0..<buckets).contains(where: { counts[$0] == n }) { continue }
+        var sum = 0
+        for j in 0..<buckets {
+          let c = counts[j]
+          counts[j] = sum
+          sum &+= c
+        }
+        let mask = UInt64(buckets - 1)
+        for i in 0..<n {
+          let x = a[i]
+          let j = Int(truncatingIfNeeded: (x >> UInt64(shift)) & mask)
+          b[counts[j]] = x
+          counts[j] &+= 1
+        }
+        swap(&a, &b)
+      }
+    }
+    let order = Memory.allocate(UInt32.self, count: n)
+    for i in 0..<n { order[i] = UInt32(truncatingIfNeeded: a[i]) }
+    Memory.release(histogram)
+    Memory.release(a)
+    Memory.release(b)
+    return order
   }
 
   // MARK: - Indexes
@@ -273,8 +405,14 @@ public final class Relation {
   }
 }
 
-/// A hash index on some columns: for each distinct key, a chain of the rows having it,
-/// newest first, so a range of row numbers can be read by skipping to it and stopping early.
+/// An index on some columns, in one of two forms.
+///
+/// Chained (the relation is written, or sorted by another key): for each distinct key, a chain
+/// of the rows having it, newest first, so a range of row numbers can be read by skipping to it
+/// and stopping early. 4 bytes a row and 12 a key slot.
+///
+/// Clustered (the relation is sorted by this key, see `Relation.cluster(by:)`): each key's rows
+/// are contiguous, and a directory gives the first of them: 5 bytes a slot, 8 slots for 7 keys.
 public final class Index {
   public let columns: [Int]
   private unowned(unsafe) let relation: Relation
@@ -288,8 +426,16 @@ public final class Index {
   /// For each row, the next older row + 1 with the same key (0 = none).
   @usableFromInline var next: UnsafeMutablePointer<UInt32>
   private var nextCapacity: Int
-  private let columnBuffer: UnsafeMutablePointer<Int>
-  private let keyCount: Int
+  let columnBuffer: UnsafeMutablePointer<Int>
+  let keyCount: Int
+  /// The clustered form's directory: linear probing over `directorySize` slots, a control byte
+  /// (0 = empty, else 0x80 | seven hash bits; the first eight repeated after the end) and the
+  /// first row of the key.
+  private var directoryControl: UnsafeMutablePointer<UInt8>?
+  private var directoryStart: UnsafeMutablePointer<UInt32>?
+  private var directorySize = 0
+  /// Whether the index is in its clustered form.
+  public private(set) var isClustered = false
 
   init(relation: Relation, columns: [Int]) {
     self.relation = relation
@@ -308,21 +454,26 @@ public final class Index {
     Memory.releaseTable(heads, count: headMask + 1)
     Memory.releaseTable(sizes, count: headMask + 1)
     Memory.release(next)
+    releaseDirectory()
     columnBuffer.deallocate()
   }
 
-  @inline(__always) private func rowTag(_ r: Int) -> UInt32 {
+  /// The hash of a row's key; its low half is the tag of the chained form.
+  @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
     let base = relation.data + r &* relation.arity
     for i in 0..<keyCount { h = (h ^ UInt64(base[columnBuffer[i]])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return UInt32(truncatingIfNeeded: Relation.mix(h))
+    return Relation.mix(h)
   }
 
-  @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 {
+  @inline(__always) private func keyHash(_ key: UnsafePointer<Value>) -> UInt64 {
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
     for i in 0..<keyCount { h = (h ^ UInt64(key[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return UInt32(truncatingIfNeeded: Relation.mix(h))
+    return Relation.mix(h)
   }
+
+  @inline(__always) private func rowTag(_ r: Int) -> UInt32 { UInt32(truncatingIfNeeded: rowHash(r)) }
+  @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 { UInt32(truncatingIfNeeded: keyHash(key)) }
 
   @inline(__always) private func rowMatches(_ r: Int, key: UnsafePointer<Value>) -> Bool {
     let base = relation.data + r &* relation.arity
@@ -409,6 +560,10 @@ public final class Index {
   }
 
   func removeAll() {
+    if isClustered {
+      unbuild()
+      return
+    }
     heads.update(repeating: 0, count: headMask + 1)
     keys = 0
   }
@@ -438,8 +593,12 @@ public final class Index {
   /// The newest row + 1 of the key in slot `i` (from `slot`).
   @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
 
-  /// Bytes held: the key table (12 bytes a slot) and a chain link per row.
-  var bytes: Int { isBuilt ? (headMask + 1) * 12 + relation.count * 4 : 0 }
+  /// Bytes held: chained, the key table (12 bytes a slot) and a link per row; clustered, the
+  /// directory (5 bytes a slot).
+  var bytes: Int {
+    if isClustered { return directorySize * 5 + 8 }
+    return isBuilt ? (headMask + 1) * 12 + relation.count * 4 : 0
+  }
 
   /// Whether the index holds every row (see `Relation.plannedIndex`).
   private(set) var isBuilt = false
@@ -450,6 +609,108 @@ public final class Index {
       isBuilt = true
       addAll(0..<relation.count)
     }
+  }
+
+  /// Forgets the rows (either form); the next `build` starts again.
+  func unbuild() {
+    if isBuilt && !isClustered {
+      Memory.releaseTable(heads, count: headMask + 1)
+      Memory.releaseTable(sizes, count: headMask + 1)
+      headMask = 15
+      heads = Memory.zeroedTable(UInt64.self, count: 16)
+      sizes = Memory.zeroedTable(UInt32.self, count: 16)
+      Memory.release(next)
+      nextCapacity = 16
+      next = Memory.allocate(UInt32.self, count: 16)
+      keys = 0
+    }
+    releaseDirectory()
+    isClustered = false
+    isBuilt = false
+  }
+
+  private func releaseDirectory() {
+    if let c = directoryControl { Memory.releaseTable(c, count: directorySize + 8) }
+    if let s = directoryStart { Memory.releaseTable(s, count: directorySize) }
+    directoryControl = nil
+    directoryStart = nil
+    directorySize = 0
+  }
+
+  /// Builds the clustered form over rows sorted by this key (`Relation.cluster(by:)`).
+  func buildDirectory() {
+    let n = relation.count
+    var runs = n > 0 ? 1 : 0
+    if n > 1 { for r in 1..<n where !rowsShareKey(r &- 1, r) { runs &+= 1 } }
+    let size = runs + runs / 7 + 8
+    let control = Memory.zeroedTable(UInt8.self, count: size + 8)
+    let start = Memory.zeroedTable(UInt32.self, count: size)
+    for r in 0..<n where r == 0 || !rowsShareKey(r &- 1, r) {
+      let h = rowHash(r)
+      var i = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(size)) >> 32)
+      while control[i] != 0 {
+        i &+= 1
+        if i == size { i = 0 }
+      }
+      let byte = 0x80 | UInt8(truncatingIfNeeded: h & 0x7F)
+      control[i] = byte
+      if i < 8 { control[size &+ i] = byte }
+      start[i] = UInt32(truncatingIfNeeded: r)
+    }
+    directoryControl = control
+    directoryStart = start
+    directorySize = size
+    isClustered = true
+    isBuilt = true
+  }
+
+  /// Clustered form: the rows whose key columns equal `key` (empty when none).
+  @inline(__always)
+  public func rows(_ key: UnsafePointer<Value>) -> Range<Int> {
+    guard let control = directoryControl, let start = directoryStart else { return 0..<0 }
+    let h = keyHash(key)
+    let byte = 0x80 | UInt8(truncatingIfNeeded: h & 0x7F)
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    let pattern = ones &* UInt64(byte)
+    let size = directorySize
+    var i = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(size)) >> 32)
+    while true {
+      let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
+      let empties = ~window & highs
+      let x = window ^ pattern
+      var candidates = (x &- ones) & ~x & highs
+      if empties != 0 { candidates &= (empties &- 1) }
+      while candidates != 0 {
+        var j = i &+ (candidates.trailingZeroBitCount >> 3)
+        if j >= size { j &-= size }
+        let first = Int(start[j])
+        if control[j] == byte, rowMatches(first, key: key) { return first..<runEnd(first, key) }
+        candidates &= candidates &- 1
+      }
+      if empties != 0 { return 0..<0 }
+      i &+= 8
+      if i >= size { i &-= size }
+    }
+  }
+
+  /// Where the run of rows with `key` that begins at `first` ends: rows with one key are
+  /// contiguous, so "has the key" holds up to the end and nowhere after; gallop, then bisect.
+  @inline(__always) private func runEnd(_ first: Int, _ key: UnsafePointer<Value>) -> Int {
+    let n = relation.count
+    var known = first  // the last row known to have the key
+    var probe = first &+ 1
+    var stride = 1
+    while probe < n, rowMatches(probe, key: key) {
+      known = probe
+      stride &<<= 1
+      probe = first &+ stride
+    }
+    var low = known &+ 1, high = min(probe, n)
+    while low < high {
+      let mid = (low &+ high) >> 1
+      if rowMatches(mid, key: key) { low = mid &+ 1 } else { high = mid }
+    }
+    return low
   }
 
   /// How many rows with the key in slot `i` (from `slot`) lie in `low ..< high`: over the whole
