@@ -66,13 +66,15 @@ import Testing
     #expect(e.indexes.count == 1 && e.indexes[0].isClustered)
     // 8 bytes of row and a directory of 700 keys.
     #expect(Double(e.bytes) / 20_000 < 8.5)
-    // A new fact: the relation is written again, so it is no longer clustered; the next query
-    // clusters it anew and sees the fact.
+    // A new fact: the relation is written again, so it is no longer clustered; the directory
+    // became a chained index over the rows where they are, which later inserts keep current
+    // (no sort per query for a session that keeps adding facts).
     _ = s.run(SourceFile(name: "t2.dq", text: "e(99999, 3).\n"))
     #expect(!e.isClustered && e.holdsTable)
-    _ = s.run(SourceFile(name: "t3.dq", text: "?- q(3, N).\n?- e(99999, 3).\n?- e(99999, 4).\n"))
-    #expect(e.isClustered)
-    #expect(output().hasSuffix("N\n30\n\ntrue\n\nfalse\n"))
+    #expect(e.indexes.count == 1 && e.indexes[0].isBuilt && !e.indexes[0].isClustered)
+    _ = s.run(SourceFile(name: "t3.dq", text: "?- q(3, N).\n?- e(99999, 3).\n?- e(99999, 4).\ne(99998, 3).\n?- q(3, N).\n"))
+    #expect(!e.isClustered)
+    #expect(output().hasSuffix("N\n30\n\ntrue\n\nfalse\n\nN\n31\n"))
   }
 
   @Test func derivedRelationsReleaseTheirTableWhenComputed() {

@@ -180,6 +180,10 @@ import Testing
     #expect(r.insert([1_000, 3_000]))
     #expect(!r.isClustered && !index.isClustered)
     #expect(!r.insert([59, 0]))
+    // The index went on as a chained one, over the rows where they were, with the new row in it.
+    #expect(index.isBuilt && chain(index, [1_000]).count == 3_001 && chain(index, [59]).count == 60)
+    r.clusterForFirstLookup(by: index)
+    #expect(!r.isClustered, "a built index is not sorted by again")
   }
 
   @Test func indexesAreSharedByColumns() {

@@ -108,12 +108,10 @@ final class Executor {
   }
 
   /// Sorts each relation of explicit facts that a lookup will read by that lookup's key, before
-  /// anything reads its rows (clustering moves them; see `Relation.cluster(by:)`).
+  /// anything reads its rows (clustering moves them; see `Relation.clusterForFirstLookup`).
   private func cluster(_ list: StepList) {
     for s in list.steps {
-      if let index = s.index, let relation = s.relation, relation.clusterable, !relation.isClustered {
-        relation.cluster(by: index)
-      }
+      if let index = s.index, let relation = s.relation { relation.clusterForFirstLookup(by: index) }
       if let a = s.aggregate { cluster(a.body) }
     }
   }

@@ -287,6 +287,17 @@ public final class Relation {
     ensureTable()
   }
 
+  /// The rows stay where they are and the directory becomes a chained index over them, which
+  /// inserts keep current: a session that adds facts one at a time between queries pays for
+  /// this once, not for a sort per query (`clusterForFirstLookup` sorts only unbuilt indexes).
+  private func uncluster() {
+    for index in indexes where index.isClustered {
+      index.unbuild()
+      index.build()
+    }
+    isClustered = false
+  }
+
   @inline(__always) private func ensureTable() {
     if !hasTable { resizeTable(to: max(32, count + count / 2 + 8)) }
   }
@@ -302,9 +313,10 @@ public final class Relation {
   /// writers need; the next insert or whole-tuple lookup rebuilds it from the rows.
   public func settle() { releaseTable() }
 
-  private func uncluster() {
-    for index in indexes where index.isClustered { index.unbuild() }
-    isClustered = false
+  /// Clusters the relation by `index` if it is a relation of facts, not clustered yet, and
+  /// `index` has never been built (or was dropped since): the first lookup of a relation at rest.
+  public func clusterForFirstLookup(by index: Index) {
+    if clusterable && !isClustered && !index.isBuilt { cluster(by: index) }
   }
 
   /// Sorts the rows by the key of `index` (stably: rows with one key keep their order) and
@@ -317,8 +329,16 @@ public final class Relation {
     if count > 1 {
       let order = Relation.sortedOrder(data, arity: arity, count: count, by: index.columns)
       let sorted = Memory.allocate(Value.self, count: count * arity)
+      // Rows are read at random: each is prefetched some rows ahead. Binary rows move as one word.
+      let ahead = 16
       for r in 0..<count {
-        (sorted + r &* arity).update(from: data + Int(order[r]) &* arity, count: arity)
+        if r &+ ahead < count { dq_prefetch(data + Int(order[r &+ ahead]) &* arity) }
+        let from = data + Int(order[r]) &* arity, to = sorted + r &* arity
+        if arity == 2 {
+          UnsafeMutableRawPointer(to).storeBytes(of: UnsafeRawPointer(from).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        } else {
+          for c in 0..<arity { to[c] = from[c] }
+        }
       }
       Memory.release(data)
       data = sorted
