@@ -12,6 +12,7 @@ import CEngine
 /// rebuilds it. A relation of explicit facts (`clusterable`), whose row order means nothing, is
 /// sorted by the key of the first index a plan reads (`cluster(by:)`): that index is then a
 /// directory of where each key's rows start, with no per-row links, and needs no table at all.
+/// Adding a fact later turns the directory into a chained index (`uncluster`).
 ///
 /// Memory per tuple of a binary relation: 8 bytes of row; while written, 5 bytes a table slot with
 /// the table 7/12 to 7/8 full (13.7 to 16.6 in all); clustered, plus 5.7 bytes per distinct key.
