@@ -152,6 +152,25 @@ import Testing
     }
   }
 
+  @Test func binaryRowsSortInPlaceStably() {
+    var rng = SystemRandomNumberGenerator()
+    let n = 5_000
+    // Keys spread over all 32 bits (so every pass runs) with many repeats; the other column
+    // numbers the rows, so stability shows.
+    let keys = (0..<n).map { _ in Value.random(in: 0..<8, using: &rng) << 29 | Value.random(in: 0..<40, using: &rng) }
+    for column in [0, 1] {
+      var flat = [Value](repeating: 0, count: 2 * n)
+      for i in 0..<n {
+        flat[2 * i + column] = keys[i]
+        flat[2 * i + 1 - column] = Value(i)
+      }
+      flat.withUnsafeMutableBufferPointer { Relation.sortBinaryRows($0.baseAddress!, count: n, by: column) }
+      let want = (0..<n).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+      #expect((0..<n).map { Int(flat[2 * $0 + 1 - column]) } == want, "column \(column)")
+      #expect((0..<n).allSatisfy { flat[2 * $0 + column] == keys[Int(flat[2 * $0 + 1 - column])] })
+    }
+  }
+
   @Test func clusteredIndexFindsEveryKeysRows() {
     let r = Relation(arity: 2)
     r.clusterable = true

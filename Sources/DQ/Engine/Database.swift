@@ -20,6 +20,7 @@ public final class Database {
       let before = factRows.count - n
       if citations.count < before { citations.append(contentsOf: repeatElement(-1, count: before - citations.count)) }
       citations.append(contentsOf: repeatElement(citation, count: n))
+      followReordering()
     }
 
     /// The citation index of a fact row, -1 for none.
@@ -30,6 +31,11 @@ public final class Database {
       self.arity = arity
       self.rows = Relation(arity: arity)
       rows.clusterable = true
+    }
+
+    /// While some fact has a citation, clustering `rows` must carry the citations along.
+    private func followReordering() {
+      guard rows.onReorder == nil else { return }
       rows.onReorder = { [unowned self] order in
         guard !self.citations.isEmpty, self.facts == nil else { return }
         self.citations = order.map { self.citation(ofRow: Int($0)) }
@@ -113,6 +119,7 @@ public final class Database {
     holder.removeAll()
     for k in kept { holder.insert(k) }
     t.citations = keptCitations.contains { $0 >= 0 } ? keptCitations : []
+    if t.citations.isEmpty { t.rows.onReorder = nil }
     return true
   }
 

@@ -28,10 +28,11 @@ enum Importer {
     var lines = 0
     for b in bytes where b == 10 { lines += 1 }
     holder.reserve(lines + 1)
-    var tuple = [Value](repeating: 0, count: max(1, arity))
-    // Rows are gathered flat and inserted together, so the hash-table misses overlap.
-    var rows: [Value] = []
-    rows.reserveCapacity((lines + 1) * arity)
+    // Rows are gathered flat and inserted together, so the hash-table misses overlap. There are
+    // at most `lines + 1` records (quoted CSV fields may span lines, blank lines hold none).
+    let rows = Memory.allocate(Value.self, count: (lines + 1) * max(1, arity))
+    defer { Memory.release(rows) }
+    var rowCount = 0
     var added = 0
     var lineNumber = 0
     let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
@@ -82,7 +83,7 @@ enum Importer {
             if end > start, p[end - 1] == 13 { end -= 1 }
             v = value(UnsafeBufferPointer(rebasing: p[start..<end]), tsv: format == .tsv, store: store)
           }
-          if fields < arity { tuple[fields] = v }
+          if fields < arity { rows[rowCount &* arity &+ fields] = v }
           fields += 1
           if i < n, p[i] == separator {
             i += 1
@@ -99,17 +100,13 @@ enum Importer {
         if arity == 0 {
           if holder.insert([]) { added += 1 }
         } else {
-          rows.append(contentsOf: tuple)
+          rowCount += 1
         }
       }
       return nil
     }
     if let result { throw result }
-    if arity > 0 {
-      added += rows.withUnsafeBufferPointer { p in
-        p.baseAddress.map { holder.insertAll($0, count: rows.count / arity) } ?? 0
-      }
-    }
+    if arity > 0 { added += holder.insertAll(rows, count: rowCount) }
     table.appendCitations(added, citation)
     return added
   }
@@ -175,10 +172,17 @@ enum Importer {
     return store.decimal(d)
   }
 
+  /// The whole file. Read straight into one buffer of the size the file says it has, then on in
+  /// chunks in case it grew (or is a pipe, whose size reads as 0).
   private static func readAll(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
-    var out: [UInt8] = []
+    var info = stat()
+    let size = fstat(fileno(f), &info) == 0 ? max(0, Int(info.st_size)) : 0
+    var out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      initialized = size == 0 ? 0 : fread(buffer.baseAddress, 1, size, f)
+    }
+    if out.count < size { return ferror(f) != 0 ? nil : out }
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
       let got = fread(&chunk, 1, chunk.count, f)

@@ -327,7 +327,9 @@ public final class Relation {
   /// Only between runs of plans: rows move, so nothing may be reading them.
   public func cluster(by index: Index) {
     guard clusterable, !isClustered, arity > 0, index.columns.count < arity else { return }
-    if count > 1 {
+    if count > 1, arity == 2, index.columns.count == 1, onReorder == nil {
+      Relation.sortBinaryRows(data, count: count, by: index.columns[0])
+    } else if count > 1 {
       let order = Relation.sortedOrder(data, arity: arity, count: count, by: index.columns)
       let sorted = Memory.allocate(Value.self, count: count * arity)
       // Rows are read at random: each is prefetched some rows ahead. Binary rows move as one word.
@@ -355,55 +357,76 @@ public final class Relation {
   }
 
   /// The order of the rows sorted by `columns` (first column most significant), stably: for
-  /// each new position, the old row. A least-significant-digit radix sort of (value, row)
-  /// pairs, one column at a time from the last, 11 bits a pass; a pass whose digit is the same
-  /// everywhere is skipped.
+  /// each new position, the old row. (value, row) pairs are sorted one column at a time from the
+  /// last (`sortByHighHalf`), so each column's pass keeps the order of the ones after it.
   static func sortedOrder(
     _ data: UnsafePointer<Value>, arity: Int, count n: Int, by columns: [Int]
   ) -> UnsafeMutablePointer<UInt32> {
     var a = Memory.allocate(UInt64.self, count: n)
     var b = Memory.allocate(UInt64.self, count: n)
-    let digits = [(32, 11), (43, 11), (54, 10)]
-    let histogram = Memory.allocate(Int.self, count: 3 << 11)
     for (k, column) in columns.reversed().enumerated() {
       for i in 0..<n {
         let row = k == 0 ? i : Int(truncatingIfNeeded: a[i] & 0xFFFF_FFFF)
         a[i] = UInt64(data[row &* arity &+ column]) << 32 | UInt64(truncatingIfNeeded: row)
       }
-      histogram.update(repeating: 0, count: 3 << 11)
-      let h0 = histogram, h1 = histogram + 2048, h2 = histogram + 4096
-      for i in 0..<n {
-        let x = a[i]
-        h0[Int(truncatingIfNeeded: (x >> 32) & 0x7FF)] &+= 1
-        h1[Int(truncatingIfNeeded: (x >> 43) & 0x7FF)] &+= 1
-        h2[Int(truncatingIfNeeded: x >> 54)] &+= 1
-      }
-      for (d, (shift, width)) in digits.enumerated() {
-        let counts = histogram + d << 11
-        let buckets = 1 << width
-        if (0..<buckets).contains(where: { counts[$0] == n }) { continue }
-        var sum = 0
-        for j in 0..<buckets {
-          let c = counts[j]
-          counts[j] = sum
-          sum &+= c
-        }
-        let mask = UInt64(buckets - 1)
-        for i in 0..<n {
-          let x = a[i]
-          let j = Int(truncatingIfNeeded: (x >> UInt64(shift)) & mask)
-          b[counts[j]] = x
-          counts[j] &+= 1
-        }
-        swap(&a, &b)
-      }
+      sortByHighHalf(&a, &b, count: n)
     }
     let order = Memory.allocate(UInt32.self, count: n)
     for i in 0..<n { order[i] = UInt32(truncatingIfNeeded: a[i]) }
-    Memory.release(histogram)
     Memory.release(a)
     Memory.release(b)
     return order
+  }
+
+  /// Sorts a binary relation's rows in place by one column, stably: each row is one word with
+  /// the key in its high half, so the sort moves rows themselves (no order, no gather).
+  static func sortBinaryRows(_ data: UnsafeMutablePointer<Value>, count n: Int, by column: Int) {
+    var a = Memory.allocate(UInt64.self, count: n)
+    var b = Memory.allocate(UInt64.self, count: n)
+    let other = 1 &- column
+    for i in 0..<n { a[i] = UInt64(data[2 &* i &+ column]) << 32 | UInt64(data[2 &* i &+ other]) }
+    sortByHighHalf(&a, &b, count: n)
+    for i in 0..<n {
+      data[2 &* i &+ column] = Value(truncatingIfNeeded: a[i] >> 32)
+      data[2 &* i &+ other] = Value(truncatingIfNeeded: a[i])
+    }
+    Memory.release(a)
+    Memory.release(b)
+  }
+
+  /// A stable least-significant-digit radix sort of `a` by the high 32 bits of each word, 11
+  /// bits a pass (`b` is scratch; the two may be swapped, `a` ends up holding the result). A
+  /// pass whose digit is the same in every word is skipped.
+  static func sortByHighHalf(_ a: inout UnsafeMutablePointer<UInt64>, _ b: inout UnsafeMutablePointer<UInt64>, count n: Int) {
+    let histogram = Memory.allocate(Int.self, count: 3 << 11)
+    defer { Memory.release(histogram) }
+    histogram.update(repeating: 0, count: 3 << 11)
+    let h0 = histogram, h1 = histogram + 2048, h2 = histogram + 4096
+    for i in 0..<n {
+      let x = a[i]
+      h0[Int(truncatingIfNeeded: (x >> 32) & 0x7FF)] &+= 1
+      h1[Int(truncatingIfNeeded: (x >> 43) & 0x7FF)] &+= 1
+      h2[Int(truncatingIfNeeded: x >> 54)] &+= 1
+    }
+    for (d, (shift, width)) in [(32, 11), (43, 11), (54, 10)].enumerated() {
+      let counts = histogram + d << 11
+      let buckets = 1 << width
+      if (0..<buckets).contains(where: { counts[$0] == n }) { continue }
+      var sum = 0
+      for j in 0..<buckets {
+        let c = counts[j]
+        counts[j] = sum
+        sum &+= c
+      }
+      let mask = UInt64(buckets - 1)
+      for i in 0..<n {
+        let x = a[i]
+        let j = Int(truncatingIfNeeded: (x >> UInt64(shift)) & mask)
+        b[counts[j]] = x
+        counts[j] &+= 1
+      }
+      swap(&a, &b)
+    }
   }
 
   // MARK: - Indexes
@@ -661,12 +684,27 @@ public final class Index {
   /// Builds the clustered form over rows sorted by this key (`Relation.cluster(by:)`).
   func buildDirectory() {
     let n = relation.count
-    var runs = n > 0 ? 1 : 0
-    if n > 1 { for r in 1..<n where !rowsShareKey(r &- 1, r) { runs &+= 1 } }
+    // Where each run of rows with one key starts.
+    let runStarts = Memory.allocate(UInt32.self, count: n)
+    defer { Memory.release(runStarts) }
+    var runs = 0
+    if keyCount == 1 {
+      let data = relation.data, arity = relation.arity, column = columnBuffer[0]
+      for r in 0..<n where r == 0 || data[r &* arity &+ column] != data[(r &- 1) &* arity &+ column] {
+        runStarts[runs] = UInt32(truncatingIfNeeded: r)
+        runs &+= 1
+      }
+    } else {
+      for r in 0..<n where r == 0 || !rowsShareKey(r &- 1, r) {
+        runStarts[runs] = UInt32(truncatingIfNeeded: r)
+        runs &+= 1
+      }
+    }
     let size = runs + runs / 7 + 8
     let control = Memory.zeroedTable(UInt8.self, count: size + 8)
     let start = Memory.zeroedTable(UInt32.self, count: size)
-    for r in 0..<n where r == 0 || !rowsShareKey(r &- 1, r) {
+    for k in 0..<runs {
+      let r = Int(runStarts[k])
       let h = rowHash(r)
       var i = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(size)) >> 32)
       while control[i] != 0 {
