@@ -189,8 +189,28 @@ final class Executor {
       let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
       for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
       let key = UnsafePointer(scratch)
+      let binds = step.bindCount
+      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
+      let checks = step.checkCount
+      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
+      let low = step.low, high = step.high
       if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
-        try lookupClustered(list, i, step, indexRef._withUnsafeGuaranteedRef { $0.rows(key) }, data, arity)
+        // Sorted by this key: its rows are one range, read like a scan.
+        let rows = indexRef._withUnsafeGuaranteedRef { $0.rows(key) }
+        let from = max(rows.lowerBound, low), to = min(rows.upperBound, high)
+        if from >= to { return }
+        if step.countsOnly, let plan = list.aggregate {
+          try foldCount(plan, to &- from)
+          return
+        }
+        var r = from
+        while r < to {
+          try budget.tick()
+          let base = data + r &* arity
+          r &+= 1
+          for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
+          if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
+        }
         return
       }
       let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
@@ -198,14 +218,9 @@ final class Executor {
       var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
       let next = indexRef._withUnsafeGuaranteedRef { $0.next }
       if step.countsOnly, let plan = list.aggregate {
-        try foldCount(plan, indexRef._withUnsafeGuaranteedRef { $0.count(atSlot: at, low: step.low, high: step.high) })
+        try foldCount(plan, indexRef._withUnsafeGuaranteedRef { $0.count(atSlot: at, low: low, high: high) })
         return
       }
-      let binds = step.bindCount
-      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
-      let checks = step.checkCount
-      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
-      let low = step.low, high = step.high
       while e != 0 {
         let r = Int(e) &- 1
         if r < low { break }
@@ -240,28 +255,6 @@ final class Executor {
           try run(list, i + 1)
         }
       }
-    }
-  }
-
-  /// A lookup through a clustered index: the key's rows are one range, read like a scan.
-  @inline(__always) private func lookupClustered(
-    _ list: StepList, _ i: Int, _ step: Step, _ rows: Range<Int>, _ data: UnsafeMutablePointer<Value>, _ arity: Int
-  ) throws(EvaluationError) {
-    let from = max(rows.lowerBound, step.low), to = min(rows.upperBound, step.high)
-    if from >= to { return }
-    if step.countsOnly, let plan = list.aggregate {
-      try foldCount(plan, to &- from)
-      return
-    }
-    let binds = step.bindCount
-    let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
-    let checks = step.checkCount
-    let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
-    for r in from..<to {
-      try budget.tick()
-      let base = data + r &* arity
-      for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-      if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
     }
   }
 
