@@ -4,6 +4,23 @@ import Testing
 @testable import DQ
 
 @Suite struct LexerTests {
+  @Test func lineContainingAnOffset() {
+    let f = SourceFile(name: "t", text: "ab\ncd\n\nef", firstLine: 5)
+    let want = [(5, 0), (5, 0), (5, 0), (6, 3), (6, 3), (6, 3), (7, 6), (8, 7), (8, 7), (8, 7)]
+    for (offset, (line, start)) in want.enumerated() {
+      let got = f.line(containing: offset)
+      #expect(got.line == line && got.start == start, "offset \(offset)")
+    }
+  }
+
+  @Test func directiveArgumentsKeepTheirLines() {
+    // A `.decl` far down a file is lexed on its own; its errors point at its own line.
+    var text = String(repeating: "a(1).\n", count: 500)
+    text += ".decl b(x, )\n"
+    let (_, errors) = Parser.parse(SourceFile(name: "t.dq", text: text))
+    #expect(errors.first?.span?.line == 501)
+  }
+
   @Test func clauseTokens() {
     #expect(
       TestDQ.kinds("anc(X, _y) :- par(X, \"Bob\"), not q(_).") == [

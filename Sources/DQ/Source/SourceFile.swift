@@ -18,6 +18,17 @@ public final class SourceFile: Sendable {
     self.lineStarts = starts
   }
 
+  /// The line (numbered from `firstLine`) holding byte `offset`, and the offset where it starts.
+  public func line(containing offset: Int) -> (line: Int, start: Int) {
+    // The last line start at or before `offset`.
+    var low = 0, high = lineStarts.count
+    while high - low > 1 {
+      let mid = (low + high) / 2
+      if lineStarts[mid] <= offset { low = mid } else { high = mid }
+    }
+    return (firstLine + low, lineStarts[low])
+  }
+
   /// The text of the 1-based line `line` (as numbered from `firstLine`), without its newline.
   public func lineText(_ line: Int) -> String {
     let index = line - firstLine

@@ -20,14 +20,8 @@ public struct Lexer {
     self.line = line ?? file.firstLine
     self.lineStart = start - (column - 1)
     if line == nil {
-      // Find the real line of `start`.
-      var l = file.firstLine, ls = 0
-      for (i, b) in file.bytes[0..<min(start, file.bytes.count)].enumerated() where b == 10 {
-        l += 1
-        ls = i + 1
-      }
-      self.line = l
-      self.lineStart = ls
+      // The real line of `start` (a directive's argument is lexed on its own, mid-file).
+      (self.line, self.lineStart) = file.line(containing: min(start, file.bytes.count))
     }
   }
 

@@ -195,14 +195,13 @@ public struct Parser {
     switch name {
     case "decl":
       var sub = Parser(file: file, slice: offset, end: offset + argument.utf8.count, span: span)
-      let d = try sub.declarationBody(span: span)
-      diagnostics += sub.diagnostics
-      return .declaration(d)
+      // The argument's errors are reported whether or not it parses.
+      defer { diagnostics += sub.diagnostics }
+      return .declaration(try sub.declarationBody(span: span))
     case "source":
       var sub = Parser(file: file, slice: offset, end: offset + argument.utf8.count, span: span)
-      let c = try sub.citationBody(span: span)
-      diagnostics += sub.diagnostics
-      return .citation(c, span)
+      defer { diagnostics += sub.diagnostics }
+      return .citation(try sub.citationBody(span: span), span)
     default:
       return .command(name: name, argument: argument.trimmingSpaces, span: span)
     }
