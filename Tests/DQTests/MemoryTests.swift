@@ -21,12 +21,12 @@ import Testing
     r.clusterable = true  // a relation of facts, which may keep its table at rest
     for i in 0..<n { r.insert([Value(i % 1_000), Value(i / 1_000)]) }
     #expect(r.count == n)
-    // 8 bytes of row, at most 5 / (7/12) of table.
-    #expect(Double(r.bytes) / Double(n) <= 16.6 + 200.0 / Double(n))
+    // 8 bytes of row, at most (16/3) / (5/8) of table.
+    #expect(Double(r.bytes) / Double(n) <= 16.54 + 200.0 / Double(n))
     // A derived relation doubles its table instead (it releases it when computed).
     let d = Relation(arity: 2)
     for i in 0..<n { d.insert([Value(i % 1_000), Value(i / 1_000)]) }
-    #expect(Double(d.bytes) / Double(n) <= 8 + 5 / (7.0 / 16) + 200.0 / Double(n))
+    #expect(Double(d.bytes) / Double(n) <= 8 + (16.0 / 3) / (7.0 / 16) + 200.0 / Double(n))
     d.settle()
     #expect(d.bytes == n * 8)
   }

@@ -14,24 +14,29 @@ import CEngine
 /// directory of where each key's rows start, with no per-row links, and needs no table at all.
 /// Adding a fact later turns the directory into a chained index (`uncluster`).
 ///
-/// Memory per tuple of a binary relation: 8 bytes of row; plus, while there is a table, 5 bytes a
-/// slot. A relation of facts, which may keep its table at rest, grows it by half at 7/8 full (so
-/// 7/12 to 7/8 full: 13.7 to 16.6 bytes a tuple in all); a derived one, which releases it when
-/// computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus 5.7 bytes per
-/// distinct key.
+/// Memory per tuple of a binary relation: 8 bytes of row; plus, while there is a table, 5 1/3
+/// bytes a slot. A relation of facts, which may keep its table at rest, grows it by 40% at 7/8
+/// full (so 5/8 to 7/8 full: 14.1 to 16.5 bytes a tuple in all); a derived one, which releases it
+/// when computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus 5.7
+/// bytes per distinct key.
 public final class Relation {
   public let arity: Int
   /// `count * arity` values; row `r` starts at `r * arity`.
   @usableFromInline var data: UnsafeMutablePointer<Value>
   @usableFromInline var capacity: Int
   public private(set) var count: Int = 0
-  /// The deduplication table: linear probing over `tableSize` slots, each a control byte
-  /// (0 = empty, else 0x80 | seven bits of the tuple's hash) and, beside it, the row number.
-  /// The control bytes reject nearly all mismatches without touching a row; they are read
-  /// eight at a time, and the first eight are repeated after the end so a window never wraps.
-  private var control: UnsafeMutablePointer<UInt8>
-  private var rowOf: UnsafeMutablePointer<UInt32>
-  private var tableSize: Int
+  /// The deduplication table: `groupCount` groups of 12 slots, each group one 64-byte cache
+  /// line: 12 control bytes (0 = empty, else 0x80 | seven bits of the tuple's hash), 4 spare,
+  /// then the 12 slots' row numbers. A probe reads its home group's control bytes (two words),
+  /// compares a row only where a byte agrees, and goes on to the next group only when this one
+  /// is full; a new tuple takes the group's first empty slot. So a probe touches one line of the
+  /// table, plus a row when a byte agrees (nearly always a duplicate).
+  private var groups: UnsafeMutableRawPointer
+  /// The allocation `groups` lies in (aligned up to 64 bytes inside it).
+  private var groupsMemory: UnsafeMutablePointer<UInt8>
+  private var groupCount: Int
+  /// Slots in the table.
+  private var tableSize: Int { groupCount &* 12 }
   /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
   private var hasTable = true
   /// Indexes by their key columns.
@@ -50,9 +55,8 @@ public final class Relation {
     self.arity = arity
     self.capacity = 16
     self.data = Memory.allocate(Value.self, count: 16 * arity)
-    self.tableSize = 32
-    self.control = Memory.zeroedTable(UInt8.self, count: 32 + 8)
-    self.rowOf = Memory.zeroedTable(UInt32.self, count: 32)
+    (self.groupsMemory, self.groups) = Relation.allocateGroups(3)
+    self.groupCount = 3
   }
 
   deinit {
@@ -67,7 +71,7 @@ public final class Relation {
 
   /// Bytes held for the tuples: rows in use, the table if there is one, and every index built.
   public var bytes: Int {
-    count * arity * MemoryLayout<Value>.stride + (hasTable ? tableSize * 5 + 8 : 0) + indexes.reduce(0) { $0 + $1.bytes }
+    count * arity * MemoryLayout<Value>.stride + (hasTable ? groupCount * 64 + 64 : 0) + indexes.reduce(0) { $0 + $1.bytes }
   }
 
   /// Whether the deduplication table is there now (for `.memory` and the tests).
@@ -92,10 +96,11 @@ public final class Relation {
     return mix(h)
   }
 
-  /// The home slot of a hash (its high half scaled to the table) and its control byte.
+  /// The home group of a hash (its high half scaled to the table) and its control byte.
   @inline(__always) private func home(_ h: UInt64) -> Int {
-    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(tableSize)) >> 32)
+    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(groupCount)) >> 32)
   }
+  @inline(__always) private func group(_ g: Int) -> UnsafeMutableRawPointer { groups + g &<< 6 }
   @inline(__always) private static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
 
   @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
@@ -106,34 +111,59 @@ public final class Relation {
 
   private static let ones: UInt64 = 0x0101_0101_0101_0101
   private static let highs: UInt64 = 0x8080_8080_8080_8080
+  /// The high bits of a group's control bytes 8 to 11 (12 to 15 are spare).
+  private static let highsOfLast4: UInt64 = 0x0000_0000_8080_8080
 
-  /// Probes for the tuple: its row when present (`found`), else the empty slot to fill.
+  /// The slots of a group whose control bytes may equal `byte` (bit 8k + 7 for slot k; a false
+  /// candidate is possible, a missed one is not) and the empty slots, for its two words.
+  @inline(__always)
+  private static func scan(_ line: UnsafeRawPointer, _ pattern: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
+    let w0 = line.load(as: UInt64.self), w1 = line.load(fromByteOffset: 8, as: UInt64.self)
+    let x0 = w0 ^ pattern, x1 = w1 ^ pattern
+    return (
+      (x0 &- ones) & ~x0 & highs, (x1 &- ones) & ~x1 & highsOfLast4,
+      ~w0 & highs, ~w1 & highsOfLast4
+    )
+  }
+
+  /// A slot as group << 4 | index in the group.
+  @inline(__always) private func rowOf(_ slot: Int) -> Int {
+    Int(group(slot &>> 4).load(fromByteOffset: 16 &+ (slot & 15) &<< 2, as: UInt32.self))
+  }
+
+  /// Probes for the tuple: its slot when present (`found`), else the empty slot to fill.
   @inline(__always)
   private func probe(_ t: UnsafePointer<Value>, _ h: UInt64) -> (found: Bool, at: Int) {
     let byte = Relation.controlByte(h)
     let pattern = Relation.ones &* UInt64(byte)
-    var i = home(h)
+    var g = home(h)
     while true {
-      let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
-      let empties = ~window & Relation.highs
-      let x = window ^ pattern
-      var candidates = (x &- Relation.ones) & ~x & Relation.highs
-      // Only candidates before the first empty slot can hold the tuple.
-      if empties != 0 { candidates &= (empties &- 1) }
-      while candidates != 0 {
-        let k = candidates.trailingZeroBitCount >> 3
-        var j = i &+ k
-        if j >= tableSize { j &-= tableSize }
-        if control[j] == byte, rowEquals(Int(rowOf[j]), t) { return (true, j) }
-        candidates &= candidates &- 1
+      let line = group(g)
+      let (candidates0, candidates1, e0, e1) = Relation.scan(line, pattern)
+      var c0 = candidates0, c1 = candidates1
+      // Slots fill in order, so every candidate lies before the first empty slot.
+      while c0 != 0 {
+        let k = c0.trailingZeroBitCount &>> 3
+        if line.load(fromByteOffset: k, as: UInt8.self) == byte,
+          rowEquals(Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)), t)
+        {
+          return (true, g &<< 4 | k)
+        }
+        c0 &= c0 &- 1
       }
-      if empties != 0 {
-        var j = i &+ (empties.trailingZeroBitCount >> 3)
-        if j >= tableSize { j &-= tableSize }
-        return (false, j)
+      while c1 != 0 {
+        let k = 8 &+ c1.trailingZeroBitCount &>> 3
+        if line.load(fromByteOffset: k, as: UInt8.self) == byte,
+          rowEquals(Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)), t)
+        {
+          return (true, g &<< 4 | k)
+        }
+        c1 &= c1 &- 1
       }
-      i &+= 8
-      if i >= tableSize { i &-= tableSize }
+      if e0 != 0 { return (false, g &<< 4 | e0.trailingZeroBitCount &>> 3) }
+      if e1 != 0 { return (false, g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3)) }
+      g &+= 1
+      if g == groupCount { g = 0 }
     }
   }
 
@@ -143,7 +173,7 @@ public final class Relation {
   public func find(_ t: UnsafePointer<Value>) -> Int? {
     ensureTable()
     let (found, at) = probe(t, Relation.hash(t, arity))
-    return found ? Int(rowOf[at]) : nil
+    return found ? rowOf(at) : nil
   }
 
   public func contains(_ t: [Value]) -> Bool { find(t) != nil }
@@ -192,9 +222,7 @@ public final class Relation {
       @inline(__always) func hashAhead(_ j: Int) {
         let h = Relation.hash(tuples + j &* arity, arity)
         ring[j & (ringSize - 1)] = h
-        let at = home(h)
-        dq_prefetch(control + at)
-        dq_prefetch(rowOf + at)
+        dq_prefetch(group(home(h)))
       }
       for j in 0..<min(n, lookahead) { hashAhead(j) }
       for k in 0..<n {
@@ -204,17 +232,19 @@ public final class Relation {
     }
   }
 
-  /// Prefetches the rows of the slots near a hash's home whose control bytes match it.
+  /// Prefetches the rows of the slots of a hash's home group whose control bytes match it.
   @inline(__always) private func prefetchCandidateRows(_ h: UInt64) {
-    let i = home(h)
-    let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
-    let x = window ^ (Relation.ones &* UInt64(Relation.controlByte(h)))
-    var candidates = (x &- Relation.ones) & ~x & Relation.highs
-    while candidates != 0 {
-      var j = i &+ (candidates.trailingZeroBitCount >> 3)
-      if j >= tableSize { j &-= tableSize }
-      dq_prefetch(data + Int(rowOf[j]) &* arity)
-      candidates &= candidates &- 1
+    let line = group(home(h))
+    var (c0, c1, _, _) = Relation.scan(line, Relation.ones &* UInt64(Relation.controlByte(h)))
+    while c0 != 0 {
+      let k = c0.trailingZeroBitCount &>> 3
+      dq_prefetch(data + Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)) &* arity)
+      c0 &= c0 &- 1
+    }
+    while c1 != 0 {
+      let k = 8 &+ c1.trailingZeroBitCount &>> 3
+      dq_prefetch(data + Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)) &* arity)
+      c1 &= c1 &- 1
     }
   }
 
@@ -228,14 +258,21 @@ public final class Relation {
     count += 1
     occupy(at, Relation.controlByte(h), row)
     for index in indexes where index.isBuilt { index.add(row: row) }
-    if count * 8 > tableSize * 7 { resizeTable(to: clusterable ? tableSize + tableSize / 2 : tableSize * 2) }
+    if count * 8 > tableSize * 7 { resizeTable(to: clusterable ? tableSize * 7 / 5 : tableSize * 2) }
     return true
   }
 
   @inline(__always) private func occupy(_ at: Int, _ byte: UInt8, _ row: Int) {
-    control[at] = byte
-    if at < 8 { control[tableSize &+ at] = byte }
-    rowOf[at] = UInt32(truncatingIfNeeded: row)
+    let line = group(at &>> 4), k = at & 15
+    line.storeBytes(of: byte, toByteOffset: k, as: UInt8.self)
+    line.storeBytes(of: UInt32(truncatingIfNeeded: row), toByteOffset: 16 &+ k &<< 2, as: UInt32.self)
+  }
+
+  /// `n` zeroed groups, aligned to the cache line: the allocation and the groups.
+  private static func allocateGroups(_ n: Int) -> (UnsafeMutablePointer<UInt8>, UnsafeMutableRawPointer) {
+    let memory = Memory.zeroedTable(UInt8.self, count: n * 64 + 64)
+    let aligned = (Int(bitPattern: memory) + 63) & ~63
+    return (memory, UnsafeMutableRawPointer(memory) + (aligned - Int(bitPattern: memory)))
   }
 
   @discardableResult
@@ -253,18 +290,27 @@ public final class Relation {
   private func resizeTable(to size: Int) {
     releaseTable()
     hasTable = true
-    tableSize = size
-    control = Memory.zeroedTable(UInt8.self, count: size + 8)
-    rowOf = Memory.zeroedTable(UInt32.self, count: size)
-    // The rows are read in order; their slots are prefetched some rows ahead.
+    groupCount = max(1, (size + 11) / 12)
+    (groupsMemory, groups) = Relation.allocateGroups(groupCount)
+    // The rows are read in order; their groups are prefetched some rows ahead.
     forEachHashedAhead(data, count: count) { r, hashOf in
       let h = hashOf(r)
-      var i = home(h)
-      while control[i] != 0 {
-        i &+= 1
-        if i == tableSize { i = 0 }
+      var g = home(h)
+      while true {
+        let line = group(g)
+        let e0 = ~line.load(as: UInt64.self) & Relation.highs
+        if e0 != 0 {
+          occupy(g &<< 4 | e0.trailingZeroBitCount &>> 3, Relation.controlByte(h), r)
+          break
+        }
+        let e1 = ~line.load(fromByteOffset: 8, as: UInt64.self) & Relation.highsOfLast4
+        if e1 != 0 {
+          occupy(g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3), Relation.controlByte(h), r)
+          break
+        }
+        g &+= 1
+        if g == groupCount { g = 0 }
       }
-      occupy(i, Relation.controlByte(h), r)
     }
   }
 
@@ -277,7 +323,7 @@ public final class Relation {
   /// Empties the relation, keeping its indexes' definitions.
   public func removeAll() {
     count = 0
-    if hasTable { control.update(repeating: 0, count: tableSize + 8) }
+    if hasTable { groupsMemory.update(repeating: 0, count: groupCount * 64 + 64) }
     for index in indexes { index.removeAll() }
     isClustered = false
   }
@@ -308,8 +354,7 @@ public final class Relation {
 
   private func releaseTable() {
     guard hasTable else { return }
-    Memory.releaseTable(control, count: tableSize + 8)
-    Memory.releaseTable(rowOf, count: tableSize)
+    Memory.releaseTable(groupsMemory, count: groupCount * 64 + 64)
     hasTable = false
   }
 
