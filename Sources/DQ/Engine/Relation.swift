@@ -55,8 +55,9 @@ public final class Relation {
     self.arity = arity
     self.capacity = 16
     self.data = Memory.allocate(Value.self, count: 16 * arity)
-    (self.groupsMemory, self.groups) = Relation.allocateGroups(3)
-    self.groupCount = 3
+    // One group to start with: most relations a program states are small.
+    (self.groupsMemory, self.groups) = Relation.allocateGroups(1)
+    self.groupCount = 1
   }
 
   deinit {
@@ -317,7 +318,7 @@ public final class Relation {
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }
-    if !hasTable || (count + n) * 8 > tableSize * 7 { resizeTable(to: max(32, (count + n) * 8 / 7 + 8)) }
+    if !hasTable || (count + n) * 8 > tableSize * 7 { resizeTable(to: max(12, (count + n) * 8 / 7 + 8)) }
   }
 
   /// Empties the relation, keeping its indexes' definitions.
@@ -349,7 +350,7 @@ public final class Relation {
   }
 
   @inline(__always) private func ensureTable() {
-    if !hasTable { resizeTable(to: max(32, count + count / 2 + 8)) }
+    if !hasTable { resizeTable(to: max(12, count + count / 2 + 8)) }
   }
 
   private func releaseTable() {
