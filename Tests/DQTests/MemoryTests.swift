@@ -127,11 +127,26 @@ import Testing
       if t.rows.isClustered { clustered += 1 }
     }
     #expect(clustered > 3)
-    for (name, facts) in before {
-      for (tuple, cited) in facts {
-        #expect((db.citation(of: name, tuple).map { "\($0.file): \($0.quote)" } ?? "-") == cited, "\(name)")
+    func check() {
+      for (name, facts) in before {
+        for (tuple, cited) in facts {
+          #expect((db.citation(of: name, tuple).map { "\($0.file): \($0.quote)" } ?? "-") == cited, "\(name)")
+        }
       }
     }
+    check()
+    // Retracting a fact of a sorted relation rebuilds it; the other facts keep their citations.
+    let sorted = before.filter { db.tables[$0.key]?.rows.isClustered == true }
+    guard let (name, facts) = sorted.first(where: { $0.value.values.contains { $0 != "-" } }),
+      let (tuple, _) = facts.first(where: { $0.value != "-" })
+    else {
+      Issue.record("no clustered relation with a cited fact")
+      return
+    }
+    let text = "\(name)(\(tuple.map { db.store.source($0) }.joined(separator: ", ")))."
+    #expect((try? s.retract(text).get()) == true, "\(text)")
+    before[name]?[tuple] = nil
+    check()
   }
 
   @Test func memoryListingShowsStoredRelations() {
