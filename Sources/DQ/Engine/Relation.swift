@@ -127,9 +127,26 @@ public final class Relation {
     )
   }
 
-  /// A slot as group << 4 | index in the group.
-  @inline(__always) private func rowOf(_ slot: Int) -> Int {
-    Int(group(slot &>> 4).load(fromByteOffset: 16 &+ (slot & 15) &<< 2, as: UInt32.self))
+  /// The row number in slot `k` of a group.
+  @inline(__always) private static func row(_ line: UnsafeRawPointer, _ k: Int) -> Int {
+    Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self))
+  }
+
+  /// The row number in a slot, given as group << 4 | index in the group.
+  @inline(__always) private func rowOf(_ slot: Int) -> Int { Relation.row(group(slot &>> 4), slot & 15) }
+
+  /// The first of a group's `candidates` (slot `offset + k` at bit 8k + 7) whose row is `t`, or -1.
+  @inline(__always)
+  private func slot(
+    holding t: UnsafePointer<Value>, _ line: UnsafeRawPointer, _ byte: UInt8, _ candidates: UInt64, offset: Int
+  ) -> Int {
+    var c = candidates
+    while c != 0 {
+      let k = offset &+ c.trailingZeroBitCount &>> 3
+      if line.load(fromByteOffset: k, as: UInt8.self) == byte, rowEquals(Relation.row(line, k), t) { return k }
+      c &= c &- 1
+    }
+    return -1
   }
 
   /// Probes for the tuple: its slot when present (`found`), else the empty slot to fill.
@@ -140,27 +157,11 @@ public final class Relation {
     var g = home(h)
     while true {
       let line = group(g)
-      let (candidates0, candidates1, e0, e1) = Relation.scan(line, pattern)
-      var c0 = candidates0, c1 = candidates1
+      let (c0, c1, e0, e1) = Relation.scan(line, pattern)
       // Slots fill in order, so every candidate lies before the first empty slot.
-      while c0 != 0 {
-        let k = c0.trailingZeroBitCount &>> 3
-        if line.load(fromByteOffset: k, as: UInt8.self) == byte,
-          rowEquals(Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)), t)
-        {
-          return (true, g &<< 4 | k)
-        }
-        c0 &= c0 &- 1
-      }
-      while c1 != 0 {
-        let k = 8 &+ c1.trailingZeroBitCount &>> 3
-        if line.load(fromByteOffset: k, as: UInt8.self) == byte,
-          rowEquals(Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)), t)
-        {
-          return (true, g &<< 4 | k)
-        }
-        c1 &= c1 &- 1
-      }
+      var k = slot(holding: t, line, byte, c0, offset: 0)
+      if k < 0 { k = slot(holding: t, line, byte, c1, offset: 8) }
+      if k >= 0 { return (true, g &<< 4 | k) }
       if e0 != 0 { return (false, g &<< 4 | e0.trailingZeroBitCount &>> 3) }
       if e1 != 0 { return (false, g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3)) }
       g &+= 1
@@ -236,16 +237,16 @@ public final class Relation {
   /// Prefetches the rows of the slots of a hash's home group whose control bytes match it.
   @inline(__always) private func prefetchCandidateRows(_ h: UInt64) {
     let line = group(home(h))
-    var (c0, c1, _, _) = Relation.scan(line, Relation.ones &* UInt64(Relation.controlByte(h)))
-    while c0 != 0 {
-      let k = c0.trailingZeroBitCount &>> 3
-      dq_prefetch(data + Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)) &* arity)
-      c0 &= c0 &- 1
-    }
-    while c1 != 0 {
-      let k = 8 &+ c1.trailingZeroBitCount &>> 3
-      dq_prefetch(data + Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)) &* arity)
-      c1 &= c1 &- 1
+    let (c0, c1, _, _) = Relation.scan(line, Relation.ones &* UInt64(Relation.controlByte(h)))
+    prefetchRows(line, c0, offset: 0)
+    prefetchRows(line, c1, offset: 8)
+  }
+
+  @inline(__always) private func prefetchRows(_ line: UnsafeRawPointer, _ candidates: UInt64, offset: Int) {
+    var c = candidates
+    while c != 0 {
+      dq_prefetch(data + Relation.row(line, offset &+ c.trailingZeroBitCount &>> 3) &* arity)
+      c &= c &- 1
     }
   }
 
