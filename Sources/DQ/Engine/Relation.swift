@@ -17,7 +17,7 @@ import CEngine
 /// Memory per tuple of a binary relation: 8 bytes of row; plus, while there is a table, 5 1/3
 /// bytes a slot. A relation of facts, which may keep its table at rest, grows it by 40% at 7/8
 /// full (so 5/8 to 7/8 full: 14.1 to 16.5 bytes a tuple in all); a derived one, which releases it
-/// when computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus 5.7
+/// when computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus about 6
 /// bytes per distinct key.
 public final class Relation {
   public let arity: Int
@@ -25,18 +25,9 @@ public final class Relation {
   @usableFromInline var data: UnsafeMutablePointer<Value>
   @usableFromInline var capacity: Int
   public private(set) var count: Int = 0
-  /// The deduplication table: `groupCount` groups of 12 slots, each group one 64-byte cache
-  /// line: 12 control bytes (0 = empty, else 0x80 | seven bits of the tuple's hash), 4 spare,
-  /// then the 12 slots' row numbers. A probe reads its home group's control bytes (two words),
-  /// compares a row only where a byte agrees, and goes on to the next group only when this one
-  /// is full; a new tuple takes the group's first empty slot. So a probe touches one line of the
-  /// table, plus a row when a byte agrees (nearly always a duplicate).
-  private var groups: UnsafeMutableRawPointer
-  /// The allocation `groups` lies in (aligned up to 64 bytes inside it).
-  private var groupsMemory: UnsafeMutablePointer<UInt8>
-  private var groupCount: Int
-  /// Slots in the table.
-  private var tableSize: Int { groupCount &* 12 }
+  /// The deduplication table: row numbers by tuple hash. A probe touches one cache line of it,
+  /// plus a row where a control byte agrees (nearly always a duplicate).
+  private var table: SlotTable
   /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
   private var hasTable = true
   /// Indexes by their key columns.
@@ -56,8 +47,7 @@ public final class Relation {
     self.capacity = 16
     self.data = Memory.allocate(Value.self, count: 16 * arity)
     // One group to start with: most relations a program states are small.
-    (self.groupsMemory, self.groups) = Relation.allocateGroups(1)
-    self.groupCount = 1
+    self.table = SlotTable(slots: 12)
   }
 
   deinit {
@@ -72,7 +62,7 @@ public final class Relation {
 
   /// Bytes held for the tuples: rows in use, the table if there is one, and every index built.
   public var bytes: Int {
-    count * arity * MemoryLayout<Value>.stride + (hasTable ? groupCount * 64 + 64 : 0) + indexes.reduce(0) { $0 + $1.bytes }
+    count * arity * MemoryLayout<Value>.stride + (hasTable ? table.bytes : 0) + indexes.reduce(0) { $0 + $1.bytes }
   }
 
   /// Whether the deduplication table is there now (for `.memory` and the tests).
@@ -97,76 +87,16 @@ public final class Relation {
     return mix(h)
   }
 
-  /// The home group of a hash (its high half scaled to the table) and its control byte.
-  @inline(__always) private func home(_ h: UInt64) -> Int {
-    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(groupCount)) >> 32)
-  }
-  @inline(__always) private func group(_ g: Int) -> UnsafeMutableRawPointer { groups + g &<< 6 }
-  @inline(__always) private static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
-
   @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
     let base = data + r &* arity
     for i in 0..<arity where base[i] != t[i] { return false }
     return true
   }
 
-  private static let ones: UInt64 = 0x0101_0101_0101_0101
-  private static let highs: UInt64 = 0x8080_8080_8080_8080
-  /// The high bits of a group's control bytes 8 to 11 (12 to 15 are spare).
-  private static let highsOfLast4: UInt64 = 0x0000_0000_8080_8080
-
-  /// The slots of a group whose control bytes may equal `byte` (bit 8k + 7 for slot k; a false
-  /// candidate is possible, a missed one is not) and the empty slots, for its two words.
-  @inline(__always)
-  private static func scan(_ line: UnsafeRawPointer, _ pattern: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
-    let w0 = line.load(as: UInt64.self), w1 = line.load(fromByteOffset: 8, as: UInt64.self)
-    let x0 = w0 ^ pattern, x1 = w1 ^ pattern
-    return (
-      (x0 &- ones) & ~x0 & highs, (x1 &- ones) & ~x1 & highsOfLast4,
-      ~w0 & highs, ~w1 & highsOfLast4
-    )
-  }
-
-  /// The row number in slot `k` of a group.
-  @inline(__always) private static func row(_ line: UnsafeRawPointer, _ k: Int) -> Int {
-    Int(line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self))
-  }
-
-  /// The row number in a slot, given as group << 4 | index in the group.
-  @inline(__always) private func rowOf(_ slot: Int) -> Int { Relation.row(group(slot &>> 4), slot & 15) }
-
-  /// The first of a group's `candidates` (slot `offset + k` at bit 8k + 7) whose row is `t`, or -1.
-  @inline(__always)
-  private func slot(
-    holding t: UnsafePointer<Value>, _ line: UnsafeRawPointer, _ byte: UInt8, _ candidates: UInt64, offset: Int
-  ) -> Int {
-    var c = candidates
-    while c != 0 {
-      let k = offset &+ c.trailingZeroBitCount &>> 3
-      if line.load(fromByteOffset: k, as: UInt8.self) == byte, rowEquals(Relation.row(line, k), t) { return k }
-      c &= c &- 1
-    }
-    return -1
-  }
-
   /// Probes for the tuple: its slot when present (`found`), else the empty slot to fill.
   @inline(__always)
-  private func probe(_ t: UnsafePointer<Value>, _ h: UInt64) -> (found: Bool, at: Int) {
-    let byte = Relation.controlByte(h)
-    let pattern = Relation.ones &* UInt64(byte)
-    var g = home(h)
-    while true {
-      let line = group(g)
-      let (c0, c1, e0, e1) = Relation.scan(line, pattern)
-      // Slots fill in order, so every candidate lies before the first empty slot.
-      var k = slot(holding: t, line, byte, c0, offset: 0)
-      if k < 0 { k = slot(holding: t, line, byte, c1, offset: 8) }
-      if k >= 0 { return (true, g &<< 4 | k) }
-      if e0 != 0 { return (false, g &<< 4 | e0.trailingZeroBitCount &>> 3) }
-      if e1 != 0 { return (false, g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3)) }
-      g &+= 1
-      if g == groupCount { g = 0 }
-    }
+  private func probe(_ t: UnsafePointer<Value>, _ h: UInt64) -> (found: Bool, slot: Int) {
+    table.find(h) { rowEquals(Int($0), t) }
   }
 
   // MARK: - Membership and insertion
@@ -175,7 +105,7 @@ public final class Relation {
   public func find(_ t: UnsafePointer<Value>) -> Int? {
     ensureTable()
     let (found, at) = probe(t, Relation.hash(t, arity))
-    return found ? rowOf(at) : nil
+    return found ? Int(table.value(at: at)) : nil
   }
 
   public func contains(_ t: [Value]) -> Bool { find(t) != nil }
@@ -224,7 +154,7 @@ public final class Relation {
       @inline(__always) func hashAhead(_ j: Int) {
         let h = Relation.hash(tuples + j &* arity, arity)
         ring[j & (ringSize - 1)] = h
-        dq_prefetch(group(home(h)))
+        table.prefetch(h)
       }
       for j in 0..<min(n, lookahead) { hashAhead(j) }
       for k in 0..<n {
@@ -236,18 +166,7 @@ public final class Relation {
 
   /// Prefetches the rows of the slots of a hash's home group whose control bytes match it.
   @inline(__always) private func prefetchCandidateRows(_ h: UInt64) {
-    let line = group(home(h))
-    let (c0, c1, _, _) = Relation.scan(line, Relation.ones &* UInt64(Relation.controlByte(h)))
-    prefetchRows(line, c0, offset: 0)
-    prefetchRows(line, c1, offset: 8)
-  }
-
-  @inline(__always) private func prefetchRows(_ line: UnsafeRawPointer, _ candidates: UInt64, offset: Int) {
-    var c = candidates
-    while c != 0 {
-      dq_prefetch(data + Relation.row(line, offset &+ c.trailingZeroBitCount &>> 3) &* arity)
-      c &= c &- 1
-    }
+    table.forEachCandidate(h) { dq_prefetch(data + Int($0) &* arity) }
   }
 
   @inline(__always)
@@ -258,23 +177,11 @@ public final class Relation {
     (data + count &* arity).update(from: t, count: arity)
     let row = count
     count += 1
-    occupy(at, Relation.controlByte(h), row)
+    table.fill(at, h, UInt32(truncatingIfNeeded: row))
     for index in indexes where index.isBuilt { index.add(row: row) }
-    if count * 8 > tableSize * 7 { resizeTable(to: clusterable ? tableSize * 7 / 5 : tableSize * 2) }
+    let slots = table.slotCount
+    if count * 8 > slots * 7 { resizeTable(to: clusterable ? slots * 7 / 5 : slots * 2) }
     return true
-  }
-
-  @inline(__always) private func occupy(_ at: Int, _ byte: UInt8, _ row: Int) {
-    let line = group(at &>> 4), k = at & 15
-    line.storeBytes(of: byte, toByteOffset: k, as: UInt8.self)
-    line.storeBytes(of: UInt32(truncatingIfNeeded: row), toByteOffset: 16 &+ k &<< 2, as: UInt32.self)
-  }
-
-  /// `n` zeroed groups, aligned to the cache line: the allocation and the groups.
-  private static func allocateGroups(_ n: Int) -> (UnsafeMutablePointer<UInt8>, UnsafeMutableRawPointer) {
-    let memory = Memory.zeroedTable(UInt8.self, count: n * 64 + 64)
-    let aligned = (Int(bitPattern: memory) + 63) & ~63
-    return (memory, UnsafeMutableRawPointer(memory) + (aligned - Int(bitPattern: memory)))
   }
 
   @discardableResult
@@ -292,40 +199,21 @@ public final class Relation {
   private func resizeTable(to size: Int) {
     releaseTable()
     hasTable = true
-    groupCount = max(1, (size + 11) / 12)
-    (groupsMemory, groups) = Relation.allocateGroups(groupCount)
+    table = SlotTable(slots: size)
     // The rows are read in order; their groups are prefetched some rows ahead.
-    forEachHashedAhead(data, count: count) { r, hashOf in
-      let h = hashOf(r)
-      var g = home(h)
-      while true {
-        let line = group(g)
-        let e0 = ~line.load(as: UInt64.self) & Relation.highs
-        if e0 != 0 {
-          occupy(g &<< 4 | e0.trailingZeroBitCount &>> 3, Relation.controlByte(h), r)
-          break
-        }
-        let e1 = ~line.load(fromByteOffset: 8, as: UInt64.self) & Relation.highsOfLast4
-        if e1 != 0 {
-          occupy(g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3), Relation.controlByte(h), r)
-          break
-        }
-        g &+= 1
-        if g == groupCount { g = 0 }
-      }
-    }
+    forEachHashedAhead(data, count: count) { r, hashOf in table.add(hashOf(r), UInt32(truncatingIfNeeded: r)) }
   }
 
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }
-    if !hasTable || (count + n) * 8 > tableSize * 7 { resizeTable(to: max(12, (count + n) * 8 / 7 + 8)) }
+    if !hasTable || (count + n) * 8 > table.slotCount * 7 { resizeTable(to: max(12, (count + n) * 8 / 7 + 8)) }
   }
 
   /// Empties the relation, keeping its indexes' definitions.
   public func removeAll() {
     count = 0
-    if hasTable { groupsMemory.update(repeating: 0, count: groupCount * 64 + 64) }
+    if hasTable { table.clear() }
     for index in indexes { index.removeAll() }
     isClustered = false
   }
@@ -356,7 +244,7 @@ public final class Relation {
 
   private func releaseTable() {
     guard hasTable else { return }
-    Memory.releaseTable(groupsMemory, count: groupCount * 64 + 64)
+    table.release()
     hasTable = false
   }
 
@@ -496,344 +384,5 @@ public final class Relation {
     let i = Index(relation: self, columns: columns)
     indexes.append(i)
     return i
-  }
-}
-
-/// An index on some columns, in one of two forms.
-///
-/// Chained (the relation is written, or sorted by another key): for each distinct key, a chain
-/// of the rows having it, newest first, so a range of row numbers can be read by skipping to it
-/// and stopping early. 4 bytes a row and 12 a key slot.
-///
-/// Clustered (the relation is sorted by this key, see `Relation.cluster(by:)`): each key's rows
-/// are contiguous, and a directory gives the first of them: 5 bytes a slot, 8 slots for 7 keys.
-public final class Index {
-  public let columns: [Int]
-  private unowned(unsafe) let relation: Relation
-  /// Open-addressing table, one slot per key: the key's 32-bit hash in the high half and its
-  /// newest row + 1 in the low half (0 = empty), so mismatches are rejected without reading rows.
-  private var heads: UnsafeMutablePointer<UInt64>
-  /// Rows per key, beside `heads`: a count over a whole relation reads it instead of a chain.
-  private var sizes: UnsafeMutablePointer<UInt32>
-  private var headMask: Int
-  private var keys = 0
-  /// For each row, the next older row + 1 with the same key (0 = none).
-  @usableFromInline var next: UnsafeMutablePointer<UInt32>
-  private var nextCapacity: Int
-  let columnBuffer: UnsafeMutablePointer<Int>
-  let keyCount: Int
-  /// The clustered form's directory: linear probing over `directorySize` slots, a control byte
-  /// (0 = empty, else 0x80 | seven hash bits; the first eight repeated after the end) and the
-  /// first row of the key.
-  private var directoryControl: UnsafeMutablePointer<UInt8>?
-  private var directoryStart: UnsafeMutablePointer<UInt32>?
-  private var directorySize = 0
-  /// Whether the index is in its clustered form.
-  public private(set) var isClustered = false
-
-  init(relation: Relation, columns: [Int]) {
-    self.relation = relation
-    self.columns = columns
-    self.keyCount = columns.count
-    self.columnBuffer = .allocate(capacity: max(1, columns.count))
-    for (i, c) in columns.enumerated() { columnBuffer[i] = c }
-    self.headMask = 15
-    self.heads = Memory.zeroedTable(UInt64.self, count: 16)
-    self.sizes = Memory.zeroedTable(UInt32.self, count: 16)
-    self.nextCapacity = 16
-    self.next = Memory.allocate(UInt32.self, count: 16)
-  }
-
-  deinit {
-    Memory.releaseTable(heads, count: headMask + 1)
-    Memory.releaseTable(sizes, count: headMask + 1)
-    Memory.release(next)
-    releaseDirectory()
-    columnBuffer.deallocate()
-  }
-
-  /// The hash of a row's key; its low half is the tag of the chained form.
-  @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
-    let base = relation.data + r &* relation.arity
-    for i in 0..<keyCount { h = (h ^ UInt64(base[columnBuffer[i]])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return Relation.mix(h)
-  }
-
-  @inline(__always) private func keyHash(_ key: UnsafePointer<Value>) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
-    for i in 0..<keyCount { h = (h ^ UInt64(key[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return Relation.mix(h)
-  }
-
-  @inline(__always) private func rowTag(_ r: Int) -> UInt32 { UInt32(truncatingIfNeeded: rowHash(r)) }
-  @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 { UInt32(truncatingIfNeeded: keyHash(key)) }
-
-  @inline(__always) private func rowMatches(_ r: Int, key: UnsafePointer<Value>) -> Bool {
-    let base = relation.data + r &* relation.arity
-    for i in 0..<keyCount where base[columnBuffer[i]] != key[i] { return false }
-    return true
-  }
-
-  @inline(__always) private func rowsShareKey(_ a: Int, _ b: Int) -> Bool {
-    let arity = relation.arity
-    let x = relation.data + a &* arity, y = relation.data + b &* arity
-    for i in 0..<keyCount where x[columnBuffer[i]] != y[columnBuffer[i]] { return false }
-    return true
-  }
-
-  private func reserveNext(through r: Int) {
-    guard r >= nextCapacity else { return }
-    var n = nextCapacity * 2
-    while n <= r { n *= 2 }
-    next = Memory.resize(next, count: n)
-    nextCapacity = n
-  }
-
-  func add(row r: Int) {
-    reserveNext(through: r)
-    add(row: r, tag: rowTag(r))
-  }
-
-  /// Adds a range of rows, hashing each row some places ahead and prefetching its slot.
-  func addAll(_ rows: Range<Int>) {
-    guard let last = rows.last else { return }
-    reserveNext(through: last)
-    let distance = 16, ringSize = 32  // the ring holds the rows from r to r + distance
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ringSize) { ring in
-      @inline(__always) func hashAhead(_ r: Int) {
-        let tag = rowTag(r)
-        ring[r & (ringSize - 1)] = tag
-        dq_prefetch(heads + (Int(tag) & headMask))
-      }
-      for r in rows.prefix(distance) { hashAhead(r) }
-      for r in rows {
-        if r &+ distance < rows.upperBound { hashAhead(r &+ distance) }
-        add(row: r, tag: ring[r & (ringSize - 1)])
-      }
-    }
-  }
-
-  @inline(__always) private func add(row r: Int, tag: UInt32) {
-    var i = Int(tag) & headMask
-    let entry = UInt64(tag) << 32 | UInt64(r &+ 1)
-    while true {
-      let s = heads[i]
-      if s == 0 {
-        heads[i] = entry
-        sizes[i] = 1
-        next[r] = 0
-        keys += 1
-        if keys * 10 > (headMask + 1) * 7 { rehash() }
-        return
-      }
-      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowsShareKey(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, r) {
-        next[r] = UInt32(truncatingIfNeeded: s)
-        heads[i] = entry
-        sizes[i] &+= 1
-        return
-      }
-      i = (i &+ 1) & headMask
-    }
-  }
-
-  private func rehash() {
-    let size = (headMask + 1) * 2
-    let old = heads, oldSizes = sizes, oldSize = headMask + 1
-    heads = Memory.zeroedTable(UInt64.self, count: size)
-    sizes = Memory.zeroedTable(UInt32.self, count: size)
-    headMask = size - 1
-    for j in 0..<oldSize where old[j] != 0 {
-      var i = Int(truncatingIfNeeded: old[j] >> 32) & headMask
-      while heads[i] != 0 { i = (i &+ 1) & headMask }
-      heads[i] = old[j]
-      sizes[i] = oldSizes[j]
-    }
-    Memory.releaseTable(old, count: oldSize)
-    Memory.releaseTable(oldSizes, count: oldSize)
-  }
-
-  func removeAll() {
-    if isClustered {
-      unbuild()
-      return
-    }
-    heads.update(repeating: 0, count: headMask + 1)
-    keys = 0
-  }
-
-  /// The slot of the key, or -1 when no row has it.
-  @inline(__always)
-  public func slot(_ key: UnsafePointer<Value>) -> Int {
-    let tag = keyTag(key)
-    var i = Int(tag) & headMask
-    while true {
-      let s = heads[i]
-      if s == 0 { return -1 }
-      if UInt32(truncatingIfNeeded: s >> 32) == tag, rowMatches(Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1, key: key) {
-        return i
-      }
-      i = (i &+ 1) & headMask
-    }
-  }
-
-  /// The newest row + 1 whose key columns equal `key` (0 when none); follow `next` for older rows.
-  @inline(__always)
-  public func first(_ key: UnsafePointer<Value>) -> UInt32 {
-    let i = slot(key)
-    return i < 0 ? 0 : UInt32(truncatingIfNeeded: heads[i])
-  }
-
-  /// The newest row + 1 of the key in slot `i` (from `slot`).
-  @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
-
-  /// Bytes held: chained, the key table (12 bytes a slot) and a link per row; clustered, the
-  /// directory (5 bytes a slot).
-  var bytes: Int {
-    if isClustered { return directorySize * 5 + 8 }
-    return isBuilt ? (headMask + 1) * 12 + relation.count * 4 : 0
-  }
-
-  /// Whether the index holds every row (see `Relation.plannedIndex`).
-  private(set) var isBuilt = false
-
-  /// Builds the index over the rows there now, if not built yet; inserts then keep it current.
-  @inline(__always) func build() {
-    if !isBuilt {
-      isBuilt = true
-      addAll(0..<relation.count)
-    }
-  }
-
-  /// Forgets the rows (either form); the next `build` starts again.
-  func unbuild() {
-    if isBuilt && !isClustered {
-      Memory.releaseTable(heads, count: headMask + 1)
-      Memory.releaseTable(sizes, count: headMask + 1)
-      headMask = 15
-      heads = Memory.zeroedTable(UInt64.self, count: 16)
-      sizes = Memory.zeroedTable(UInt32.self, count: 16)
-      Memory.release(next)
-      nextCapacity = 16
-      next = Memory.allocate(UInt32.self, count: 16)
-      keys = 0
-    }
-    releaseDirectory()
-    isClustered = false
-    isBuilt = false
-  }
-
-  private func releaseDirectory() {
-    if let c = directoryControl { Memory.releaseTable(c, count: directorySize + 8) }
-    if let s = directoryStart { Memory.releaseTable(s, count: directorySize) }
-    directoryControl = nil
-    directoryStart = nil
-    directorySize = 0
-  }
-
-  /// Builds the clustered form over rows sorted by this key (`Relation.cluster(by:)`).
-  func buildDirectory() {
-    let n = relation.count
-    // Where each run of rows with one key starts.
-    let runStarts = Memory.allocate(UInt32.self, count: n)
-    defer { Memory.release(runStarts) }
-    var runs = 0
-    if keyCount == 1 {
-      let data = relation.data, arity = relation.arity, column = columnBuffer[0]
-      for r in 0..<n where r == 0 || data[r &* arity &+ column] != data[(r &- 1) &* arity &+ column] {
-        runStarts[runs] = UInt32(truncatingIfNeeded: r)
-        runs &+= 1
-      }
-    } else {
-      for r in 0..<n where r == 0 || !rowsShareKey(r &- 1, r) {
-        runStarts[runs] = UInt32(truncatingIfNeeded: r)
-        runs &+= 1
-      }
-    }
-    let size = runs + runs / 7 + 8
-    let control = Memory.zeroedTable(UInt8.self, count: size + 8)
-    let start = Memory.zeroedTable(UInt32.self, count: size)
-    for k in 0..<runs {
-      let r = Int(runStarts[k])
-      let h = rowHash(r)
-      var i = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(size)) >> 32)
-      while control[i] != 0 {
-        i &+= 1
-        if i == size { i = 0 }
-      }
-      let byte = 0x80 | UInt8(truncatingIfNeeded: h & 0x7F)
-      control[i] = byte
-      if i < 8 { control[size &+ i] = byte }
-      start[i] = UInt32(truncatingIfNeeded: r)
-    }
-    directoryControl = control
-    directoryStart = start
-    directorySize = size
-    isClustered = true
-    isBuilt = true
-  }
-
-  /// Clustered form: the rows whose key columns equal `key` (empty when none).
-  @inline(__always)
-  public func rows(_ key: UnsafePointer<Value>) -> Range<Int> {
-    guard let control = directoryControl, let start = directoryStart else { return 0..<0 }
-    let h = keyHash(key)
-    let byte = 0x80 | UInt8(truncatingIfNeeded: h & 0x7F)
-    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-    let pattern = ones &* UInt64(byte)
-    let size = directorySize
-    var i = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(size)) >> 32)
-    while true {
-      let window = UnsafeRawPointer(control + i).loadUnaligned(as: UInt64.self)
-      let empties = ~window & highs
-      let x = window ^ pattern
-      var candidates = (x &- ones) & ~x & highs
-      if empties != 0 { candidates &= (empties &- 1) }
-      while candidates != 0 {
-        var j = i &+ (candidates.trailingZeroBitCount >> 3)
-        if j >= size { j &-= size }
-        let first = Int(start[j])
-        if control[j] == byte, rowMatches(first, key: key) { return first..<runEnd(first, key) }
-        candidates &= candidates &- 1
-      }
-      if empties != 0 { return 0..<0 }
-      i &+= 8
-      if i >= size { i &-= size }
-    }
-  }
-
-  /// Where the run of rows with `key` that begins at `first` ends: rows with one key are
-  /// contiguous, so "has the key" holds up to the end and nowhere after; gallop, then bisect.
-  @inline(__always) private func runEnd(_ first: Int, _ key: UnsafePointer<Value>) -> Int {
-    let n = relation.count
-    var known = first  // the last row known to have the key
-    var probe = first &+ 1
-    var stride = 1
-    while probe < n, rowMatches(probe, key: key) {
-      known = probe
-      stride &<<= 1
-      probe = first &+ stride
-    }
-    var low = known &+ 1, high = min(probe, n)
-    while low < high {
-      let mid = (low &+ high) >> 1
-      if rowMatches(mid, key: key) { low = mid &+ 1 } else { high = mid }
-    }
-    return low
-  }
-
-  /// How many rows with the key in slot `i` (from `slot`) lie in `low ..< high`: over the whole
-  /// relation the kept size, otherwise by walking the chain.
-  func count(atSlot i: Int, low: Int, high: Int) -> Int {
-    if low <= 0 && high >= relation.count { return Int(sizes[i]) }
-    var e = head(atSlot: i)
-    var n = 0
-    while e != 0 {
-      let r = Int(e) &- 1
-      if r < low { break }
-      if r < high { n &+= 1 }
-      e = next[r]
-    }
-    return n
   }
 }
