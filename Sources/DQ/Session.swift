@@ -8,9 +8,33 @@ public final class Session {
     public var maxTuples = 50_000_000
     /// Seconds one query may run before it is stopped (0: no limit).
     public var timeout: Double = 60
+    /// Bytes the engine may hold while a query runs before it is stopped (0: no limit); by
+    /// default half the machine's memory.
+    public var maxMemory = Memory.defaultLimit
     /// Warn about relations that have no facts and no rules.
     public var warnings = true
     public init() {}
+
+    /// Bytes from a size as people write it: `0` (no limit), `4096`, `512K`, `800M`, `1.5G`,
+    /// `2GiB`, `1T` (powers of 1024), or `25%` of the machine's memory; nil when unreadable
+    /// or too large to hold.
+    public static func byteSize(_ text: String) -> Int? {
+      var t = text.trimmingSpaces.uppercased()
+      if t.hasSuffix("%") {
+        guard let p = Double(t.dropLast()), p.isFinite, p >= 0, p <= 100 else { return nil }
+        return Int(Double(Memory.physical) * p / 100)
+      }
+      if t.hasSuffix("IB") { t.removeLast(2) } else if t.hasSuffix("B") { t.removeLast() }
+      var scale = 1.0
+      if let last = t.last, let power = ["K": 1, "M": 2, "G": 3, "T": 4][String(last)] {
+        scale = Double(1 << (10 * power))
+        t.removeLast()
+      }
+      guard let n = Double(t), n.isFinite, n >= 0 else { return nil }
+      let bytes = n * scale
+      guard bytes < 9e18 else { return nil }
+      return Int(bytes)
+    }
   }
 
   /// How a run ended, with the sysexits code a script should exit with.
@@ -325,7 +349,7 @@ public final class Session {
 
   /// Brings every relation the query reads up to date, then prints its answers.
   func runQuery(_ q: Query) -> Status {
-    let budget = Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    let budget = makeBudget()
     lastTimings.plan = .zero
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
@@ -354,7 +378,7 @@ public final class Session {
 
   /// A budget with the session's limits.
   public func makeBudget() -> Budget {
-    Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    Budget(maxTuples: options.maxTuples, timeout: options.timeout, maxBytes: options.maxMemory, interrupted: interrupted)
   }
 
   /// Brings every relation up to date (for listings and completion).

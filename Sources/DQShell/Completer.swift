@@ -72,7 +72,7 @@ public final class Completer: CompletionSource {
   /// the constants already typed in earlier columns (after `met(erdogan, ` the people Erdogan met).
   func constants(_ relation: String, _ column: Int, prefix: String, earlier: [String] = []) -> [String] {
     guard let shape = session.schema[relation], column < shape.arity else { return [] }
-    try? session.evaluateAll(budget: Budget(maxTuples: session.options.maxTuples, timeout: 2))
+    try? session.evaluateAll(budget: Budget(maxTuples: session.options.maxTuples, timeout: 2, maxBytes: session.options.maxMemory))
     guard let table = session.database.tables[relation] else { return [] }
     let rows = table.rows
     var seen: Set<Value> = []

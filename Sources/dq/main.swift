@@ -23,6 +23,8 @@ let usage = """
         --no-dataset       start with no relations loaded
         --max-tuples N     stop a query after deriving N tuples (default 50000000; 0: no limit)
         --timeout SECONDS  stop a query after SECONDS (default 60; 0: no limit)
+        --memory SIZE      stop a query when dq holds more than SIZE (e.g. 4G, 800M, 25%;
+                           default half the machine's memory; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
         --list             list every relation: arity, columns, rows, description
         --why QUERY        explain each answer of QUERY down to facts and their sources
@@ -103,6 +105,12 @@ func parseArguments(_ argv: [String]) -> Arguments {
       let v = take()
       guard let n = Int(v), n >= 0 else { fail("--max-tuples needs a whole number, got '\(v)'") }
       a.options.maxTuples = n
+    case "--memory":
+      let v = take()
+      guard let n = Session.Options.byteSize(v) else {
+        fail("--memory needs a size such as 2G, 800M or 50%, got '\(v)'")
+      }
+      a.options.maxMemory = n
     case "--timeout":
       let v = take()
       guard let t = Double(v), t >= 0, t.isFinite else { fail("--timeout needs a number of seconds, got '\(v)'") }

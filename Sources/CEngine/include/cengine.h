@@ -1,9 +1,28 @@
-// The engine's one need from C: a prefetch hint, which Swift has no way to spell.
+// The engine's needs from C: a prefetch hint, which Swift has no way to spell, and the size the
+// allocator gave a block (for the memory budget), which glibc declares in <malloc.h> only.
 #ifndef DQ_CENGINE_H
 #define DQ_CENGINE_H
+
+#include <stddef.h>
+#if defined(__linux__)
+#include <malloc.h>
+#elif defined(__APPLE__)
+#include <malloc/malloc.h>
+#endif
 
 /// Asks the CPU to start loading the cache line at `address` without waiting for it (a hint:
 /// it never faults, whatever the address). Inlined into the Swift caller.
 static inline void dq_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// The bytes usable in a block from malloc/realloc/calloc: what it really holds.
+static inline size_t dq_block_size(void *block) {
+#if defined(__linux__)
+  return malloc_usable_size(block);
+#elif defined(__APPLE__)
+  return malloc_size(block);
+#else
+  return 0;
+#endif
+}
 
 #endif

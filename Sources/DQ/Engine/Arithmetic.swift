@@ -110,7 +110,7 @@ enum Arithmetic {
 
 /// An error raised during evaluation, with the place in the program that caused it.
 public struct EvaluationError: Error, Sendable {
-  public enum Reason: Sendable { case runtime, tupleLimit, timeout, interrupted }
+  public enum Reason: Sendable { case runtime, tupleLimit, memoryLimit, timeout, interrupted }
   public var reason: Reason
   public var message: String
   public var span: SourceSpan?

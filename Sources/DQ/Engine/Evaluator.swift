@@ -12,10 +12,20 @@ final class Evaluator {
     self.executor = Executor(store: database.store, budget: budget)
   }
 
-  /// Recomputes a stratum from its explicit facts.
+  /// Recomputes a stratum from its explicit facts. When a limit stops it, its relations are
+  /// emptied and their memory released (the session recomputes them when next asked).
   func evaluate(_ stratum: StratumPlan) throws(EvaluationError) {
+    do {
+      try compute(stratum)
+    } catch {
+      for name in stratum.relations { database.tables[name]?.rows.removeAllReleasingMemory() }
+      throw error
+    }
     // Once computed, a relation needs no deduplication table until it is written again.
-    defer { for name in stratum.relations { database.tables[name]?.rows.settle() } }
+    for name in stratum.relations { database.tables[name]?.rows.settle() }
+  }
+
+  private func compute(_ stratum: StratumPlan) throws(EvaluationError) {
     var versions: [String: RelationVersions] = [:]
     for name in stratum.relations {
       guard let table = database.tables[name] else { continue }
@@ -32,29 +42,56 @@ final class Evaluator {
       try run(rule, versions)
     }
     guard stratum.recursive else { return }
+    // Each round touches only what changed: the relations that gained rows or still have a
+    // delta, and the delta versions of those (its delta atom is planned first). A stratum of
+    // thousands of relations that change a few at a time costs the changes, not the stratum.
+    var position: [String: Int] = [:]
+    for (i, name) in stratum.relations.enumerated() { position[name] = i }
+    var versionsReading: [[Int]] = Array(repeating: [], count: stratum.relations.count)
+    var everyRound: [Int] = []
+    for (v, rule) in stratum.deltaVersions.enumerated() {
+      if let step = rule.body.steps.first, step.range == .delta, let p = position[step.relationName] {
+        versionsReading[p].append(v)
+      } else {
+        everyRound.append(v)
+      }
+    }
+    var pending = Set(stratum.relations.indices)
     var round = 1
     while true {
-      var any = false
-      var added: [String: Range<Int>] = [:]
-      for name in stratum.relations {
-        if versions[name]?.mergeDeltaIntoFullAndPromoteNew() == true { any = true }
-        if let v = versions[name] { added[name] = v.bounds(.delta).0..<v.bounds(.delta).1 }
+      var withDelta: [Int] = []
+      for p in pending.sorted() {
+        if versions[stratum.relations[p]]?.mergeDeltaIntoFullAndPromoteNew() == true { withDelta.append(p) }
       }
-      onRound?(stratum, round, added)
-      guard any else { return }
-      try budget.check(nil)
-      for rule in stratum.deltaVersions {
-        // The delta atom is planned first; skip versions whose delta is empty.
-        if let step = rule.body.steps.first, step.range == .delta, versions[step.relationName]?.hasDelta == false {
-          continue
+      if let onRound {
+        var added: [String: Range<Int>] = [:]
+        for name in stratum.relations {
+          if let v = versions[name] { added[name] = v.bounds(.delta).0..<v.bounds(.delta).1 }
         }
-        try run(rule, versions)
+        onRound(stratum, round, added)
       }
+      if withDelta.isEmpty { return }
+      try budget.check(nil)
+      // Relations with a delta now must move it to "old" next round, even if nothing is added.
+      pending = Set(withDelta)
+      grew = []
+      for v in (everyRound + withDelta.flatMap { versionsReading[$0] }).sorted() {
+        try run(stratum.deltaVersions[v], versions)
+      }
+      for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
     }
   }
 
+  /// Heads that gained rows since the round began.
+  private var grew: Set<String> = []
+
   /// Sets the row ranges of each atom step, runs the rule, and inserts what it derived.
+  ///
+  /// Derivations are inserted when the rule has run, since its loops may be reading the head
+  /// relation. When a run derives more than a chunk, the chunk's tuples not stored yet are
+  /// kept in a deduplicated staging relation instead, so memory follows the distinct tuples
+  /// derived, not the derivations (which can be many times more).
   private func run(_ rule: CompiledRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
     for step in rule.body.steps where step.relation != nil {
       if let v = versions[step.relationName] {
@@ -63,29 +100,53 @@ final class Evaluator {
         (step.low, step.high) = (0, Int.max)
       }
     }
-    try executor.run(rule)
-    guard let head = rule.headName, let table = database.tables[head] else { return }
-    let arity = table.arity
-    let rows = arity == 0 ? min(executor.emitted, 1) : executor.outputCount / arity
-    var fresh = 0
-    if arity == 0 {
-      if rows > 0 { var none: Value = 0; if table.rows.insert(&none) { fresh = 1 } }
-    } else {
-      fresh = table.rows.insertAll(executor.output, count: rows)
+    guard let head = rule.headName, let table = database.tables[head] else {
+      try executor.run(rule)
+      return
     }
+    budget.growing = head
+    defer { budget.growing = nil }
+    let arity = table.arity
+    let rows = table.rows
+    var staging: Relation? = nil
+    executor.sink = { [budget] chunk, n throws(EvaluationError) in
+      let staged = staging ?? Relation(arity: arity)
+      staging = staged
+      var fresh = 0
+      for k in 0..<n {
+        let t = chunk + k &* arity
+        if rows.find(t) == nil, staged.insert(t) { fresh += 1 }
+      }
+      try budget.countDerived(fresh, rule.span)
+    }
+    defer { executor.sink = nil }
+    try executor.run(rule)
+    let before = rows.count
+    defer { if rows.count > before { grew.insert(head) } }
+    if arity == 0 {
+      var none: Value = 0
+      if executor.emitted > 0, rows.insert(&none) { try budget.countDerived(1, rule.span) }
+      return
+    }
+    if let staged = staging { _ = rows.insertAll(staged.data, count: staged.count) }
+    let fresh = rows.insertAll(executor.output, count: executor.outputCount / arity)
     try budget.countDerived(fresh, rule.span)
   }
 
   /// Runs a compiled query and returns its distinct answers as rows.
   func answers(_ query: CompiledRule) throws(EvaluationError) -> Relation {
-    try executor.run(query)
     let arity = query.body.projection.count
     let result = Relation(arity: arity)
+    executor.sink = { [budget] chunk, n throws(EvaluationError) in
+      try budget.countDerived(result.insertAll(chunk, count: n), query.span)
+    }
+    defer { executor.sink = nil }
+    try executor.run(query)
     if arity == 0 {
       if executor.emitted > 0 { var none: Value = 0; result.insert(&none) }
       return result
     }
-    _ = result.insertAll(executor.output, count: executor.outputCount / arity)
+    try budget.countDerived(result.insertAll(executor.output, count: executor.outputCount / arity), query.span)
     return result
   }
 }

@@ -1,26 +1,44 @@
 /// Runs compiled bodies: nested loops over steps, binding slots, emitting head tuples.
 
-/// Limits on one evaluation: derived tuples, wall time, and an interrupt check.
+/// Limits on one evaluation: tuples stored, wall time, bytes held, and an interrupt check.
 public final class Budget {
   public let maxTuples: Int
   public let timeout: Double
+  /// Bytes the engine may hold (`Memory.held`) before evaluation stops; 0: no limit.
+  public let maxBytes: Int
   let interrupted: (() -> Bool)?
   private let start: ContinuousClock.Instant
-  /// Tuples derived so far in this evaluation.
+  /// When the time limit passes (nil: none, or too far away to matter).
+  private let deadline: ContinuousClock.Instant?
+  /// Tuples stored so far in this evaluation (duplicates are not counted).
   public internal(set) var derived = 0
   /// The rule or query being run, reported when a limit stops it.
   var location: SourceSpan?
+  /// The relation being written, named when the memory limit stops evaluation.
+  var growing: String?
   private var ticks = 0
 
-  /// `maxTuples` or `timeout` of 0 mean no limit.
-  public init(maxTuples: Int, timeout: Double, interrupted: (() -> Bool)? = nil) {
-    self.maxTuples = maxTuples
+  /// `maxTuples`, `timeout` or `maxBytes` of 0 (or less) mean no limit; so does a timeout
+  /// beyond a century, which the clock could not represent anyway.
+  public init(maxTuples: Int, timeout: Double, maxBytes: Int = 0, interrupted: (() -> Bool)? = nil) {
+    self.maxTuples = max(0, maxTuples)
     self.timeout = timeout
+    self.maxBytes = max(0, maxBytes)
     self.interrupted = interrupted
-    self.start = .now
+    let now = ContinuousClock.now
+    self.start = now
+    if timeout > 0, timeout < 3.2e9 {
+      self.deadline = now + .nanoseconds(Int64(timeout * 1e9))
+    } else {
+      self.deadline = nil
+    }
   }
 
-  /// Cheap per-row bookkeeping; every 65,536 calls, checks the clock and the interrupt flag.
+  /// Time spent since the evaluation started.
+  public var elapsed: Duration { ContinuousClock.now - start }
+
+  /// Cheap per-row bookkeeping; every 65,536 calls, checks the clock, the memory held and the
+  /// interrupt flag.
   @inline(__always) func tick() throws(EvaluationError) {
     ticks &+= 1
     if ticks & 0xFFFF == 0 { try check(nil) }
@@ -31,25 +49,49 @@ public final class Budget {
     if let interrupted, interrupted() {
       throw EvaluationError(.interrupted, "Interrupted", at: nil)
     }
-    if timeout > 0 {
-      let elapsed = ContinuousClock.now - start
-      if elapsed > .milliseconds(Int64(timeout * 1000)) {
-        throw EvaluationError(
-          .timeout, "Evaluation stopped after \(formatSeconds(timeout)) (the time limit)", at: span,
-          hint: "the program may not terminate (e.g. a rule that keeps counting up); raise the limit with --timeout SECONDS, or 0 for none")
-      }
+    if let deadline, ContinuousClock.now > deadline {
+      throw EvaluationError(
+        .timeout, "Evaluation stopped after \(formatSeconds(timeout)) (the time limit)", at: span,
+        hint: "the program may not terminate (e.g. a rule that keeps counting up); raise the limit with --timeout SECONDS, or 0 for none")
     }
+    try checkMemory(span)
   }
 
+  /// Stops evaluation when the engine holds more than `maxBytes`.
+  func checkMemory(_ given: SourceSpan?) throws(EvaluationError) {
+    guard maxBytes > 0, Memory.held > maxBytes else { return }
+    let what = growing.map { " while computing '\($0)'" } ?? ""
+    throw EvaluationError(
+      .memoryLimit,
+      "Evaluation stopped\(what): dq holds \(formatBytes(Memory.held)), more than the memory limit (\(formatBytes(maxBytes)))",
+      at: given ?? location,
+      hint: "if so much is meant, raise the limit with --memory SIZE (or '.limit memory SIZE' in the REPL; 0 for none); if not, look for a rule that joins unrelated atoms or never stops")
+  }
+
+  /// Counts `n` newly stored tuples against the tuple limit.
   func countDerived(_ n: Int, _ given: SourceSpan?) throws(EvaluationError) {
     let span = given ?? location
-    derived += n
+    derived &+= n
     if maxTuples > 0 && derived > maxTuples {
       throw EvaluationError(
         .tupleLimit, "Evaluation stopped after deriving more than \(maxTuples) tuples (the tuple limit)", at: span,
         hint: "if so much is meant, raise the limit with --max-tuples N (0 for none); if not, look for a rule that never stops, such as 'n(Y) :- n(X), Y = X + 1.'")
     }
+    try checkMemory(span)
   }
+}
+
+/// A size in bytes for people: "512 KiB", "3.2 GiB".
+func formatBytes(_ n: Int) -> String {
+  let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+  var value = Double(n), unit = 0
+  while value >= 1024 && unit < units.count - 1 {
+    value /= 1024
+    unit += 1
+  }
+  if unit == 0 { return "\(n) bytes" }
+  let rounded = (value * 10).rounded() / 10
+  return rounded == rounded.rounded() ? "\(Int(rounded)) \(units[unit])" : "\(rounded) \(units[unit])"
 }
 
 func formatSeconds(_ s: Double) -> String {
@@ -175,6 +217,7 @@ final class Executor {
       let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
       let checks = step.checkCount
       let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
+      let once = step.existsOnly
       var r = step.low
       let high = min(step.high, count)
       while r < high {
@@ -182,7 +225,10 @@ final class Executor {
         let base = data + r &* arity
         r &+= 1
         for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
+        if try passes(checks, checkColumns, checkOperands, base) {
+          try run(list, i + 1)
+          if once { return }
+        }
       }
     case .lookup:
       guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
@@ -194,6 +240,7 @@ final class Executor {
       let checks = step.checkCount
       let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
       let low = step.low, high = step.high
+      let once = step.existsOnly
       if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
         // Sorted by this key: its rows are one range, read like a scan.
         let rows = indexRef._withUnsafeGuaranteedRef { $0.rows(key) }
@@ -209,7 +256,10 @@ final class Executor {
           let base = data + r &* arity
           r &+= 1
           for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-          if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
+          if try passes(checks, checkColumns, checkOperands, base) {
+            try run(list, i + 1)
+            if once { return }
+          }
         }
         return
       }
@@ -229,7 +279,10 @@ final class Executor {
         try budget.tick()
         let base = data + r &* arity
         for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passes(checks, checkColumns, checkOperands, base) { try run(list, i + 1) }
+        if try passes(checks, checkColumns, checkOperands, base) {
+          try run(list, i + 1)
+          if once { return }
+        }
       }
     case .member:
       guard let ref = step.relationRef else { return }
@@ -313,9 +366,23 @@ final class Executor {
     }
     for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }
     outputCount &+= n
-    if budget.maxTuples > 0, outputCount > (budget.maxTuples + 1) * max(1, outputArity) {
-      try budget.countDerived(budget.maxTuples + 1, nil)
-    }
+    if outputCount >= Executor.chunkValues { try flush() }
+  }
+
+  /// Values of derived tuples held before they are handed to `sink`: a round that derives the
+  /// same tuples many times over (non-linear recursion) never holds more than this many.
+  static let chunkValues = 1 << 22
+
+  /// Receives full chunks of derived tuples (rows, count) during a run; the rest stays in
+  /// `output` for the caller. Without a sink, the output grows as it must.
+  var sink: ((UnsafePointer<Value>, Int) throws(EvaluationError) -> Void)?
+
+  /// Hands the tuples derived so far to `sink` and empties the output.
+  private func flush() throws(EvaluationError) {
+    try budget.checkMemory(nil)
+    guard let sink, outputArity > 0 else { return }
+    try sink(output, outputCount / outputArity)
+    outputCount = 0
   }
 
   // MARK: - Aggregates

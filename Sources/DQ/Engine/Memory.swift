@@ -1,3 +1,4 @@
+import CEngine
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,13 +7,21 @@ import Darwin
 
 /// Raw buffers for the engine: growing arrays from the C allocator, large hash tables straight
 /// from the kernel as huge pages. Every buffer holds a trivial type.
+///
+/// Every buffer is counted in `held`, so a memory budget (`Budget.maxBytes`) can stop a runaway
+/// evaluation with an error before the machine runs out. The engine runs on one thread.
 enum Memory {
+  /// Bytes of every engine buffer alive now: rows, indexes, hash tables, derivations not yet
+  /// stored. Each allocation adds the size the C library actually gave.
+  nonisolated(unsafe) static private(set) var held = 0
+
   // MARK: Growing arrays (rows, index chains): read mostly in order.
 
   /// `count` elements, not initialised; free with `release`.
   static func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
     let n = bytes(T.self, count)
     guard let raw = malloc(n) else { outOfMemory(n) }
+    held &+= Int(dq_block_size(raw))
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
@@ -20,11 +29,14 @@ enum Memory {
   /// the C library rather than copied, so a growing relation never holds its rows twice.
   static func resize<T>(_ p: UnsafeMutablePointer<T>, count: Int) -> UnsafeMutablePointer<T> {
     let n = bytes(T.self, count)
+    let before = Int(dq_block_size(UnsafeMutableRawPointer(p)))
     guard let raw = realloc(UnsafeMutableRawPointer(p), n) else { outOfMemory(n) }
+    held &+= Int(dq_block_size(raw)) &- before
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
   static func release<T>(_ p: UnsafeMutablePointer<T>) {
+    held &-= Int(dq_block_size(UnsafeMutableRawPointer(p)))
     free(UnsafeMutableRawPointer(p))
   }
 
@@ -39,19 +51,45 @@ enum Memory {
   /// are mapped with `MADV_HUGEPAGE` (2 MiB pages). Fresh mappings are zero: no memset.
   static func zeroedTable<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
     let n = bytes(T.self, count)
-    if n >= mappingThreshold { return map(n).bindMemory(to: T.self, capacity: max(1, count)) }
+    if n >= mappingThreshold {
+      held &+= n
+      return map(n).bindMemory(to: T.self, capacity: max(1, count))
+    }
     guard let raw = calloc(1, n) else { outOfMemory(n) }
+    held &+= Int(dq_block_size(raw))
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
   static func releaseTable<T>(_ p: UnsafeMutablePointer<T>, count: Int) {
     let n = bytes(T.self, count)
     if n >= mappingThreshold {
+      held &-= n
       munmap(UnsafeMutableRawPointer(p), n)
     } else {
+      held &-= Int(dq_block_size(UnsafeMutableRawPointer(p)))
       free(UnsafeMutableRawPointer(p))
     }
   }
+
+  // MARK: The machine
+
+  /// Physical memory, capped by the control group's limit when there is one (containers).
+  static let physical: Int = {
+    var total = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+    if total <= 0 { total = 8 << 30 }
+    for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+      guard let f = fopen(path, "r") else { continue }
+      defer { fclose(f) }
+      var buffer = [CChar](repeating: 0, count: 64)
+      guard fgets(&buffer, 64, f) != nil else { continue }
+      let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      if let limit = Int(text.filter { $0.isNumber }), limit > 0, limit < total { total = limit }
+    }
+    return total
+  }()
+
+  /// The default memory budget: half the machine, so dq stops before the system has to.
+  static var defaultLimit: Int { physical / 2 }
 
   // MARK: -
 

@@ -218,6 +218,18 @@ public final class Relation {
     isClustered = false
   }
 
+  /// Empties the relation and gives its memory back (after an evaluation stopped half way:
+  /// what it had derived is not kept, so it must not stay held either).
+  public func removeAllReleasingMemory() {
+    removeAll()
+    for index in indexes { index.unbuild() }
+    releaseTable()
+    table = SlotTable(slots: 12)
+    hasTable = true
+    capacity = 16
+    data = Memory.resize(data, count: 16 * arity)
+  }
+
   // MARK: - At rest
 
   /// Before rows are added: a clustered relation stops being one (its directory would miss the

@@ -68,6 +68,9 @@ public final class Step {
   /// The last atom of a count's body whose rows only multiply the count (nothing after it, no
   /// checks): the executor adds how many rows match instead of visiting each.
   var countsOnly = false
+  /// A scan or lookup none of whose new variables is read later: the rest of the body runs
+  /// once for the first matching row (an existence check), not once per row.
+  var existsOnly = false
   /// Row range for the current run, set before each run.
   var low = 0
   var high = Int.max

@@ -48,7 +48,7 @@ private struct PlanText {
     let checks = zip(step.checkColumns, step.checkOperands).map { "c\($0 + 1)=\(describe($1))" }
     let checkText = checks.isEmpty ? "" : " check(\(checks.joined(separator: ", ")))"
     let keys = step.keys.map(describe).joined(separator: ", ")
-    let counted = step.countsOnly ? " (rows counted, not visited)" : ""
+    let counted = step.countsOnly ? " (rows counted, not visited)" : step.existsOnly ? " (exists: first match only)" : ""
     switch step.kind {
     case .scan: return "scan \(step.relationName)\(range)\(bindText)\(checkText)\(counted)"
     case .lookup:

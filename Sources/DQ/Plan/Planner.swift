@@ -23,7 +23,8 @@ struct Planner {
     recursive: Set<String>
   ) -> CompiledRule {
     var p = Planner(relationFor: relationFor, store: store, recursive: recursive)
-    let list = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false)
+    let head = Set(rule.head.variables)
+    let list = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false, enclosing: head, keep: head)
     list.projection = rule.head.arguments.map { p.operand($0) }
     let compiled = CompiledRule(
       body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: rule.head.name,
@@ -42,7 +43,7 @@ struct Planner {
     body: [Literal], projection: [String], relationFor: @escaping (String, Int) -> Relation, store: ValueStore
   ) -> CompiledRule {
     var p = Planner(relationFor: relationFor, store: store, recursive: [])
-    let list = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false)
+    let list = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false, enclosing: [], keep: Set(projection))
     list.projection = projection.map { .slot(p.slots[$0] ?? 0) }
     let compiled = CompiledRule(
       body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: nil, slotNames: p.slotNames,
@@ -63,20 +64,37 @@ struct Planner {
   private func isBound(_ t: Term, _ bound: Set<String>) -> Bool { t.variables.allSatisfy(bound.contains) }
 
   /// Orders and compiles `body` given the variables already bound.
-  private mutating func plan(_ body: [Literal], bound initial: Set<String>, deltaAtom: Int?, inAggregate: Bool) -> StepList {
+  ///
+  /// `enclosing` holds the variables of the scopes around `body` (they group its aggregates);
+  /// `keep` the variables needed once the body is done (the head's, or the query's shown ones).
+  /// Outside aggregates, an atom none of whose new variables is needed later is only checked
+  /// for existence: the rest of the body runs once if some row matches, not once per row.
+  private mutating func plan(
+    _ body: [Literal], bound initial: Set<String>, deltaAtom: Int?, inAggregate: Bool, enclosing: Set<String>,
+    keep: Set<String>
+  ) -> StepList {
     let list = StepList()
     var bound = initial
     var remaining = Array(body.indices)
     func take(_ i: Int) { remaining.removeAll { $0 == i } }
+    /// Marks an atom step whose new variables nothing after it reads.
+    func markExistence(_ step: Step, _ chosen: Int) {
+      guard !inAggregate, step.kind == .scan || step.kind == .lookup else { return }
+      var later = keep
+      for i in remaining where i != chosen { later.formUnion(body[i].variables) }
+      if step.bindSlots.allSatisfy({ !later.contains(slotNames[$0]) }) { step.existsOnly = true }
+    }
 
     if let d = deltaAtom, case .positive(let a) = body[d] {
-      list.steps.append(atomStep(a, literal: d, deltaAtom: d, bound: &bound, inAggregate: inAggregate))
+      let step = atomStep(a, literal: d, deltaAtom: d, bound: &bound, inAggregate: inAggregate)
+      markExistence(step, d)
+      list.steps.append(step)
       take(d)
     }
     while !remaining.isEmpty {
       // Filters, assignments, negations and aggregates as soon as they can run.
-      if let i = remaining.first(where: { isReady(body[$0], bound, body) }) {
-        list.steps.append(nonAtomStep(body[i], bound: &bound, body: body))
+      if let i = remaining.first(where: { isReady(body[$0], bound, body, enclosing) }) {
+        list.steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing))
         take(i)
         continue
       }
@@ -95,18 +113,20 @@ struct Planner {
       }
       guard let choice = best else {
         // Unsafe literals are rejected before planning; keep going rather than loop forever.
-        for i in remaining { list.steps.append(nonAtomStep(body[i], bound: &bound, body: body)) }
+        for i in remaining { list.steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing)) }
         break
       }
       if case .positive(let a) = body[choice.index] {
-        list.steps.append(atomStep(a, literal: choice.index, deltaAtom: deltaAtom, bound: &bound, inAggregate: inAggregate))
+        let step = atomStep(a, literal: choice.index, deltaAtom: deltaAtom, bound: &bound, inAggregate: inAggregate)
+        markExistence(step, choice.index)
+        list.steps.append(step)
       }
       take(choice.index)
     }
     return list
   }
 
-  private func isReady(_ l: Literal, _ bound: Set<String>, _ body: [Literal]) -> Bool {
+  private func isReady(_ l: Literal, _ bound: Set<String>, _ body: [Literal], _ enclosing: Set<String>) -> Bool {
     switch l {
     case .positive: return false
     case .negative(let a, _):
@@ -118,7 +138,7 @@ struct Planner {
       if let v = right.variableName, !bound.contains(v), isBound(left, bound) { return true }
       return false
     case .aggregate(let g):
-      let outside = Safety.variablesOutside(g, in: body, head: nil)
+      let outside = Safety.variablesOutside(g, in: body, head: nil, enclosing: enclosing)
       let groups = Set(g.body.flatMap(\.variables)).intersection(outside)
       return groups.isSubset(of: bound) && (g.result.variableName != nil || isBound(g.result, bound))
     }
@@ -177,7 +197,7 @@ struct Planner {
     return step
   }
 
-  private mutating func nonAtomStep(_ l: Literal, bound: inout Set<String>, body: [Literal]) -> Step {
+  private mutating func nonAtomStep(_ l: Literal, bound: inout Set<String>, body: [Literal], enclosing: Set<String>) -> Step {
     switch l {
     case .positive(let a):
       return atomStep(a, literal: -1, deltaAtom: nil, bound: &bound, inAggregate: false)
@@ -208,9 +228,9 @@ struct Planner {
       step.right = operand(right)
       return step
     case .aggregate(let g):
-      let outside = Safety.variablesOutside(g, in: body, head: nil)
+      let outside = Safety.variablesOutside(g, in: body, head: nil, enclosing: enclosing)
       let groups = Set(g.body.flatMap(\.variables)).intersection(outside)
-      let inner = plan(g.body, bound: groups, deltaAtom: nil, inAggregate: true)
+      let inner = plan(g.body, bound: groups, deltaAtom: nil, inAggregate: true, enclosing: outside, keep: [])
       var local: [String] = []
       for v in g.body.flatMap(\.variables) where !groups.contains(v) && !local.contains(v) && slots[v] != nil {
         local.append(v)

@@ -83,7 +83,7 @@ public struct Resolver {
     if let head { for v in head.variables { outsideCounts[v, default: 0] += 1 } }
     let bound = Safety.boundVariables(body, initiallyBound: [], head: head)
     reported = []
-    checkLiterals(body, bound: bound, context: body, head: head)
+    checkLiterals(body, bound: bound, context: body, head: head, enclosing: [])
     if let head {
       for t in head.arguments {
         for v in t.variables where !bound.contains(v) && !reported.contains(v) {
@@ -116,7 +116,11 @@ public struct Resolver {
     }
   }
 
-  private mutating func checkLiterals(_ body: [Literal], bound: Set<String>, context: [Literal], head: Atom?) {
+  /// `enclosing`: the variables of the scopes around `context` (for an aggregate's body, those
+  /// outside its braces), which group any aggregate nested in it.
+  private mutating func checkLiterals(
+    _ body: [Literal], bound: Set<String>, context: [Literal], head: Atom?, enclosing: Set<String>
+  ) {
     for l in body {
       switch l {
       case .positive(let a):
@@ -147,7 +151,7 @@ public struct Resolver {
           report("Variable '\(shown(v))' in a comparison is not bound", at: span(of: v, in: t) ?? t.span, hint: hint)
         }
       case .aggregate(let g):
-        let outer = Safety.variablesOutside(g, in: context, head: head)
+        let outer = Safety.variablesOutside(g, in: context, head: head, enclosing: enclosing)
         let groups = Set(g.body.flatMap(\.variables)).intersection(outer)
         for v in groups.sorted() where !bound.contains(v) {
           reported.insert(v)
@@ -156,8 +160,8 @@ public struct Resolver {
             "Variable '\(shown(v))' groups the \(g.function.rawValue) but is not bound outside it", at: g.span,
             hint: "bind '\(shown(v))' with a positive atom outside the braces, or rename it inside to make it local")
         }
-        let inner = Safety.boundVariables(g.body, initiallyBound: bound.intersection(groups))
-        checkLiterals(g.body, bound: inner, context: g.body, head: nil)
+        let inner = Safety.boundVariables(g.body, initiallyBound: bound.intersection(groups), enclosing: outer)
+        checkLiterals(g.body, bound: inner, context: g.body, head: nil, enclosing: outer)
         if let value = g.value {
           for v in value.variables where !inner.contains(v) {
             report("Variable '\(shown(v))' of the \(g.function.rawValue) is not bound inside its braces", at: value.span)
@@ -191,7 +195,10 @@ enum Safety {
   /// Variables bound by the literals, to a fixpoint: positive atoms bind their variable
   /// arguments; `X = expr` binds X once expr is bound; an aggregate binds its result once its
   /// grouping variables are bound.
-  static func boundVariables(_ body: [Literal], initiallyBound: Set<String>, head: Atom? = nil) -> Set<String> {
+  /// `enclosing` are the variables of the scopes around `body` (see `variablesOutside`).
+  static func boundVariables(
+    _ body: [Literal], initiallyBound: Set<String>, head: Atom? = nil, enclosing: Set<String> = []
+  ) -> Set<String> {
     var bound = initiallyBound
     var changed = true
     while changed {
@@ -212,7 +219,8 @@ enum Safety {
           }
         case .aggregate(let g):
           if let v = g.result.variableName, !bound.contains(v) {
-            let groups = Set(g.body.flatMap(\.variables)).intersection(variablesOutside(g, in: body, head: head))
+            let groups = Set(g.body.flatMap(\.variables)).intersection(
+              variablesOutside(g, in: body, head: head, enclosing: enclosing))
             if groups.isSubset(of: bound) {
               bound.insert(v)
               changed = true
@@ -225,9 +233,14 @@ enum Safety {
     return bound
   }
 
-  /// Variables of the clause that occur outside every aggregate's braces (`g` is the aggregate asked about).
-  static func variablesOutside(_ g: Aggregate, in body: [Literal], head: Atom?) -> Set<String> {
-    var out = Set(head?.variables ?? [])
+  /// The variables that group `g`, an aggregate of `body`, when they occur in its braces: those
+  /// of the head, of `body`'s literals outside any braces (of an aggregate there, its result),
+  /// and `enclosing`, the same set for the scopes around `body` when `body` is itself the body
+  /// of an aggregate. Scopes nest lexically: an aggregate two levels down is grouped by the
+  /// rule's variables and by those of the aggregate around it, as LANGUAGE.md's "outside it"
+  /// says; a variable that occurs only inside the braces of siblings is local to each.
+  static func variablesOutside(_ g: Aggregate, in body: [Literal], head: Atom?, enclosing: Set<String> = []) -> Set<String> {
+    var out = enclosing.union(head?.variables ?? [])
     // The bodies of aggregates are scopes of their own: a variable that occurs only inside
     // braces (of this aggregate or another) is local to each, not a grouping variable.
     for l in body {
