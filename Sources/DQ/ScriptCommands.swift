@@ -53,6 +53,8 @@ extension Session {
       beginBlock()
       write(memoryListing(matching: argument))
       return .ok
+    case "limit":
+      return limit(argument, span: span)
     default:
       // A mistake in the input, like a syntax error: exit 65, not 70.
       report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
@@ -148,4 +150,44 @@ extension Session {
     return s
   }
 
+
+  /// `.limit [tuples N | time SECONDS | memory SIZE]`: shows or sets the limits of each query
+  /// (the command line's --max-tuples, --timeout and --memory); 0 means no limit.
+  func limit(_ argument: String, span: SourceSpan) -> Status {
+    let words = argument.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    func usage(_ message: String) -> Status {
+      report(
+        Diagnostic(
+          .error, .semantic, message, at: span,
+          hint: "'.limit tuples N', '.limit time SECONDS' or '.limit memory SIZE' (such as 4G or 25%); 0 for no limit"))
+      return .staticError
+    }
+    if words.isEmpty {
+      let time = options.timeout > 0 ? formatSeconds(options.timeout) : "none"
+      beginBlock()
+      write(
+        "tuples \(options.maxTuples > 0 ? String(options.maxTuples) : "none")\n"
+          + "time   \(time)\n"
+          + "memory \(options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none")\n")
+      return .ok
+    }
+    guard words.count == 2 else { return usage("'.limit' takes a limit and its value") }
+    let value = words[1]
+    switch words[0] {
+    case "tuples":
+      guard let n = Int(value), n >= 0 else { return usage("'.limit tuples' needs a whole number, got '\(value)'") }
+      options.maxTuples = n
+    case "time":
+      guard let t = Double(value), t.isFinite, t >= 0 else {
+        return usage("'.limit time' needs a number of seconds, got '\(value)'")
+      }
+      options.timeout = t
+    case "memory":
+      guard let n = Options.byteSize(value) else { return usage("'.limit memory' needs a size such as 2G or 800M, got '\(value)'") }
+      options.maxMemory = n
+    default:
+      return usage("Unknown limit '\(words[0])'")
+    }
+    return .ok
+  }
 }

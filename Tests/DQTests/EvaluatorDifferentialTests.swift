@@ -252,6 +252,28 @@ struct DifferentialProgram: Sendable, CustomTestStringConvertible {
   }
 }
 
+extension EvaluatorDifferentialTests {
+  @Test("Queries with aggregates nested two and three deep match the oracle")
+  func nestedAggregateQueriesMatchOracle() throws {
+    var answered = 0
+    for seed in UInt64(1)...300 {
+      var generator = RandomProgram(seed: seed)
+      let program = generator.text()
+      let query = "?- n(X), \(generator.nestedAggregate("X"))."
+      let session = TestDQ.quietSession()
+      guard session.run(SourceFile(name: "random.dq", text: program)) == .ok else { continue }
+      guard let q = TestDQ.query(query) else { Issue.record("cannot parse \(query)"); return }
+      let engine = Set(try session.answers(q, budget: Budget(maxTuples: 0, timeout: 0)).map { $0.map(session.database.store.decode) })
+      let oracle = try NaiveEvaluator(rules: TestDQ.rules(program))
+      let expected = Set(try oracle.solve(q.body, [:]).map { b in q.shownVariables.compactMap { b[$0] } })
+      if !expected.isEmpty { answered += 1 }
+      #expect(engine == expected, "seed \(seed): \(query)\n\(program)")
+      if engine != expected { return }
+    }
+    #expect(answered > 60, "too few queries had answers: \(answered)")
+  }
+}
+
 /// A random stratified program over `e/2` and `n/1`: `a/2` may recurse, `b/2` reads `a` (with
 /// negation, a count and arithmetic), `c/1` reads everything below it.
 struct RandomProgram {
@@ -304,8 +326,27 @@ struct RandomProgram {
       body.append("N = count : { \(pick(["e(\(g), _)", "a(\(g), _)", "a(_, \(g))", "n(\(g))", "e(\(g), W), a(W, _)", "a(_, W), e(W, \(g))", "n(W), e(\(g), W)"])) }")
       bound.append("N")
     }
+    if extras && chance(0.3) {
+      body.append(nestedAggregate(pick(bound)))
+      bound.append("M")
+    }
     let headArgs = (0..<arity).map { _ in chance(0.1) ? String(Int.random(in: 0...4, using: &rng)) : pick(bound) }
     return "\(head)(\(headArgs.joined(separator: ", "))) :- \(body.joined(separator: ", "))."
+  }
+
+  /// `M = ...` over an aggregate nested two or three deep whose inner braces use `g` (bound two
+  /// or more levels out) and variables of the braces around them.
+  mutating func nestedAggregate(_ g: String) -> String {
+    let function = pick(["count", "sum P", "min P", "max P"])
+    let inner = pick(["count", "sum Q", "min Q", "max Q"])
+    let test = pick(["K > 0", "K >= 1", "K != 2", "K < 3"])
+    return pick([
+      "M = \(function) : { e(\(g), P), K = \(inner) : { a(P, Q), e(\(g), Q) }, \(test) }",
+      "M = \(function) : { n(P), K = \(inner) : { e(\(g), Q), Q <= P }, \(test) }",
+      "M = \(function) : { a(P, _), K = \(inner) : { a(\(g), Q), not e(Q, P) }, \(test) }",
+      "M = \(function) : { e(P, \(g)), K = count : { n(Q), R = \(inner) : { e(P, Q), a(Q, \(g)) }, R > 0 }, \(test) }",
+      "M = \(function) : { n(P), P != \(g), K = \(inner) : { e(P, Q), J = count : { a(Q, \(g)), e(\(g), P) }, J = 0 } }",
+    ])
   }
 
   mutating func text() -> String {

@@ -361,7 +361,9 @@ final class Executor {
     let projection = list.projectionBuffer
     let n = list.projectionCount
     if outputCount &+ n > outputCapacity {
-      outputCapacity = 2 * (outputCount + n)
+      // Doubling, but not far past a chunk when a sink takes chunks away.
+      let doubled = 2 * (outputCount + n)
+      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, Executor.chunkValues + n))
       output = Memory.resize(output, count: outputCapacity)
     }
     for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }

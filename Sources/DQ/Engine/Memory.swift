@@ -1,4 +1,5 @@
 import CEngine
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,11 +10,15 @@ import Darwin
 /// from the kernel as huge pages. Every buffer holds a trivial type.
 ///
 /// Every buffer is counted in `held`, so a memory budget (`Budget.maxBytes`) can stop a runaway
-/// evaluation with an error before the machine runs out. The engine runs on one thread.
+/// evaluation with an error before the machine runs out.
 enum Memory {
-  /// Bytes of every engine buffer alive now: rows, indexes, hash tables, derivations not yet
-  /// stored. Each allocation adds the size the C library actually gave.
-  nonisolated(unsafe) static private(set) var held = 0
+  /// Bytes of every engine buffer alive now in this process: rows, indexes, hash tables,
+  /// derivations not yet stored. Each allocation adds the size the C library actually gave.
+  /// Atomic, since sessions on other threads (tests) allocate too; buffers grow geometrically,
+  /// so this is touched rarely.
+  static var held: Int { heldBytes.load(ordering: .relaxed) }
+  private static let heldBytes = Atomic<Int>(0)
+  @inline(__always) private static func adjustHeld(_ n: Int) { heldBytes.add(n, ordering: .relaxed) }
 
   // MARK: Growing arrays (rows, index chains): read mostly in order.
 
@@ -21,7 +26,7 @@ enum Memory {
   static func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
     let n = bytes(T.self, count)
     guard let raw = malloc(n) else { outOfMemory(n) }
-    held &+= Int(dq_block_size(raw))
+    adjustHeld(Int(dq_block_size(raw)))
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
@@ -31,12 +36,12 @@ enum Memory {
     let n = bytes(T.self, count)
     let before = Int(dq_block_size(UnsafeMutableRawPointer(p)))
     guard let raw = realloc(UnsafeMutableRawPointer(p), n) else { outOfMemory(n) }
-    held &+= Int(dq_block_size(raw)) &- before
+    adjustHeld(Int(dq_block_size(raw)) &- before)
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
   static func release<T>(_ p: UnsafeMutablePointer<T>) {
-    held &-= Int(dq_block_size(UnsafeMutableRawPointer(p)))
+    adjustHeld(-Int(dq_block_size(UnsafeMutableRawPointer(p))))
     free(UnsafeMutableRawPointer(p))
   }
 
@@ -52,21 +57,21 @@ enum Memory {
   static func zeroedTable<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
     let n = bytes(T.self, count)
     if n >= mappingThreshold {
-      held &+= n
+      adjustHeld(n)
       return map(n).bindMemory(to: T.self, capacity: max(1, count))
     }
     guard let raw = calloc(1, n) else { outOfMemory(n) }
-    held &+= Int(dq_block_size(raw))
+    adjustHeld(Int(dq_block_size(raw)))
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
   static func releaseTable<T>(_ p: UnsafeMutablePointer<T>, count: Int) {
     let n = bytes(T.self, count)
     if n >= mappingThreshold {
-      held &-= n
+      adjustHeld(-n)
       munmap(UnsafeMutableRawPointer(p), n)
     } else {
-      held &-= Int(dq_block_size(UnsafeMutableRawPointer(p)))
+      adjustHeld(-Int(dq_block_size(UnsafeMutableRawPointer(p))))
       free(UnsafeMutableRawPointer(p))
     }
   }

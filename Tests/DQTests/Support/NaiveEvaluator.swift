@@ -33,7 +33,7 @@ struct NaiveEvaluator {
       while changed {
         changed = false
         for rule in stratumRules {
-          for binding in try solve(rule.body, [:]) {
+          for binding in try solve(rule.body, [:], outside: Set(rule.head.variables)) {
             let tuple = try rule.head.arguments.map { try value($0, binding) }
             if relations[rule.head.name, default: []].insert(tuple).inserted {
               changed = true
@@ -47,23 +47,33 @@ struct NaiveEvaluator {
 
   func tuples(_ name: String) -> Set<Tuple> { relations[name] ?? [] }
 
-  /// Every binding (extending `binding`) under which all `literals` hold.
-  func solve(_ literals: [Literal], _ binding: Binding) throws -> [Binding] {
+  /// Every binding (extending `binding`) under which all `literals` hold. `outside` are the
+  /// variables of the scopes around the literals (the head's, and for an aggregate's body
+  /// those of every scope around its braces): with the literals' own, they group aggregates.
+  func solve(_ literals: [Literal], _ binding: Binding, outside: Set<String> = []) throws -> [Binding] {
+    var scope = outside
+    for l in literals {
+      if case .aggregate(let g) = l { scope.formUnion(g.result.variables) } else { scope.formUnion(l.variables) }
+    }
+    return try solve(literals, binding, scope: scope)
+  }
+
+  private func solve(_ literals: [Literal], _ binding: Binding, scope: Set<String>) throws -> [Binding] {
     if literals.isEmpty { return [binding] }
     // Take the first literal that can run now; a positive atom always can.
-    guard let i = literals.firstIndex(where: { isReady($0, binding) }) else {
+    guard let i = literals.firstIndex(where: { isReady($0, binding, scope) }) else {
       throw Failure(description: "no literal can run in \(literals.map(\.description))")
     }
     var rest = literals
     let literal = rest.remove(at: i)
     var out: [Binding] = []
-    for b in try step(literal, binding) { out += try solve(rest, b) }
+    for b in try step(literal, binding, scope) { out += try solve(rest, b, scope: scope) }
     return out
   }
 
   private func isBound(_ t: Term, _ b: Binding) -> Bool { t.variables.allSatisfy { b[$0] != nil } }
 
-  private func isReady(_ l: Literal, _ b: Binding) -> Bool {
+  private func isReady(_ l: Literal, _ b: Binding, _ scope: Set<String>) -> Bool {
     switch l {
     case .positive: return true
     case .negative(let a, _):
@@ -75,14 +85,14 @@ struct NaiveEvaluator {
       if case .variable = y, isBound(x, b) { return true }
       return false
     case .aggregate(let g):
-      // Grouping variables (those of the braces also used outside) are bound by the time the
-      // aggregate is ready in the programs the tests use; the result may or may not be bound.
-      return g.result.variableName != nil || isBound(g.result, b)
+      // Ready once its grouping variables (those of the braces also in an enclosing scope) are.
+      let groups = Set(g.body.flatMap(\.variables)).intersection(scope)
+      return groups.allSatisfy { b[$0] != nil } && (g.result.variableName != nil || isBound(g.result, b))
     }
   }
 
   /// The bindings one literal allows, given `b`.
-  private func step(_ l: Literal, _ b: Binding) throws -> [Binding] {
+  private func step(_ l: Literal, _ b: Binding, _ scope: Set<String>) throws -> [Binding] {
     switch l {
     case .positive(let a):
       // Read only the tuples that agree on the first bound argument (a plain filter would do too).
@@ -100,7 +110,7 @@ struct NaiveEvaluator {
       return try Self.holds(op, value(x, b), value(y, b)) ? [b] : []
     case .aggregate(let g):
       // Distinct bindings of the variables local to the braces.
-      let inner = try solve(g.body, b)
+      let inner = try solve(g.body, b, outside: scope)
       let local = Set(g.body.flatMap(\.variables)).filter { b[$0] == nil }.sorted()
       var seen = Set<[Constant?]>()
       var distinct: [Binding] = []
