@@ -208,6 +208,10 @@ final class Executor {
     switch step.kind {
     case .scan:
       guard let ref = step.relationRef else { return }
+      if step.distinctCount > 0 {
+        try scanDistinct(list, i, step, ref.takeUnretainedValue())
+        return
+      }
       let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
       if step.countsOnly, let plan = list.aggregate {
         try foldCount(plan, max(0, min(step.high, count) &- step.low))
@@ -308,6 +312,24 @@ final class Executor {
           try run(list, i + 1)
         }
       }
+    }
+  }
+
+  /// A body's first scan, some of whose columns nothing later reads: the rest of the body runs
+  /// once per distinct combination of the columns that are read (`Step.distinctColumns`).
+  private func scanDistinct(_ list: StepList, _ i: Int, _ step: Step, _ relation: Relation) throws(EvaluationError) {
+    let columns = step.distinctColumns
+    let seen = Relation(arity: columns.count)
+    let key = UnsafeMutablePointer<Value>.allocate(capacity: columns.count)
+    defer { key.deallocate() }
+    let arity = relation.arity
+    for r in step.low..<max(step.low, min(step.high, relation.count)) {
+      try budget.tick()
+      let base = relation.data + r &* arity
+      for (k, c) in columns.enumerated() { key[k] = base[c] }
+      guard seen.insert(key) else { continue }
+      for b in 0..<step.bindCount { slots[step.bindSlotBuffer[b]] = base[step.bindColumnBuffer[b]] }
+      try run(list, i + 1)
     }
   }
 

@@ -71,6 +71,13 @@ public final class Step {
   /// A scan or lookup none of whose new variables is read later: the rest of the body runs
   /// once for the first matching row (an existence check), not once per row.
   var existsOnly = false
+  /// For a body's first scan some of whose columns nothing later reads: the columns that are
+  /// read. The rest of the body runs once per distinct combination of them, not once per row.
+  var distinctColumns: [Int] = [] {
+    didSet { distinctCount = distinctColumns.count }
+  }
+  /// `distinctColumns.count`, read without touching the array.
+  private(set) var distinctCount = 0
   /// Row range for the current run, set before each run.
   var low = 0
   var high = Int.max

@@ -48,7 +48,11 @@ private struct PlanText {
     let checks = zip(step.checkColumns, step.checkOperands).map { "c\($0 + 1)=\(describe($1))" }
     let checkText = checks.isEmpty ? "" : " check(\(checks.joined(separator: ", ")))"
     let keys = step.keys.map(describe).joined(separator: ", ")
-    let counted = step.countsOnly ? " (rows counted, not visited)" : step.existsOnly ? " (exists: first match only)" : ""
+    let distinct = step.distinctColumns.map { "c\($0 + 1)" }.joined(separator: ", ")
+    let counted =
+      step.countsOnly ? " (rows counted, not visited)"
+      : step.existsOnly ? " (exists: first match only)"
+      : distinct.isEmpty ? "" : " (distinct (\(distinct)) only)"
     switch step.kind {
     case .scan: return "scan \(step.relationName)\(range)\(bindText)\(checkText)\(counted)"
     case .lookup:

@@ -77,12 +77,26 @@ struct Planner {
     var bound = initial
     var remaining = Array(body.indices)
     func take(_ i: Int) { remaining.removeAll { $0 == i } }
-    /// Marks an atom step whose new variables nothing after it reads.
+    /// Marks an atom step whose new variables nothing after it reads (an existence check), or,
+    /// when it is the body's first scan and only some of its columns are read later by a body
+    /// that goes on to other atoms, the columns to take distinct combinations of.
     func markExistence(_ step: Step, _ chosen: Int) {
       guard !inAggregate, step.kind == .scan || step.kind == .lookup else { return }
       var later = keep
       for i in remaining where i != chosen { later.formUnion(body[i].variables) }
-      if step.bindSlots.allSatisfy({ !later.contains(slotNames[$0]) }) { step.existsOnly = true }
+      let read = zip(step.bindColumns, step.bindSlots).filter { later.contains(slotNames[$0.1]) }.map(\.0)
+      if read.isEmpty {
+        step.existsOnly = true
+        return
+      }
+      let multiplies = remaining.contains { i in
+        if i == chosen { return false }
+        if case .comparison = body[i] { return false }
+        return true
+      }
+      if list.steps.isEmpty, step.kind == .scan, step.checkColumns.isEmpty, multiplies, read.count < (step.relation?.arity ?? 0) {
+        step.distinctColumns = read
+      }
     }
 
     if let d = deltaAtom, case .positive(let a) = body[d] {
