@@ -42,12 +42,15 @@ import Testing
 
   @Test("Derivations are deduplicated in chunks: many derivations of few tuples fit a small budget")
   func derivationsAreChunked() throws {
-    // 8,000,000 derivations (32 MB of values if buffered) of 200 tuples, under 24 MiB.
-    let program = Self.facts("a", 200) + Self.facts("b", 200) + Self.facts("c", 200)
-      + "p(X) :- a(X), b(Y), c(Z), Y >= 0, Z >= 0.\n?- N = count : { p(X) }.\n"
-    let r = try dq(program, ["--memory", "24M"])
+    // 1,000,000 derivations of 40 columns (160 MB of values if all were buffered) of 100
+    // tuples, under 128 MiB: a chunk is 64 MiB.
+    let head = Array(repeating: "X", count: 40).joined(separator: ", ")
+    let program = Self.facts("a", 100) + Self.facts("b", 100) + Self.facts("c", 100)
+      + "p(\(head)) :- a(X), b(Y), c(Z), Y >= 0, Z >= 0.\n"
+      + "?- N = count : { p(X\(String(repeating: ", _", count: 39))) }.\n"
+    let r = try dq(program, ["--memory", "128M"])
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout == "N\n200\n")
+    #expect(r.stdout == "N\n100\n")
   }
 
   @Test("After a limit stops a query, the session keeps its state and answers the next one")

@@ -89,9 +89,10 @@ final class Evaluator {
   /// Sets the row ranges of each atom step, runs the rule, and inserts what it derived.
   ///
   /// Derivations are inserted when the rule has run, since its loops may be reading the head
-  /// relation. When a run derives more than a chunk, the chunk's tuples not stored yet are
-  /// kept in a deduplicated staging relation instead, so memory follows the distinct tuples
-  /// derived, not the derivations (which can be many times more).
+  /// relation. When a run derives more than a chunk, the derivations of tuples already stored
+  /// are dropped and, if the rest is still large, it moves to a deduplicated staging relation,
+  /// so memory follows the distinct tuples derived, not the derivations (which can be many
+  /// times more).
   private func run(_ rule: CompiledRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
     for step in rule.body.steps where step.relation != nil {
       if let v = versions[step.relationName] {
@@ -110,14 +111,14 @@ final class Evaluator {
     let rows = table.rows
     var staging: Relation? = nil
     executor.sink = { [budget] chunk, n throws(EvaluationError) in
+      // Derivations of stored tuples are dropped; while the rest fill at most half a chunk,
+      // they stay buffered, else they move to the staging relation (deduplicated, counted).
+      let absent = rows.keepAbsent(chunk, count: n)
+      if absent &* arity <= Executor.chunkValues / 2 { return absent }
       let staged = staging ?? Relation(arity: arity)
       staging = staged
-      var fresh = 0
-      for k in 0..<n {
-        let t = chunk + k &* arity
-        if rows.find(t) == nil, staged.insert(t) { fresh += 1 }
-      }
-      try budget.countDerived(fresh, rule.span)
+      try budget.countDerived(staged.insertAll(chunk, count: absent), rule.span)
+      return 0
     }
     defer { executor.sink = nil }
     try executor.run(rule)
@@ -139,6 +140,7 @@ final class Evaluator {
     let result = Relation(arity: arity)
     executor.sink = { [budget] chunk, n throws(EvaluationError) in
       try budget.countDerived(result.insertAll(chunk, count: n), query.span)
+      return 0
     }
     defer { executor.sink = nil }
     try executor.run(query)

@@ -393,20 +393,22 @@ final class Executor {
     if outputCount >= Executor.chunkValues { try flush() }
   }
 
-  /// Values of derived tuples held before they are handed to `sink`: a round that derives the
-  /// same tuples many times over (non-linear recursion) never holds more than this many.
-  static let chunkValues = 1 << 22
+  /// Values of derived tuples held before they are handed to `sink` (64 MiB): a round that
+  /// derives the same tuples many times over (non-linear recursion) never holds more than
+  /// this many. Large enough that the ordinary rounds of big closures (2 million tuples) are
+  /// deduplicated once, when inserted.
+  static let chunkValues = 1 << 24
 
-  /// Receives full chunks of derived tuples (rows, count) during a run; the rest stays in
-  /// `output` for the caller. Without a sink, the output grows as it must.
-  var sink: ((UnsafePointer<Value>, Int) throws(EvaluationError) -> Void)?
+  /// Receives a full chunk of derived tuples (rows, count) during a run and returns how many
+  /// it left at the front of the buffer to stay there; the output holds those and what comes
+  /// after for the caller. Without a sink, the output grows as it must.
+  var sink: ((UnsafeMutablePointer<Value>, Int) throws(EvaluationError) -> Int)?
 
-  /// Hands the tuples derived so far to `sink` and empties the output.
+  /// Hands the tuples derived so far to `sink`, keeping what it leaves.
   private func flush() throws(EvaluationError) {
     try budget.checkMemory(nil)
     guard let sink, outputArity > 0 else { return }
-    try sink(output, outputCount / outputArity)
-    outputCount = 0
+    outputCount = try sink(output, outputCount / outputArity) &* outputArity
   }
 
   // MARK: - Aggregates

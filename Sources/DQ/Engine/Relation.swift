@@ -142,6 +142,25 @@ public final class Relation {
     return fresh
   }
 
+  /// Moves the tuples of `n` not stored here to the front of `tuples`, in order; returns how
+  /// many. Probes run ahead of themselves as in `insertAll`.
+  public func keepAbsent(_ tuples: UnsafeMutablePointer<Value>, count n: Int) -> Int {
+    if n == 0 { return 0 }
+    ensureTable()
+    let rowDistance = 12
+    var kept = 0
+    forEachHashedAhead(tuples, count: n) { k, hashOf in
+      if k &+ rowDistance < n { prefetchCandidateRows(hashOf(k &+ rowDistance)) }
+      let t = tuples + k &* arity
+      if !probe(t, hashOf(k)).found {
+        // Only places already probed are written: the tuples hashed ahead stay as they were.
+        if kept != k { (tuples + kept &* arity).update(from: t, count: arity) }
+        kept &+= 1
+      }
+    }
+    return kept
+  }
+
   /// Calls `body(k, hashOf)` for each of `n` tuples in order. Every tuple is hashed
   /// `lookahead` places ahead of `body` and its home slot prefetched then; `hashOf(j)` gives the
   /// hash of any tuple from `k` to `k + lookahead`.
