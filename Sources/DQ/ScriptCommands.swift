@@ -10,6 +10,7 @@ extension Session {
   // MARK: - Commands
 
   func command(_ name: String, _ argument: String, _ span: SourceSpan) -> Status {
+    var name = name
     if let handler = commandHandler {
       switch handler(name, argument, span) {
       case .handled: return .ok
@@ -17,20 +18,35 @@ extension Session {
       case .failed(let d):
         report(d)
         return .runtimeError
+      case .misused(let d):
+        report(d)
+        return .usageError
+      case .delegated(let full): name = full
       case .unknown: break
       }
     }
     switch name {
     case "format", "mode":
       guard let f = OutputFormat(rawValue: argument) else {
-        report(Diagnostic(.error, .runtime, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
-        return .runtimeError
+        // The mistake `--format xml` is on the command line: exit 64 like it.
+        report(Diagnostic(.error, .semantic, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
+        return .usageError
       }
       options.format = f
       return .ok
+    case "load", "read":
+      return load(argument, span: span)
     case "why":
+      guard !argument.isEmpty else {
+        report(Diagnostic(.error, .semantic, "'.why' needs a query, e.g. .why met(abe, Who, _, _, _)", at: span))
+        return .usageError
+      }
       return why(argument, name: span.file.name)
     case "steps":
+      guard !argument.isEmpty else {
+        report(Diagnostic(.error, .semantic, "'.steps' needs a query, e.g. .steps linked(erdogan, X)", at: span))
+        return .usageError
+      }
       return steps(argument, name: span.file.name)
     case "plan":
       return plan(argument, name: span.file.name)
@@ -58,6 +74,69 @@ extension Session {
       report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
       return .staticError
     }
+  }
+
+  /// `.load FILE`: runs the clauses of a file in this session, as if they were written here.
+  /// A relative FILE is looked for beside the file that loads it first, then from the working
+  /// directory. A file already being loaded (a cycle) is refused, naming the chain, and so is
+  /// nesting past `Limits.maxLoadDepth`, so neither can exhaust the stack. The exit statuses are
+  /// those of `dq FILE`: 66 when it cannot be read, 65 for its syntax errors, 70 at run time.
+  private func load(_ argument: String, span: SourceSpan) -> Status {
+    guard !argument.isEmpty else {
+      report(Diagnostic(.error, .semantic, "'.load' needs a file name", at: span, hint: "e.g. .load family.dq"))
+      return .usageError
+    }
+    let path = Self.besideScript(Self.unquoted(argument), of: span.file.name)
+    // The chain of files being loaded, outermost first; a file run directly is its root.
+    var chain = loading
+    if chain.isEmpty, let root = Self.canonicalPath(span.file.name) { chain = [(span.file.name, root)] }
+    let key = Self.canonicalPath(path) ?? path
+    if let i = chain.firstIndex(where: { $0.key == key }) {
+      let cycle = chain[i...].map(\.name) + [path]
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' cycle: \(cycle.joined(separator: " -> "))", at: span,
+          hint: "a file cannot load itself, directly or through the files it loads"))
+      return .staticError
+    }
+    guard chain.count < Limits.maxLoadDepth else {
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' nested more than \(Limits.maxLoadDepth) files deep", at: span,
+          hint: "load the files one after another from one script instead"))
+      return .staticError
+    }
+    let text: String
+    switch SourceReader.readText(path) {
+    case .success(let t): text = t
+    case .failure(let e):
+      report(Diagnostic(.error, .runtime, "Cannot read '\(path)': \(e.reason)", at: span))
+      return .unreadableInput
+    }
+    // The loaded file runs with the state of its own text; the loader's is restored after.
+    let saved = (loading, laterDefinitions, currentCitation)
+    loading = chain + [(path, key)]
+    defer { (loading, laterDefinitions, currentCitation) = saved }
+    return run(SourceFile(name: path, text: text))
+  }
+
+  /// Strips one pair of surrounding double quotes.
+  static func unquoted(_ s: String) -> String {
+    s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") ? String(s.dropFirst().dropLast()) : s
+  }
+
+  /// A relative `path` beside the file `including` when it exists there, else as given.
+  static func besideScript(_ path: String, of including: String) -> String {
+    guard !path.hasPrefix("/"), let slash = including.lastIndex(of: "/") else { return path }
+    let beside = String(including[...slash]) + path
+    return access(beside, F_OK) == 0 ? beside : path
+  }
+
+  /// The absolute path without links of an existing file (to tell one file under two names).
+  static func canonicalPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
   }
 
   /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per

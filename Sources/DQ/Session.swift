@@ -22,11 +22,18 @@ public final class Session {
     case runtimeError
     /// A command asked to stop (`.quit`).
     case exit
+    /// A dot-command given an argument it cannot take (`.format xml`, `.why --depth x`): the
+    /// same mistake as a bad command-line option, so the same exit status.
+    case usageError
+    /// A file a command names cannot be read (`.load nofile.dq`), as for `dq nofile.dq`.
+    case unreadableInput
 
     public var exitCode: Int32 {
       switch self {
       case .ok, .exit: return 0
+      case .usageError: return 64
       case .staticError: return 65
+      case .unreadableInput: return 66
       case .runtimeError: return 70
       }
     }
@@ -35,10 +42,15 @@ public final class Session {
   /// What a command handler did with a `.name argument` line.
   public enum CommandResult: Sendable {
     case handled
+    /// The command failed while running (exit status 70).
     case failed(Diagnostic)
+    /// The command's argument is wrong, as a bad command-line option is (exit status 64).
+    case misused(Diagnostic)
     case exit
     /// Not a command the handler knows; the session tries its own.
     case unknown
+    /// The session's own command of this full name (the handler resolved a prefix, `.lo`).
+    case delegated(String)
   }
 
   public var options: Options
@@ -63,6 +75,8 @@ public final class Session {
   public internal(set) var datasetRelations: Set<String> = []
 
   var currentCitation: Int32 = -1
+  /// The files `.load` is running, outermost first (name as written, canonical path).
+  var loading: [(name: String, key: String)] = []
   var contentVersion: [String: Int] = [:]
   var definitionVersion: [String: Int] = [:]
   var stamps: [String: [String: Int]] = [:]
@@ -325,7 +339,7 @@ public final class Session {
 
   /// Brings every relation the query reads up to date, then prints its answers.
   func runQuery(_ q: Query) -> Status {
-    let budget = Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    let budget = makeBudget()
     lastTimings.plan = .zero
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
@@ -352,9 +366,11 @@ public final class Session {
     try bindings(of: q.body, variables: q.shownVariables, budget: budget)
   }
 
-  /// A budget with the session's limits.
+  /// A budget with the session's limits (values past `Limits`' ceilings mean no limit).
   public func makeBudget() -> Budget {
-    Budget(maxTuples: options.maxTuples, timeout: options.timeout, interrupted: interrupted)
+    Budget(
+      maxTuples: Limits.budgetMaxTuples(options.maxTuples), timeout: Limits.budgetTimeout(options.timeout),
+      interrupted: interrupted)
   }
 
   /// Brings every relation up to date (for listings and completion).
