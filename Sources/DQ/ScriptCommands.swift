@@ -114,9 +114,9 @@ extension Session {
       return .unreadableInput
     }
     // The loaded file runs with the state of its own text; the loader's is restored after.
-    let saved = (loading, laterDefinitions, currentCitation)
+    let saved = (loading, laterDefinitions, currentCitation, warnedEmpty)
     loading = chain + [(path, key)]
-    defer { (loading, laterDefinitions, currentCitation) = saved }
+    defer { (loading, laterDefinitions, currentCitation, warnedEmpty) = saved }
     return run(SourceFile(name: path, text: text))
   }
 
@@ -166,37 +166,42 @@ extension Session {
         Diagnostic(
           .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
           hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
-      return .staticError
+      return .usageError
     }
-    var (path, name) = (words[0], words[1])
+    let name = words[1]
     // A relative path is looked up beside the script first, then from the working directory.
-    if !path.hasPrefix("/"), let slash = span.file.name.lastIndex(of: "/") {
-      let beside = String(span.file.name[...slash]) + path
-      if access(beside, R_OK) == 0 { path = beside }
-    }
+    let path = Self.besideScript(words[0], of: span.file.name)
     let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
-    // The arity comes from the relation when it is known, else from the file's first line.
-    var arity = schema[name]?.arity
-    if arity == nil {
-      guard let first = firstLine(path, after: skip) else {
-        report(Diagnostic(.error, .runtime, "Cannot read '\(path)'", at: span))
-        return .runtimeError
-      }
-      arity = first.isEmpty ? 0 : Self.fieldCount(first, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+    let bytes: [UInt8]
+    switch Importer.read(path) {
+    case .success(let b): bytes = b
+    case .failure(let e):
+      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
+      report(Diagnostic(.error, .runtime, e.message, at: span))
+      return .unreadableInput
     }
-    guard let arity else { return .runtimeError }
+    // The arity comes from the relation when it is known, else from the file's first line.
+    let arity =
+      schema[name]?.arity
+      ?? Self.firstLine(bytes, after: skip).map {
+        $0.isEmpty ? 0 : Self.fieldCount($0, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+      } ?? 0
     var resolver = Resolver(schema: schema)
     if let existing = resolver.schema[name], existing.arity != arity {
       report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
       return .staticError
     }
+    // A failed import leaves no trace: not the rows, not the relation's name.
+    let (savedSchema, hadTable) = (schema, database.tables[name] != nil)
     resolver.declareUse(name, arity: arity, at: span)
     schema = resolver.schema
     let table = database.table(name, arity: arity)
     do throws(Importer.Failure) {
       _ = try Importer.load(
-        path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
+        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
     } catch {
+      schema = savedSchema
+      if !hadTable { database.drop(name) }
       report(Diagnostic(.error, .runtime, error.message, at: span))
       return .runtimeError
     }
@@ -214,17 +219,18 @@ extension Session {
     return count
   }
 
-  private func firstLine(_ path: String, after skip: Int) -> String? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var line: UnsafeMutablePointer<CChar>? = nil
-    var capacity = 0
-    defer { free(line) }
-    for _ in 0..<skip where getline(&line, &capacity, f) < 0 { return "" }
-    guard getline(&line, &capacity, f) >= 0, let l = line else { return "" }
-    var s = String(cString: l)
-    while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-    return s
+  /// The line after `skip` lines (nil when the file has no such line), without its line end.
+  static func firstLine(_ bytes: [UInt8], after skip: Int) -> String? {
+    var start = 0
+    var skipped = 0
+    while skipped < skip {
+      guard let nl = bytes[start...].firstIndex(of: 10) else { return nil }
+      start = nl + 1
+      skipped += 1
+    }
+    guard start < bytes.count else { return nil }
+    var end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+    while end > start, bytes[end - 1] == 13 { end -= 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
   }
-
 }

@@ -197,8 +197,12 @@ public final class Session {
     }
     schema = resolver.schema
     lastTimings.parse += clock.now - started
+    warnedEmpty = []
+    // A text that loads files may read relations they define: its rules are checked for empty
+    // relations once it has run (queries are checked as they run, in `runQuery`).
+    let loads = statements.contains { if case .command(let name, _, _) = $0 { return Self.isLoad(name) } else { return false } }
     if options.warnings {
-      warnAboutEmptyRelations(statements)
+      if !loads { warnAboutEmptyRelations(inRulesOf: statements) }
       warnAboutSingletons(statements)
     }
     // Where each relation is first defined in this text, so a query above its facts can say so.
@@ -207,6 +211,8 @@ public final class Session {
       switch s {
       case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
       case .facts(let b): laterDefinitions[b.name] = b.span
+      case .command("import", let argument, let span):
+        if let last = argument.split(separator: " ").last { laterDefinitions[String(last)] = span }
       default: break
       }
     }
@@ -214,10 +220,16 @@ public final class Session {
       if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       if case .facts(let b) = s, laterDefinitions[b.name] == b.span { laterDefinitions[b.name] = nil }
+      if case .command("import", let argument, let span) = s, let last = argument.split(separator: " ").last,
+        laterDefinitions[String(last)] == span
+      {
+        laterDefinitions[String(last)] = nil
+      }
       let status = execute(s)
       if status != .ok { return status }
     }
     laterDefinitions = [:]
+    if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
     return .ok
   }
 
@@ -264,6 +276,13 @@ public final class Session {
 
   /// First definitions of relations further down the text being run.
   var laterDefinitions: [String: SourceSpan] = [:]
+  /// Relations already warned about as empty in the text being run (once each).
+  var warnedEmpty: Set<String> = []
+
+  /// True for `.load` and `.read` and the prefixes the shell accepts for them.
+  static func isLoad(_ name: String) -> Bool {
+    (name.count >= 2 && "load".hasPrefix(name)) || (name.count >= 3 && "read".hasPrefix(name))
+  }
 
   func execute(_ statement: Statement) -> Status {
     switch statement {
@@ -344,12 +363,10 @@ public final class Session {
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
     do {
+      if options.warnings { warnAboutEmptyRelations(in: q) }
       let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
-      if options.warnings {
-        if result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
-        warnAboutCapitalizedConstants(q)
-      }
+      if options.warnings, result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
       let columns = q.shownVariables
       beginBlock()
       write(options.format.render(columns: columns, rows: result, store: database.store))

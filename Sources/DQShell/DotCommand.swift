@@ -237,7 +237,7 @@ extension Commands {
     DotCommand(
       name: "history", usage: ".history [N]", summary: "Show the last N entries (default 20)",
       run: { c, arg in
-        let n = Int(arg) ?? 20
+        let n = max(0, Int(arg) ?? 20)  // a negative N would overflow `h.count - n`
         let h = c.history()
         let start = max(0, h.count - n)
         for i in start..<h.count { c.write("\(String(i + 1).leftPadded(5))  \(h[i])\n") }
