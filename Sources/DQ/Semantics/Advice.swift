@@ -118,9 +118,7 @@ extension Session {
           // Variables inside braces are what the aggregate ranges over: one occurrence is
           // normal there, so they count only as uses of variables from outside.
           visit(g.result)
-          var inner: [String] = []
-          for b in g.body { b.collectVariables(into: &inner) }
-          for v in Set(inner) { insideAggregates.insert(v) }
+          for v in g.body.variables { insideAggregates.insert(v) }
         }
       }
       var insideAggregates: Set<String> = []
