@@ -128,7 +128,7 @@ import Testing
     let importing = try DQBinary.run(["--no-dataset", "-e", ".import /dev/zero r"])
     #expect(importing.status == 66 && importing.stderr.contains("longer than 16 MiB"), "\(importing.stderr)")
     let directory = try DQBinary.run(["--no-dataset", "-e", ".load /"])
-    #expect(directory.status == 66 && directory.stderr.contains("it is a directory"), "\(directory.stderr)")
+    #expect(directory.status == 66 && directory.stderr.contains("Is a directory"), "\(directory.stderr)")
   }
 
   @Test func standardInputIsBoundedToo() throws {

@@ -27,7 +27,7 @@ public enum SourceReader {
     var info = stat()
     var sizeHint = 0
     if fstat(fd, &info) == 0 {
-      if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(Failure(reason: "it is a directory")) }
+      if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(Failure(reason: String(cString: strerror(EISDIR)))) }
       if (info.st_mode & S_IFMT) == S_IFREG {
         let size = Int(clamping: info.st_size)
         if size > maxBytes { return .failure(tooLarge(maxBytes)) }
@@ -43,7 +43,7 @@ public enum SourceReader {
       let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if got < 0 {
         if errno == EINTR { continue }
-        return .failure(Failure(reason: errno == EISDIR ? "it is a directory" : String(cString: strerror(errno))))
+        return .failure(Failure(reason: String(cString: strerror(errno))))
       }
       if got == 0 { break }
       if out.count + got > maxBytes { return .failure(tooLarge(maxBytes)) }
