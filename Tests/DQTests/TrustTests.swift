@@ -161,6 +161,22 @@ import Testing
     #expect(big.reason.hasPrefix("it is larger than 11 bytes"))
   }
 
+  @Test func bytesThatAreNotUTF8AreRefusedNotReplaced() throws {
+    func valid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBufferPointer(SourceReader.isValidUTF8) }
+    #expect(valid(Array("café 😀 中 plain".utf8)))
+    #expect(!valid([0xFF]))
+    #expect(!valid([0xC0, 0xAF]))  // overlong '/'
+    #expect(!valid([0xED, 0xA0, 0x80]))  // a surrogate
+    #expect(!valid([0xF4, 0x90, 0x80, 0x80]))  // past U+10FFFF
+    #expect(!valid([0xE4, 0xB8]))  // cut short
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dq-latin1-\(UUID().uuidString).dq")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Data([0x70, 0x28, 0x31, 0x29, 0x2E, 0x0A] + [0x70, 0x28, 0x22, 0xE9, 0x22, 0x29, 0x2E, 0x0A]).write(to: url)
+    let r = try DQBinary.run(["--no-dataset", url.path])
+    #expect(r.status == 66)
+    #expect(r.stderr == "dq: error: cannot read '\(url.path)': line 2 is not valid UTF-8 text\n")
+  }
+
   // MARK: - Imports (item 5)
 
   @Test func unterminatedQuoteLoadsNothing() throws {

@@ -16,8 +16,12 @@ enum Importer {
   }
 
   /// The bytes of an import file, within `Limits.maxImportBytes` and `maxImportLineBytes`.
+  /// Bytes that are not UTF-8 are refused, naming the line, rather than turned into U+FFFD.
   static func read(_ path: String) -> Result<[UInt8], Failure> {
     SourceReader.readBytes(path, maxBytes: Limits.maxImportBytes, maxLineBytes: Limits.maxImportLineBytes)
+      .flatMap { bytes in
+        bytes.withUnsafeBufferPointer(SourceReader.isValidUTF8) ? .success(bytes) : .failure(SourceReader.notUTF8(bytes))
+      }
       .mapError { Failure(message: "Cannot read '\(path)': \($0.reason)", line: $0.line ?? 0) }
   }
 

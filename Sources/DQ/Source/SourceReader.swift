@@ -77,9 +77,57 @@ public enum SourceReader {
     return .success(out)
   }
 
-  /// The text of `path` ("-": standard input), within the source limits.
+  /// The text of `path` ("-": standard input), within the source limits. Bytes that are not
+  /// UTF-8 are refused, naming the line: decoding would turn them into U+FFFD silently, and a
+  /// symbol read from a Latin-1 file would no longer match the same word typed in a query.
   public static func readText(_ path: String) -> Result<String, Failure> {
-    readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    readBytes(path).flatMap { bytes in
+      bytes.withUnsafeBufferPointer(isValidUTF8)
+        ? .success(String(decoding: bytes, as: UTF8.self)) : .failure(notUTF8(bytes))
+    }
+  }
+
+  /// True when the bytes are well-formed UTF-8 (no overlong forms, surrogates or values past
+  /// U+10FFFF), checked in place: a 16 GiB import is not copied into a String to find out.
+  public static func isValidUTF8(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    let n = p.count
+    var i = 0
+    while i < n {
+      let b = p[i]
+      if b < 0x80 {
+        i += 1
+        continue
+      }
+      let length: Int
+      var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the range of the second byte
+      switch b {
+      case 0xC2...0xDF: length = 2
+      case 0xE0: length = 3; low = 0xA0
+      case 0xE1...0xEC, 0xEE...0xEF: length = 3
+      case 0xED: length = 3; high = 0x9F
+      case 0xF0: length = 4; low = 0x90
+      case 0xF1...0xF3: length = 4
+      case 0xF4: length = 4; high = 0x8F
+      default: return false
+      }
+      guard i + length <= n, p[i + 1] >= low, p[i + 1] <= high else { return false }
+      for k in 2..<length where p[i + k] & 0xC0 != 0x80 { return false }
+      i += length
+    }
+    return true
+  }
+
+  /// The failure for bytes that are not valid UTF-8, naming the first line that is not.
+  public static func notUTF8(_ bytes: [UInt8]) -> Failure {
+    var line = 1
+    var start = 0
+    while start <= bytes.count {
+      let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+      if !bytes[start..<end].withUnsafeBufferPointer(isValidUTF8) { break }
+      line += 1
+      start = end + 1
+    }
+    return Failure(reason: "line \(line) is not valid UTF-8 text", line: line)
   }
 
   private static func tooLarge(_ maxBytes: Int) -> Failure {
