@@ -225,6 +225,19 @@ import Testing
     #expect(DiagnosticRenderer().render(d) == "test.dq:1:14: error: Expected '.' at the end of the rule, found 'r'\nq(X) :- p(X) r(X).\n             ^\n")
   }
 
+  @Test func controlCharactersAreShownAsPicturesAndARunIsOneError() {
+    let run = TestDQ.run("p(1).\u{0}\u{0}\u{0}\n?- p(X).\n")
+    #expect(run.errors.count == 1)
+    guard let d = run.errors.first else { return }
+    #expect(DiagnosticRenderer().render(d) == "test.dq:1:6: error: Unexpected character '\\u{0}'\np(1).␀␀␀\n     ^~~\n")
+    let escape = TestDQ.run("p(1). \u{1B}[31m")
+    guard let e = escape.errors.first else {
+      Issue.record("expected an error")
+      return
+    }
+    #expect(DiagnosticRenderer().render(e).contains("p(1). ␛[31m\n      ^\n"))
+  }
+
   // MARK: - Numbers from users (item 4)
 
   @Test func datesAreDigitsOnly() {

@@ -18,10 +18,10 @@ public struct DiagnosticRenderer: Sendable {
     if let span = d.span {
       out += paint("\(span.file.name):\(span.line):\(span.column):", "1") + " \(painted): \(message)\n"
       if let window = window(span) {
-        out += window.text + "\n"
+        out += Self.visible(window.text) + "\n"
         out += window.prefix + paint("^" + String(repeating: "~", count: max(0, window.marks - 1)), "1;32") + "\n"
       } else {
-        let line = span.file.lineText(span.line)
+        let line = Self.visible(span.file.lineText(span.line))
         out += line + "\n"
         out += underline(span: span, line: line) + "\n"
       }
@@ -49,6 +49,24 @@ public struct DiagnosticRenderer: Sendable {
   static let contextBefore = 40
   /// The longest message or hint shown whole (user text quoted in one can be any size).
   public static let maxMessageLength = 1000
+
+  /// The line with control characters (a NUL, an escape sequence) shown as their Control
+  /// Pictures (␀, ␛): one column each, so the caret stays aligned, and nothing in a source line
+  /// can move the terminal's cursor or change its colours. Tabs stay tabs.
+  static func visible(_ line: String) -> String {
+    guard line.unicodeScalars.contains(where: { ($0.value < 32 && $0 != "\t") || $0.value == 0x7F }) else { return line }
+    var out = String.UnicodeScalarView()
+    for ch in line.unicodeScalars {
+      if ch.value < 32 && ch != "\t", let picture = Unicode.Scalar(0x2400 + ch.value) {
+        out.append(picture)
+      } else if ch.value == 0x7F {
+        out.append("\u{2421}")
+      } else {
+        out.append(ch)
+      }
+    }
+    return String(out)
+  }
 
   static func clipped(_ text: String) -> String {
     guard text.utf8.count > maxMessageLength else { return text }

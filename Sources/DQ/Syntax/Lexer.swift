@@ -178,6 +178,8 @@ public struct Lexer {
     case UInt8(ascii: "'"):
       return make(.error("Unexpected character '''; strings use double quotes."))
     default:
+      // A run of the same stray byte (a file of NULs) is one error token, not millions.
+      while pos < end, bytes[pos] == c { pos += 1 }
       let ch = String(decoding: [c], as: UTF8.self)
       return make(.error("Unexpected character '\(ch.unicodeScalars.first.map { $0.value < 32 ? "\\u{\(String($0.value, radix: 16))}" : String($0) } ?? "?")'."))
     }
