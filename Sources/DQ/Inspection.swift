@@ -162,9 +162,11 @@ extension Session {
     var depth = depth
     if text.hasPrefix("--depth") {
       let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-      guard parts.count == 3, let n = Int(parts[1]), n > 0 else {
-        report(Diagnostic(.error, .semantic, "Use '.why --depth N QUERY' with N a positive whole number", at: nil))
-        return .staticError
+      guard parts.count == 3, case .success(let n) = Limits.parseDepth(String(parts[1])) else {
+        report(
+          Diagnostic(
+            .error, .semantic, "Use '.why --depth N QUERY' with N a whole number from 1 to \(Limits.maxDepth)", at: nil))
+        return .usageError
       }
       depth = n
       text = String(parts[2])

@@ -10,6 +10,7 @@ extension Session {
   // MARK: - Commands
 
   func command(_ name: String, _ argument: String, _ span: SourceSpan) -> Status {
+    var name = name
     if let handler = commandHandler {
       switch handler(name, argument, span) {
       case .handled: return .ok
@@ -17,20 +18,35 @@ extension Session {
       case .failed(let d):
         report(d)
         return .runtimeError
+      case .misused(let d):
+        report(d)
+        return .usageError
+      case .delegated(let full): name = full
       case .unknown: break
       }
     }
     switch name {
     case "format", "mode":
       guard let f = OutputFormat(rawValue: argument) else {
-        report(Diagnostic(.error, .runtime, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
-        return .runtimeError
+        // The mistake `--format xml` is on the command line: exit 64 like it.
+        report(Diagnostic(.error, .semantic, "Unknown format '\(argument)'", at: span, hint: "use one of: table, tsv, csv, json"))
+        return .usageError
       }
       options.format = f
       return .ok
+    case "load", "read":
+      return load(argument, span: span)
     case "why":
+      guard !argument.isEmpty else {
+        report(Diagnostic(.error, .semantic, "'.why' needs a query, e.g. .why met(abe, Who, _, _, _)", at: span))
+        return .usageError
+      }
       return why(argument, name: span.file.name)
     case "steps":
+      guard !argument.isEmpty else {
+        report(Diagnostic(.error, .semantic, "'.steps' needs a query, e.g. .steps linked(erdogan, X)", at: span))
+        return .usageError
+      }
       return steps(argument, name: span.file.name)
     case "plan":
       return plan(argument, name: span.file.name)
@@ -62,6 +78,69 @@ extension Session {
     }
   }
 
+  /// `.load FILE`: runs the clauses of a file in this session, as if they were written here.
+  /// A relative FILE is looked for beside the file that loads it first, then from the working
+  /// directory. A file already being loaded (a cycle) is refused, naming the chain, and so is
+  /// nesting past `Limits.maxLoadDepth`, so neither can exhaust the stack. The exit statuses are
+  /// those of `dq FILE`: 66 when it cannot be read, 65 for its syntax errors, 70 at run time.
+  private func load(_ argument: String, span: SourceSpan) -> Status {
+    guard !argument.isEmpty else {
+      report(Diagnostic(.error, .semantic, "'.load' needs a file name", at: span, hint: "e.g. .load family.dq"))
+      return .usageError
+    }
+    let path = Self.besideScript(Self.unquoted(argument), of: span.file.name)
+    // The chain of files being loaded, outermost first; a file run directly is its root.
+    var chain = loading
+    if chain.isEmpty, let root = Self.canonicalPath(span.file.name) { chain = [(span.file.name, root)] }
+    let key = Self.canonicalPath(path) ?? path
+    if let i = chain.firstIndex(where: { $0.key == key }) {
+      let cycle = chain[i...].map(\.name) + [path]
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' cycle: \(cycle.joined(separator: " -> "))", at: span,
+          hint: "a file cannot load itself, directly or through the files it loads"))
+      return .staticError
+    }
+    guard chain.count < Limits.maxLoadDepth else {
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' nested more than \(Limits.maxLoadDepth) files deep", at: span,
+          hint: "load the files one after another from one script instead"))
+      return .staticError
+    }
+    let text: String
+    switch SourceReader.readText(path) {
+    case .success(let t): text = t
+    case .failure(let e):
+      report(Diagnostic(.error, .runtime, "Cannot read '\(path)': \(e.reason)", at: span))
+      return .unreadableInput
+    }
+    // The loaded file runs with the state of its own text; the loader's is restored after.
+    let saved = (loading, laterDefinitions, currentCitation, warnedEmpty)
+    loading = chain + [(path, key)]
+    defer { (loading, laterDefinitions, currentCitation, warnedEmpty) = saved }
+    return run(SourceFile(name: path, text: text))
+  }
+
+  /// Strips one pair of surrounding double quotes.
+  static func unquoted(_ s: String) -> String {
+    s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") ? String(s.dropFirst().dropLast()) : s
+  }
+
+  /// A relative `path` beside the file `including` when it exists there, else as given.
+  static func besideScript(_ path: String, of including: String) -> String {
+    guard !path.hasPrefix("/"), let slash = including.lastIndex(of: "/") else { return path }
+    let beside = String(including[...slash]) + path
+    return access(beside, F_OK) == 0 ? beside : path
+  }
+
+  /// The absolute path without links of an existing file (to tell one file under two names).
+  static func canonicalPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+  }
+
   /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
   /// line; numbers and dates become numbers and dates, anything else a symbol.
   private func importFacts(_ argument: String, span: SourceSpan) -> Status {
@@ -89,37 +168,42 @@ extension Session {
         Diagnostic(
           .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
           hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
-      return .staticError
+      return .usageError
     }
-    var (path, name) = (words[0], words[1])
+    let name = words[1]
     // A relative path is looked up beside the script first, then from the working directory.
-    if !path.hasPrefix("/"), let slash = span.file.name.lastIndex(of: "/") {
-      let beside = String(span.file.name[...slash]) + path
-      if access(beside, R_OK) == 0 { path = beside }
-    }
+    let path = Self.besideScript(words[0], of: span.file.name)
     let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
-    // The arity comes from the relation when it is known, else from the file's first line.
-    var arity = schema[name]?.arity
-    if arity == nil {
-      guard let first = firstLine(path, after: skip) else {
-        report(Diagnostic(.error, .runtime, "Cannot read '\(path)'", at: span))
-        return .runtimeError
-      }
-      arity = first.isEmpty ? 0 : Self.fieldCount(first, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+    let bytes: [UInt8]
+    switch Importer.read(path) {
+    case .success(let b): bytes = b
+    case .failure(let e):
+      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
+      report(Diagnostic(.error, .runtime, e.message, at: span))
+      return .unreadableInput
     }
-    guard let arity else { return .runtimeError }
+    // The arity comes from the relation when it is known, else from the file's first line.
+    let arity =
+      schema[name]?.arity
+      ?? Self.firstLine(bytes, after: skip).map {
+        $0.isEmpty ? 0 : Self.fieldCount($0, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+      } ?? 0
     var resolver = Resolver(schema: schema)
     if let existing = resolver.schema[name], existing.arity != arity {
       report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
       return .staticError
     }
+    // A failed import leaves no trace: not the rows, not the relation's name.
+    let (savedSchema, hadTable) = (schema, database.tables[name] != nil)
     resolver.declareUse(name, arity: arity, at: span)
     schema = resolver.schema
     let table = database.table(name, arity: arity)
     do throws(Importer.Failure) {
       _ = try Importer.load(
-        path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
+        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
     } catch {
+      schema = savedSchema
+      if !hadTable { database.drop(name) }
       report(Diagnostic(.error, .runtime, error.message, at: span))
       return .runtimeError
     }
@@ -137,22 +221,24 @@ extension Session {
     return count
   }
 
-  private func firstLine(_ path: String, after skip: Int) -> String? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var line: UnsafeMutablePointer<CChar>? = nil
-    var capacity = 0
-    defer { free(line) }
-    for _ in 0..<skip where getline(&line, &capacity, f) < 0 { return "" }
-    guard getline(&line, &capacity, f) >= 0, let l = line else { return "" }
-    var s = String(cString: l)
-    while s.hasSuffix("\n") || s.hasSuffix("\r") { s.removeLast() }
-    return s
+  /// The line after `skip` lines (nil when the file has no such line), without its line end.
+  static func firstLine(_ bytes: [UInt8], after skip: Int) -> String? {
+    var start = 0
+    var skipped = 0
+    while skipped < skip {
+      guard let nl = bytes[start...].firstIndex(of: 10) else { return nil }
+      start = nl + 1
+      skipped += 1
+    }
+    guard start < bytes.count else { return nil }
+    var end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+    while end > start, bytes[end - 1] == 13 { end -= 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
   }
 
 
-  /// `.limit [tuples N | time SECONDS | memory SIZE]`: shows or sets the limits of each query
-  /// (the command line's --max-tuples, --timeout and --memory); 0 means no limit.
+  /// `.limit [tuples N | time SECONDS | memory SIZE]`: shows or sets the limits of each query,
+  /// read as the command line's --max-tuples, --timeout and --memory are; 0 means no limit.
   func limit(_ argument: String, span: SourceSpan) -> Status {
     let words = argument.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     func usage(_ message: String) -> Status {
@@ -160,34 +246,33 @@ extension Session {
         Diagnostic(
           .error, .semantic, message, at: span,
           hint: "'.limit tuples N', '.limit time SECONDS' or '.limit memory SIZE' (such as 4G or 25%); 0 for no limit"))
-      return .staticError
+      return .usageError
     }
     if words.isEmpty {
-      let time = options.timeout > 0 ? formatSeconds(options.timeout) : "none"
+      let tuples = Limits.budgetMaxTuples(options.maxTuples), time = Limits.budgetTimeout(options.timeout)
       beginBlock()
       write(
-        "tuples \(options.maxTuples > 0 ? String(options.maxTuples) : "none")\n"
-          + "time   \(time)\n"
+        "tuples \(tuples > 0 ? String(tuples) : "none")\n"
+          + "time   \(time > 0 ? formatSeconds(time) : "none")\n"
           + "memory \(options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none")\n")
       return .ok
     }
     guard words.count == 2 else { return usage("'.limit' takes a limit and its value") }
     let value = words[1]
-    switch words[0] {
-    case "tuples":
-      guard let n = Int(value), n >= 0 else { return usage("'.limit tuples' needs a whole number, got '\(value)'") }
-      options.maxTuples = n
-    case "time":
-      guard let t = Double(value), t.isFinite, t >= 0 else {
-        return usage("'.limit time' needs a number of seconds, got '\(value)'")
+    func take<T>(_ parsed: Result<T, Limits.OptionError>, _ set: (T) -> Void) -> Status {
+      switch parsed {
+      case .success(let v):
+        set(v)
+        return .ok
+      case .failure(let e):
+        return usage("'.limit \(words[0])': \(e.message)")
       }
-      options.timeout = t
-    case "memory":
-      guard let n = Options.byteSize(value) else { return usage("'.limit memory' needs a size such as 2G or 800M, got '\(value)'") }
-      options.maxMemory = n
-    default:
-      return usage("Unknown limit '\(words[0])'")
     }
-    return .ok
+    switch words[0] {
+    case "tuples": return take(Limits.parseMaxTuples(value)) { options.maxTuples = $0 }
+    case "time": return take(Limits.parseTimeout(value)) { options.timeout = $0 }
+    case "memory": return take(Limits.parseMemory(value)) { options.maxMemory = $0 }
+    default: return usage("Unknown limit '\(words[0])'")
+    }
   }
 }

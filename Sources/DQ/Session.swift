@@ -14,27 +14,6 @@ public final class Session {
     /// Warn about relations that have no facts and no rules.
     public var warnings = true
     public init() {}
-
-    /// Bytes from a size as people write it: `0` (no limit), `4096`, `512K`, `800M`, `1.5G`,
-    /// `2GiB`, `1T` (powers of 1024), or `25%` of the machine's memory; nil when unreadable
-    /// or too large to hold.
-    public static func byteSize(_ text: String) -> Int? {
-      var t = text.trimmingSpaces.uppercased()
-      if t.hasSuffix("%") {
-        guard let p = Double(t.dropLast()), p.isFinite, p >= 0, p <= 100 else { return nil }
-        return Int(Double(Memory.physical) * p / 100)
-      }
-      if t.hasSuffix("IB") { t.removeLast(2) } else if t.hasSuffix("B") { t.removeLast() }
-      var scale = 1.0
-      if let last = t.last, let power = ["K": 1, "M": 2, "G": 3, "T": 4][String(last)] {
-        scale = Double(1 << (10 * power))
-        t.removeLast()
-      }
-      guard let n = Double(t), n.isFinite, n >= 0 else { return nil }
-      let bytes = n * scale
-      guard bytes < 9e18 else { return nil }
-      return Int(bytes)
-    }
   }
 
   /// How a run ended, with the sysexits code a script should exit with.
@@ -46,11 +25,18 @@ public final class Session {
     case runtimeError
     /// A command asked to stop (`.quit`).
     case exit
+    /// A dot-command given an argument it cannot take (`.format xml`, `.why --depth x`): the
+    /// same mistake as a bad command-line option, so the same exit status.
+    case usageError
+    /// A file a command names cannot be read (`.load nofile.dq`), as for `dq nofile.dq`.
+    case unreadableInput
 
     public var exitCode: Int32 {
       switch self {
       case .ok, .exit: return 0
+      case .usageError: return 64
       case .staticError: return 65
+      case .unreadableInput: return 66
       case .runtimeError: return 70
       }
     }
@@ -59,10 +45,15 @@ public final class Session {
   /// What a command handler did with a `.name argument` line.
   public enum CommandResult: Sendable {
     case handled
+    /// The command failed while running (exit status 70).
     case failed(Diagnostic)
+    /// The command's argument is wrong, as a bad command-line option is (exit status 64).
+    case misused(Diagnostic)
     case exit
     /// Not a command the handler knows; the session tries its own.
     case unknown
+    /// The session's own command of this full name (the handler resolved a prefix, `.lo`).
+    case delegated(String)
   }
 
   public var options: Options
@@ -87,6 +78,8 @@ public final class Session {
   public internal(set) var datasetRelations: Set<String> = []
 
   var currentCitation: Int32 = -1
+  /// The files `.load` is running, outermost first (name as written, canonical path).
+  var loading: [(name: String, key: String)] = []
   var contentVersion: [String: Int] = [:]
   var definitionVersion: [String: Int] = [:]
   var stamps: [String: [String: Int]] = [:]
@@ -207,8 +200,12 @@ public final class Session {
     }
     schema = resolver.schema
     lastTimings.parse += clock.now - started
+    warnedEmpty = []
+    // A text that loads files may read relations they define: its rules are checked for empty
+    // relations once it has run (queries are checked as they run, in `runQuery`).
+    let loads = statements.contains { if case .command(let name, _, _) = $0 { return Self.isLoad(name) } else { return false } }
     if options.warnings {
-      warnAboutEmptyRelations(statements)
+      if !loads { warnAboutEmptyRelations(inRulesOf: statements) }
       warnAboutSingletons(statements)
     }
     // Where each relation is first defined in this text, so a query above its facts can say so.
@@ -217,6 +214,8 @@ public final class Session {
       switch s {
       case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
       case .facts(let b): laterDefinitions[b.name] = b.span
+      case .command("import", let argument, let span):
+        if let last = argument.split(separator: " ").last { laterDefinitions[String(last)] = span }
       default: break
       }
     }
@@ -224,10 +223,16 @@ public final class Session {
       if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
       if case .facts(let b) = s, laterDefinitions[b.name] == b.span { laterDefinitions[b.name] = nil }
+      if case .command("import", let argument, let span) = s, let last = argument.split(separator: " ").last,
+        laterDefinitions[String(last)] == span
+      {
+        laterDefinitions[String(last)] = nil
+      }
       let status = execute(s)
       if status != .ok { return status }
     }
     laterDefinitions = [:]
+    if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
     return .ok
   }
 
@@ -274,6 +279,13 @@ public final class Session {
 
   /// First definitions of relations further down the text being run.
   var laterDefinitions: [String: SourceSpan] = [:]
+  /// Relations already warned about as empty in the text being run (once each).
+  var warnedEmpty: Set<String> = []
+
+  /// True for `.load` and `.read` and the prefixes the shell accepts for them.
+  static func isLoad(_ name: String) -> Bool {
+    (name.count >= 2 && "load".hasPrefix(name)) || (name.count >= 3 && "read".hasPrefix(name))
+  }
 
   func execute(_ statement: Statement) -> Status {
     switch statement {
@@ -354,12 +366,10 @@ public final class Session {
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
     do {
+      if options.warnings { warnAboutEmptyRelations(in: q) }
       let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
-      if options.warnings {
-        if result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
-        warnAboutCapitalizedConstants(q)
-      }
+      if options.warnings, result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
       let columns = q.shownVariables
       beginBlock()
       write(options.format.render(columns: columns, rows: result, store: database.store))
@@ -376,9 +386,11 @@ public final class Session {
     try bindings(of: q.body, variables: q.shownVariables, budget: budget)
   }
 
-  /// A budget with the session's limits.
+  /// A budget with the session's limits (values past `Limits`' ceilings mean no limit).
   public func makeBudget() -> Budget {
-    Budget(maxTuples: options.maxTuples, timeout: options.timeout, maxBytes: options.maxMemory, interrupted: interrupted)
+    Budget(
+      maxTuples: Limits.budgetMaxTuples(options.maxTuples), timeout: Limits.budgetTimeout(options.timeout),
+      maxBytes: options.maxMemory, interrupted: interrupted)
   }
 
   /// Brings every relation up to date (for listings and completion).

@@ -5,6 +5,8 @@ import DQ
 public enum CommandOutcome: Equatable, Sendable {
   case ok
   case error(String)
+  /// The argument is wrong, like a bad command-line option (exit status 64 in a script).
+  case usage(String)
   case exit
   /// The session itself runs this command (it is part of the language's scripts).
   case session
@@ -58,8 +60,9 @@ public final class Commands {
       switch command.run(self, argument) {
       case .ok: return .handled
       case .exit: return .exit
-      case .session: return .unknown
+      case .session: return .delegated(command.name)
       case .error(let message): return .failed(Diagnostic(.error, .runtime, message, at: span))
+      case .usage(let message): return .misused(Diagnostic(.error, .semantic, message, at: span))
       }
     }
     session.afterQuery = { [unowned self] in
@@ -138,14 +141,8 @@ extension Commands {
       run: { _, _ in .exit }),
     DotCommand(
       name: "load", aliases: ["read"], usage: ".load FILE", summary: "Run the clauses of a file",
-      details: "  Facts and rules join the session; queries in the file print their answers.",
-      run: { c, arg in
-        guard !arg.isEmpty else { return .error("'.load' needs a file name") }
-        let path = unquote(arg)
-        guard let text = readWholeFile(path) else { return .error("Cannot read '\(path)'") }
-        let status = c.session.run(SourceFile(name: path, text: text))
-        return status == .ok ? .ok : (status == .exit ? .exit : .error("'\(path)' stopped with errors (see above)"))
-      }),
+      details: "  Facts and rules join the session; queries in the file print their answers.\n  A relative FILE is looked for beside the script first.",
+      run: { _, _ in .session }),
     DotCommand(
       name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
@@ -180,19 +177,11 @@ extension Commands {
     DotCommand(
       name: "why", usage: ".why [--depth N] QUERY", summary: "Explain each answer down to facts and their sources",
       details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default).",
-      run: { c, arg in
-        guard !arg.isEmpty else { return .error("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
-        let status = c.session.why(arg)
-        return status == .ok ? .ok : .error("No explanation (see above)")
-      }),
+      run: { _, _ in .session }),
     DotCommand(
       name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",
       details: "  Lists the strata the query needs and, for each recursive one, the tuples each round adds.",
-      run: { c, arg in
-        guard !arg.isEmpty else { return .error("'.steps' needs a query, e.g. .steps linked(erdogan, X)") }
-        let status = c.session.steps(arg)
-        return status == .ok ? .ok : .error("The query could not be run (see above)")
-      }),
+      run: { _, _ in .session }),
     DotCommand(
       name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
       run: { _, _ in .session }),
@@ -215,13 +204,7 @@ extension Commands {
     DotCommand(name: "skip", usage: ".skip", summary: "Go to the tutorial's next exercise", run: { c, _ in c.tutorial.skip() }),
     DotCommand(
       name: "format", aliases: ["mode"], usage: ".format table|tsv|csv|json", summary: "Choose how answers are printed",
-      run: { c, arg in
-        guard let f = OutputFormat(rawValue: arg) else {
-          return .error("Unknown format '\(arg)'; use one of: table, tsv, csv, json")
-        }
-        c.session.options.format = f
-        return .ok
-      }),
+      run: { _, _ in .session }),
     DotCommand(
       name: "output", usage: ".output FILE|stdout", summary: "Send answers to a file, or back to the screen",
       run: { c, arg in c.redirect(to: unquote(arg)) }),
@@ -231,7 +214,7 @@ extension Commands {
         switch arg {
         case "on": c.timing = true
         case "off": c.timing = false
-        default: return .error("Use '.timing on' or '.timing off'")
+        default: return .usage("Use '.timing on' or '.timing off'")
         }
         return .ok
       }),
@@ -254,7 +237,7 @@ extension Commands {
     DotCommand(
       name: "history", usage: ".history [N]", summary: "Show the last N entries (default 20)",
       run: { c, arg in
-        let n = Int(arg) ?? 20
+        let n = max(0, Int(arg) ?? 20)  // a negative N would overflow `h.count - n`
         let h = c.history()
         let start = max(0, h.count - n)
         for i in start..<h.count { c.write("\(String(i + 1).leftPadded(5))  \(h[i])\n") }

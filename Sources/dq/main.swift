@@ -21,14 +21,17 @@ let usage = """
     -e, --eval TEXT        run TEXT (may be repeated; runs after the files)
     -f, --format FORMAT    answer format: table (default), tsv, csv, json
         --no-dataset       start with no relations loaded
-        --max-tuples N     stop a query after deriving N tuples (default 50000000; 0: no limit)
-        --timeout SECONDS  stop a query after SECONDS (default 60; 0: no limit)
+        --max-tuples N     stop a query after deriving N tuples (default 50000000;
+                           0, or more than 10000000000: no limit)
+        --timeout SECONDS  stop a query after SECONDS (default 60; 0, inf, or more than
+                           1000000000: no limit)
         --memory SIZE      stop a query when dq holds more than SIZE (e.g. 4G, 800M, 25%;
                            default half the machine's memory; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
         --list             list every relation: arity, columns, rows, description
         --why QUERY        explain each answer of QUERY down to facts and their sources
-        --depth N          levels of rules --why shows before cutting the tree (default 6)
+        --depth N          levels of rules --why shows before cutting the tree (default 6,
+                           at most 1000)
         --tutorial         start the interactive tutorial (lessons with checked exercises)
         --check            check each FILE against its '% expect:' comments instead of
                            printing its output (exit 1 when one differs)
@@ -97,24 +100,26 @@ func parseArguments(_ argv: [String]) -> Arguments {
     case "--tutorial": a.tutorial = true
     case "--why": a.why.append(take())
     case "--depth":
-      let v = take()
-      guard let n = Int(v), n > 0 else { fail("--depth needs a positive whole number, got '\(v)'") }
-      a.depth = n
+      switch Limits.parseDepth(take()) {
+      case .success(let n): a.depth = n
+      case .failure(let e): fail(e.message)
+      }
     case "--no-warnings": a.options.warnings = false
     case "--max-tuples":
-      let v = take()
-      guard let n = Int(v), n >= 0 else { fail("--max-tuples needs a whole number, got '\(v)'") }
-      a.options.maxTuples = n
-    case "--memory":
-      let v = take()
-      guard let n = Session.Options.byteSize(v) else {
-        fail("--memory needs a size such as 2G, 800M or 50%, got '\(v)'")
+      switch Limits.parseMaxTuples(take()) {
+      case .success(let n): a.options.maxTuples = n
+      case .failure(let e): fail(e.message)
       }
-      a.options.maxMemory = n
+    case "--memory":
+      switch Limits.parseMemory(take()) {
+      case .success(let n): a.options.maxMemory = n
+      case .failure(let e): fail(e.message)
+      }
     case "--timeout":
-      let v = take()
-      guard let t = Double(v), t >= 0, t.isFinite else { fail("--timeout needs a number of seconds, got '\(v)'") }
-      a.options.timeout = t
+      switch Limits.parseTimeout(take()) {
+      case .success(let t): a.options.timeout = t
+      case .failure(let e): fail(e.message)
+      }
     default:
       if arg.hasPrefix("-") && arg != "-" { fail("unknown option '\(arg)'") }
       a.files.append(arg)
@@ -124,18 +129,9 @@ func parseArguments(_ argv: [String]) -> Arguments {
   return a
 }
 
-/// Reads a whole file (or stdin for "-"), or the reason it cannot be read.
-func readFile(_ path: String) -> Result<String, ReadError> {
-  var length = 0
-  var error: Int32 = 0
-  guard let bytes = dq_read_file(path, &length, &error) else {
-    return .failure(ReadError(reason: String(cString: strerror(error))))
-  }
-  defer { free(bytes) }
-  return .success(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
-}
-
-struct ReadError: Error { var reason: String }
+/// Reads a whole file (or stdin for "-") within the source limits, or the reason it cannot be
+/// read (a directory, a file or line past the limits of `Limits`).
+func readFile(_ path: String) -> Result<String, SourceReader.Failure> { SourceReader.readText(path) }
 
 let arguments = parseArguments(Array(CommandLine.arguments.dropFirst()))
 
@@ -178,7 +174,7 @@ let commands = Commands(session: session, write: writeStdout, writeError: writeS
 commands.attach()
 
 var status = Session.Status.ok
-var inputs: [(name: String, text: Result<String, ReadError>)] = arguments.files.map {
+var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = arguments.files.map {
   ($0 == "-" ? "<stdin>" : $0, readFile($0))
 }
 inputs += arguments.texts.map { ("<command line>", .success($0)) }

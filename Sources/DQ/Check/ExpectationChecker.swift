@@ -3,10 +3,12 @@
 /// - `% expect: TEXT` — the next line of standard output is TEXT (`% expect:` alone: an empty line);
 /// - `% expect error: MESSAGE` — an error with this message on this line (`% expect error line N: ...`
 ///   for an error reported on line N); `% expect warning: MESSAGE` likewise for warnings;
-/// - `% options: --no-dataset --format tsv --max-tuples N --timeout S` — how to run the file;
-/// - `% skip: REASON` — do not check this file.
+/// - `% options: --no-dataset --format tsv --max-tuples N --timeout S --memory SIZE` — how to run the file;
+/// - `% skip: REASON` — do not check this file;
+/// - `% expect exit: N` — the exit status (64 a bad command argument, 66 an unreadable file).
 ///
-/// The exit status is implied: 65 with a syntax or semantic error, 70 with a runtime error, else 0.
+/// Otherwise the exit status is implied: 65 with a syntax or semantic error, 70 with a runtime
+/// error, else 0.
 public struct ExpectationChecker {
   /// What the comments of a file ask for.
   public struct Expectations: Sendable {
@@ -17,6 +19,8 @@ public struct ExpectationChecker {
     public var options = Session.Options()
     public var skip: String?
     public var optionProblems: [String] = []
+    /// `% expect exit: N`: the exit status, when it is not the one the errors imply.
+    public var exitStatus: Int32?
   }
 
   /// What running the file produced.
@@ -47,6 +51,9 @@ public struct ExpectationChecker {
         e.warnings.append((line, message))
       } else if comment.hasPrefix("options:") {
         parseOptions(String(comment.dropFirst("options:".count)), into: &e)
+      } else if comment.hasPrefix("expect exit:") {
+        let value = String(comment.dropFirst("expect exit:".count)).trimmingSpaces
+        if let n = Int32(value) { e.exitStatus = n } else { e.optionProblems.append("bad '% expect exit: \(value)'") }
       } else if comment.hasPrefix("skip:") {
         e.skip = String(comment.dropFirst("skip:".count)).trimmingSpaces
       }
@@ -99,11 +106,24 @@ public struct ExpectationChecker {
       case "--format":
         if let f = OutputFormat(rawValue: next) { e.options.format = f } else { e.optionProblems.append("bad --format '\(next)'") }
         i += 1
+      // The same parsing as the command line's, so a value it refuses is refused here too.
       case "--max-tuples":
-        if let n = Int(next) { e.options.maxTuples = n } else { e.optionProblems.append("bad --max-tuples '\(next)'") }
+        switch Limits.parseMaxTuples(next) {
+        case .success(let n): e.options.maxTuples = n
+        case .failure(let problem): e.optionProblems.append(problem.message)
+        }
         i += 1
       case "--timeout":
-        if let t = Double(next) { e.options.timeout = t } else { e.optionProblems.append("bad --timeout '\(next)'") }
+        switch Limits.parseTimeout(next) {
+        case .success(let t): e.options.timeout = t
+        case .failure(let problem): e.optionProblems.append(problem.message)
+        }
+        i += 1
+      case "--memory":
+        switch Limits.parseMemory(next) {
+        case .success(let n): e.options.maxMemory = n
+        case .failure(let problem): e.optionProblems.append(problem.message)
+        }
         i += 1
       default: e.optionProblems.append("unknown option '\(w)'")
       }
@@ -132,7 +152,7 @@ public struct ExpectationChecker {
     problems += match(e.errors, outcome.diagnostics.filter { $0.severity == .error }, "error")
     problems += match(e.warnings, outcome.diagnostics.filter { $0.severity == .warning }, "warning")
     let expectedStatus: Int32 =
-      e.errors.isEmpty ? 0 : (outcome.diagnostics.contains { $0.kind == .runtime } ? 70 : 65)
+      e.exitStatus ?? (e.errors.isEmpty ? 0 : (outcome.diagnostics.contains { $0.kind == .runtime } ? 70 : 65))
     if outcome.status.exitCode != expectedStatus {
       problems.append("exit status \(outcome.status.exitCode), expected \(expectedStatus)")
     }

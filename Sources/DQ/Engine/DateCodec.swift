@@ -3,7 +3,9 @@ public enum DateCodec {
   /// Days since the epoch for a valid `YYYY-MM-DD`, or nil.
   public static func parse(_ text: String) -> Int64? {
     let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+    // Digits only: Int64 would also take a sign ("+123-01-01").
     guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+      parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
       let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2])
     else { return nil }
     guard m >= 1, m <= 12, d >= 1, d <= daysInMonth(year: y, month: m) else { return nil }

@@ -15,25 +15,38 @@ enum Importer {
     var line: Int
   }
 
-  /// Reads every row of the file into `table`'s facts; returns the number of new facts.
+  /// The bytes of an import file, within `Limits.maxImportBytes` and `maxImportLineBytes`.
+  /// Bytes that are not UTF-8 are refused, naming the line, rather than turned into U+FFFD.
+  static func read(_ path: String) -> Result<[UInt8], Failure> {
+    SourceReader.readBytes(path, maxBytes: Limits.maxImportBytes, maxLineBytes: Limits.maxImportLineBytes)
+      .flatMap { bytes in
+        bytes.withUnsafeBufferPointer(SourceReader.isValidUTF8) ? .success(bytes) : .failure(SourceReader.notUTF8(bytes))
+      }
+      .mapError { Failure(message: "Cannot read '\(path)': \($0.reason)", line: $0.line ?? 0) }
+  }
+
+  /// Reads every row of the file's bytes into `table`'s facts; returns the number of new facts.
+  /// All or nothing: the rows are checked first and inserted only when every one is sound, so a
+  /// failure leaves the relation exactly as it was.
   static func load(
-    path: String, format: Format, skip: Int = 0, into table: Database.Table, store: ValueStore, citation: Int32
+    bytes: [UInt8], path: String, format: Format, skip: Int = 0, into table: Database.Table, store: ValueStore,
+    citation: Int32
   ) throws(Failure) -> Int {
-    guard let bytes = readAll(path) else {
-      throw Failure(message: "Cannot read '\(path)': \(String(cString: strerror(errno)))", line: 0)
-    }
     let holder = table.factRows
     let arity = table.arity
     // One fact per line, near enough: size the relation once.
     var lines = 0
     for b in bytes where b == 10 { lines += 1 }
-    holder.reserve(lines + 1)
     // Rows are gathered flat and inserted together, so the hash-table misses overlap. There are
     // at most `lines + 1` records (quoted CSV fields may span lines, blank lines hold none).
-    let rows = Memory.allocate(Value.self, count: (lines + 1) * max(1, arity))
+    let (capacity, overflow) = (lines + 1).multipliedReportingOverflow(by: max(1, arity))
+    guard !overflow else {
+      throw Failure(message: "'\(path)' has too many lines for '\(table.name)' (\(arity) columns)", line: 0)
+    }
+    let rows = Memory.allocate(Value.self, count: capacity)
     defer { Memory.release(rows) }
     var rowCount = 0
-    var added = 0
+    var emptyRows = 0
     var lineNumber = 0
     let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
     let result: Failure? = bytes.withUnsafeBufferPointer { p -> Failure? in
@@ -58,7 +71,9 @@ enum Importer {
           var v: Value
           if format == .csv, p[i] == UInt8(ascii: "\"") {
             // A quoted CSV field: "" is a quote, and separators and newlines are text.
+            let opened = lineNumber
             var field: [UInt8] = []
+            var closed = false
             i += 1
             while i < n {
               if p[i] == UInt8(ascii: "\"") {
@@ -68,11 +83,18 @@ enum Importer {
                   continue
                 }
                 i += 1
+                closed = true
                 break
               }
               if p[i] == 10 { lineNumber += 1 }
               field.append(p[i])
               i += 1
+            }
+            // A quote left open would swallow the rest of the file into one field.
+            guard closed else {
+              return Failure(
+                message: "Line \(opened) of '\(path)' opens a quoted field that is never closed",
+                line: opened)
             }
             while i < n, p[i] != separator, p[i] != 10 { i += 1 }
             v = store.symbol(String(decoding: field, as: UTF8.self))
@@ -97,16 +119,18 @@ enum Importer {
             message: "Line \(lineNumber) of '\(path)' has \(fields) field\(fields == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
             line: lineNumber)
         }
-        if arity == 0 {
-          if holder.insert([]) { added += 1 }
-        } else {
-          rowCount += 1
-        }
+        if arity == 0 { emptyRows += 1 } else { rowCount += 1 }
       }
       return nil
     }
     if let result { throw result }
-    if arity > 0 { added += holder.insertAll(rows, count: rowCount) }
+    var added = 0
+    if arity > 0 {
+      holder.reserve(rowCount)
+      added = holder.insertAll(rows, count: rowCount)
+    } else if emptyRows > 0, holder.insert([]) {
+      added = 1
+    }
     table.appendCitations(added, citation)
     return added
   }
@@ -172,23 +196,4 @@ enum Importer {
     return store.decimal(d)
   }
 
-  /// The whole file. Read straight into one buffer of the size the file says it has, then on in
-  /// chunks in case it grew (or is a pipe, whose size reads as 0).
-  private static func readAll(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var info = stat()
-    let size = fstat(fileno(f), &info) == 0 ? max(0, Int(info.st_size)) : 0
-    var out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-      initialized = size == 0 ? 0 : fread(buffer.baseAddress, 1, size, f)
-    }
-    if out.count < size { return ferror(f) != 0 ? nil : out }
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let got = fread(&chunk, 1, chunk.count, f)
-      if got > 0 { out.append(contentsOf: chunk[0..<got]) }
-      if got < chunk.count { break }
-    }
-    return ferror(f) != 0 ? nil : out
-  }
 }

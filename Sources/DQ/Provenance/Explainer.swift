@@ -33,8 +33,7 @@ public struct Explainer {
   public func explain(_ query: Query) throws(EvaluationError) -> String {
     let body = Self.nameAnonymous(query.body)
     let shown = query.shownVariables
-    var all: [String] = []
-    for l in body { l.collectVariables(into: &all) }
+    let all = body.variables
     let visible = all.filter { v in !v.hasPrefix("_#") && !isLocalToAggregate(v, body) }
     let rows = try session.bindings(of: body, variables: visible, budget: budget)
     if rows.isEmpty { return "No answers, so nothing to explain.\n" }
@@ -153,9 +152,7 @@ public struct Explainer {
       let constant = Term.constant(store.decode(v), t.span)
       body.append(.comparison(.equal, t, constant, t.span))
     }
-    var variables: [String] = []
-    for l in body { l.collectVariables(into: &variables) }
-    variables = variables.filter { !$0.hasPrefix("_#") && !isLocalToAggregate($0, body) }
+    let variables = body.variables.filter { !$0.hasPrefix("_#") && !isLocalToAggregate($0, body) }
     let myStratum = strata[rule.head.name]
     for candidate in try session.bindings(of: body, variables: variables, budget: budget) {
       let binding = Dictionary(uniqueKeysWithValues: zip(variables, candidate))

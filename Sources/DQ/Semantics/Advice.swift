@@ -3,31 +3,19 @@
 extension Session {
   // MARK: - Warnings
 
-  /// Warns about a query variable used once whose lowercase spelling is a constant of its column:
-  /// `leader_of(P, Japan)` matches every row, while 'japan' was meant.
-  func warnAboutCapitalizedConstants(_ q: Query) {
-    var counts: [String: Int] = [:]
-    for l in q.body { for v in l.variables { counts[v, default: 0] += 1 } }
-    for l in q.body {
-      guard case .positive(let a) = l, let table = database.tables[a.name] else { continue }
-      for (column, t) in a.arguments.enumerated() {
-        // Short names (X, Who) are the usual variables; 'Japan' is the usual mistake.
-        guard case .variable(let v, let span) = t, counts[v] == 1, v.count >= 3, let first = v.first, first.isUppercase else { continue }
-        let constant = first.lowercased() + v.dropFirst()
-        guard let value = database.store.existingSymbol(constant) else { continue }
-        let rows = table.rows
-        var found = false
-        for r in 0..<rows.count where rows[r, column] == value {
-          found = true
-          break
-        }
-        guard found else { continue }
-        report(
-          Diagnostic(
-            .warning, .advice, "'\(v)' is a variable, so it matches every value of this column", at: span,
-            hint: "names starting with an uppercase letter are variables; the constant is '\(constant)'"))
-      }
-    }
+  /// The constant a capitalised variable most likely meant: its lowercase spelling, when that is
+  /// a symbol stored in the column the variable stands in (or anywhere, while the relation has
+  /// no rows yet). `leader_of(P, Japan)` in a rule body matches every row, while 'japan' was meant.
+  func constantMeant(by variable: String, in relation: String, column: Int) -> String? {
+    // Short names (X, Who) are the usual variables; 'Japan' is the usual mistake.
+    guard variable.count >= 3, let first = variable.first, first.isUppercase else { return nil }
+    let constant = first.lowercased() + variable.dropFirst()
+    guard let value = database.store.existingSymbol(constant) else { return nil }
+    guard let table = database.tables[relation], table.rows.count > 0 else { return constant }
+    let rows = table.rows
+    guard column < rows.arity else { return nil }
+    for r in 0..<rows.count where rows[r, column] == value { return constant }
+    return nil
   }
 
   /// For a query with no answers: warns about each constant that occurs nowhere in its column,
@@ -105,6 +93,8 @@ extension Session {
       guard case .rule(let r) = s, !r.body.isEmpty else { continue }
       var counts: [String: Int] = [:]
       var spans: [String: SourceSpan] = [:]
+      // Where a variable stands directly as an argument of a positive body atom.
+      var places: [String: (relation: String, column: Int)] = [:]
       func visit(_ t: Term) {
         switch t {
         case .variable(let v, let span):
@@ -117,15 +107,18 @@ extension Session {
       }
       func visit(_ l: Literal) {
         switch l {
-        case .positive(let a), .negative(let a, _): a.arguments.forEach(visit)
+        case .positive(let a):
+          for (column, t) in a.arguments.enumerated() {
+            if case .variable(let v, _) = t, places[v] == nil { places[v] = (a.name, column) }
+          }
+          a.arguments.forEach(visit)
+        case .negative(let a, _): a.arguments.forEach(visit)
         case .comparison(_, let a, let b, _): visit(a); visit(b)
         case .aggregate(let g):
           // Variables inside braces are what the aggregate ranges over: one occurrence is
           // normal there, so they count only as uses of variables from outside.
           visit(g.result)
-          var inner: [String] = []
-          for b in g.body { b.collectVariables(into: &inner) }
-          for v in Set(inner) { insideAggregates.insert(v) }
+          for v in g.body.variables { insideAggregates.insert(v) }
         }
       }
       var insideAggregates: Set<String> = []
@@ -133,6 +126,15 @@ extension Session {
       r.body.forEach(visit)
       for (v, n) in counts.sorted(by: { $0.key < $1.key }) where n == 1 && !v.hasPrefix("_") && !insideAggregates.contains(v) {
         guard let span = spans[v] else { continue }
+        // Used once in a rule and spelled like a constant of its column: the constant was meant.
+        // (In a query a variable used once is the normal way to ask for a column.)
+        if let place = places[v], let constant = constantMeant(by: v, in: place.relation, column: place.column) {
+          report(
+            Diagnostic(
+              .warning, .advice, "'\(v)' is a variable, so it matches every value of this column", at: span,
+              hint: "names starting with an uppercase letter are variables; the constant is '\(constant)'"))
+          continue
+        }
         // A typo usually leaves two singletons: 'Zz' here and 'Z' there.
         let others = counts.filter { $0.key != v && $0.value == 1 && !$0.key.hasPrefix("_") }.map(\.key)
         let typo = Suggest.closest(to: v, in: Array(others)).map { "did you mean '\($0)'? " } ?? ""
@@ -144,10 +146,10 @@ extension Session {
     }
   }
 
-  /// Warns once per name about relations read by the statements that nothing defines.
-  func warnAboutEmptyRelations(_ statements: [Statement]) {
-    var defined = Set(rules.map(\.head.name))
-    for (name, t) in database.tables where t.factRows.count > 0 || t.hasRules { defined.insert(name) }
+  /// Warns once per name about relations read by rule bodies that nothing defines: no facts,
+  /// no rules, no declaration, here or before.
+  func warnAboutEmptyRelations(inRulesOf statements: [Statement]) {
+    var defined = definedRelations()
     for s in statements {
       switch s {
       case .fact(let r), .rule(let r): defined.insert(r.head.name)
@@ -158,11 +160,30 @@ extension Session {
       default: break
       }
     }
-    var warned: Set<String> = []
+    for s in statements {
+      if case .rule(let r) = s { warnAboutEmpty(r.body, defined: defined) }
+    }
+  }
+
+  /// Warns about relations a query reads that nothing defines, as the query runs: facts loaded
+  /// by `.load` or `.import` before it count, and so do clauses further down (the query then
+  /// gets the "first defined further down" warning instead, if it has no answers).
+  func warnAboutEmptyRelations(in query: Query) {
+    warnAboutEmpty(query.body, defined: definedRelations().union(laterDefinitions.keys))
+  }
+
+  /// Relations with facts or rules now.
+  private func definedRelations() -> Set<String> {
+    var defined = Set(rules.map(\.head.name))
+    for (name, t) in database.tables where t.factRows.count > 0 || t.hasRules { defined.insert(name) }
+    return defined
+  }
+
+  private func warnAboutEmpty(_ body: [Literal], defined: Set<String>) {
     func visit(_ l: Literal) {
       switch l {
       case .positive(let a), .negative(let a, _):
-        guard !defined.contains(a.name), schema[a.name]?.declared != true, warned.insert(a.name).inserted else { return }
+        guard !defined.contains(a.name), schema[a.name]?.declared != true, warnedEmpty.insert(a.name).inserted else { return }
         let candidates = Array(defined) + schema.relations.keys.filter { schema[$0]?.declared == true }
         let hint = Suggest.closest(to: a.name, in: candidates).map { "did you mean '\($0)'?" }
         report(Diagnostic(.warning, .advice, "Relation '\(a.name)' has no facts and no rules, so it is empty", at: a.nameSpan, hint: hint))
@@ -170,13 +191,7 @@ extension Session {
       case .comparison: break
       }
     }
-    for s in statements {
-      switch s {
-      case .rule(let r): r.body.forEach(visit)
-      case .query(let q): q.body.forEach(visit)
-      default: break
-      }
-    }
+    body.forEach(visit)
   }
 }
 

@@ -36,18 +36,28 @@ public indirect enum Term: Sendable, Hashable {
   /// Variables in order of first occurrence.
   public var variables: [String] {
     var out: [String] = []
-    collectVariables(into: &out)
+    var seen: Set<String> = []
+    collectVariables(into: &out, seen: &seen)
     return out
   }
 
+  /// Appends the variables not yet in `out`. Linear only for a few calls: a loop over many
+  /// terms uses `collectVariables(into:seen:)`.
   func collectVariables(into out: inout [String]) {
+    var seen = Set(out)
+    collectVariables(into: &out, seen: &seen)
+  }
+
+  /// Appends the variables not in `seen` (the set of `out`), so a clause with thousands of
+  /// variables is collected in linear time.
+  func collectVariables(into out: inout [String], seen: inout Set<String>) {
     switch self {
-    case .variable(let v, _): if !out.contains(v) { out.append(v) }
+    case .variable(let v, _): if seen.insert(v).inserted { out.append(v) }
     case .constant: break
     case .binary(_, let a, let b, _):
-      a.collectVariables(into: &out)
-      b.collectVariables(into: &out)
-    case .negate(let a, _): a.collectVariables(into: &out)
+      a.collectVariables(into: &out, seen: &seen)
+      b.collectVariables(into: &out, seen: &seen)
+    case .negate(let a, _): a.collectVariables(into: &out, seen: &seen)
     }
   }
 
@@ -88,7 +98,8 @@ public struct Atom: Sendable, Hashable {
 
   public var variables: [String] {
     var out: [String] = []
-    for a in arguments { a.collectVariables(into: &out) }
+    var seen: Set<String> = []
+    for a in arguments { a.collectVariables(into: &out, seen: &seen) }
     return out
   }
 }
@@ -144,18 +155,18 @@ public struct Query: Sendable, Hashable {
 
   /// Variables shown in answers: in order of first appearance, excluding those starting with `_`.
   public var shownVariables: [String] {
-    var all: [String] = []
-    for l in body { l.collectVariables(into: &all) }
+    let all = body.variables
     // Variables local to an aggregate's body are not answers.
     var outside: [String] = []
+    var seen: Set<String> = []
     for l in body {
       if case .aggregate(let g) = l {
-        g.result.collectVariables(into: &outside)
+        g.result.collectVariables(into: &outside, seen: &seen)
       } else {
-        l.collectVariables(into: &outside)
+        l.collectVariables(into: &outside, seen: &seen)
       }
     }
-    return all.filter { !$0.hasPrefix("_") && outside.contains($0) }
+    return all.filter { !$0.hasPrefix("_") && seen.contains($0) }
   }
 }
 
@@ -211,24 +222,41 @@ public enum Statement: Sendable, Hashable {
 }
 
 extension Literal {
+  /// Appends the variables not yet in `out` (see `Term.collectVariables(into:)`).
   func collectVariables(into out: inout [String]) {
+    var seen = Set(out)
+    collectVariables(into: &out, seen: &seen)
+  }
+
+  func collectVariables(into out: inout [String], seen: inout Set<String>) {
     switch self {
     case .positive(let a), .negative(let a, _):
-      for t in a.arguments { t.collectVariables(into: &out) }
+      for t in a.arguments { t.collectVariables(into: &out, seen: &seen) }
     case .comparison(_, let l, let r, _):
-      l.collectVariables(into: &out)
-      r.collectVariables(into: &out)
+      l.collectVariables(into: &out, seen: &seen)
+      r.collectVariables(into: &out, seen: &seen)
     case .aggregate(let g):
-      g.result.collectVariables(into: &out)
-      g.value?.collectVariables(into: &out)
-      for l in g.body { l.collectVariables(into: &out) }
+      g.result.collectVariables(into: &out, seen: &seen)
+      g.value?.collectVariables(into: &out, seen: &seen)
+      for l in g.body { l.collectVariables(into: &out, seen: &seen) }
     }
   }
 
   /// Variables in order of first occurrence.
   public var variables: [String] {
     var out: [String] = []
-    collectVariables(into: &out)
+    var seen: Set<String> = []
+    collectVariables(into: &out, seen: &seen)
+    return out
+  }
+}
+
+extension Array where Element == Literal {
+  /// The variables of a body in order of first occurrence, in linear time.
+  public var variables: [String] {
+    var out: [String] = []
+    var seen: Set<String> = []
+    for l in self { l.collectVariables(into: &out, seen: &seen) }
     return out
   }
 }

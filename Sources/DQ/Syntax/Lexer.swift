@@ -178,6 +178,8 @@ public struct Lexer {
     case UInt8(ascii: "'"):
       return make(.error("Unexpected character '''; strings use double quotes."))
     default:
+      // A run of the same stray byte (a file of NULs) is one error token, not millions.
+      while pos < end, bytes[pos] == c { pos += 1 }
       let ch = String(decoding: [c], as: UTF8.self)
       return make(.error("Unexpected character '\(ch.unicodeScalars.first.map { $0.value < 32 ? "\\u{\(String($0.value, radix: 16))}" : String($0) } ?? "?")'."))
     }
@@ -220,6 +222,19 @@ public struct Lexer {
         return Token(.error("Invalid date '\(text)'."), s)
       }
       return Token(.date(days), s)
+    }
+    // More than four digits in date form (`10000-01-01`): a year past 9999, not the arithmetic
+    // 10000 - 1 - 1 it would otherwise silently be.
+    if pos - start > 4, peek() == UInt8(ascii: "-"), isDigit(peek(1)), isDigit(peek(2)), peek(3) == UInt8(ascii: "-"),
+      isDigit(peek(4)), isDigit(peek(5)), !isIdentPart(peek(6))
+    {
+      pos += 6
+      let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+      return Token(
+        .error(
+          "Invalid date '\(text)': a year has at most four digits.\n"
+            + "dates run from 0000-01-01 to 9999-12-31; to subtract, put spaces around '-'"),
+        span(from: start, line: l, lineStart: ls))
     }
     if peek() == UInt8(ascii: "."), isDigit(peek(1)) {
       pos += 1

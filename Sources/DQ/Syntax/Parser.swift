@@ -129,7 +129,7 @@ public struct Parser {
     }
     if match(.queryStart) {
       let body = try literals()
-      let end = try expectTerminator(after: "the query")
+      let end = try expectPeriod(after: "query", orQuestionMark: true)
       return .query(Query(body: body, span: startToken.span.to(end)))
     }
     let first = try literals()
@@ -157,10 +157,10 @@ public struct Parser {
     return nil
   }
 
-  /// The `.` ending a clause; a clause whose next token starts a new line most likely just
-  /// lacks its `.`, so that is reported at the end of the line, where it belongs.
-  private mutating func expectPeriod(after what: String) throws(ParseError) -> SourceSpan {
-    if check(.period) { return advance().span }
+  /// The `.` ending a clause (or a query's `?`); a clause whose next token starts a new line
+  /// most likely just lacks its `.`, so that is reported at the end of the line, where it belongs.
+  private mutating func expectPeriod(after what: String, orQuestionMark: Bool = false) throws(ParseError) -> SourceSpan {
+    if check(.period) || (orQuestionMark && check(.question)) { return advance().span }
     if let last = previous, !isAtEnd, peek.span.line > last.span.line {
       let previous = last.span
       let col = previous.column + previous.text.unicodeScalars.count
@@ -511,15 +511,11 @@ public struct Parser {
     throw error(at: peek, message)
   }
 
-  private mutating func expectTerminator(after what: String) throws(ParseError) -> SourceSpan {
-    if check(.period) || check(.question) { return advance().span }
-    throw error(at: peek, "Expected '.' at the end of \(what)")
-  }
-
   private mutating func enter() throws(ParseError) {
     nesting += 1
     depth += 1
-    if nesting > Parser.maximumDepth {
+    // The outermost term is one level but no parenthesis: exactly `maximumDepth` are accepted.
+    if nesting > Parser.maximumDepth + 1 {
       report(Diagnostic(.error, .syntax(incomplete: false), "Expression nested too deeply (more than \(Parser.maximumDepth) levels)", at: peek.span))
       throw ParseError()
     }
@@ -536,8 +532,10 @@ public struct Parser {
     try checkTreeDepth()
   }
 
+  /// The outermost term is one level of `depth` but no operator: a chain of exactly
+  /// `maximumTreeDepth` operators is accepted, one more is not.
   private mutating func checkTreeDepth() throws(ParseError) {
-    if depth > Parser.maximumTreeDepth {
+    if depth > Parser.maximumTreeDepth + 1 {
       report(
         Diagnostic(
           .error, .syntax(incomplete: false), "Expression too long (more than \(Parser.maximumTreeDepth) operators)",
@@ -551,9 +549,15 @@ public struct Parser {
   /// Records an error at `token` and returns the error to throw.
   private mutating func error(at token: Token, _ message: String) -> ParseError {
     switch token.kind {
-    case .error(let m):
-      let incomplete = m.hasPrefix("Unterminated block comment")
-      report(Diagnostic(.error, .syntax(incomplete: incomplete), m.hasSuffix(".") ? String(m.dropLast()) : m, at: token.span))
+    case .error(let text):
+      let incomplete = text.hasPrefix("Unterminated block comment")
+      // A second line is a hint.
+      let parts = text.split(separator: "\n", maxSplits: 1)
+      let m = parts.first.map(String.init) ?? text
+      report(
+        Diagnostic(
+          .error, .syntax(incomplete: incomplete), m.hasSuffix(".") ? String(m.dropLast()) : m, at: token.span,
+          hint: parts.count > 1 ? String(parts[1]) : nil))
     case .endOfInput:
       // Point just after the last token, not at the (possibly blank) line where the input ends.
       var span = token.span

@@ -16,7 +16,7 @@ public enum SyntaxDump {
       case .date(let d): kind = "date \(DateCodec.format(days: d))"
       case .directive(let name, let argument, _): kind = "directive .\(name) \(SymbolSyntax.quoted(argument))"
       case .endOfInput: kind = "end of input"
-      case .error(let m): kind = "error: \(m)"
+      case .error(let m): kind = "error: \(m.split(separator: "\n", maxSplits: 1).joined(separator: " (hint: "))\(m.contains("\n") ? ")" : "")"
       default: kind = "punctuation"
       }
       let text = t.span.text.isEmpty ? "" : "  \(t.span.text)"

@@ -45,7 +45,8 @@ public enum TokenKind: Sendable, Hashable {
 
   // Control.
   case endOfInput
-  /// Something the lexer could not read; the parser reports the message.
+  /// Something the lexer could not read; the parser reports the message. A second line, when
+  /// there is one, is a hint shown under the caret.
   case error(String)
 }
 
