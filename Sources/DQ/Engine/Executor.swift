@@ -95,7 +95,7 @@ func formatBytes(_ n: Int) -> String {
 }
 
 func formatSeconds(_ s: Double) -> String {
-  s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+  s == s.rounded() && abs(s) < 1e15 ? "\(Int(s)) s" : "\(s) s"
 }
 
 /// Executes one compiled rule or query.
