@@ -7,15 +7,50 @@
 #include <string.h>
 
 static volatile sig_atomic_t interrupt_flag = 0;
+/// The first error writing standard output (an errno value), kept so it is reported once.
+static int stdout_error = 0;
 
-void dq_write_stdout(const char *bytes, size_t count) { fwrite(bytes, 1, count, stdout); }
+int dq_write_all(FILE *f, const char *bytes, size_t count) {
+  while (count > 0) {
+    errno = 0;
+    size_t n = fwrite(bytes, 1, count, f);
+    bytes += n;
+    count -= n;
+    if (n == 0 || ferror(f)) {
+      // Ctrl-C interrupts a write to a slow terminal (the handler has no SA_RESTART): go on.
+      if (errno == EINTR) {
+        clearerr(f);
+        continue;
+      }
+      return errno ? errno : EIO;
+    }
+  }
+  return 0;
+}
+
+int dq_flush(FILE *f) {
+  for (;;) {
+    errno = 0;
+    if (fflush(f) == 0 && !ferror(f)) return 0;
+    if (errno != EINTR) return errno ? errno : EIO;
+    clearerr(f);
+  }
+}
+
+int dq_write_stdout(const char *bytes, size_t count) {
+  if (stdout_error == 0) stdout_error = dq_write_all(stdout, bytes, count);
+  return stdout_error;
+}
 
 void dq_write_stderr(const char *bytes, size_t count) {
-  fflush(stdout);
+  dq_flush_stdout();
   fwrite(bytes, 1, count, stderr);
 }
 
-void dq_flush_stdout(void) { fflush(stdout); }
+int dq_flush_stdout(void) {
+  if (stdout_error == 0) stdout_error = dq_flush(stdout);
+  return stdout_error;
+}
 
 char *dq_read_stdin_line(size_t *length) {
   char *line = NULL;

@@ -17,6 +17,9 @@ extension Session {
       case .failed(let d):
         report(d)
         return .runtimeError
+      case .failedWith(let d, let status):
+        report(d)
+        return status
       case .unknown: break
       }
     }

@@ -22,12 +22,18 @@ public final class Session {
     case runtimeError
     /// A command asked to stop (`.quit`).
     case exit
+    /// A command was given arguments it does not take.
+    case usageError
+    /// Output could not be written (a full disk, an unwritable `.output` file).
+    case ioError
 
     public var exitCode: Int32 {
       switch self {
       case .ok, .exit: return 0
+      case .usageError: return 64
       case .staticError: return 65
       case .runtimeError: return 70
+      case .ioError: return 74
       }
     }
   }
@@ -36,6 +42,8 @@ public final class Session {
   public enum CommandResult: Sendable {
     case handled
     case failed(Diagnostic)
+    /// Failed with a status other than a runtime error (a usage or I/O error).
+    case failedWith(Diagnostic, Status)
     case exit
     /// Not a command the handler knows; the session tries its own.
     case unknown
@@ -66,7 +74,9 @@ public final class Session {
   var contentVersion: [String: Int] = [:]
   var definitionVersion: [String: Int] = [:]
   var stamps: [String: [String: Int]] = [:]
-  private var blocksWritten = 0
+  /// Blocks written so far to the current destination; the shell's `.output` saves and
+  /// restores it, since separators belong between blocks written to the same place.
+  public var blocksWritten = 0
 
   /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
   /// one empty line.

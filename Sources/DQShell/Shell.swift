@@ -26,7 +26,16 @@ public final class Shell {
     commands.history = { [unowned reader] in reader.history }
     commands.attach()
     session.report = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
-    commands.runText = { [unowned self] text in self.execute(text) }
+    commands.interactive = reader.isInteractive
+    // Text coming back from `.edit` is an entry of its own: in the history, and edited next.
+    commands.runText = { [unowned self] text in
+      var entry = Substring(text)
+      while let last = entry.last, last == "\n" || last == " " || last == "\t" || last == "\r" { entry.removeLast() }
+      guard !entry.isEmpty else { return }
+      self.reader.addHistory(entry.split(separator: "\n").joined(separator: " "))
+      self.commands.lastEntry = String(entry)
+      self.execute(String(entry))
+    }
   }
 
   /// The first line an interactive user sees.
@@ -56,7 +65,8 @@ public final class Shell {
       case .line(let line):
         if buffer.isEmpty, isCommand(line) {
           reader.addHistory(line)
-          commands.lastEntry = line
+          // `.edit` edits the entry before it, never itself.
+          if !isEdit(line) { commands.lastEntry = line }
           if execute(line) == .exit { return 0 }
           continue
         }
@@ -81,6 +91,11 @@ public final class Shell {
     return second.isLetter
   }
 
+  private func isEdit(_ line: String) -> Bool {
+    let name = line.drop { $0 == " " || $0 == "\t" }.dropFirst().prefix { $0 != " " && $0 != "\t" }
+    return commands.find(String(name))?.name == "edit"
+  }
+
   private func isBlank(_ text: String) -> Bool {
     let (statements, errors) = Parser.parse(SourceFile(name: "<stdin>", text: text))
     return statements.isEmpty && errors.isEmpty
@@ -102,6 +117,7 @@ public final class Shell {
     // cleared only once the entry is done (and by the line reader at the prompt).
     session.interrupted = { dq_interrupt_pending() != 0 }
     let status = session.run(file)
+    commands.entryDone()
     _ = dq_take_interrupt()
     return status
   }
