@@ -339,7 +339,7 @@ public final class Session {
     lastTimings.plan = .zero
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
-    do {
+    do throws(EvaluationError) {
       let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
       if options.warnings {
@@ -348,7 +348,10 @@ public final class Session {
       }
       let columns = q.shownVariables
       beginBlock()
-      write(options.format.render(columns: columns, rows: result, store: database.store))
+      // Printed in pieces, so Ctrl-C stops a long answer too.
+      let printed = options.format.write(
+        columns: columns, rows: result, store: database.store, to: write, stop: { [interrupted] in interrupted?() ?? false })
+      if !printed { throw EvaluationError(.interrupted, "Interrupted", at: nil) }
       onAnswers?(q, result)
       return .ok
     } catch {
@@ -381,16 +384,25 @@ public final class Session {
   public func bindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
     let clock = ContinuousClock()
     var mark = clock.now
+    // Time spent and tuples derived count even when the query is stopped (timeout, Ctrl-C).
+    var evaluating = true
+    defer {
+      if evaluating { lastTimings.evaluate += clock.now - mark }
+      lastDerived = budget.derived
+    }
     let evaluator = Evaluator(database: database, budget: budget)
     try update(for: body, evaluator: evaluator)
     lastTimings.evaluate += clock.now - mark
     mark = clock.now
+    evaluating = false
     let compiled = Planner.compile(body: body, projection: variables, relationFor: relationFor, store: database.store)
     lastTimings.plan += clock.now - mark
     mark = clock.now
+    evaluating = true
     let rel = try evaluator.answers(compiled)
     lastTimings.evaluate += clock.now - mark
-    lastDerived = budget.derived
+    mark = clock.now
+    evaluating = false
     var rows = (0..<rel.count).map { rel.row($0) }
     let store = database.store
     rows.sort { a, b in
