@@ -70,7 +70,7 @@ final class HistoryFile {
     guard !disabled else { return nil }
     // A trim by another shell renames a new file over the one opened: open it again.
     for _ in 0..<5 {
-      let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+      let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
       guard fd >= 0 else { return errno }
       defer { close(fd) }
       while flock(fd, LOCK_EX) != 0 {
