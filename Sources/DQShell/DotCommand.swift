@@ -52,9 +52,10 @@ public final class Commands {
   var editing = false
   /// Where the tutorial keeps progress; set before its first use to change it.
   public var tutorialProgressPath: String? = Tutorial.defaultProgressPath()
-  /// The tutorial, made on first use.
+  /// The tutorial, made on first use. Its lessons and verdicts are for the screen, so they do
+  /// not follow `.output` into a file of answers.
   public lazy var tutorial = Tutorial(
-    session: session, progressPath: tutorialProgressPath, write: { [unowned self] in self.write($0) })
+    session: session, progressPath: tutorialProgressPath, write: { [unowned self] in self.stdoutWriter($0) })
   private let stdoutWriter: (String) -> Void
 
   public init(session: Session, write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
