@@ -146,8 +146,15 @@ enum AtomicFile {
   }
 
   /// Replaces the file at `path` with `text` (mode 0600 for a new file, else the old mode);
-  /// nil, or the errno value of the failure (the old file is then untouched).
+  /// nil, or the errno value of the failure (the old file is then untouched). The data is
+  /// synced before the rename, so a crash leaves the old file or the new one, never half.
   static func replace(_ path: String, with text: String) -> Int32? {
+    // A file that is a symbolic link (into a dotfiles folder, say) stays one: its target is replaced.
+    var path = path
+    if let real = realpath(path, nil) {
+      path = String(cString: real)
+      free(real)
+    }
     var st = stat()
     let mode = stat(path, &st) == 0 ? mode_t(st.st_mode & 0o7777) : 0o600
     let tempPath: String

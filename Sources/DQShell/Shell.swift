@@ -15,6 +15,8 @@ public final class Shell {
   public let commands: Commands
   let reader: LineReader
   private let renderer: DiagnosticRenderer
+  /// Standard output, even while `.output` sends answers to a file.
+  private let screen: (String) -> Void
   private var lineNumber = 1
 
   public init(session: Session, reader: LineReader, write: @escaping (String) -> Void,
@@ -22,6 +24,7 @@ public final class Shell {
     self.session = session
     self.reader = reader
     self.renderer = DiagnosticRenderer(color: color)
+    self.screen = write
     self.commands = Commands(session: session, write: write, writeError: writeError)
     commands.history = { [unowned reader] in reader.history }
     commands.attach()
@@ -56,7 +59,7 @@ public final class Shell {
       let input = reader.readLine(prompt: reader.isInteractive ? (buffer.isEmpty ? Shell.prompt : Shell.continuation) : "")
       switch input {
       case .end:
-        if reader.isInteractive { commands.write("\n") }
+        if reader.isInteractive { screen("\n") }
         return 0
       case .interrupted:
         buffer = ""

@@ -74,6 +74,20 @@ extension HistoryTests {
     #expect((try? FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".\(name).") })?.isEmpty == true)
   }
 
+  @Test func trimmingKeepsASymbolicLink() throws {
+    let real = temporaryPath("real-history"), link = temporaryPath("history-link")
+    defer {
+      unlink(real)
+      unlink(link)
+    }
+    #expect(symlink(real, link) == 0)
+    let file = HistoryFile(path: link, limit: 1)
+    for i in 1...3 { #expect(file.append("e\(i)") == nil) }
+    var st = stat()
+    #expect(lstat(link, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK)
+    #expect(contents(real) == "_HiStOrY_V2_\ne3\n")
+  }
+
   @Test func aLineCutByAKillIsEndedBeforeTheNextEntry() throws {
     let path = temporaryPath("history")
     defer { unlink(path) }
@@ -152,6 +166,14 @@ extension HistoryTests {
     #expect(contents(path) == "old\n")
     #expect(commands.finishOutput() == nil)
     #expect(contents(path) == "X\n1\n")
+  }
+
+  @Test func theShellsOwnNewlineAtCtrlDStaysOnTheScreen() throws {
+    let path = temporaryPath("output")
+    defer { unlink(path) }
+    let t = transcript([".format tsv", ".output \(path)", "?- X = 1."])
+    #expect(contents(path) == "X\n1\n")
+    #expect(t.out == "\n")
   }
 
   @Test func anAbandonedOutputLeavesTheOldFile() throws {
