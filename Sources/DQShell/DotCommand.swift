@@ -152,13 +152,28 @@ public final class Commands {
     return file.commit()?.message
   }
 
-  /// Called after each entry: once a failed `.output` write has dropped the rest of an answer,
+  /// Called before each entry of the shell.
+  public func entryStarts() {
+    entryMark = output.flatMap { file in file.mark().map { (file, $0, session.blocksWritten) } }
+  }
+
+  /// Called after each entry. When it failed or was interrupted, what it wrote to the `.output`
+  /// file is taken back; once a failed `.output` write has dropped the rest of an answer,
   /// answers go to standard output again.
-  public func entryDone() {
+  public func entryDone(succeeded: Bool) {
+    if !succeeded, let (file, offset, blocks) = entryMark, file === output {
+      file.rollBack(to: offset)
+      session.blocksWritten = blocks
+    }
+    entryMark = nil
     guard outputBroken else { return }
     outputBroken = false
     write = stdoutWriter
   }
+
+  /// The `.output` file, where its text ended and how many blocks it had when the current
+  /// entry started.
+  private var entryMark: (OutputFile, Int, Int)?
 }
 
 #if canImport(Glibc)

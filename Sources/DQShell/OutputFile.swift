@@ -76,6 +76,22 @@ final class OutputFile {
     return error == 0
   }
 
+  /// Where the text written so far ends, for `rollBack(to:)`; nil when the file is a device.
+  func mark() -> Int? {
+    guard temporary != nil, error == 0, let f = file else { return nil }
+    let offset = ftello(f)
+    return offset < 0 ? nil : Int(offset)
+  }
+
+  /// Drops what was written after `offset` (the answers of an entry that failed or was
+  /// interrupted), so a partial answer never reaches the target.
+  func rollBack(to offset: Int) {
+    guard temporary != nil, error == 0, let f = file else { return }
+    error = dq_flush(f)
+    guard error == 0 else { return }
+    if ftruncate(fileno(f), off_t(offset)) != 0 || fseeko(f, off_t(offset), SEEK_SET) != 0 { error = errno }
+  }
+
   /// Finishes the file: flushed, synced and renamed over the target. Nil, or what went wrong
   /// (the target is then left as it was).
   func commit() -> OutputError? {

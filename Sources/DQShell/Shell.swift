@@ -119,8 +119,9 @@ public final class Shell {
     // A Ctrl-C pressed after Enter, even before evaluation starts, stops this entry: the flag is
     // cleared only once the entry is done (and by the line reader at the prompt).
     session.interrupted = { dq_interrupt_pending() != 0 }
+    commands.entryStarts()
     let status = session.run(file)
-    commands.entryDone()
+    commands.entryDone(succeeded: status == .ok || status == .exit)
     _ = dq_take_interrupt()
     return status
   }

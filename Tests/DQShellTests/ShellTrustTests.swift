@@ -176,6 +176,14 @@ extension HistoryTests {
     #expect(t.out == "\n")
   }
 
+  @Test func aFailedEntryAddsNothingToTheOutputFile() throws {
+    let path = temporaryPath("output")
+    defer { unlink(path) }
+    let t = transcript([".format tsv", ".output \(path)", "?- X = 2. ?- X = 1 / 0.", "?- X = 1.", "?- X = 4. ?- X = 1 / 0.", "?- X = 3."])
+    #expect(t.err.contains("Division by zero"))
+    #expect(contents(path) == "X\n1\n\nX\n3\n")
+  }
+
   @Test func anAbandonedOutputLeavesTheOldFile() throws {
     let path = temporaryPath("output")
     defer { unlink(path) }
