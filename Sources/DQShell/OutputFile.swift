@@ -62,6 +62,7 @@ final class OutputFile {
         unlink(tempPath)
         return .failure(OutputError(path: path, code: code))
       }
+      dq_set_cleanup_path(tempPath)
       return .success(OutputFile(path: path, target: target, temporary: tempPath, file: f))
     }
   }
@@ -101,6 +102,7 @@ final class OutputFile {
     if error == 0, temporary != nil, fsync(fileno(f)) != 0, errno != EINVAL { error = errno }
     if fclose(f) != 0, error == 0, errno != EINTR { error = errno }
     guard let temporary else { return error == 0 ? nil : OutputError(path: path, code: error) }
+    dq_set_cleanup_path(nil)
     if error == 0, rename(temporary, target) != 0 { error = errno }
     if error != 0 {
       unlink(temporary)
@@ -114,7 +116,10 @@ final class OutputFile {
     guard let f = file else { return }
     file = nil
     fclose(f)
-    if let temporary { unlink(temporary) }
+    if let temporary {
+      dq_set_cleanup_path(nil)
+      unlink(temporary)
+    }
   }
 }
 

@@ -215,6 +215,8 @@ var inputs: [(name: String, text: Result<String, ReadError>)] = arguments.files.
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
 if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
 let inspecting = arguments.list || !arguments.why.isEmpty
+// A signal that ends dq removes the `.output` temporary file first (the shell handles SIGINT).
+dq_install_cleanup_handlers(inputs.isEmpty && !inspecting && isatty(0) != 0 ? 0 : 1)
 if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
     // The interactive shell over a terminal.

@@ -33,4 +33,11 @@ int dq_take_interrupt(void);
 /// Returns the interrupt flag without clearing it.
 int dq_interrupt_pending(void);
 
+/// Names the temporary file to remove when SIGTERM, SIGHUP (or SIGINT, see below) ends dq;
+/// NULL clears it. dq then dies of the signal as it would have.
+void dq_set_cleanup_path(const char *path);
+/// Installs the handlers that remove that file; SIGINT too when `include_sigint` (scripts: the
+/// shell has its own SIGINT handler).
+void dq_install_cleanup_handlers(int include_sigint);
+
 #endif
