@@ -102,8 +102,9 @@ private func showList(_ words: [String], _ source: CompletionSource) {
       if (i + 1) % perLine == 0 || i == words.count - 1 { out += "\r\n" }
     }
   }
-  out.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
-  dq_flush_stdout()
+  // A failed write here is recorded by CSupport and reported when the answers are written.
+  _ = out.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
+  _ = dq_flush_stdout()
   rl_forced_update_display()
 }
 
