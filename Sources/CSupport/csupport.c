@@ -5,17 +5,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t interrupt_flag = 0;
+/// The first error writing standard output (an errno value), kept so it is reported once.
+static int stdout_error = 0;
 
-void dq_write_stdout(const char *bytes, size_t count) { fwrite(bytes, 1, count, stdout); }
+int dq_write_all(FILE *f, const char *bytes, size_t count) {
+  while (count > 0) {
+    errno = 0;
+    size_t n = fwrite(bytes, 1, count, f);
+    bytes += n;
+    count -= n;
+    if (n == 0 || ferror(f)) {
+      // Ctrl-C interrupts a write to a slow terminal (the handler has no SA_RESTART): go on.
+      if (errno == EINTR) {
+        clearerr(f);
+        continue;
+      }
+      return errno ? errno : EIO;
+    }
+  }
+  return 0;
+}
+
+int dq_flush(FILE *f) {
+  for (;;) {
+    errno = 0;
+    if (fflush(f) == 0 && !ferror(f)) return 0;
+    if (errno != EINTR) return errno ? errno : EIO;
+    clearerr(f);
+  }
+}
+
+int dq_write_stdout(const char *bytes, size_t count) {
+  if (stdout_error == 0) stdout_error = dq_write_all(stdout, bytes, count);
+  return stdout_error;
+}
 
 void dq_write_stderr(const char *bytes, size_t count) {
-  fflush(stdout);
+  dq_flush_stdout();
   fwrite(bytes, 1, count, stderr);
 }
 
-void dq_flush_stdout(void) { fflush(stdout); }
+int dq_flush_stdout(void) {
+  if (stdout_error == 0) stdout_error = dq_flush(stdout);
+  return stdout_error;
+}
 
 char *dq_read_stdin_line(size_t *length) {
   char *line = NULL;
@@ -95,3 +131,41 @@ int dq_take_interrupt(void) {
 }
 
 int dq_interrupt_pending(void) { return interrupt_flag; }
+
+/// The temporary `.output` file to remove if a signal ends dq (NULL: none).
+static char *volatile cleanup_path = NULL;
+
+void dq_set_cleanup_path(const char *path) {
+  char *fresh = path ? strdup(path) : NULL;
+  char *old = cleanup_path;
+  cleanup_path = fresh;
+  free(old);
+}
+
+static void on_fatal_signal(int signo) {
+  char *path = cleanup_path;
+  if (path) unlink(path);
+  signal(signo, SIG_DFL);
+  raise(signo);
+}
+
+void dq_install_cleanup_handlers(int include_sigint) {
+  int signals[] = {SIGTERM, SIGHUP, SIGINT};
+  int count = include_sigint ? 3 : 2;
+  for (int i = 0; i < count; i++) {
+    struct sigaction old;
+    sigaction(signals[i], NULL, &old);
+    if (old.sa_handler == SIG_IGN) continue;  // ignored by the parent (nohup): leave it so
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(signals[i], &sa, NULL);
+    // A parent may have left the signal blocked (the mask survives exec): unblock it.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signals[i]);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+  }
+}

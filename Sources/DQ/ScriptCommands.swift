@@ -22,6 +22,9 @@ extension Session {
         report(d)
         return .usageError
       case .delegated(let full): name = full
+      case .failedWith(let d, let status):
+        report(d)
+        return status
       case .unknown: break
       }
     }

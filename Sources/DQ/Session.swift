@@ -30,6 +30,8 @@ public final class Session {
     case usageError
     /// A file a command names cannot be read (`.load nofile.dq`), as for `dq nofile.dq`.
     case unreadableInput
+    /// Output could not be written (a full disk, an unwritable `.output` file).
+    case ioError
 
     public var exitCode: Int32 {
       switch self {
@@ -38,6 +40,7 @@ public final class Session {
       case .staticError: return 65
       case .unreadableInput: return 66
       case .runtimeError: return 70
+      case .ioError: return 74
       }
     }
   }
@@ -49,6 +52,8 @@ public final class Session {
     case failed(Diagnostic)
     /// The command's argument is wrong, as a bad command-line option is (exit status 64).
     case misused(Diagnostic)
+    /// Failed with a status other than a runtime error (a usage or I/O error).
+    case failedWith(Diagnostic, Status)
     case exit
     /// Not a command the handler knows; the session tries its own.
     case unknown
@@ -83,7 +88,9 @@ public final class Session {
   var contentVersion: [String: Int] = [:]
   var definitionVersion: [String: Int] = [:]
   var stamps: [String: [String: Int]] = [:]
-  private var blocksWritten = 0
+  /// Blocks written so far to the current destination; the shell's `.output` saves and
+  /// restores it, since separators belong between blocks written to the same place.
+  public var blocksWritten = 0
 
   /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
   /// one empty line.
@@ -365,14 +372,17 @@ public final class Session {
     lastTimings.plan = .zero
     lastTimings.evaluate = .zero
     defer { afterQuery?() }
-    do {
+    do throws(EvaluationError) {
       if options.warnings { warnAboutEmptyRelations(in: q) }
       let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let result = try answers(q, budget: budget)
       if options.warnings, result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
       let columns = q.shownVariables
       beginBlock()
-      write(options.format.render(columns: columns, rows: result, store: database.store))
+      // Printed in pieces, so Ctrl-C stops a long answer too.
+      let printed = options.format.write(
+        columns: columns, rows: result, store: database.store, to: write, stop: { [interrupted] in interrupted?() ?? false })
+      if !printed { throw EvaluationError(.interrupted, "Interrupted", at: nil) }
       onAnswers?(q, result)
       return .ok
     } catch {
@@ -407,16 +417,25 @@ public final class Session {
   public func bindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
     let clock = ContinuousClock()
     var mark = clock.now
+    // Time spent and tuples derived count even when the query is stopped (timeout, Ctrl-C).
+    var evaluating = true
+    defer {
+      if evaluating { lastTimings.evaluate += clock.now - mark }
+      lastDerived = budget.derived
+    }
     let evaluator = Evaluator(database: database, budget: budget)
     try update(for: body, evaluator: evaluator)
     lastTimings.evaluate += clock.now - mark
     mark = clock.now
+    evaluating = false
     let compiled = Planner.compile(body: body, projection: variables, relationFor: relationFor, store: database.store)
     lastTimings.plan += clock.now - mark
     mark = clock.now
+    evaluating = true
     let rel = try evaluator.answers(compiled)
     lastTimings.evaluate += clock.now - mark
-    lastDerived = budget.derived
+    mark = clock.now
+    evaluating = false
     var rows = (0..<rel.count).map { rel.row($0) }
     let store = database.store
     rows.sort { a, b in

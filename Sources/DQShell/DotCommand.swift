@@ -5,8 +5,10 @@ import DQ
 public enum CommandOutcome: Equatable, Sendable {
   case ok
   case error(String)
-  /// The argument is wrong, like a bad command-line option (exit status 64 in a script).
+  /// The command was given arguments it does not take (a script stops with status 64).
   case usage(String)
+  /// Output could not be written (a script stops with status 74).
+  case ioError(String)
   case exit
   /// The session itself runs this command (it is part of the language's scripts).
   case session
@@ -34,12 +36,26 @@ public final class Commands {
   public var lastEntry: String?
   /// Runs text as if typed (for `.edit`).
   public var runText: (String) -> Void = { _ in }
-  private var outputFile: UnsafeMutablePointer<FILE>?
+  /// The file `.output` writes to, renamed into place when complete.
+  private var output: OutputFile?
+  /// Blocks written to standard output before `.output` pointed elsewhere.
+  private var stdoutBlocks = 0
+  /// True after a write to the `.output` file failed: the rest of that entry's output is
+  /// dropped, then answers go to standard output again (see `entryDone`).
+  private var outputBroken = false
+  /// Told when writing to the `.output` file fails. By default the message goes to
+  /// `writeError` and answers go back to standard output; a script run stops (status 74).
+  public var outputFailed: ((String) -> Void)?
+  /// Whether a person is at a terminal (`.edit` needs one).
+  public var interactive = false
+  /// True while text from `.edit` runs, so it cannot open the editor again.
+  var editing = false
   /// Where the tutorial keeps progress; set before its first use to change it.
   public var tutorialProgressPath: String? = Tutorial.defaultProgressPath()
-  /// The tutorial, made on first use.
+  /// The tutorial, made on first use. Its lessons and verdicts are for the screen, so they do
+  /// not follow `.output` into a file of answers.
   public lazy var tutorial = Tutorial(
-    session: session, progressPath: tutorialProgressPath, write: { [unowned self] in self.write($0) })
+    session: session, progressPath: tutorialProgressPath, write: { [unowned self] in self.stdoutWriter($0) })
   private let stdoutWriter: (String) -> Void
 
   public init(session: Session, write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
@@ -49,7 +65,7 @@ public final class Commands {
     self.writeError = writeError
   }
 
-  deinit { if let f = outputFile { fclose(f) } }
+  deinit { output?.discard() }
 
   /// Installs the commands as the session's handler for `.name` lines in scripts and the shell,
   /// and routes the session's output through `write`, so `.output` redirects answers.
@@ -63,6 +79,7 @@ public final class Commands {
       case .session: return .delegated(command.name)
       case .error(let message): return .failed(Diagnostic(.error, .runtime, message, at: span))
       case .usage(let message): return .misused(Diagnostic(.error, .semantic, message, at: span))
+      case .ioError(let message): return .failedWith(Diagnostic(.error, .runtime, message, at: span), .ioError)
       }
     }
     session.afterQuery = { [unowned self] in
@@ -92,23 +109,71 @@ public final class Commands {
   // MARK: - Output redirection
 
   func redirect(to path: String) -> CommandOutcome {
-    if let f = outputFile {
-      fclose(f)
-      outputFile = nil
-    }
-    if path == "stdout" || path.isEmpty {
-      write = stdoutWriter
+    if let failure = finishOutput() { return .ioError(failure) }
+    if path == "stdout" || path.isEmpty { return .ok }
+    switch OutputFile.open(path) {
+    case .failure(let e):
+      return .ioError(e.message)
+    case .success(let file):
+      output = file
+      stdoutBlocks = session.blocksWritten
+      session.blocksWritten = 0
+      write = { [unowned self, file] s in
+        guard !file.write(s) else { return }
+        let message = OutputError(path: file.path, code: file.error).message
+        self.output = nil
+        file.discard()
+        self.session.blocksWritten = self.stdoutBlocks
+        self.outputBroken = true
+        self.write = { _ in }
+        if let failed = self.outputFailed {
+          failed(message)
+        } else {
+          self.writeError("dq: error: \(message); answers go to the screen again\n")
+        }
+      }
       return .ok
     }
-    guard let f = fopen(path, "w") else { return .error("Cannot open '\(path)' for writing") }
-    outputFile = f
-    write = { s in
-      var s = s
-      s.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, f) }
-      fflush(f)
-    }
-    return .ok
   }
+
+  /// Completes the `.output` file (renamed over the target; with `keep` false it is dropped and
+  /// the target keeps its old contents) and sends answers to standard output again. Returns nil,
+  /// or the message saying why the file could not be written.
+  @discardableResult
+  public func finishOutput(keep: Bool = true) -> String? {
+    guard let file = output else { return nil }
+    output = nil
+    write = stdoutWriter
+    session.blocksWritten = stdoutBlocks
+    if !keep {
+      file.discard()
+      return nil
+    }
+    return file.commit()?.message
+  }
+
+  /// Called before each entry of the shell.
+  public func entryStarts() {
+    entryMark = output.flatMap { file in file.mark().map { (file, $0, session.blocksWritten) } }
+  }
+
+  /// Called after each entry. When it failed or was interrupted, what it wrote to the `.output`
+  /// file is taken back; once a failed `.output` write has dropped the rest of an answer,
+  /// answers go to standard output again.
+  public func entryDone(succeeded: Bool) {
+    if !succeeded, let (file, offset, blocks) = entryMark, file === output {
+      file.rollBack(to: offset)
+      session.blocksWritten = blocks
+    }
+    entryMark = nil
+    guard outputBroken else { return }
+    outputBroken = false
+    write = stdoutWriter
+  }
+
+  /// The `.output` file, where its text ended and how many blocks it had when the current
+  /// entry started.
+  private var entryMark: (OutputFile, Int, Int)?
 }
 
 #if canImport(Glibc)
@@ -190,6 +255,11 @@ extension Commands {
       details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them.",
       run: { _, _ in .session }),
     DotCommand(
+      name: "limit", usage: ".limit [tuples N | time SECONDS | memory SIZE]",
+      summary: "Show the limits of each query, or set one (0: no limit)",
+      details: "  tuples: distinct tuples a query may store (--max-tuples); time: seconds it may run\n  (--timeout); memory: bytes dq may hold while it runs (--memory; 4G, 800M, 25%).",
+      run: { _, _ in .session }),
+    DotCommand(
       name: "tokens", usage: ".tokens TEXT", summary: "Show the tokens the lexer reads in TEXT", run: { _, _ in .session }),
     DotCommand(
       name: "ast", usage: ".ast TEXT", summary: "Show the syntax tree the parser builds from TEXT", run: { _, _ in .session }),
@@ -222,7 +292,8 @@ extension Commands {
       name: "clear", usage: ".clear", summary: "Forget the facts and rules added in this session; keep the dataset",
       run: { c, _ in
         c.session.reset()
-        c.write("Cleared: back to the built-in dataset.\n")
+        // A message, not an answer: it must not mix with CSV or TSV answers on stdout.
+        if c.interactive { c.writeError("Cleared: back to the built-in dataset.\n") }
         return .ok
       }),
     DotCommand(
@@ -237,26 +308,38 @@ extension Commands {
     DotCommand(
       name: "history", usage: ".history [N]", summary: "Show the last N entries (default 20)",
       run: { c, arg in
-        let n = max(0, Int(arg) ?? 20)  // a negative N would overflow `h.count - n`
+        var n = 20
+        if !arg.isEmpty {
+          guard let given = Int(arg), given >= 0 else {
+            return .usage("'.history' takes a number of entries (0 or more), not '\(arg)'")
+          }
+          n = given
+        }
         let h = c.history()
-        let start = max(0, h.count - n)
+        let start = h.count - min(n, h.count)
         for i in start..<h.count { c.write("\(String(i + 1).leftPadded(5))  \(h[i])\n") }
         return .ok
       }),
     DotCommand(
-      name: "edit", usage: ".edit", summary: "Edit the last clause in $EDITOR, then run it",
+      name: "edit", usage: ".edit", summary: "Edit the previous entry in $VISUAL or $EDITOR, then run it",
+      details: "  The edited text is run as if typed, and becomes the entry '.edit' edits next.",
       run: { c, _ in
+        guard !c.editing else { return .error("'.edit' cannot be run from the text being edited") }
+        guard c.interactive else { return .error("'.edit' needs an interactive session at a terminal") }
+        guard let previous = c.lastEntry else { return .error("Nothing to edit yet: '.edit' edits the previous entry") }
         let editor = getenv("VISUAL").map { String(cString: $0) } ?? getenv("EDITOR").map { String(cString: $0) } ?? "vi"
         var template = Array("/tmp/dq-edit-XXXXXX.dq".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemps($0, 3) } ?? -1 }
         guard fd >= 0 else { return .error("Cannot create a temporary file") }
         let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var text = (c.lastEntry ?? "") + "\n"
+        var text = previous + "\n"
         text.withUTF8 { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
         defer { unlink(path) }
         guard system("\(editor) '\(path)'") == 0 else { return .error("The editor '\(editor)' failed") }
         guard let edited = readWholeFile(path) else { return .error("Cannot read back '\(path)'") }
+        c.editing = true
+        defer { c.editing = false }
         c.runText(edited)
         return .ok
       }),

@@ -102,8 +102,9 @@ private func showList(_ words: [String], _ source: CompletionSource) {
       if (i + 1) % perLine == 0 || i == words.count - 1 { out += "\r\n" }
     }
   }
-  out.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
-  dq_flush_stdout()
+  // A failed write here is recorded by CSupport and reported when the answers are written.
+  _ = out.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
+  _ = dq_flush_stdout()
   rl_forced_update_display()
 }
 
@@ -111,28 +112,59 @@ public final class EditLineReader: LineReader {
   /// Entries kept in memory and in the file.
   public static let historyLimit: Int32 = 10_000
   private let historyPath: String?
+  private let historyFile: HistoryFile?
   public private(set) var history: [String] = []
   private var warnedAboutHistory = false
   public var isInteractive: Bool { true }
   /// Reports a problem once (unreadable or unwritable history).
   public var warn: (String) -> Void = { _ in }
 
-  /// `historyPath` nil disables persistent history.
-  public init(historyPath: String?, completion: CompletionSource?) {
+  /// `historyPath` nil disables persistent history; the file is trimmed to `historyLimit`
+  /// entries (a little more between trims).
+  public init(historyPath: String?, completion: CompletionSource?, historyLimit: Int = Int(EditLineReader.historyLimit)) {
     self.historyPath = historyPath
-    setlocale(LC_ALL, "")
+    self.historyFile = historyPath.map { HistoryFile(path: $0, limit: historyLimit) }
+    Self.setUpLocale()
     rl_readline_name = UnsafePointer(strdup("dq"))
     using_history()
-    stifle_history(Self.historyLimit)
+    stifle_history(Int32(clamping: historyLimit))
     activeSource = completion
     rl_attempted_completion_function = attemptCompletion
     rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n(),=<>!+-*/{}:;"))
   }
 
-  /// Loads the history file; call once, after `warn` is set.
+  /// Takes the locale from the environment so libedit edits multibyte characters as characters.
+  /// With no locale set (or a non-UTF-8 one) libedit would drop every non-ASCII byte typed, so
+  /// the character type falls back to C.UTF-8: dq's text is UTF-8 whatever the locale.
+  static func setUpLocale() {
+    setlocale(LC_ALL, "")
+    if !codesetIsUTF8() {
+      if setlocale(LC_CTYPE, "C.UTF-8") == nil { setlocale(LC_CTYPE, "en_US.UTF-8") }
+    }
+  }
+
+  static func codesetIsUTF8() -> Bool {
+    guard let codeset = nl_langinfo(nl_item(CODESET)) else { return false }
+    let name = String(cString: codeset).lowercased()
+    return name == "utf-8" || name == "utf8"
+  }
+
+  /// Loads the history file; call once, after `warn` is set. A file that is not history is
+  /// moved aside to `<path>.bad` (and said so), never overwritten.
   public func loadHistory() {
-    guard let path = historyPath else { return }
-    if access(path, F_OK) != 0 { return }
+    guard let path = historyPath, let file = historyFile else { return }
+    switch file.check() {
+    case .missing:
+      return
+    case .unreadable(let code):
+      warnOnce("cannot read the history file \(path) (\(errorText(code))); history will not be kept")
+      return
+    case .movedAside(let bad):
+      warnOnce("the history file \(path) is not a history file; moved it to \(bad) and started a new one")
+      return
+    case .readable:
+      break
+    }
     if read_history(path) != 0 {
       warnOnce("cannot read the history file \(path); history will not be loaded")
       return
@@ -160,15 +192,16 @@ public final class EditLineReader: LineReader {
   /// Text typed on earlier lines of the current clause, so completion sees the whole clause.
   public func setPendingInput(_ text: String) { pendingPrefix = text }
 
+  /// Records an entry in memory and appends it to the file at once. Consecutive duplicates and
+  /// entries starting with a space are not recorded.
   public func addHistory(_ entry: String) {
     guard !entry.isEmpty, !entry.hasPrefix(" "), history.last != entry else { return }
     history.append(entry)
     if history.count > Int(Self.historyLimit) { history.removeFirst(history.count - Int(Self.historyLimit)) }
     add_history(entry)
-    guard let path = historyPath else { return }
-    // Rewrite the whole file each time, so a killed session loses nothing.
-    if write_history(path) != 0 {
-      warnOnce("cannot write the history file \(path); history will not be saved")
+    guard let path = historyPath, let file = historyFile else { return }
+    if let code = file.append(entry) {
+      warnOnce("cannot write the history file \(path) (\(errorText(code))); history will not be saved")
     }
   }
 

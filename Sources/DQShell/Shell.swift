@@ -15,6 +15,8 @@ public final class Shell {
   public let commands: Commands
   let reader: LineReader
   private let renderer: DiagnosticRenderer
+  /// Standard output, even while `.output` sends answers to a file.
+  private let screen: (String) -> Void
   private var lineNumber = 1
 
   public init(session: Session, reader: LineReader, write: @escaping (String) -> Void,
@@ -22,11 +24,21 @@ public final class Shell {
     self.session = session
     self.reader = reader
     self.renderer = DiagnosticRenderer(color: color)
+    self.screen = write
     self.commands = Commands(session: session, write: write, writeError: writeError)
     commands.history = { [unowned reader] in reader.history }
     commands.attach()
     session.report = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
-    commands.runText = { [unowned self] text in self.execute(text) }
+    commands.interactive = reader.isInteractive
+    // Text coming back from `.edit` is an entry of its own: in the history, and edited next.
+    commands.runText = { [unowned self] text in
+      var entry = Substring(text)
+      while let last = entry.last, last == "\n" || last == " " || last == "\t" || last == "\r" { entry.removeLast() }
+      guard !entry.isEmpty else { return }
+      self.reader.addHistory(entry.split(separator: "\n").joined(separator: " "))
+      self.commands.lastEntry = String(entry)
+      self.execute(String(entry))
+    }
   }
 
   /// The first line an interactive user sees.
@@ -47,7 +59,7 @@ public final class Shell {
       let input = reader.readLine(prompt: reader.isInteractive ? (buffer.isEmpty ? Shell.prompt : Shell.continuation) : "")
       switch input {
       case .end:
-        if reader.isInteractive { commands.write("\n") }
+        if reader.isInteractive { screen("\n") }
         return 0
       case .interrupted:
         buffer = ""
@@ -56,7 +68,8 @@ public final class Shell {
       case .line(let line):
         if buffer.isEmpty, isCommand(line) {
           reader.addHistory(line)
-          commands.lastEntry = line
+          // `.edit` edits the entry before it, never itself.
+          if !isEdit(line) { commands.lastEntry = line }
           if execute(line) == .exit { return 0 }
           continue
         }
@@ -81,6 +94,11 @@ public final class Shell {
     return second.isLetter
   }
 
+  private func isEdit(_ line: String) -> Bool {
+    let name = line.drop { $0 == " " || $0 == "\t" }.dropFirst().prefix { $0 != " " && $0 != "\t" }
+    return commands.find(String(name))?.name == "edit"
+  }
+
   private func isBlank(_ text: String) -> Bool {
     let (statements, errors) = Parser.parse(SourceFile(name: "<stdin>", text: text))
     return statements.isEmpty && errors.isEmpty
@@ -101,7 +119,9 @@ public final class Shell {
     // A Ctrl-C pressed after Enter, even before evaluation starts, stops this entry: the flag is
     // cleared only once the entry is done (and by the line reader at the prompt).
     session.interrupted = { dq_interrupt_pending() != 0 }
+    commands.entryStarts()
     let status = session.run(file)
+    commands.entryDone(succeeded: status == .ok || status == .exit)
     _ = dq_take_interrupt()
     return status
   }

@@ -31,6 +31,8 @@ public final class Tutorial {
   /// The exercise being worked on, or nil when the tutorial is not running.
   public private(set) var current: (lesson: Int, exercise: Int)?
   private var expected: [[String]] = []
+  /// The column names of the reference solution's answers.
+  private var expectedColumns: [String] = []
 
   public init(session: Session, lessons: [Lesson] = Tutorial.course, progressPath: String?, write: @escaping (String) -> Void) {
     self.session = session
@@ -57,7 +59,7 @@ public final class Tutorial {
       return .ok
     case "reset":
       done = []
-      saveProgress()
+      saveProgress(merging: false)
       start(at: (0, 0))
       return .ok
     case "":
@@ -107,7 +109,7 @@ public final class Tutorial {
     let mark = done.contains(key(p)) ? " (done before)" : ""
     write("\nExercise \(p.lesson + 1).\(p.exercise + 1)\(mark): \(exercise.task)\n")
     write("(Type a query. .hint for a hint, .solution to see one, .skip to move on, .tutorial off to stop.)\n")
-    expected = reference(exercise.solution)
+    (expectedColumns, expected) = reference(exercise.solution)
   }
 
   private func advance(from p: (lesson: Int, exercise: Int)) {
@@ -133,12 +135,20 @@ public final class Tutorial {
       saveProgress()
       write("✓ Correct!\n")
       advance(from: c)
+    } else if q.shownVariables.count != expectedColumns.count {
+      write("Not yet: your query gives \(Self.describe(q.shownVariables)); the solution gives \(Self.describe(expectedColumns)). (.hint for a hint)\n")
     } else {
       let detail = mine.count == expected.count
         ? "the same number of answers (\(mine.count)) but not the same ones"
         : "\(mine.count) answer\(mine.count == 1 ? "" : "s"); the solution has \(expected.count)"
       write("Not yet: your query gives \(detail). (.hint for a hint)\n")
     }
+  }
+
+  /// "2 columns (S, Name)", or "a yes/no answer" for a ground query.
+  static func describe(_ columns: [String]) -> String {
+    if columns.isEmpty { return "a yes/no answer (no columns)" }
+    return "\(columns.count) column\(columns.count == 1 ? "" : "s") (\(columns.joined(separator: ", ")))"
   }
 
   /// Equal as sets of rows, allowing the columns to come in another order.
@@ -165,14 +175,18 @@ public final class Tutorial {
   }
 
   /// The reference answers: the solution run in a session of its own over the dataset.
-  private func reference(_ solution: String) -> [[String]] {
+  private func reference(_ solution: String) -> (columns: [String], rows: [[String]]) {
     let scratch = Session(options: session.options, loadDataset: true)
     var rows: [[String]] = []
+    var columns: [String] = []
     scratch.write = { _ in }
     scratch.report = { _ in }
-    scratch.onAnswers = { _, r in rows = r.map { $0.map(scratch.database.store.source) } }
+    scratch.onAnswers = { q, r in
+      columns = q.shownVariables
+      rows = r.map { $0.map(scratch.database.store.source) }
+    }
     scratch.run(SourceFile(name: "<solution>", text: solution))
-    return rows
+    return (columns, rows)
   }
 
   private func key(_ p: (lesson: Int, exercise: Int)) -> String { "\(p.lesson + 1).\(p.exercise + 1)" }
@@ -187,23 +201,30 @@ public final class Tutorial {
   // MARK: - Progress
 
   private func loadProgress() {
-    guard let path = progressPath, let f = fopen(path, "r") else { return }
-    defer { fclose(f) }
-    var line: UnsafeMutablePointer<CChar>? = nil
-    var capacity = 0
-    while getline(&line, &capacity, f) > 0 {
-      if let l = line {
-        let text = String(cString: l).trimmingCharacters(in: " \n\r\t")
-        if !text.isEmpty && !text.hasPrefix("#") { done.insert(text) }
-      }
-    }
-    free(line)
+    guard let path = progressPath else { return }
+    done.formUnion(Self.readProgress(path))
   }
 
-  private func saveProgress() {
-    guard let path = progressPath, let f = fopen(path, "w") else { return }
-    defer { fclose(f) }
-    var text = "# dq tutorial progress: exercises done\n" + done.sorted().joined(separator: "\n") + "\n"
-    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, f) }
+  /// The exercises a progress file lists as done (none when it cannot be read).
+  static func readProgress(_ path: String) -> Set<String> {
+    guard let text = readWholeFile(path) else { return [] }
+    var keys: Set<String> = []
+    for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+      let key = String(line).trimmingCharacters(in: " \r\t")
+      if !key.isEmpty && !key.hasPrefix("#") { keys.insert(key) }
+    }
+    return keys
+  }
+
+  /// Writes the progress file through a temporary file and rename(). Unless `merging` is false
+  /// (a reset), exercises the file lists now are kept: another tutorial running at the same
+  /// time may have finished some.
+  private func saveProgress(merging: Bool = true) {
+    guard let path = progressPath else { return }
+    if merging { done.formUnion(Self.readProgress(path)) }
+    let text = "# dq tutorial progress: exercises done\n" + done.sorted().joined(separator: "\n") + "\n"
+    if let code = AtomicFile.replace(path, with: text) {
+      write("(Progress could not be saved in \(path): \(errorText(code)).)\n")
+    }
   }
 }

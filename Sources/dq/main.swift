@@ -39,12 +39,45 @@ let usage = """
         --version          print the version
 
   exit status: 0 success, 64 bad command line, 65 syntax or semantic error,
-               66 unreadable file, 70 runtime error
+               66 unreadable file, 70 runtime error, 74 output could not be written
 
   """
 
 func writeStderr(_ s: String) { var s = s; s.withUTF8 { dq_write_stderr($0.baseAddress, $0.count) } }
-func writeStdout(_ s: String) { var s = s; s.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) } }
+
+/// The commands whose `.output` file is dropped when dq stops on an error.
+nonisolated(unsafe) var activeCommands: Commands?
+
+/// Writes answers; when standard output cannot take them (a full disk, a closed pipe with
+/// SIGPIPE ignored), says so and stops with status 74.
+func writeStdout(_ s: String) {
+  var s = s
+  let code = s.withUTF8 { dq_write_stdout($0.baseAddress, $0.count) }
+  if code != 0 { stdoutFailed(code) }
+}
+
+func stdoutFailed(_ code: Int32) -> Never {
+  activeCommands?.finishOutput(keep: false)
+  writeStderr("dq: error: cannot write to standard output: \(String(cString: strerror(code)))\n")
+  exit(74)
+}
+
+/// Flushes standard output and finishes the `.output` file (kept when `keep`), then exits:
+/// with 74 when either could not be written.
+func finish(_ code: Int32, commands: Commands, keep: Bool) -> Never {
+  if let failure = commands.finishOutput(keep: keep) {
+    writeStderr("dq: error: \(failure)\n")
+    exitFlushed(74)
+  }
+  exitFlushed(code)
+}
+
+/// Exits once standard output is flushed (74 when it could not be).
+func exitFlushed(_ code: Int32) -> Never {
+  let flushed = dq_flush_stdout()
+  if flushed != 0 { stdoutFailed(flushed) }
+  exit(code)
+}
 
 func fail(_ message: String) -> Never {
   writeStderr("dq: error: \(message)\n(run 'dq --help' for usage)\n")
@@ -85,10 +118,10 @@ func parseArguments(_ argv: [String]) -> Arguments {
     case "--": onlyFiles = true
     case "-h", "--help":
       writeStdout(usage)
-      exit(0)
+      exitFlushed(0)
     case "--version":
       writeStdout("dq \(version)\n")
-      exit(0)
+      exitFlushed(0)
     case "-e", "--eval": a.texts.append(take())
     case "-f", "--format":
       let f = take()
@@ -156,8 +189,7 @@ if arguments.check {
     }
   }
   if arguments.files.count > 1 { writeStdout("\(arguments.files.count - failed) passed, \(failed) failed\n") }
-  dq_flush_stdout()
-  exit(failed == 0 ? 0 : 1)
+  exitFlushed(failed == 0 ? 0 : 1)
 }
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)
@@ -172,6 +204,13 @@ session.report = { d in
 // Dot-commands work in scripts too.
 let commands = Commands(session: session, write: writeStdout, writeError: writeStderr)
 commands.attach()
+activeCommands = commands
+// A script stops at a failed `.output` write; the file keeps its old contents.
+commands.outputFailed = { message in
+  commands.finishOutput(keep: false)
+  writeStderr("dq: error: \(message)\n")
+  exitFlushed(74)
+}
 
 var status = Session.Status.ok
 var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = arguments.files.map {
@@ -180,6 +219,8 @@ var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = argum
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
 if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
 let inspecting = arguments.list || !arguments.why.isEmpty
+// A signal that ends dq removes the `.output` temporary file first (the shell handles SIGINT).
+dq_install_cleanup_handlers(inputs.isEmpty && !inspecting && isatty(0) != 0 ? 0 : 1)
 if inputs.isEmpty && !inspecting {
   if isatty(0) != 0 {
     // The interactive shell over a terminal.
@@ -189,11 +230,11 @@ if inputs.isEmpty && !inspecting {
     let shell = Shell(session: session, reader: reader, write: writeStdout, writeError: writeStderr, color: colorErrors)
     reader.warn = { writeStderr("dq: warning: \($0)\n") }
     reader.loadHistory()
+    activeCommands = shell.commands
     writeStdout(shell.welcome(version: version))
     if arguments.tutorial { _ = shell.commands.tutorial.command("") }
     let code = shell.run()
-    dq_flush_stdout()
-    exit(code)
+    finish(code, commands: shell.commands, keep: true)
   }
   inputs = [("<stdin>", readFile("-"))]
 }
@@ -201,7 +242,7 @@ for input in inputs {
   switch input.text {
   case .failure(let e):
     writeStderr("dq: error: cannot read '\(input.name)': \(e.reason)\n")
-    exit(66)
+    finish(66, commands: commands, keep: false)
   case .success(let text):
     status = session.run(SourceFile(name: input.name, text: text))
   }
@@ -224,5 +265,4 @@ if status == .ok {
   }
 }
 if errorCount > 1 { writeStderr("\(errorCount) errors\n") }
-dq_flush_stdout()
-exit(status.exitCode)
+finish(status.exitCode, commands: commands, keep: status == .ok || status == .exit)

@@ -131,7 +131,7 @@ import Testing
     let status = session.run(
       SourceFile(name: "s.dq", text: "p(1).\n.format tsv\n.output \(path)\n?- p(X).\n.output stdout\n?- p(2).\n"))
     #expect(status == .ok)
-    #expect(screen == "\nfalse\n")
+    #expect(screen == "false\n")
     let file = try String(contentsOfFile: path, encoding: .utf8)
     #expect(file == "X\n1\n")
   }

@@ -1,5 +1,6 @@
 /// Runs the real `dq` binary in a pseudo-terminal (Tests/Terminal/repl_pty.py drives it):
-/// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions.
+/// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions
+/// (repl_pty.py); no lost input, output or history (repl_trust.py).
 import Foundation
 import Testing
 
@@ -15,10 +16,20 @@ import Testing
   }
 
   @Test func replInARealTerminal() throws {
+    try runScript("repl_pty.py")
+  }
+
+  /// Issue #11: no locale, Ctrl-C while printing, two shells sharing a history file, a history
+  /// file that is not history, `.edit`.
+  @Test func replLosesNothing() throws {
+    try runScript("repl_trust.py")
+  }
+
+  func runScript(_ name: String) throws {
     let dq = try #require(Self.binary(), "build the dq binary first (swift build --product dq)")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Self.root.appendingPathComponent("Tests/Terminal/repl_pty.py").path, dq.path]
+    process.arguments = ["python3", Self.root.appendingPathComponent("Tests/Terminal/\(name)").path, dq.path]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -47,6 +47,34 @@ import Testing
     #expect(second.contains("Exercise 1.2"))
   }
 
+  @Test func anExtraColumnIsNamedAsSuch() {
+    let out = transcript([".tutorial 1", "?- actor(S, N, state)."])
+    #expect(out.contains("Not yet: your query gives 2 columns (S, N); the solution gives 1 column (S)."))
+    #expect(!out.contains("the same number of answers"))
+  }
+
+  /// Two tutorials open at once on one progress file: neither loses the other's exercises.
+  @Test func twoTutorialsAtOnceKeepEachOthersProgress() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dq-tutorial-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    func tutorial() -> (Session, Tutorial) {
+      let session = Session(loadDataset: true)
+      session.write = { _ in }
+      return (session, Tutorial(session: session, progressPath: path, write: { _ in }))
+    }
+    let (sa, a) = tutorial()
+    let (sb, b) = tutorial()
+    _ = a.command("1")
+    _ = b.command("2")
+    sa.run(SourceFile(name: "a", text: "?- actor(S, _, state)."))
+    sb.run(SourceFile(name: "b", text: "?- leader_of(P, japan)."))
+    #expect(a.done == ["1.1"])
+    let saved = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(saved.contains("1.1\n") && saved.contains("2.1\n"), Comment(rawValue: saved))
+    _ = a.command("reset")
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "# dq tutorial progress: exercises done\n\n")
+  }
+
   @Test func everyReferenceSolutionAnswers() {
     for (l, lesson) in Tutorial.course.enumerated() {
       for (e, exercise) in lesson.exercises.enumerated() {

@@ -4,72 +4,115 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
   /// Renders one query's answers; `rows` are already sorted. Ground queries print true/false.
   public func render(columns: [String], rows: [[Value]], store: ValueStore) -> String {
+    var out = ""
+    _ = write(columns: columns, rows: rows, store: store, to: { out += $0 })
+    return out
+  }
+
+  /// Rows rendered per piece handed to `write`: small enough that an interrupted print stops
+  /// at once, large enough that the writes cost nothing.
+  public static let rowsPerPiece = 512
+
+  /// Renders the answers in pieces of `rowsPerPiece` rows, handing each to `write`, so a long
+  /// answer is never one huge string. `stop` is asked between pieces (Ctrl-C); when it says
+  /// true, printing ends there and the result is false.
+  public func write(
+    columns: [String], rows: [[Value]], store: ValueStore, to write: (String) -> Void, stop: () -> Bool = { false }
+  ) -> Bool {
     if columns.isEmpty {
       let eol = self == .csv ? "\r\n" : "\n"
-      return (rows.isEmpty ? "false" : "true") + eol
+      write((rows.isEmpty ? "false" : "true") + eol)
+      return true
     }
     switch self {
-    case .tsv: return tsv(columns, rows, store)
-    case .csv: return csv(columns, rows, store)
-    case .json: return json(columns, rows, store)
-    case .table: return table(columns, rows, store)
-    }
-  }
-
-  private func tsv(_ columns: [String], _ rows: [[Value]], _ store: ValueStore) -> String {
-    var out = columns.joined(separator: "\t") + "\n"
-    for row in rows {
-      out += row.map { v in
-        guard let s = store.symbolText(v) else { return store.text(v) }
-        var e = ""
-        for ch in s.unicodeScalars {
-          switch ch {
-          case "\t": e += "\\t"
-          case "\n": e += "\\n"
-          case "\\": e += "\\\\"
-          default: e.unicodeScalars.append(ch)
+    case .tsv:
+      return pieces(rows, header: columns.joined(separator: "\t") + "\n", footer: "", write, stop) { row in
+        row.map { v in
+          guard let s = store.symbolText(v) else { return store.text(v) }
+          var e = ""
+          for ch in s.unicodeScalars {
+            switch ch {
+            case "\t": e += "\\t"
+            case "\n": e += "\\n"
+            case "\\": e += "\\\\"
+            default: e.unicodeScalars.append(ch)
+            }
           }
-        }
-        return e
-      }.joined(separator: "\t") + "\n"
+          return e
+        }.joined(separator: "\t") + "\n"
+      }
+    case .csv:
+      func field(_ s: String) -> String {
+        let needsQuotes = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        return needsQuotes ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+      }
+      return pieces(rows, header: columns.map(field).joined(separator: ",") + "\r\n", footer: "", write, stop) { row in
+        row.map { field(store.text($0)) }.joined(separator: ",") + "\r\n"
+      }
+    case .json:
+      if rows.isEmpty {
+        write("[]\n")
+        return true
+      }
+      var index = 0
+      return pieces(rows, header: "[\n", footer: "]\n", write, stop) { row in
+        index += 1
+        let fields = zip(columns, row).map { c, v in "\(JSON.string(c)): \(JSON.value(v, store))" }
+        return "  {" + fields.joined(separator: ", ") + "}" + (index < rows.count ? ",\n" : "\n")
+      }
+    case .table:
+      var cells: [[String]] = []
+      cells.reserveCapacity(rows.count)
+      for (i, row) in rows.enumerated() {
+        // Measuring a few million cells takes a while too: let Ctrl-C in.
+        if i % (Self.rowsPerPiece * 8) == 0, i > 0, stop() { return false }
+        cells.append(row.map { store.text($0) })
+      }
+      let numeric = columns.indices.map { i in !rows.isEmpty && rows.allSatisfy { store.kind($0[i]) == .number } }
+      return TextTable.write(
+        columns: columns, rows: cells, rightAligned: numeric,
+        footer: "\(rows.count) row\(rows.count == 1 ? "" : "s")\n", to: write, stop: stop)
     }
-    return out
   }
 
-  private func csv(_ columns: [String], _ rows: [[Value]], _ store: ValueStore) -> String {
-    func field(_ s: String) -> String {
-      let needsQuotes = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-      return needsQuotes ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
-    }
-    var out = columns.map(field).joined(separator: ",") + "\r\n"
-    for row in rows { out += row.map { field(store.text($0)) }.joined(separator: ",") + "\r\n" }
-    return out
-  }
-
-  private func json(_ columns: [String], _ rows: [[Value]], _ store: ValueStore) -> String {
-    if rows.isEmpty { return "[]\n" }
-    var out = "[\n"
+  /// Writes `header`, the rendered rows in pieces (asking `stop` between them), then `footer`.
+  private func pieces(
+    _ rows: [[Value]], header: String, footer: String, _ write: (String) -> Void, _ stop: () -> Bool,
+    _ line: ([Value]) -> String
+  ) -> Bool {
+    var out = header
     for (i, row) in rows.enumerated() {
-      let fields = zip(columns, row).map { c, v in "\(JSON.string(c)): \(JSON.value(v, store))" }
-      out += "  {" + fields.joined(separator: ", ") + "}" + (i + 1 < rows.count ? ",\n" : "\n")
+      out += line(row)
+      if (i + 1) % Self.rowsPerPiece == 0 {
+        write(out)
+        out = ""
+        if stop() { return false }
+      }
     }
-    return out + "]\n"
-  }
-
-  private func table(_ columns: [String], _ rows: [[Value]], _ store: ValueStore) -> String {
-    let cells = rows.map { $0.map { store.text($0) } }
-    let numeric = columns.indices.map { i in !rows.isEmpty && rows.allSatisfy { store.kind($0[i]) == .number } }
-    return TextTable.render(columns: columns, rows: cells, rightAligned: numeric)
-      + "\(rows.count) row\(rows.count == 1 ? "" : "s")\n"
+    write(out + footer)
+    return true
   }
 }
 
 /// A box-drawn table of text cells, as the `table` format and `--list` print it.
 public enum TextTable {
   public static func render(columns: [String], rows: [[String]], rightAligned: [Bool]? = nil) -> String {
-    let cells = rows.map { $0.map(TableText.clean) }
+    var out = ""
+    _ = write(columns: columns, rows: rows, rightAligned: rightAligned, footer: "", to: { out += $0 })
+    return out
+  }
+
+  /// Writes the table in pieces of `OutputFormat.rowsPerPiece` rows, then `footer`; false when
+  /// `stop` (asked between pieces) ended it early.
+  static func write(
+    columns: [String], rows: [[String]], rightAligned: [Bool]? = nil, footer: String,
+    to write: (String) -> Void, stop: () -> Bool = { false }
+  ) -> Bool {
     var widths = columns.map { TableText.width($0) }
-    for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], TableText.width(c)) } }
+    for (n, row) in rows.enumerated() {
+      if n % (OutputFormat.rowsPerPiece * 8) == 0, n > 0, stop() { return false }
+      for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], TableText.width(TableText.clean(c))) }
+    }
     let right = rightAligned ?? columns.map { _ in false }
     func line(_ l: String, _ m: String, _ r: String) -> String {
       l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + r + "\n"
@@ -81,11 +124,17 @@ public enum TextTable {
     var out = line("┌", "┬", "┐")
     out += "│" + columns.enumerated().map { " " + pad($1, widths[$0], right: false) + " " }.joined(separator: "│") + "│\n"
     out += line("├", "┼", "┤")
-    for row in cells {
-      out += "│" + row.enumerated().map { " " + pad($1, widths[$0], right: right[$0]) + " " }.joined(separator: "│") + "│\n"
+    for (n, row) in rows.enumerated() {
+      out += "│" + row.map(TableText.clean).enumerated().map { " " + pad($1, widths[$0], right: right[$0]) + " " }.joined(separator: "│") + "│\n"
+      if (n + 1) % OutputFormat.rowsPerPiece == 0 {
+        write(out)
+        out = ""
+        if stop() { return false }
+      }
     }
     out += line("└", "┴", "┘")
-    return out
+    write(out + footer)
+    return true
   }
 }
 
