@@ -436,6 +436,8 @@ public final class Session {
     lastTimings.evaluate += clock.now - mark
     mark = clock.now
     evaluating = false
+    // The sorted answers are arrays of their own: their memory counts toward the budget too.
+    try budget.checkMemory(nil, extra: rel.count &* (rel.arity &* MemoryLayout<Value>.stride &+ 40))
     var rows = (0..<rel.count).map { rel.row($0) }
     let store = database.store
     rows.sort { a, b in

@@ -53,6 +53,20 @@ import Testing
     #expect(r.stdout == "N\n100\n")
   }
 
+  @Test("The memory budget sees the answers being sorted and the numbers being interned")
+  func answersAndValueStoreCount() throws {
+    let numbers = "a(0). a(Y) :- a(X), Y = X + 1, Y < 1000.\n"
+    // A million answers of three columns: about 50 MiB of arrays to sort.
+    let answers = try dq(numbers + "?- a(X), a(Y), Z = X + Y.\n", ["--memory", "40M"])
+    #expect(answers.status == 70)
+    #expect(answers.stderr.contains("error: Evaluation stopped before sorting the answers: dq would hold"), "\(answers.stderr.prefix(300))")
+    #expect(answers.stdout == "")
+    // A million distinct decimals are interned: the store's memory counts.
+    let decimals = try dq(numbers + "p(Z) :- a(X), a(Y), Z = X + Y * 0.0001.\n?- N = count : { p(_) }.\n", ["--memory", "40M"])
+    #expect(decimals.status == 70)
+    #expect(decimals.stderr.contains("error: Evaluation stopped while computing 'p'"), "\(decimals.stderr.prefix(300))")
+  }
+
   @Test("After a limit stops a query, the session keeps its state and answers the next one")
   func sessionRecoversAfterALimit() {
     let names = (0..<50).map { "A\($0)" }

@@ -57,13 +57,15 @@ public final class Budget {
     try checkMemory(span)
   }
 
-  /// Stops evaluation when the engine holds more than `maxBytes`.
-  func checkMemory(_ given: SourceSpan?) throws(EvaluationError) {
-    guard maxBytes > 0, Memory.held > maxBytes else { return }
-    let what = growing.map { " while computing '\($0)'" } ?? ""
+  /// Stops evaluation when the engine holds more than `maxBytes`, or would once `extra` more
+  /// bytes are taken.
+  func checkMemory(_ given: SourceSpan?, extra: Int = 0) throws(EvaluationError) {
+    let wanted = Memory.held &+ max(0, extra)
+    guard maxBytes > 0, wanted > maxBytes else { return }
+    let what = growing.map { " while computing '\($0)'" } ?? (extra > 0 ? " before sorting the answers" : "")
     throw EvaluationError(
       .memoryLimit,
-      "Evaluation stopped\(what): dq holds \(formatBytes(Memory.held)), more than the memory limit (\(formatBytes(maxBytes)))",
+      "Evaluation stopped\(what): dq \(extra > 0 ? "would hold" : "holds") \(formatBytes(wanted)), more than the memory limit (\(formatBytes(maxBytes)))",
       at: given ?? location,
       hint: "if so much is meant, raise the limit with --memory SIZE (or '.limit memory SIZE' in the REPL; 0 for none); if not, look for a rule that joins unrelated atoms or never stops")
   }

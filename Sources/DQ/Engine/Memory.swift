@@ -20,6 +20,10 @@ enum Memory {
   private static let heldBytes = Atomic<Int>(0)
   @inline(__always) private static func adjustHeld(_ n: Int) { heldBytes.add(n, ordering: .relaxed) }
 
+  /// Counts (or, negative, uncounts) memory held outside these buffers, such as the value
+  /// store's interned symbols and boxed numbers.
+  static func note(_ bytes: Int) { adjustHeld(bytes) }
+
   // MARK: Growing arrays (rows, index chains): read mostly in order.
 
   /// `count` elements, not initialised; free with `release`.

@@ -38,6 +38,17 @@ public final class ValueStore {
 
   public init() {}
 
+  /// An estimate of the bytes the symbols and boxes take (array and dictionary entries, long
+  /// strings' storage), counted in `Memory.held` so the memory budget sees them.
+  private var estimatedBytes = 0
+
+  private func count(_ bytes: Int) {
+    estimatedBytes &+= bytes
+    Memory.note(bytes)
+  }
+
+  deinit { Memory.note(-estimatedBytes) }
+
 
   // MARK: - Encoding
 
@@ -46,6 +57,8 @@ public final class ValueStore {
     let id = Self.nextID(symbols.count)
     symbols.append(s)
     symbolIDs[s] = id
+    let length = s.utf8.count
+    count(56 + (length > 15 ? length + 32 : 0))
     return (3 << Self.tagShift) | id
   }
 
@@ -82,6 +95,7 @@ public final class ValueStore {
     let id = Self.nextID(boxes.count)
     boxes.append(b)
     boxIDs[b] = id
+    count(56)
     return (1 << Self.tagShift) | id
   }
 
