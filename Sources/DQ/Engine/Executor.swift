@@ -197,9 +197,10 @@ final class Executor {
     }
   }
 
-  /// Puts the values of a step's keys in `scratch`.
-  @inline(__always) private func loadKeys(_ step: BoundStep) throws(EvaluationError) {
-    for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+  /// Puts the values of a step's keys in `scratch` (given as its buffer: a step passed as an
+  /// argument would be retained and released).
+  @inline(__always) private func loadKeys(_ keys: UnsafeMutablePointer<BoundOperand>, _ n: Int) throws(EvaluationError) {
+    for k in 0..<n { scratch[k] = try value(keys[k]) }
   }
 
   // MARK: - Steps
@@ -213,11 +214,12 @@ final class Executor {
     }
     unowned(unsafe) let step = list.buffer[i].step
     switch step.kind {
-    case .scan: try scan(list, i, step)
-    case .lookup: try lookup(list, i, step)
+    // The entry, not the step: a step passed as an argument would be retained and released.
+    case .scan: try scan(list, i, list.buffer[i])
+    case .lookup: try lookup(list, i, list.buffer[i])
     case .member:
       guard let ref = step.relationRef else { return }
-      try loadKeys(step)
+      try loadKeys(step.keyBuffer, step.keyCount)
       let key = UnsafePointer(scratch)
       if let r = ref._withUnsafeGuaranteedRef({ $0.find(key) }), r >= step.low, r < step.high { try run(list, i + 1) }
     case .absent:
@@ -243,7 +245,8 @@ final class Executor {
   }
 
   /// A scan: every row in the step's range (or its distinct combinations, or only its count).
-  @inline(__always) private func scan(_ list: BoundSteps, _ i: Int, _ step: BoundStep) throws(EvaluationError) {
+  @inline(__always) private func scan(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
+    unowned(unsafe) let step = entry.step
     guard let ref = step.relationRef else { return }
     if step.distinctCount > 0 {
       try scanDistinct(list, i, step, ref.takeUnretainedValue())
@@ -254,15 +257,16 @@ final class Executor {
       try foldCount(plan, max(0, min(step.high, count) &- step.low))
       return
     }
-    try visitRows(list, i, step, data, arity, from: step.low, to: min(step.high, count))
+    try visitRows(list, i, RowVisit(entry), data, arity, from: step.low, to: min(step.high, count))
   }
 
   /// A lookup: the rows whose key columns equal the step's keys, read through its index (one
   /// range when the relation is sorted by the key, else the index's chain for the key).
-  @inline(__always) private func lookup(_ list: BoundSteps, _ i: Int, _ step: BoundStep) throws(EvaluationError) {
+  @inline(__always) private func lookup(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
+    unowned(unsafe) let step = entry.step
     guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
     let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
-    try loadKeys(step)
+    try loadKeys(step.keyBuffer, step.keyCount)
     let key = UnsafePointer(scratch)
     let low = step.low, high = step.high
     if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
@@ -273,7 +277,7 @@ final class Executor {
         try foldCount(plan, to &- from)
         return
       }
-      try visitRows(list, i, step, data, arity, from: from, to: to)
+      try visitRows(list, i, RowVisit(entry), data, arity, from: from, to: to)
       return
     }
     let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
@@ -284,6 +288,7 @@ final class Executor {
     }
     var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
     let next = indexRef._withUnsafeGuaranteedRef { $0.next }
+    let visit = RowVisit(entry)
     // The chain runs from the newest row to the oldest.
     while e != 0 {
       let r = Int(e) &- 1
@@ -291,13 +296,33 @@ final class Executor {
       e = next[r]
       if r >= high { continue }
       try budget.tick()
-      if try visitRow(list, i, step, data + r &* arity) { return }
+      if try visitRow(list, i, visit, data + r &* arity) { return }
+    }
+  }
+
+  /// What a scan or lookup does with each matching row, read from the step once, not once
+  /// per row.
+  private struct RowVisit {
+    let bindColumns: UnsafeMutablePointer<Int>, bindSlots: UnsafeMutablePointer<Int>, binds: Int
+    let checkColumns: UnsafeMutablePointer<Int>, checkOperands: UnsafeMutablePointer<BoundOperand>, checks: Int
+    /// An existence check: stop after the first row that matches.
+    let once: Bool
+
+    @inline(__always) init(_ entry: BoundSteps.Unowned) {
+      unowned(unsafe) let step = entry.step
+      bindColumns = step.bindColumnBuffer
+      bindSlots = step.bindSlotBuffer
+      binds = step.bindCount
+      checkColumns = step.checkColumnBuffer
+      checkOperands = step.checkOperandBuffer
+      checks = step.checkCount
+      once = step.existsOnly
     }
   }
 
   /// Visits the rows `from..<to` of a scan or a clustered lookup.
   @inline(__always) private func visitRows(
-    _ list: BoundSteps, _ i: Int, _ step: BoundStep, _ data: UnsafeMutablePointer<Value>, _ arity: Int, from: Int,
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ data: UnsafeMutablePointer<Value>, _ arity: Int, from: Int,
     to: Int
   ) throws(EvaluationError) {
     var r = from
@@ -305,21 +330,19 @@ final class Executor {
       try budget.tick()
       let base = data + r &* arity
       r &+= 1
-      if try visitRow(list, i, step, base) { return }
+      if try visitRow(list, i, visit, base) { return }
     }
   }
 
   /// Binds a matching row's columns, checks its repeated variables and runs the rest of the
   /// body; returns true when the step needs no more rows (an existence check that matched).
   @inline(__always) private func visitRow(
-    _ list: BoundSteps, _ i: Int, _ step: BoundStep, _ base: UnsafeMutablePointer<Value>
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ base: UnsafeMutablePointer<Value>
   ) throws(EvaluationError) -> Bool {
-    let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
-    for b in 0..<step.bindCount { slots[bindSlots[b]] = base[bindColumns[b]] }
-    let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
-    for c in 0..<step.checkCount where base[checkColumns[c]] != (try value(checkOperands[c])) { return false }
+    for b in 0..<visit.binds { slots[visit.bindSlots[b]] = base[visit.bindColumns[b]] }
+    for c in 0..<visit.checks where base[visit.checkColumns[c]] != (try value(visit.checkOperands[c])) { return false }
     try run(list, i + 1)
-    return step.existsOnly
+    return visit.once
   }
 
   /// A body's first scan, some of whose columns nothing later reads: the rest of the body runs
@@ -346,11 +369,11 @@ final class Executor {
     case .scan:
       return max(0, min(step.high, rel.count) - step.low)
     case .member:
-      try loadKeys(step)
+      try loadKeys(step.keyBuffer, step.keyCount)
       return rel.find(scratch) == nil ? 0 : 1
     default:
       guard let index = step.index else { return 0 }
-      try loadKeys(step)
+      try loadKeys(step.keyBuffer, step.keyCount)
       if index.isClustered {
         let rows = index.rows(scratch)
         return max(0, min(rows.upperBound, step.high) - max(rows.lowerBound, step.low))
@@ -364,7 +387,7 @@ final class Executor {
   /// Whether any row matches the bound columns of a negated atom.
   private func exists(_ step: BoundStep, _ rel: Relation) throws(EvaluationError) -> Bool {
     if step.keyCount == 0 { return rel.count > 0 }
-    try loadKeys(step)
+    try loadKeys(step.keyBuffer, step.keyCount)
     if let index = step.index {
       if index.isClustered { return !index.rows(scratch).isEmpty }
       index.build()
