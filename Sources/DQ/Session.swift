@@ -355,8 +355,8 @@ public final class Session {
     for t in atom.arguments {
       if case .constant(let c, _) = t {
         out.append(database.store.constant(c))
-      } else if let e = Planner.groundExpression(t) {
-        out.append(try PlanBinder.evaluate(ground: e, store: database.store))
+      } else {
+        out.append(try PlanBinder.evaluate(ground: Planner.groundExpression(t), store: database.store))
       }
     }
     return out

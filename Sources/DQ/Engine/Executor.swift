@@ -171,11 +171,6 @@ final class Executor {
     }
   }
 
-  /// Evaluates an expression that needs no slots (the arguments of a fact).
-  func evaluateGround(_ e: BoundExpression) throws(EvaluationError) -> Value {
-    try evaluate(e)
-  }
-
   // MARK: - Operands
 
   @inline(__always) private func value(_ o: BoundOperand) throws(EvaluationError) -> Value {
@@ -213,8 +208,9 @@ final class Executor {
       return
     }
     unowned(unsafe) let step = list.buffer[i].step
+    // Scans and lookups get the entry, not the step: a step passed as an argument would be
+    // retained and released on every call.
     switch step.kind {
-    // The entry, not the step: a step passed as an argument would be retained and released.
     case .scan: try scan(list, i, list.buffer[i])
     case .lookup: try lookup(list, i, list.buffer[i])
     case .member:

@@ -25,10 +25,20 @@ struct PlanBinder {
       span: rule.origin.span)
   }
 
-  /// The value of an expression over constants (a fact's argument).
+  /// The value of an expression over constants (a fact's argument, which the resolver has
+  /// checked is ground), computed directly: no executor is needed for it.
   static func evaluate(ground e: Expression, store: ValueStore) throws(EvaluationError) -> Value {
-    let bound = bind(e, store: store)
-    return try Executor(store: store, budget: Budget(maxTuples: 0, timeout: 0)).evaluateGround(bound)
+    switch e {
+    case .constant(let c): return store.constant(c)
+    case .binary(let op, let a, let b, let origin):
+      return try Arithmetic.apply(
+        op, try evaluate(ground: a, store: store), try evaluate(ground: b, store: store), store: store,
+        span: origin.span)
+    case .negate(let a, let origin):
+      return try Arithmetic.negate(try evaluate(ground: a, store: store), store: store, span: origin.span)
+    case .slot:
+      throw EvaluationError(.runtime, "A fact's argument has a variable", at: nil)
+    }
   }
 
   private mutating func bind(_ steps: [Step], projection: [Operand]) -> BoundSteps {

@@ -64,9 +64,8 @@ struct Planner {
     return StratumPlan(relations: relations, recursive: recursive, firstRound: first, deltaVersions: versions)
   }
 
-  /// The expression of a term with no variables (a fact's argument), or nil for a term with one.
-  static func groundExpression(_ t: Term) -> Expression? {
-    guard t.variables.isEmpty else { return nil }
+  /// The expression of a fact's argument (ground: the resolver has checked it).
+  static func groundExpression(_ t: Term) -> Expression {
     var p = Planner(size: { _ in 0 })
     return p.expression(t)
   }
