@@ -105,29 +105,19 @@ extension Session {
   @discardableResult
   public func plan(_ text: String, name: String = "<query>") -> Status {
     guard let q = queryReportingErrors(text, name: name) else { return .staticError }
-    guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return .staticError }
-    var byHead: [String: [Rule]] = [:]
-    for r in rules { byHead[r.head.name, default: []].append(r) }
-    let needed = dependencies(of: q.body.flatMap(Self.relationNames), byHead: byHead)
-    let store = database.store
-    let show: (Value) -> String = { store.source($0) }
-    let relationFor: (String, Int) -> Relation = { [database] in database.relation($0, arity: $1) }
+    guard let strata = Stratifier.strata(neededBy: q.body, rules: rules) else { return .staticError }
     var out = ""
-    for s in strata where s.relations.contains(where: needed.contains) {
-      let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
-      guard !stratumRules.isEmpty else { continue }
-      let plan = Planner.compile(
-        stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: store)
+    for (s, stratumRules) in strata where !stratumRules.isEmpty {
+      let plan = Planner.plan(stratum: s.relations, recursive: s.recursive, rules: stratumRules, size: database.rowCount)
       for (rule, compiled) in zip(stratumRules, plan.firstRound) {
-        out += compiled.describe(title: "\(rule)", show: show)
+        out += compiled.describe(title: "\(rule)")
       }
       for compiled in plan.deltaVersions {
         out += compiled.describe(
-          title: "  in later rounds, atom \((compiled.deltaAtom ?? 0) + 1) reads only the last round's new tuples:", show: show)
+          title: "  in later rounds, atom \((compiled.deltaAtom ?? 0) + 1) reads only the last round's new tuples:")
       }
     }
-    let compiled = Planner.compile(query: q, relationFor: relationFor, store: store)
-    out += compiled.describe(title: "\(q)", show: show)
+    out += Planner.plan(query: q, size: database.rowCount).describe(title: "\(q)")
     beginBlock()
     write(out)
     return .ok

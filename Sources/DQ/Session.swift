@@ -351,14 +351,12 @@ public final class Session {
       constants.append(database.store.constant(c))
     }
     if constants.count == atom.arguments.count { return constants }
-    var planner = Planner(relationFor: { [database] in database.relation($0, arity: $1) }, store: database.store, recursive: [])
-    let executor = Executor(store: database.store, budget: Budget(maxTuples: 0, timeout: 0))
     var out: [Value] = []
     for t in atom.arguments {
       if case .constant(let c, _) = t {
         out.append(database.store.constant(c))
       } else {
-        out.append(try executor.evaluateGround(planner.operand(t), planner.compiledExpressions))
+        out.append(try PlanBinder.evaluate(ground: Planner.groundExpression(t), store: database.store))
       }
     }
     return out
@@ -428,7 +426,7 @@ public final class Session {
     lastTimings.evaluate += clock.now - mark
     mark = clock.now
     evaluating = false
-    let compiled = Planner.compile(body: body, projection: variables, relationFor: relationFor, store: database.store)
+    let compiled = Planner.plan(body: body, projection: variables, size: database.rowCount)
     lastTimings.plan += clock.now - mark
     mark = clock.now
     evaluating = true
@@ -450,19 +448,11 @@ public final class Session {
     return rows
   }
 
-  var relationFor: (String, Int) -> Relation {
-    { [database] in database.relation($0, arity: $1) }
-  }
-
   /// Recomputes the strata the literals depend on whose inputs or definitions changed.
   func update(for body: [Literal], evaluator: Evaluator) throws(EvaluationError) {
-    guard case .success(let strata) = Stratifier.stratify(rules: rules) else { return }
-    var byHead: [String: [Rule]] = [:]
-    for r in rules { byHead[r.head.name, default: []].append(r) }
-    let needed = dependencies(of: body.flatMap(Self.relationNames), byHead: byHead)
+    guard let strata = Stratifier.strata(neededBy: body, rules: rules) else { return }
     var number = 0
-    for s in strata where s.relations.contains(where: needed.contains) {
-      let stratumRules = s.relations.flatMap { byHead[$0] ?? [] }
+    for (s, stratumRules) in strata {
       number += 1
       if stratumRules.isEmpty {
         if let trace = tracing {
@@ -483,8 +473,7 @@ public final class Session {
       if stamps[key] == stamp && tracing == nil { continue }
       for m in s.relations { contentVersion[m, default: 0] += 1 }
       stamps[key] = nil
-      let plan = Planner.compile(
-        stratum: s.relations, recursive: s.recursive, rules: stratumRules, relationFor: relationFor, store: database.store)
+      let plan = Planner.plan(stratum: s.relations, recursive: s.recursive, rules: stratumRules, size: database.rowCount)
       if let trace = tracing {
         let kind = s.recursive ? "recursive, evaluated in rounds until nothing is new" : "computed once from the strata before"
         trace("Stratum \(number): \(s.relations.joined(separator: ", ")): \(stratumRules.count) rule\(stratumRules.count == 1 ? "" : "s"), \(kind)\n")
@@ -522,20 +511,6 @@ public final class Session {
   static let stepsShown = 8
 
 
-  /// Relations the names depend on through rules, the names included.
-  func dependencies(of names: [String], byHead: [String: [Rule]]) -> Set<String> {
-    var seen = Set(names)
-    var work = names
-    while let n = work.popLast() {
-      for r in byHead[n] ?? [] {
-        for l in r.body {
-          for m in Self.relationNames(l) where seen.insert(m).inserted { work.append(m) }
-        }
-      }
-    }
-    return seen
-  }
-
   /// The symbols written in the literals.
   static func symbols(in body: [Literal]) -> [String] {
     var out: [String] = []
@@ -557,12 +532,6 @@ public final class Session {
     return out
   }
 
-  static func relationNames(_ l: Literal) -> [String] {
-    switch l {
-    case .positive(let a), .negative(let a, _): return [a.name]
-    case .comparison: return []
-    case .aggregate(let g): return g.body.flatMap(relationNames)
-    }
-  }
+  static func relationNames(_ l: Literal) -> [String] { l.relationNames }
 
 }

@@ -1,6 +1,6 @@
 /// Arithmetic and comparison on encoded values: overflow-checked, with located errors.
 enum Arithmetic {
-  static func apply(_ op: ArithmeticOperator, _ a: Value, _ b: Value, store: ValueStore, span: SourceSpan) throws(EvaluationError) -> Value {
+  static func apply(_ op: ArithmeticOperator, _ a: Value, _ b: Value, store: ValueStore, span: SourceSpan?) throws(EvaluationError) -> Value {
     // Fast path: two small integers.
     if let x = ValueStore.smallInteger(a), let y = ValueStore.smallInteger(b) {
       return store.integer(try integer(op, x, y, span))
@@ -35,7 +35,7 @@ enum Arithmetic {
     }
   }
 
-  static func negate(_ a: Value, store: ValueStore, span: SourceSpan) throws(EvaluationError) -> Value {
+  static func negate(_ a: Value, store: ValueStore, span: SourceSpan?) throws(EvaluationError) -> Value {
     switch store.decode(a) {
     case .integer(let x):
       let (r, o) = Int64(0).subtractingReportingOverflow(x)
@@ -55,7 +55,7 @@ enum Arithmetic {
     }
   }
 
-  private static func integer(_ op: ArithmeticOperator, _ x: Int64, _ y: Int64, _ span: SourceSpan) throws(EvaluationError) -> Int64 {
+  private static func integer(_ op: ArithmeticOperator, _ x: Int64, _ y: Int64, _ span: SourceSpan?) throws(EvaluationError) -> Int64 {
     let r: (partialValue: Int64, overflow: Bool)
     switch op {
     case .add: r = x.addingReportingOverflow(y)
@@ -75,7 +75,7 @@ enum Arithmetic {
     return r.partialValue
   }
 
-  private static func decimal(_ op: ArithmeticOperator, _ x: Double, _ y: Double, _ span: SourceSpan) throws(EvaluationError) -> Double {
+  private static func decimal(_ op: ArithmeticOperator, _ x: Double, _ y: Double, _ span: SourceSpan?) throws(EvaluationError) -> Double {
     let r: Double
     switch op {
     case .add: r = x + y

@@ -63,6 +63,9 @@ public final class Database {
 
   public func relation(_ name: String, arity: Int) -> Relation { table(name, arity: arity).rows }
 
+  /// How many rows a relation holds now (0 for one not stored): the planner's statistics.
+  public func rowCount(_ name: String) -> Int { tables[name]?.rows.count ?? 0 }
+
   /// Adds an explicit fact; returns true when it is new.
   @discardableResult
   public func addFact(_ name: String, _ tuple: [Value], citation: Int32 = -1) -> Bool {

@@ -14,18 +14,20 @@ final class Evaluator {
 
   /// Recomputes a stratum from its explicit facts. When a limit stops it, its relations are
   /// emptied and their memory released (the session recomputes them when next asked).
-  func evaluate(_ stratum: StratumPlan) throws(EvaluationError) {
+  func evaluate(_ plan: StratumPlan) throws(EvaluationError) {
+    let stratum = PlanBinder.bind(plan, to: database)
     do {
       try compute(stratum)
     } catch {
-      for name in stratum.relations { database.tables[name]?.rows.removeAllReleasingMemory() }
+      for name in plan.relations { database.tables[name]?.rows.removeAllReleasingMemory() }
       throw error
     }
     // Once computed, a relation needs no deduplication table until it is written again.
-    for name in stratum.relations { database.tables[name]?.rows.settle() }
+    for name in plan.relations { database.tables[name]?.rows.settle() }
   }
 
-  private func compute(_ stratum: StratumPlan) throws(EvaluationError) {
+  private func compute(_ bound: BoundStratum) throws(EvaluationError) {
+    let stratum = bound.plan
     var versions: [String: RelationVersions] = [:]
     for name in stratum.relations {
       guard let table = database.tables[name] else { continue }
@@ -38,7 +40,7 @@ final class Evaluator {
       versions[name]?.beginFirstRound()
     }
     // First round: every rule over full relations.
-    for rule in stratum.firstRound {
+    for rule in bound.firstRound {
       try run(rule, versions)
     }
     guard stratum.recursive else { return }
@@ -49,7 +51,7 @@ final class Evaluator {
     for (i, name) in stratum.relations.enumerated() { position[name] = i }
     var versionsReading: [[Int]] = Array(repeating: [], count: stratum.relations.count)
     var everyRound: [Int] = []
-    for (v, rule) in stratum.deltaVersions.enumerated() {
+    for (v, rule) in bound.deltaVersions.enumerated() {
       if let step = rule.body.steps.first, step.range == .delta, let p = position[step.relationName] {
         versionsReading[p].append(v)
       } else {
@@ -76,7 +78,7 @@ final class Evaluator {
       pending = Set(withDelta)
       grew = []
       for v in (everyRound + withDelta.flatMap { versionsReading[$0] }).sorted() {
-        try run(stratum.deltaVersions[v], versions)
+        try run(bound.deltaVersions[v], versions)
       }
       for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
@@ -93,7 +95,7 @@ final class Evaluator {
   /// are dropped and, if the rest is still large, it moves to a deduplicated staging relation,
   /// so memory follows the distinct tuples derived, not the derivations (which can be many
   /// times more).
-  private func run(_ rule: CompiledRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
+  private func run(_ rule: BoundRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
     for step in rule.body.steps where step.relation != nil {
       if let v = versions[step.relationName] {
         (step.low, step.high) = v.bounds(step.range)
@@ -134,9 +136,10 @@ final class Evaluator {
     try budget.countDerived(fresh, rule.span)
   }
 
-  /// Runs a compiled query and returns its distinct answers as rows.
-  func answers(_ query: CompiledRule) throws(EvaluationError) -> Relation {
-    let arity = query.body.projection.count
+  /// Runs a planned query and returns its distinct answers as rows.
+  func answers(_ plan: RulePlan) throws(EvaluationError) -> Relation {
+    let query = PlanBinder.bind(plan, to: database)
+    let arity = query.body.projectionCount
     let result = Relation(arity: arity)
     executor.sink = { [budget] chunk, n throws(EvaluationError) in
       try budget.countDerived(result.insertAll(chunk, count: n), query.span)

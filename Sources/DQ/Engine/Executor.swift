@@ -1,4 +1,4 @@
-/// Runs compiled bodies: nested loops over steps, binding slots, emitting head tuples.
+/// Runs bound bodies (see BoundPlan.swift), within the limits of a `Budget`.
 
 /// Limits on one evaluation: tuples stored, wall time, bytes held, and an interrupt check.
 public final class Budget {
@@ -100,13 +100,14 @@ func formatSeconds(_ s: Double) -> String {
   s == s.rounded() && abs(s) < 1e15 ? "\(Int(s)) s" : "\(s) s"
 }
 
-/// Executes one compiled rule or query.
+/// Executes one bound rule or query: nested loops over its steps, binding slots, emitting
+/// head tuples.
 final class Executor {
   let store: ValueStore
   let budget: Budget
   private var slots: UnsafeMutablePointer<Value>
   private var slotCapacity: Int
-  private var expressions: [Expression] = []
+  private var expressions: [BoundExpression] = []
   private var scratch: UnsafeMutablePointer<Value>
   private var scratchCapacity = 64
   /// Head tuples emitted by the last run, flat: `outputCount` values.
@@ -134,7 +135,7 @@ final class Executor {
   }
 
   /// Runs `rule` with the row ranges already set on its steps; results land in `output`.
-  func run(_ rule: CompiledRule) throws(EvaluationError) {
+  func run(_ rule: BoundRule) throws(EvaluationError) {
     budget.location = rule.span
     if rule.slotCount > slotCapacity {
       slots.deallocate()
@@ -145,42 +146,36 @@ final class Executor {
     expressions = rule.expressions
     outputCount = 0
     emitted = 0
-    outputArity = rule.body.projection.count
-    try ensureScratch(rule.body)
+    outputArity = rule.body.projectionCount
+    ensureScratch(rule.body)
     cluster(rule.body)
     try run(rule.body, 0)
   }
 
   /// Sorts each relation of explicit facts that a lookup will read by that lookup's key, before
   /// anything reads its rows (clustering moves them; see `Relation.clusterForFirstLookup`).
-  private func cluster(_ list: StepList) {
+  private func cluster(_ list: BoundSteps) {
     for s in list.steps {
       if let index = s.index, let relation = s.relation { relation.clusterForFirstLookup(by: index) }
       if let a = s.aggregate { cluster(a.body) }
     }
   }
 
-  private func ensureScratch(_ list: StepList) throws(EvaluationError) {
+  private func ensureScratch(_ list: BoundSteps) {
     for s in list.steps {
-      let need = max(s.keys.count, s.relation?.arity ?? 0)
+      let need = max(s.keyCount, s.relation?.arity ?? 0)
       if need > scratchCapacity {
         scratch.deallocate()
         scratchCapacity = need
         scratch = .allocate(capacity: need)
       }
-      if let a = s.aggregate { try ensureScratch(a.body) }
+      if let a = s.aggregate { ensureScratch(a.body) }
     }
-  }
-
-  /// Evaluates an operand that needs no slots (the arguments of a fact).
-  func evaluateGround(_ o: Operand, _ expressions: [Expression]) throws(EvaluationError) -> Value {
-    self.expressions = expressions
-    return try value(o)
   }
 
   // MARK: - Operands
 
-  @inline(__always) private func value(_ o: Operand) throws(EvaluationError) -> Value {
+  @inline(__always) private func value(_ o: BoundOperand) throws(EvaluationError) -> Value {
     switch o.kind {
     case .slot: return slots[Int(o.payload)]
     case .constant: return o.payload
@@ -188,7 +183,7 @@ final class Executor {
     }
   }
 
-  private func evaluate(_ e: Expression) throws(EvaluationError) -> Value {
+  private func evaluate(_ e: BoundExpression) throws(EvaluationError) -> Value {
     switch e {
     case .slot(let s): return slots[s]
     case .constant(let v): return v
@@ -199,100 +194,30 @@ final class Executor {
     }
   }
 
+  /// Puts the values of a step's keys in `scratch` (given as its buffer: a step passed as an
+  /// argument would be retained and released).
+  @inline(__always) private func loadKeys(_ keys: UnsafeMutablePointer<BoundOperand>, _ n: Int) throws(EvaluationError) {
+    for k in 0..<n { scratch[k] = try value(keys[k]) }
+  }
+
   // MARK: - Steps
 
-  private func run(_ list: StepList, _ i: Int) throws(EvaluationError) {
+  /// Runs steps `i...` of `list` for the current binding; each step that matches goes on to
+  /// the next, and a binding past the last step is emitted.
+  private func run(_ list: BoundSteps, _ i: Int) throws(EvaluationError) {
     if i == list.count {
       try emit(list)
       return
     }
     unowned(unsafe) let step = list.buffer[i].step
+    // Scans and lookups get the entry, not the step: a step passed as an argument would be
+    // retained and released on every call.
     switch step.kind {
-    case .scan:
-      guard let ref = step.relationRef else { return }
-      if step.distinctCount > 0 {
-        try scanDistinct(list, i, step, ref.takeUnretainedValue())
-        return
-      }
-      let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
-      if step.countsOnly, let plan = list.aggregate {
-        try foldCount(plan, max(0, min(step.high, count) &- step.low))
-        return
-      }
-      let binds = step.bindCount
-      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
-      let checks = step.checkCount
-      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
-      let once = step.existsOnly
-      var r = step.low
-      let high = min(step.high, count)
-      while r < high {
-        try budget.tick()
-        let base = data + r &* arity
-        r &+= 1
-        for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passes(checks, checkColumns, checkOperands, base) {
-          try run(list, i + 1)
-          if once { return }
-        }
-      }
-    case .lookup:
-      guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
-      let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
-      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
-      let key = UnsafePointer(scratch)
-      let binds = step.bindCount
-      let bindColumns = step.bindColumnBuffer, bindSlots = step.bindSlotBuffer
-      let checks = step.checkCount
-      let checkColumns = step.checkColumnBuffer, checkOperands = step.checkOperandBuffer
-      let low = step.low, high = step.high
-      let once = step.existsOnly
-      if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
-        // Sorted by this key: its rows are one range, read like a scan.
-        let rows = indexRef._withUnsafeGuaranteedRef { $0.rows(key) }
-        let from = max(rows.lowerBound, low), to = min(rows.upperBound, high)
-        if from >= to { return }
-        if step.countsOnly, let plan = list.aggregate {
-          try foldCount(plan, to &- from)
-          return
-        }
-        var r = from
-        while r < to {
-          try budget.tick()
-          let base = data + r &* arity
-          r &+= 1
-          for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-          if try passes(checks, checkColumns, checkOperands, base) {
-            try run(list, i + 1)
-            if once { return }
-          }
-        }
-        return
-      }
-      let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
-      if at < 0 { return }
-      var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
-      let next = indexRef._withUnsafeGuaranteedRef { $0.next }
-      if step.countsOnly, let plan = list.aggregate {
-        try foldCount(plan, indexRef._withUnsafeGuaranteedRef { $0.count(atSlot: at, low: low, high: high) })
-        return
-      }
-      while e != 0 {
-        let r = Int(e) &- 1
-        if r < low { break }
-        e = next[r]
-        if r >= high { continue }
-        try budget.tick()
-        let base = data + r &* arity
-        for b in 0..<binds { slots[bindSlots[b]] = base[bindColumns[b]] }
-        if try passes(checks, checkColumns, checkOperands, base) {
-          try run(list, i + 1)
-          if once { return }
-        }
-      }
+    case .scan: try scan(list, i, list.buffer[i])
+    case .lookup: try lookup(list, i, list.buffer[i])
     case .member:
       guard let ref = step.relationRef else { return }
-      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      try loadKeys(step.keyBuffer, step.keyCount)
       let key = UnsafePointer(scratch)
       if let r = ref._withUnsafeGuaranteedRef({ $0.find(key) }), r >= step.low, r < step.high { try run(list, i + 1) }
     case .absent:
@@ -317,9 +242,110 @@ final class Executor {
     }
   }
 
+  /// A scan: every row in the step's range (or its distinct combinations, or only its count).
+  @inline(__always) private func scan(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
+    unowned(unsafe) let step = entry.step
+    guard let ref = step.relationRef else { return }
+    if step.distinctCount > 0 {
+      try scanDistinct(list, i, step, ref.takeUnretainedValue())
+      return
+    }
+    let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
+    if step.countsOnly, let plan = list.aggregate {
+      try foldCount(plan, max(0, min(step.high, count) &- step.low))
+      return
+    }
+    try visitRows(list, i, RowVisit(entry), data, arity, from: step.low, to: min(step.high, count))
+  }
+
+  /// A lookup: the rows whose key columns equal the step's keys, read through its index (one
+  /// range when the relation is sorted by the key, else the index's chain for the key).
+  @inline(__always) private func lookup(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
+    unowned(unsafe) let step = entry.step
+    guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
+    let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
+    try loadKeys(step.keyBuffer, step.keyCount)
+    let key = UnsafePointer(scratch)
+    let low = step.low, high = step.high
+    if indexRef._withUnsafeGuaranteedRef({ $0.isClustered }) {
+      let rows = indexRef._withUnsafeGuaranteedRef { $0.rows(key) }
+      let from = max(rows.lowerBound, low), to = min(rows.upperBound, high)
+      if from >= to { return }
+      if step.countsOnly, let plan = list.aggregate {
+        try foldCount(plan, to &- from)
+        return
+      }
+      try visitRows(list, i, RowVisit(entry), data, arity, from: from, to: to)
+      return
+    }
+    let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
+    if at < 0 { return }
+    if step.countsOnly, let plan = list.aggregate {
+      try foldCount(plan, indexRef._withUnsafeGuaranteedRef { $0.count(atSlot: at, low: low, high: high) })
+      return
+    }
+    var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
+    let next = indexRef._withUnsafeGuaranteedRef { $0.next }
+    let visit = RowVisit(entry)
+    // The chain runs from the newest row to the oldest.
+    while e != 0 {
+      let r = Int(e) &- 1
+      if r < low { break }
+      e = next[r]
+      if r >= high { continue }
+      try budget.tick()
+      if try visitRow(list, i, visit, data + r &* arity) { return }
+    }
+  }
+
+  /// What a scan or lookup does with each matching row, read from the step once, not once
+  /// per row.
+  private struct RowVisit {
+    let bindColumns: UnsafeMutablePointer<Int>, bindSlots: UnsafeMutablePointer<Int>, binds: Int
+    let checkColumns: UnsafeMutablePointer<Int>, checkOperands: UnsafeMutablePointer<BoundOperand>, checks: Int
+    /// An existence check: stop after the first row that matches.
+    let once: Bool
+
+    @inline(__always) init(_ entry: BoundSteps.Unowned) {
+      unowned(unsafe) let step = entry.step
+      bindColumns = step.bindColumnBuffer
+      bindSlots = step.bindSlotBuffer
+      binds = step.bindCount
+      checkColumns = step.checkColumnBuffer
+      checkOperands = step.checkOperandBuffer
+      checks = step.checkCount
+      once = step.existsOnly
+    }
+  }
+
+  /// Visits the rows `from..<to` of a scan or a clustered lookup.
+  @inline(__always) private func visitRows(
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ data: UnsafeMutablePointer<Value>, _ arity: Int, from: Int,
+    to: Int
+  ) throws(EvaluationError) {
+    var r = from
+    while r < to {
+      try budget.tick()
+      let base = data + r &* arity
+      r &+= 1
+      if try visitRow(list, i, visit, base) { return }
+    }
+  }
+
+  /// Binds a matching row's columns, checks its repeated variables and runs the rest of the
+  /// body; returns true when the step needs no more rows (an existence check that matched).
+  @inline(__always) private func visitRow(
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ base: UnsafeMutablePointer<Value>
+  ) throws(EvaluationError) -> Bool {
+    for b in 0..<visit.binds { slots[visit.bindSlots[b]] = base[visit.bindColumns[b]] }
+    for c in 0..<visit.checks where base[visit.checkColumns[c]] != (try value(visit.checkOperands[c])) { return false }
+    try run(list, i + 1)
+    return visit.once
+  }
+
   /// A body's first scan, some of whose columns nothing later reads: the rest of the body runs
-  /// once per distinct combination of the columns that are read (`Step.distinctColumns`).
-  private func scanDistinct(_ list: StepList, _ i: Int, _ step: Step, _ relation: Relation) throws(EvaluationError) {
+  /// once per distinct combination of the columns that are read (`Visit.distinct`).
+  private func scanDistinct(_ list: BoundSteps, _ i: Int, _ step: BoundStep, _ relation: Relation) throws(EvaluationError) {
     let columns = step.distinctColumns
     let seen = Relation(arity: columns.count)
     let key = UnsafeMutablePointer<Value>.allocate(capacity: columns.count)
@@ -335,25 +361,17 @@ final class Executor {
     }
   }
 
-  /// Whether a row's checked columns equal their operands (repeated variables, constants).
-  @inline(__always) private func passes(
-    _ n: Int, _ columns: UnsafeMutablePointer<Int>, _ operands: UnsafeMutablePointer<Operand>, _ base: UnsafeMutablePointer<Value>
-  ) throws(EvaluationError) -> Bool {
-    for c in 0..<n where base[columns[c]] != (try value(operands[c])) { return false }
-    return true
-  }
-
   /// The rows of one atom step that match its bound columns (a count with nothing to deduplicate).
-  private func countRows(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Int {
+  private func countRows(_ step: BoundStep, _ rel: Relation) throws(EvaluationError) -> Int {
     switch step.kind {
     case .scan:
       return max(0, min(step.high, rel.count) - step.low)
     case .member:
-      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      try loadKeys(step.keyBuffer, step.keyCount)
       return rel.find(scratch) == nil ? 0 : 1
     default:
       guard let index = step.index else { return 0 }
-      for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+      try loadKeys(step.keyBuffer, step.keyCount)
       if index.isClustered {
         let rows = index.rows(scratch)
         return max(0, min(rows.upperBound, step.high) - max(rows.lowerBound, step.low))
@@ -365,9 +383,9 @@ final class Executor {
   }
 
   /// Whether any row matches the bound columns of a negated atom.
-  private func exists(_ step: Step, _ rel: Relation) throws(EvaluationError) -> Bool {
+  private func exists(_ step: BoundStep, _ rel: Relation) throws(EvaluationError) -> Bool {
     if step.keyCount == 0 { return rel.count > 0 }
-    for k in 0..<step.keyCount { scratch[k] = try value(step.keyBuffer[k]) }
+    try loadKeys(step.keyBuffer, step.keyCount)
     if let index = step.index {
       if index.isClustered { return !index.rows(scratch).isEmpty }
       index.build()
@@ -376,7 +394,7 @@ final class Executor {
     return rel.find(scratch) != nil
   }
 
-  private func emit(_ list: StepList) throws(EvaluationError) {
+  private func emit(_ list: BoundSteps) throws(EvaluationError) {
     if let plan = list.aggregate {
       try fold(plan)
       return
@@ -416,7 +434,7 @@ final class Executor {
   // MARK: - Aggregates
 
   /// The aggregate's value for the current group, or nil (min/max over nothing).
-  private func aggregate(_ plan: AggregatePlan, span: SourceSpan) throws(EvaluationError) -> Value? {
+  private func aggregate(_ plan: BoundAggregate, span: SourceSpan?) throws(EvaluationError) -> Value? {
     if plan.countsRows, let step = plan.body.steps.first, let rel = step.relation {
       return store.integer(Int64(try countRows(step, rel)))
     }
@@ -452,15 +470,15 @@ final class Executor {
   /// Where the aggregate being folded is, for its errors.
   private var aggregateSpan: SourceSpan?
 
-  /// Adds `n` bindings at once to a count (see `Step.countsOnly`).
-  private func foldCount(_ plan: AggregatePlan, _ n: Int) throws(EvaluationError) {
+  /// Adds `n` bindings at once to a count (see `Visit.counted`).
+  private func foldCount(_ plan: BoundAggregate, _ n: Int) throws(EvaluationError) {
     let before = plan.count
     plan.count &+= n
     if before >> 16 != plan.count >> 16 { try budget.check(aggregateSpan) }
   }
 
   /// Adds the current binding of an aggregate's body to its fold.
-  private func fold(_ plan: AggregatePlan) throws(EvaluationError) {
+  private func fold(_ plan: BoundAggregate) throws(EvaluationError) {
     plan.count &+= 1
     if plan.count & 0xFFFF == 0 { try budget.check(aggregateSpan) }
     guard plan.function != .count, let operand = plan.value else { return }

@@ -52,17 +52,13 @@ public final class Index {
 
   /// The hash of a row's key; its low half is the tag of the chained form.
   @inline(__always) private func rowHash(_ r: Int) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
+    var h = TupleHash.seed(keyCount)
     let base = relation.data + r &* relation.arity
-    for i in 0..<keyCount { h = (h ^ UInt64(base[columnBuffer[i]])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return Relation.mix(h)
+    for i in 0..<keyCount { h = TupleHash.add(h, base[columnBuffer[i]]) }
+    return TupleHash.mix(h)
   }
 
-  @inline(__always) private func keyHash(_ key: UnsafePointer<Value>) -> UInt64 {
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(keyCount &+ 1)
-    for i in 0..<keyCount { h = (h ^ UInt64(key[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return Relation.mix(h)
-  }
+  @inline(__always) private func keyHash(_ key: UnsafePointer<Value>) -> UInt64 { TupleHash.of(key, keyCount) }
 
   @inline(__always) private func rowTag(_ r: Int) -> UInt32 { UInt32(truncatingIfNeeded: rowHash(r)) }
   @inline(__always) private func keyTag(_ key: UnsafePointer<Value>) -> UInt32 { UInt32(truncatingIfNeeded: keyHash(key)) }

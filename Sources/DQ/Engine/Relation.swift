@@ -70,21 +70,9 @@ public final class Relation {
 
   // MARK: - Hashing
 
-  @inline(__always) static func mix(_ h: UInt64) -> UInt64 {
-    var x = h
-    x ^= x >> 33
-    x = x &* 0xff51_afd7_ed55_8ccd
-    x ^= x >> 33
-    x = x &* 0xc4ce_b9fe_1a85_ec53
-    x ^= x >> 33
-    return x
-  }
-
   @inline(__always) static func hash(_ p: UnsafePointer<Value>, _ n: Int) -> UInt64 {
-    if n == 2 { return mix(UInt64(p[0]) << 32 | UInt64(p[1])) }
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(n &+ 1)
-    for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x1000_0000_01B3 &+ 0x9E37_79B9 }
-    return mix(h)
+    if n == 2 { return TupleHash.mix(UInt64(p[0]) << 32 | UInt64(p[1])) }
+    return TupleHash.of(p, n)
   }
 
   @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {

@@ -1,34 +1,53 @@
-/// The plan IR: a rule body compiled into a list of steps over variable slots.
+/// The plan IR: a rule body compiled into a list of steps over variable slots, as plain values.
 ///
-/// Printed forms (see PlanPrinter):
-/// - `scan rel[range] bind(c0->X)`: every row in the range
-/// - `lookup rel[range] on (c1=Y) bind(...)`: rows whose key columns equal bound values
+/// A plan names relations by name and columns by number and holds constants and expressions as
+/// written; it refers to nothing live (no relation, index or interned value), so it can be
+/// printed, compared in tests, or read by another back end. `PlanBinder` (in `Engine/`) turns
+/// it into the executor's form.
+///
+/// Printed forms (see PlanPrinter; columns count from 1, `_` is a variable nothing reads):
+/// - `scan rel[range] bind(c1->X) check(c2=X)`: every row in the range
+/// - `lookup rel[range] on (c1) = (Y) bind(c2->X)`: rows whose key columns equal the values
 /// - `member rel(X, Y)`: a fully bound positive atom
 /// - `not rel(X, _)`: no row matches the bound columns
-/// - `filter X < Y`, `let X = Y + 1`, `X = count { ... }`
+/// - `filter X < Y + 1`, `let N = M + 1`
+/// - `N = count over:` / `S = sum V over:`, the aggregate's body indented under it
+/// - `emit rel(X, Y)` (a rule's head) or `answer (X, Y)` (a query's shown variables)
+/// followed, for scans and lookups, by how their rows are visited when not one by one:
+/// `(exists: first match only)`, `(distinct (c1) only)`, `(rows counted, not visited)`;
+/// and `(counts rows)` after an aggregate counted without visiting its bindings.
 
-/// Where a value comes from when a step runs.
-public struct Operand: Sendable, Hashable {
-  public enum Kind: UInt8, Sendable { case slot, constant, expression }
-  public var kind: Kind
-  /// The slot number, the constant's encoded value, or the expression's index.
-  public var payload: UInt32
+/// Where a piece of a plan was written, for the errors raised while it runs. Plans that differ
+/// only in where they were written are equal (tests build plans without source files).
+public struct Origin: Sendable, Hashable {
+  public let span: SourceSpan?
 
-  public static func slot(_ s: Int) -> Operand { Operand(kind: .slot, payload: UInt32(s)) }
-  public static func constant(_ v: Value) -> Operand { Operand(kind: .constant, payload: v) }
-  public static func expression(_ e: Int) -> Operand { Operand(kind: .expression, payload: UInt32(e)) }
+  public init(_ span: SourceSpan?) { self.span = span }
+
+  public static func == (a: Origin, b: Origin) -> Bool { true }
+  public func hash(into hasher: inout Hasher) {}
+  /// For plans written by hand (tests).
+  public static let none = Origin(nil)
 }
 
-/// Arithmetic compiled over slots.
-public indirect enum Expression: Sendable {
+/// Arithmetic over slots and constants.
+public indirect enum Expression: Sendable, Hashable {
   case slot(Int)
-  case constant(Value)
-  case binary(ArithmeticOperator, Expression, Expression, SourceSpan)
-  case negate(Expression, SourceSpan)
+  case constant(Constant)
+  case binary(ArithmeticOperator, Expression, Expression, Origin)
+  case negate(Expression, Origin)
+}
+
+/// Where a value comes from when a step runs.
+public enum Operand: Sendable, Hashable {
+  case slot(Int)
+  case constant(Constant)
+  /// Arithmetic; never a bare slot or constant (those are the cases above).
+  case expression(Expression)
 }
 
 /// Which rows of an atom's relation a step reads; see `RelationVersions`.
-public enum RowRange: Sendable {
+public enum RowRange: Sendable, Hashable {
   /// Every row known at the start of the round (old and delta).
   case full
   /// Rows known before the last round.
@@ -37,240 +56,151 @@ public enum RowRange: Sendable {
   case delta
 }
 
-/// One step of a compiled body.
-public final class Step {
-  public enum Kind: Sendable { case scan, lookup, member, absent, filter, assign, aggregate }
-  public let kind: Kind
-  public let span: SourceSpan
-
-  // Atom steps. The relation and its index belong to the database, which outlives every plan.
-  public internal(set) var relationName = ""
-  var relation: Relation? {
-    get { relationRef?.takeUnretainedValue() }
-    set { relationRef = newValue.map { Unmanaged.passUnretained($0) } }
-  }
-  var index: Index? {
-    get { indexRef?.takeUnretainedValue() }
-    set { indexRef = newValue.map { Unmanaged.passUnretained($0) } }
-  }
-  /// The same references without reference counting, for the executor's loops.
-  private(set) var relationRef: Unmanaged<Relation>?
-  private(set) var indexRef: Unmanaged<Index>?
-  public internal(set) var range: RowRange = .full
-  /// For `lookup`/`absent` with an index: values of the index columns; for `member`: every column.
-  var keys: [Operand] = []
+/// How one atom is read: which columns are given, which are copied into slots, which must
+/// equal a slot bound by the same atom.
+public struct AtomAccess: Sendable, Hashable {
+  public var relation: String
+  public var arity: Int
+  public var range: RowRange
+  /// Columns whose values are known before the step (they select rows) and those values.
+  /// For `member`: every column; for a lookup or a negation: its index columns.
+  public var keyColumns: [Int]
+  public var keys: [Operand]
   /// Columns copied into slots.
-  var bindColumns: [Int] = []
-  var bindSlots: [Int] = []
-  /// Columns that must equal an operand (repeated variables, scans with constants).
-  var checkColumns: [Int] = []
-  var checkOperands: [Operand] = []
-  /// The last atom of a count's body whose rows only multiply the count (nothing after it, no
-  /// checks): the executor adds how many rows match instead of visiting each.
-  var countsOnly = false
-  /// A scan or lookup none of whose new variables is read later: the rest of the body runs
-  /// once for the first matching row (an existence check), not once per row.
-  var existsOnly = false
-  /// For a body's first scan some of whose columns nothing later reads: the columns that are
-  /// read. The rest of the body runs once per distinct combination of them, not once per row.
-  var distinctColumns: [Int] = [] {
-    didSet { distinctCount = distinctColumns.count }
+  public var bindColumns: [Int]
+  public var bindSlots: [Int]
+  /// Columns that must equal an operand (a variable repeated within the atom).
+  public var checkColumns: [Int]
+  public var checkOperands: [Operand]
+
+  public init(
+    relation: String, arity: Int, range: RowRange = .full, keyColumns: [Int] = [], keys: [Operand] = [],
+    bindColumns: [Int] = [], bindSlots: [Int] = [], checkColumns: [Int] = [], checkOperands: [Operand] = []
+  ) {
+    self.relation = relation
+    self.arity = arity
+    self.range = range
+    self.keyColumns = keyColumns
+    self.keys = keys
+    self.bindColumns = bindColumns
+    self.bindSlots = bindSlots
+    self.checkColumns = checkColumns
+    self.checkOperands = checkOperands
   }
-  /// `distinctColumns.count`, read without touching the array.
-  private(set) var distinctCount = 0
-  /// Row range for the current run, set before each run.
-  var low = 0
-  var high = Int.max
-
-  // Filter and assign steps.
-  var comparison: ComparisonOperator = .equal
-  var left = Operand.slot(0)
-  var right = Operand.slot(0)
-  var target = 0
-
-  // Aggregate steps.
-  var aggregate: AggregatePlan?
-
-  // The same lists in raw buffers, for the executor's inner loops (no reference counting).
-  private(set) var keyBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
-  private(set) var keyCount = 0
-  private(set) var bindColumnBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-  private(set) var bindSlotBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-  private(set) var bindCount = 0
-  private(set) var checkColumnBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-  private(set) var checkOperandBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
-  private(set) var checkCount = 0
-
-  init(_ kind: Kind, span: SourceSpan) {
-    self.kind = kind
-    self.span = span
-  }
-
-  /// Copies the lists into the raw buffers; the planner calls it when the step is complete.
-  func freeze() {
-    release()
-    keyBuffer = copy(keys)
-    keyCount = keys.count
-    bindColumnBuffer = copy(bindColumns)
-    bindSlotBuffer = copy(bindSlots)
-    bindCount = bindColumns.count
-    checkColumnBuffer = copy(checkColumns)
-    checkOperandBuffer = copy(checkOperands)
-    checkCount = checkColumns.count
-  }
-
-  private func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
-    if !a.isEmpty { p.initialize(from: a, count: a.count) }
-    return p
-  }
-
-  private func release() {
-    keyBuffer.deallocate()
-    bindColumnBuffer.deallocate()
-    bindSlotBuffer.deallocate()
-    checkColumnBuffer.deallocate()
-    checkOperandBuffer.deallocate()
-  }
-
-  deinit { release() }
 }
 
-/// A list of steps and what to do with each complete binding.
-public final class StepList {
-  public internal(set) var steps: [Step] = [] {
-    didSet { freeze() }
-  }
-  /// The steps as unowned references, for the executor (the array above owns them).
-  private(set) var buffer = UnsafeMutablePointer<Unowned>.allocate(capacity: 1)
-  private(set) var count = 0
+/// How the rest of a body runs for the rows a scan or lookup matches.
+public enum Visit: Sendable, Hashable {
+  /// Once per row.
+  case everyRow
+  /// None of the step's new variables is read later: once, for the first matching row (an
+  /// existence check).
+  case firstMatch
+  /// A body's first scan some of whose columns nothing later reads: once per distinct
+  /// combination of these columns (the ones that are read).
+  case distinct([Int])
+  /// The last atom of a count's body, with nothing after it and nothing to check: each row
+  /// only adds one to the count, so the rows are counted, not visited.
+  case counted
+}
 
-  /// A step without reference counting.
-  struct Unowned {
-    unowned(unsafe) let step: Step
-  }
+/// One step of a compiled body.
+public enum Step: Sendable, Hashable {
+  /// Every row in the range (no column known before the step).
+  case scan(AtomAccess, Visit)
+  /// The rows whose key columns equal the keys, through an index on the key columns.
+  case lookup(AtomAccess, Visit)
+  /// Whether a fully bound tuple is stored.
+  case member(AtomAccess)
+  /// No row matches the keys (`not`); the key columns are those not anonymous.
+  case absent(AtomAccess)
+  /// A comparison between bound values.
+  case filter(ComparisonOperator, Operand, Operand)
+  /// Binds a slot to a value (`X = expression` with X not yet bound).
+  case assign(Int, Operand)
+  case aggregate(AggregatePlan)
+}
 
-  private func freeze() {
-    buffer.deallocate()
-    buffer = .allocate(capacity: max(1, steps.count))
-    for (i, s) in steps.enumerated() {
-      s.freeze()
-      (buffer + i).initialize(to: Unowned(step: s))
+extension Step {
+  /// How a scan, lookup or membership test reads its atom (nil for other steps).
+  public var positiveAtom: AtomAccess? {
+    switch self {
+    case .scan(let a, _), .lookup(let a, _), .member(let a): return a
+    default: return nil
     }
-    count = steps.count
   }
-
-  deinit {
-    buffer.deallocate()
-    projectionBuffer.deallocate()
-  }
-  /// Head columns for rules and queries.
-  var projection: [Operand] = [] {
-    didSet {
-      projectionBuffer.deallocate()
-      projectionBuffer = .allocate(capacity: max(1, projection.count))
-      if !projection.isEmpty { projectionBuffer.initialize(from: projection, count: projection.count) }
-      projectionCount = projection.count
-    }
-  }
-  private(set) var projectionBuffer = UnsafeMutablePointer<Operand>.allocate(capacity: 1)
-  private(set) var projectionCount = 0
-  /// Set for the body of an aggregate: the slots whose distinct bindings it ranges over.
-  unowned(unsafe) var aggregate: AggregatePlan?
 }
 
 /// `Result = function Value : { body }`.
-public final class AggregatePlan {
-  public let function: AggregateFunction
-  let body: StepList
+public struct AggregatePlan: Sendable, Hashable {
+  /// Either binds a slot or compares its value with an operand already bound.
+  public enum Result: Sendable, Hashable {
+    case bind(Int)
+    case compare(Operand)
+  }
+  public var function: AggregateFunction
+  /// The aggregate's body, ordered with its group variables bound.
+  public var body: [Step]
   /// Slots local to the body. Every column of every atom of the body is bound to a slot, a
   /// constant or a group variable, so each binding the body's loops produce is a distinct
   /// binding: the aggregate folds them as they come, without collecting them.
-  let localSlots: [Int]
-  let value: Operand?
-  /// Either binds this slot, or compares with `resultOperand` when already bound.
-  let resultSlot: Int?
-  let resultOperand: Operand?
-  // The fold's state for the group being computed.
-  var count = 0
-  var integerSum: Int128 = 0
-  var decimals: [Double] = []
-  var extreme: Value?
+  public var localSlots: [Int]
+  /// The aggregated value; nil for `count`.
+  public var value: Operand?
+  public var result: Result
   /// A count over one atom whose free columns are all distinct variables: the distinct
   /// bindings are exactly the matching rows, so they are counted without being collected.
-  var countsRows = false
+  public var countsRows: Bool
+  public var origin: Origin
 
-  init(function: AggregateFunction, body: StepList, localSlots: [Int], value: Operand?, resultSlot: Int?, resultOperand: Operand?) {
+  public init(
+    function: AggregateFunction, body: [Step], localSlots: [Int], value: Operand?, result: Result, countsRows: Bool,
+    origin: Origin = .none
+  ) {
     self.function = function
     self.body = body
     self.localSlots = localSlots
     self.value = value
-    self.resultSlot = resultSlot
-    self.resultOperand = resultOperand
+    self.result = result
+    self.countsRows = countsRows
+    self.origin = origin
   }
 }
 
 /// A rule (or query) compiled for one semi-naive version.
-public final class CompiledRule {
-  public let body: StepList
-  public let expressions: [Expression]
-  public let slotCount: Int
+public struct RulePlan: Sendable, Hashable {
+  public var steps: [Step]
+  /// The head's arguments (rules) or the shown variables (queries).
+  public var projection: [Operand]
   /// The relation the rule derives into (nil for queries).
-  public let headName: String?
-  /// Slot names, for plan dumps and provenance.
-  public let slotNames: [String]
-  /// Which body atom reads the delta (nil for the first round and non-recursive rules).
-  public let deltaAtom: Int?
+  public var headName: String?
+  /// Slot names, for printing and provenance; their count is the number of slots.
+  public var slotNames: [String]
+  /// Which body literal reads the delta (nil for the first round and non-recursive rules).
+  public var deltaAtom: Int?
   /// The rule or query, for errors raised while it runs.
-  public var span: SourceSpan?
+  public var origin: Origin
 
-  init(body: StepList, expressions: [Expression], slotCount: Int, headName: String?, slotNames: [String], deltaAtom: Int?) {
-    self.body = body
-    self.expressions = expressions
-    self.slotCount = slotCount
+  public init(
+    steps: [Step], projection: [Operand], headName: String?, slotNames: [String], deltaAtom: Int? = nil,
+    origin: Origin = .none
+  ) {
+    self.steps = steps
+    self.projection = projection
     self.headName = headName
     self.slotNames = slotNames
     self.deltaAtom = deltaAtom
+    self.origin = origin
   }
 }
 
 /// A stratum ready to run: its relations, the rules for the first round, and the delta
 /// versions of its recursive rules.
-public final class StratumPlan {
-  public let relations: [String]
-  public let recursive: Bool
+public struct StratumPlan: Sendable, Hashable {
+  public var relations: [String]
+  public var recursive: Bool
   /// Every rule of the stratum, reading full relations (the first, or only, round).
-  public let firstRound: [CompiledRule]
+  public var firstRound: [RulePlan]
   /// One version per recursive body atom of each rule, reading that atom's delta.
-  public let deltaVersions: [CompiledRule]
-
-  init(relations: [String], recursive: Bool, firstRound: [CompiledRule], deltaVersions: [CompiledRule]) {
-    self.relations = relations
-    self.recursive = recursive
-    self.firstRound = firstRound
-    self.deltaVersions = deltaVersions
-  }
-}
-
-extension Planner {
-  /// Compiles the rules of one stratum: all rules for the first round and, when recursive, one
-  /// version per body atom over a relation of the stratum.
-  static func compile(
-    stratum relations: [String], recursive: Bool, rules: [Rule], relationFor: @escaping (String, Int) -> Relation,
-    store: ValueStore
-  ) -> StratumPlan {
-    let members = Set(relations)
-    let first = rules.map { compile(rule: $0, deltaAtom: nil, relationFor: relationFor, store: store, recursive: members) }
-    var versions: [CompiledRule] = []
-    if recursive {
-      for rule in rules {
-        for (i, l) in rule.body.enumerated() {
-          if case .positive(let a) = l, members.contains(a.name) {
-            versions.append(compile(rule: rule, deltaAtom: i, relationFor: relationFor, store: store, recursive: members))
-          }
-        }
-      }
-    }
-    return StratumPlan(relations: relations, recursive: recursive, firstRound: first, deltaVersions: versions)
-  }
+  public var deltaVersions: [RulePlan]
 }

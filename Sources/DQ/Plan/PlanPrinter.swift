@@ -1,81 +1,114 @@
-/// Prints plans as text: what `.plan QUERY` shows, one line per step.
-extension CompiledRule {
+/// Prints plans as text: what `.plan QUERY` shows, one line per step (forms in Plan.swift).
+extension RulePlan {
   /// The steps, indented under a title line.
-  func describe(title: String, show: @escaping (Value) -> String) -> String {
-    var p = PlanText(rule: self, show: show)
-    return p.render(title: title)
+  public func describe(title: String) -> String {
+    let p = PlanText(slotNames: slotNames)
+    var out = title + "\n"
+    p.describe(steps, indent: "  ", into: &out)
+    let projection = self.projection.map(p.describe).joined(separator: ", ")
+    out += headName.map { "  emit \($0)(\(projection))\n" } ?? "  answer (\(projection))\n"
+    return out
   }
 }
 
-/// The text of one compiled rule.
+/// The text of the steps of one plan.
 private struct PlanText {
-  let rule: CompiledRule
-  let show: (Value) -> String
-  var slotNames: [String] { rule.slotNames }
-
-  mutating func render(title: String) -> String {
-    var out = title + "\n"
-    describe(rule.body, indent: "  ", into: &out)
-    let projection = rule.body.projection.map(describe).joined(separator: ", ")
-    out += rule.headName.map { "  emit \($0)(\(projection))\n" } ?? "  answer (\(projection))\n"
-    return out
-  }
+  let slotNames: [String]
 
   private func name(_ slot: Int) -> String {
-    guard slot < slotNames.count else { return "?" }
+    guard slot >= 0, slot < slotNames.count else { return "?" }
     let n = slotNames[slot]
     return n.hasPrefix("_#") || n.hasPrefix("_Any") ? "_" : n
   }
 
-  private func describe(_ list: StepList, indent: String, into out: inout String) {
-    for step in list.steps {
+  func describe(_ steps: [Step], indent: String, into out: inout String) {
+    for step in steps {
       out += indent + describe(step) + "\n"
-      if let plan = step.aggregate {
+      if case .aggregate(let plan) = step {
         describe(plan.body, indent: indent + "  ", into: &out)
       }
     }
   }
 
   private func describe(_ step: Step) -> String {
-    let range: String
-    switch step.range {
-    case .full: range = ""
-    case .old: range = "[old]"
-    case .delta: range = "[delta]"
-    }
-    let binds = zip(step.bindColumns, step.bindSlots).map { "c\($0 + 1)->\(name($1))" }
-    let bindText = binds.isEmpty ? "" : " bind(\(binds.joined(separator: ", ")))"
-    let checks = zip(step.checkColumns, step.checkOperands).map { "c\($0 + 1)=\(describe($1))" }
-    let checkText = checks.isEmpty ? "" : " check(\(checks.joined(separator: ", ")))"
-    let keys = step.keys.map(describe).joined(separator: ", ")
-    let distinct = step.distinctColumns.map { "c\($0 + 1)" }.joined(separator: ", ")
-    let counted =
-      step.countsOnly ? " (rows counted, not visited)"
-      : step.existsOnly ? " (exists: first match only)"
-      : distinct.isEmpty ? "" : " (distinct (\(distinct)) only)"
-    switch step.kind {
-    case .scan: return "scan \(step.relationName)\(range)\(bindText)\(checkText)\(counted)"
-    case .lookup:
-      let columns = step.index?.columns.map { "c\($0 + 1)" }.joined(separator: ", ") ?? ""
-      return "lookup \(step.relationName)\(range) on (\(columns)) = (\(keys))\(bindText)\(checkText)\(counted)"
-    case .member: return "member \(step.relationName)\(range)(\(keys))"
-    case .absent: return "not \(step.relationName)(\(keys))"
-    case .filter: return "filter \(describe(step.left)) \(step.comparison.rawValue) \(describe(step.right))"
-    case .assign: return "let \(name(step.target)) = \(describe(step.right))"
-    case .aggregate:
-      guard let plan = step.aggregate else { return "aggregate" }
-      let result = plan.resultSlot.map(name) ?? plan.resultOperand.map(describe) ?? "?"
+    switch step {
+    case .scan(let a, let visit):
+      return "scan \(a.relation)\(range(a))\(binds(a))\(describe(visit))"
+    case .lookup(let a, let visit):
+      let columns = a.keyColumns.map { "c\($0 + 1)" }.joined(separator: ", ")
+      let keys = a.keys.map(describe).joined(separator: ", ")
+      return "lookup \(a.relation)\(range(a)) on (\(columns)) = (\(keys))\(binds(a))\(describe(visit))"
+    case .member(let a):
+      return "member \(a.relation)\(range(a))(\(a.keys.map(describe).joined(separator: ", ")))"
+    case .absent(let a):
+      // Every column, `_` for those the negation leaves open.
+      var columns = Array(repeating: "_", count: a.arity)
+      for (c, k) in zip(a.keyColumns, a.keys) where c < a.arity { columns[c] = describe(k) }
+      return "not \(a.relation)(\(columns.joined(separator: ", ")))"
+    case .filter(let op, let left, let right):
+      return "filter \(describe(left)) \(op.rawValue) \(describe(right))"
+    case .assign(let target, let value):
+      return "let \(name(target)) = \(describe(value))"
+    case .aggregate(let plan):
+      let result: String
+      switch plan.result {
+      case .bind(let s): result = name(s)
+      case .compare(let o): result = describe(o)
+      }
       let value = plan.value.map { " " + describe($0) } ?? ""
       let fast = plan.countsRows ? " (counts rows)" : ""
       return "\(result) = \(plan.function.rawValue)\(value) over\(fast):"
     }
   }
 
-  private func describe(_ o: Operand) -> String {
-    switch o.kind {
-    case .slot: return name(Int(o.payload))
-    case .constant: return show(o.payload)
-    case .expression: return "<expression>"
+  private func range(_ a: AtomAccess) -> String {
+    switch a.range {
+    case .full: return ""
+    case .old: return "[old]"
+    case .delta: return "[delta]"
     }
+  }
+
+  private func binds(_ a: AtomAccess) -> String {
+    let binds = zip(a.bindColumns, a.bindSlots).map { "c\($0 + 1)->\(name($1))" }
+    let checks = zip(a.checkColumns, a.checkOperands).map { "c\($0 + 1)=\(describe($1))" }
+    return (binds.isEmpty ? "" : " bind(\(binds.joined(separator: ", ")))")
+      + (checks.isEmpty ? "" : " check(\(checks.joined(separator: ", ")))")
+  }
+
+  private func describe(_ visit: Visit) -> String {
+    switch visit {
+    case .everyRow: return ""
+    case .firstMatch: return " (exists: first match only)"
+    case .distinct(let columns): return " (distinct (\(columns.map { "c\($0 + 1)" }.joined(separator: ", "))) only)"
+    case .counted: return " (rows counted, not visited)"
+    }
+  }
+
+  func describe(_ o: Operand) -> String {
+    switch o {
+    case .slot(let s): return name(s)
+    case .constant(let c): return c.description
+    case .expression(let e): return describe(e, parentPrecedence: 0)
+    }
+  }
+
+  /// Arithmetic as dq source, parenthesised as `Term` prints it.
+  private func describe(_ e: Expression, parentPrecedence: Int) -> String {
+    let precedence: Int
+    let text: String
+    switch e {
+    case .slot(let s): return name(s)
+    case .constant(let c): return c.description
+    case .binary(let op, let l, let r, _):
+      precedence = op == .add || op == .subtract ? 1 : 2
+      let opText = op == .modulo ? " mod " : " \(op.rawValue) "
+      // Left-associative: the right operand needs parentheses at equal precedence.
+      text = describe(l, parentPrecedence: precedence) + opText + describe(r, parentPrecedence: precedence + 1)
+    case .negate(let a, _):
+      precedence = 3
+      text = "-" + describe(a, parentPrecedence: 3)
+    }
+    return precedence < parentPrecedence ? "(\(text))" : text
   }
 }

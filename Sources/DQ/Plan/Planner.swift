@@ -1,55 +1,73 @@
-/// Compiles rule bodies into step lists: orders literals from what is bound, picks an index
-/// for each atom, and emits one version per recursive atom for semi-naive evaluation.
+/// Compiles rule bodies into plans: orders literals from what is bound, chooses between scans,
+/// lookups and membership tests for each atom, and emits one version per recursive atom for
+/// semi-naive evaluation.
+///
+/// The planner reads the syntax tree and relation sizes only: it creates no relation and
+/// registers no index (`PlanBinder` does, when a plan is about to run).
 struct Planner {
-  /// Finds (or creates, empty) the stored relation for a name and arity.
-  let relationFor: (String, Int) -> Relation
-  let store: ValueStore
+  /// How many rows a relation holds now (0 for one not stored); it orders joins.
+  let size: (String) -> Int
   /// Relations of the stratum being evaluated: their atoms read old/delta/full row ranges.
   let recursive: Set<String>
 
   private var slots: [String: Int] = [:]
   private var slotNames: [String] = []
-  private var expressions: [Expression] = []
 
-  init(relationFor: @escaping (String, Int) -> Relation, store: ValueStore, recursive: Set<String>) {
-    self.relationFor = relationFor
-    self.store = store
+  init(size: @escaping (String) -> Int, recursive: Set<String> = []) {
+    self.size = size
     self.recursive = recursive
   }
 
   /// Compiles a rule; `deltaAtom` is the body index of the atom that reads the delta.
-  static func compile(
-    rule: Rule, deltaAtom: Int?, relationFor: @escaping (String, Int) -> Relation, store: ValueStore,
-    recursive: Set<String>
-  ) -> CompiledRule {
-    var p = Planner(relationFor: relationFor, store: store, recursive: recursive)
+  static func plan(rule: Rule, deltaAtom: Int?, size: @escaping (String) -> Int, recursive: Set<String>) -> RulePlan {
+    var p = Planner(size: size, recursive: recursive)
     let head = Set(rule.head.variables)
-    let list = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false, enclosing: head, keep: head)
-    list.projection = rule.head.arguments.map { p.operand($0) }
-    let compiled = CompiledRule(
-      body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: rule.head.name,
-      slotNames: p.slotNames, deltaAtom: deltaAtom)
-    compiled.span = rule.span
-    return compiled
+    let steps = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false, enclosing: head, keep: head)
+    let projection = rule.head.arguments.map { p.operand($0) }
+    return RulePlan(
+      steps: steps, projection: projection, headName: rule.head.name, slotNames: p.slotNames, deltaAtom: deltaAtom,
+      origin: Origin(rule.span))
   }
 
   /// Compiles a query; the projection is its shown variables.
-  static func compile(query: Query, relationFor: @escaping (String, Int) -> Relation, store: ValueStore) -> CompiledRule {
-    compile(body: query.body, projection: query.shownVariables, relationFor: relationFor, store: store)
+  static func plan(query: Query, size: @escaping (String) -> Int) -> RulePlan {
+    plan(body: query.body, projection: query.shownVariables, size: size)
   }
 
   /// Compiles a body whose answers are the given variables.
-  static func compile(
-    body: [Literal], projection: [String], relationFor: @escaping (String, Int) -> Relation, store: ValueStore
-  ) -> CompiledRule {
-    var p = Planner(relationFor: relationFor, store: store, recursive: [])
-    let list = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false, enclosing: [], keep: Set(projection))
-    list.projection = projection.map { .slot(p.slots[$0] ?? 0) }
-    let compiled = CompiledRule(
-      body: list, expressions: p.expressions, slotCount: p.slotNames.count, headName: nil, slotNames: p.slotNames,
-      deltaAtom: nil)
-    if let first = body.first, let last = body.last { compiled.span = first.span.to(last.span) }
-    return compiled
+  static func plan(body: [Literal], projection: [String], size: @escaping (String) -> Int) -> RulePlan {
+    var p = Planner(size: size)
+    let steps = p.plan(body, bound: [], deltaAtom: nil, inAggregate: false, enclosing: [], keep: Set(projection))
+    let span = body.first.flatMap { first in body.last.map { first.span.to($0.span) } }
+    return RulePlan(
+      steps: steps, projection: projection.map { .slot(p.slots[$0] ?? 0) }, headName: nil, slotNames: p.slotNames,
+      origin: Origin(span))
+  }
+
+  /// Compiles the rules of one stratum: all rules for the first round and, when recursive, one
+  /// version per body atom over a relation of the stratum.
+  static func plan(stratum relations: [String], recursive: Bool, rules: [Rule], size: @escaping (String) -> Int)
+    -> StratumPlan
+  {
+    let members = Set(relations)
+    let first = rules.map { plan(rule: $0, deltaAtom: nil, size: size, recursive: members) }
+    var versions: [RulePlan] = []
+    if recursive {
+      for rule in rules {
+        for (i, l) in rule.body.enumerated() {
+          if case .positive(let a) = l, members.contains(a.name) {
+            versions.append(plan(rule: rule, deltaAtom: i, size: size, recursive: members))
+          }
+        }
+      }
+    }
+    return StratumPlan(relations: relations, recursive: recursive, firstRound: first, deltaVersions: versions)
+  }
+
+  /// The expression of a fact's argument (ground: the resolver has checked it).
+  static func groundExpression(_ t: Term) -> Expression {
+    var p = Planner(size: { _ in 0 })
+    return p.expression(t)
   }
 
   // MARK: - Ordering
@@ -72,43 +90,45 @@ struct Planner {
   private mutating func plan(
     _ body: [Literal], bound initial: Set<String>, deltaAtom: Int?, inAggregate: Bool, enclosing: Set<String>,
     keep: Set<String>
-  ) -> StepList {
-    let list = StepList()
+  ) -> [Step] {
+    var steps: [Step] = []
     var bound = initial
     var remaining = Array(body.indices)
     func take(_ i: Int) { remaining.removeAll { $0 == i } }
-    /// Marks an atom step whose new variables nothing after it reads (an existence check), or,
-    /// when it is the body's first scan and only some of its columns are read later by a body
-    /// that goes on to other atoms, the columns to take distinct combinations of.
-    func markExistence(_ step: Step, _ chosen: Int) {
-      guard !inAggregate, step.kind == .scan || step.kind == .lookup else { return }
-      var later = keep
-      for i in remaining where i != chosen { later.formUnion(body[i].variables) }
-      let read = zip(step.bindColumns, step.bindSlots).filter { later.contains(slotNames[$0.1]) }.map(\.0)
-      if read.isEmpty {
-        step.existsOnly = true
-        return
+    /// The step reading an atom. A scan or lookup whose new variables nothing after it reads
+    /// is an existence check; when it is the body's first scan and only some of its columns
+    /// are read later by a body that goes on to other atoms, it visits the distinct
+    /// combinations of those columns.
+    func atom(_ a: Atom, _ chosen: Int) -> Step {
+      let (kind, access) = atomAccess(a, literal: chosen, deltaAtom: deltaAtom, bound: &bound, inAggregate: inAggregate)
+      guard kind != .member else { return .member(access) }
+      var visit = Visit.everyRow
+      if !inAggregate {
+        var later = keep
+        for i in remaining where i != chosen { later.formUnion(body[i].variables) }
+        let read = zip(access.bindColumns, access.bindSlots).filter { later.contains(slotNames[$0.1]) }.map(\.0)
+        let multiplies = remaining.contains { i in
+          if i == chosen { return false }
+          if case .comparison = body[i] { return false }
+          return true
+        }
+        if read.isEmpty {
+          visit = .firstMatch
+        } else if steps.isEmpty, kind == .scan, access.checkColumns.isEmpty, multiplies, read.count < access.arity {
+          visit = .distinct(read)
+        }
       }
-      let multiplies = remaining.contains { i in
-        if i == chosen { return false }
-        if case .comparison = body[i] { return false }
-        return true
-      }
-      if list.steps.isEmpty, step.kind == .scan, step.checkColumns.isEmpty, multiplies, read.count < (step.relation?.arity ?? 0) {
-        step.distinctColumns = read
-      }
+      return kind == .scan ? .scan(access, visit) : .lookup(access, visit)
     }
 
     if let d = deltaAtom, case .positive(let a) = body[d] {
-      let step = atomStep(a, literal: d, deltaAtom: d, bound: &bound, inAggregate: inAggregate)
-      markExistence(step, d)
-      list.steps.append(step)
+      steps.append(atom(a, d))
       take(d)
     }
     while !remaining.isEmpty {
       // Filters, assignments, negations and aggregates as soon as they can run.
       if let i = remaining.first(where: { isReady(body[$0], bound, body, enclosing) }) {
-        list.steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing))
+        steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing))
         take(i)
         continue
       }
@@ -120,24 +140,21 @@ struct Planner {
           if let v = t.variableName { return bound.contains(v) }
           return isBound(t, bound)
         }.count
-        let size = relationFor(a.name, a.arity).count
-        let score = (boundColumns, -size)
+        let score = (boundColumns, -size(a.name))
         if let b = best, score <= b.score { continue }
         best = (i, score)
       }
       guard let choice = best else {
         // Unsafe literals are rejected before planning; keep going rather than loop forever.
-        for i in remaining { list.steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing)) }
+        for i in remaining { steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing)) }
         break
       }
       if case .positive(let a) = body[choice.index] {
-        let step = atomStep(a, literal: choice.index, deltaAtom: deltaAtom, bound: &bound, inAggregate: inAggregate)
-        markExistence(step, choice.index)
-        list.steps.append(step)
+        steps.append(atom(a, choice.index))
       }
       take(choice.index)
     }
-    return list
+    return steps
   }
 
   private func isReady(_ l: Literal, _ bound: Set<String>, _ body: [Literal], _ enclosing: Set<String>) -> Bool {
@@ -160,154 +177,134 @@ struct Planner {
 
   // MARK: - Steps
 
-  private mutating func atomStep(_ a: Atom, literal: Int, deltaAtom: Int?, bound: inout Set<String>, inAggregate: Bool) -> Step {
-    let relation = relationFor(a.name, a.arity)
+  private enum AtomKind { case scan, lookup, member }
+
+  /// How a positive atom is read given what is bound, and the variables it binds.
+  private mutating func atomAccess(
+    _ a: Atom, literal: Int, deltaAtom: Int?, bound: inout Set<String>, inAggregate: Bool
+  ) -> (AtomKind, AtomAccess) {
     var range = RowRange.full
     if recursive.contains(a.name), let d = deltaAtom {
       range = literal == d ? .delta : (literal < d ? .old : .full)
     }
-    var keyColumns: [Int] = [], keys: [Operand] = []
-    var bindColumns: [Int] = [], bindSlots: [Int] = []
-    var checkColumns: [Int] = [], checkOperands: [Operand] = []
+    var access = AtomAccess(relation: a.name, arity: a.arity, range: range)
     var bindingNow: Set<String> = []
     for (c, t) in a.arguments.enumerated() {
       if let v = t.variableName {
         if v.hasPrefix("_#") && !inAggregate { continue }
         if bound.contains(v) {
-          keyColumns.append(c)
-          keys.append(.slot(slot(v)))
+          access.keyColumns.append(c)
+          access.keys.append(.slot(slot(v)))
         } else if bindingNow.contains(v) {
-          checkColumns.append(c)
-          checkOperands.append(.slot(slot(v)))
+          access.checkColumns.append(c)
+          access.checkOperands.append(.slot(slot(v)))
         } else {
           bindingNow.insert(v)
-          bindColumns.append(c)
-          bindSlots.append(slot(v))
+          access.bindColumns.append(c)
+          access.bindSlots.append(slot(v))
         }
       } else {
-        keyColumns.append(c)
-        keys.append(operand(t))
+        access.keyColumns.append(c)
+        access.keys.append(operand(t))
       }
     }
     bound.formUnion(bindingNow)
-    let kind: Step.Kind
-    if keyColumns.isEmpty {
-      kind = .scan
-    } else if keyColumns.count == a.arity && checkColumns.isEmpty {
-      kind = .member
-    } else {
-      kind = .lookup
-    }
-    let step = Step(kind, span: a.span)
-    step.relationName = a.name
-    step.relation = relation
-    step.range = range
-    step.keys = keys
-    if kind == .lookup { step.index = relation.plannedIndex(on: keyColumns) }
-    step.bindColumns = bindColumns
-    step.bindSlots = bindSlots
-    step.checkColumns = checkColumns
-    step.checkOperands = checkOperands
-    return step
+    if access.keyColumns.isEmpty { return (.scan, access) }
+    if access.keyColumns.count == a.arity && access.checkColumns.isEmpty { return (.member, access) }
+    return (.lookup, access)
   }
 
   private mutating func nonAtomStep(_ l: Literal, bound: inout Set<String>, body: [Literal], enclosing: Set<String>) -> Step {
     switch l {
     case .positive(let a):
-      return atomStep(a, literal: -1, deltaAtom: nil, bound: &bound, inAggregate: false)
-    case .negative(let a, let span):
-      let relation = relationFor(a.name, a.arity)
-      var keyColumns: [Int] = [], keys: [Operand] = []
+      let (kind, access) = atomAccess(a, literal: -1, deltaAtom: nil, bound: &bound, inAggregate: false)
+      switch kind {
+      case .scan: return .scan(access, .everyRow)
+      case .lookup: return .lookup(access, .everyRow)
+      case .member: return .member(access)
+      }
+    case .negative(let a, _):
+      var access = AtomAccess(relation: a.name, arity: a.arity)
       for (c, t) in a.arguments.enumerated() {
         if let v = t.variableName, v.hasPrefix("_#") { continue }
-        keyColumns.append(c)
-        keys.append(operand(t))
+        access.keyColumns.append(c)
+        access.keys.append(operand(t))
       }
-      let step = Step(.absent, span: span)
-      step.relationName = a.name
-      step.relation = relation
-      step.keys = keys
-      if !keyColumns.isEmpty && keyColumns.count < a.arity { step.index = relation.plannedIndex(on: keyColumns) }
-      return step
-    case .comparison(let op, let left, let right, let span):
+      return .absent(access)
+    case .comparison(let op, let left, let right, _):
       if op == .equal, let v = left.variableName, !bound.contains(v) {
-        return assign(v, right, span: span, bound: &bound)
+        return assign(v, right, bound: &bound)
       }
       if op == .equal, let v = right.variableName, !bound.contains(v) {
-        return assign(v, left, span: span, bound: &bound)
+        return assign(v, left, bound: &bound)
       }
-      let step = Step(.filter, span: span)
-      step.comparison = op
-      step.left = operand(left)
-      step.right = operand(right)
-      return step
+      return .filter(op, operand(left), operand(right))
     case .aggregate(let g):
       let outside = Safety.variablesOutside(g, in: body, head: nil, enclosing: enclosing)
       let groups = Set(g.body.flatMap(\.variables)).intersection(outside)
-      let inner = plan(g.body, bound: groups, deltaAtom: nil, inAggregate: true, enclosing: outside, keep: [])
+      var inner = plan(g.body, bound: groups, deltaAtom: nil, inAggregate: true, enclosing: outside, keep: [])
       var local: [String] = []
       for v in g.body.flatMap(\.variables) where !groups.contains(v) && !local.contains(v) && slots[v] != nil {
         local.append(v)
       }
+      let localSlots = local.compactMap { slots[$0] }
       let value = g.value.map { operand($0) }
-      var resultSlot: Int? = nil
-      var resultOperand: Operand? = nil
+      let result: AggregatePlan.Result
       if let v = g.result.variableName, !bound.contains(v) {
-        resultSlot = slot(v)
+        result = .bind(slot(v))
         bound.insert(v)
       } else {
-        resultOperand = operand(g.result)
+        result = .compare(operand(g.result))
       }
-      let plan = AggregatePlan(
-        function: g.function, body: inner, localSlots: local.compactMap { slots[$0] }, value: value,
-        resultSlot: resultSlot, resultOperand: resultOperand)
-      inner.aggregate = plan
-      if g.function == .count, inner.steps.count == 1, let only = inner.steps.first,
-        only.kind == .scan || only.kind == .lookup || only.kind == .member, only.checkColumns.isEmpty,
-        Set(only.bindSlots).count == only.bindSlots.count, Set(only.bindSlots) == Set(plan.localSlots)
-      {
-        plan.countsRows = true
-      } else if g.function == .count, let last = inner.steps.last, last.kind == .scan || last.kind == .lookup,
-        last.checkColumns.isEmpty
-      {
-        // Each binding before the last atom yields one distinct binding per matching row.
-        last.countsOnly = true
+      var countsRows = false
+      if g.function == .count, let access = inner.last?.positiveAtom, access.checkColumns.isEmpty {
+        let bindSlots = Set(access.bindSlots)
+        if inner.count == 1, bindSlots.count == access.bindSlots.count, bindSlots == Set(localSlots) {
+          countsRows = true
+        } else {
+          // Each binding before the last atom yields one distinct binding per matching row.
+          inner[inner.count - 1] = countEachRow(inner[inner.count - 1])
+        }
       }
-      let step = Step(.aggregate, span: g.span)
-      step.aggregate = plan
-      return step
+      return .aggregate(
+        AggregatePlan(
+          function: g.function, body: inner, localSlots: localSlots, value: value, result: result,
+          countsRows: countsRows, origin: Origin(g.span)))
     }
   }
 
-  private mutating func assign(_ v: String, _ t: Term, span: SourceSpan, bound: inout Set<String>) -> Step {
-    let step = Step(.assign, span: span)
-    step.right = operand(t)
-    step.target = slot(v)
+  /// A scan or lookup whose matching rows are counted, not visited (`Visit.counted`).
+  private func countEachRow(_ step: Step) -> Step {
+    switch step {
+    case .scan(let access, _): return .scan(access, .counted)
+    case .lookup(let access, _): return .lookup(access, .counted)
+    default: return step
+    }
+  }
+
+  private mutating func assign(_ v: String, _ t: Term, bound: inout Set<String>) -> Step {
+    let value = operand(t)
+    let target = slot(v)
     bound.insert(v)
-    return step
+    return .assign(target, value)
   }
 
   // MARK: - Operands
 
-  /// Expressions compiled so far (for evaluating a fact's ground arguments).
-  var compiledExpressions: [Expression] { expressions }
-
   mutating func operand(_ t: Term) -> Operand {
     switch t {
     case .variable(let v, _): return .slot(slot(v))
-    case .constant(let c, _): return .constant(store.constant(c))
-    default:
-      expressions.append(expression(t))
-      return .expression(expressions.count - 1)
+    case .constant(let c, _): return .constant(c)
+    default: return .expression(expression(t))
     }
   }
 
   private mutating func expression(_ t: Term) -> Expression {
     switch t {
     case .variable(let v, _): return .slot(slot(v))
-    case .constant(let c, _): return .constant(store.constant(c))
-    case .binary(let op, let a, let b, let s): return .binary(op, expression(a), expression(b), s)
-    case .negate(let a, let s): return .negate(expression(a), s)
+    case .constant(let c, _): return .constant(c)
+    case .binary(let op, let a, let b, let s): return .binary(op, expression(a), expression(b), Origin(s))
+    case .negate(let a, let s): return .negate(expression(a), Origin(s))
     }
   }
 }

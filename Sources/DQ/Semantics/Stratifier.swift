@@ -150,6 +150,30 @@ public struct Stratifier {
   }
 }
 
+extension Stratifier {
+  /// The strata, in evaluation order, holding a relation the literals read directly or through
+  /// rules, each with the rules defining its relations (none for facts only); nil when the
+  /// rules cannot be stratified (reported when they were loaded).
+  static func strata(neededBy body: [Literal], rules: [Rule]) -> [(stratum: Stratum, rules: [Rule])]? {
+    guard case .success(let strata) = stratify(rules: rules) else { return nil }
+    var byHead: [String: [Rule]] = [:]
+    for r in rules { byHead[r.head.name, default: []].append(r) }
+    // The relations read, and those their rules read, transitively.
+    var needed = Set(body.flatMap(\.relationNames))
+    var work = Array(needed)
+    while let n = work.popLast() {
+      for r in byHead[n] ?? [] {
+        for l in r.body {
+          for m in l.relationNames where needed.insert(m).inserted { work.append(m) }
+        }
+      }
+    }
+    return strata.filter { $0.relations.contains(where: needed.contains) }.map { s in
+      (s, s.relations.flatMap { byHead[$0] ?? [] })
+    }
+  }
+}
+
 /// Cycles through negation or aggregation, one diagnostic each.
 public struct StratificationError: Error, Sendable {
   public var diagnostics: [Diagnostic]

@@ -1,24 +1,5 @@
 /// The abstract syntax tree: pure value types, one case per construct of the language.
 
-/// A literal constant as written.
-public enum Constant: Sendable, Hashable {
-  case symbol(String)
-  case integer(Int64)
-  case decimal(Double)
-  /// Days since 1970-01-01.
-  case date(Int64)
-}
-
-/// Arithmetic operators in terms.
-public enum ArithmeticOperator: String, Sendable, Hashable {
-  case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "mod"
-}
-
-/// Comparison operators in body literals.
-public enum ComparisonOperator: String, Sendable, Hashable {
-  case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
-}
-
 /// A term: variable, constant, or arithmetic over terms.
 public indirect enum Term: Sendable, Hashable {
   /// A named variable; anonymous `_` occurrences are renamed apart by the parser (`_#1`, `_#2`).
@@ -104,11 +85,6 @@ public struct Atom: Sendable, Hashable {
   }
 }
 
-/// The aggregate functions.
-public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
-  case count, sum, min, max
-}
-
 /// `Result = function Value : { body }`.
 public struct Aggregate: Sendable, Hashable {
   public var result: Term
@@ -131,6 +107,15 @@ public indirect enum Literal: Sendable, Hashable {
     case .positive(let a): return a.span
     case .negative(_, let s), .comparison(_, _, _, let s): return s
     case .aggregate(let a): return a.span
+    }
+  }
+
+  /// The relations the literal reads, those of an aggregate's body included.
+  public var relationNames: [String] {
+    switch self {
+    case .positive(let a), .negative(let a, _): return [a.name]
+    case .comparison: return []
+    case .aggregate(let g): return g.body.flatMap(\.relationNames)
     }
   }
 }
@@ -175,13 +160,6 @@ public struct Declaration: Sendable, Hashable {
   public var name: String
   public var columns: [String]
   public var description: String
-  public var span: SourceSpan
-}
-
-/// `.source "file" "quote"`: the evidence cited by the facts that follow.
-public struct Citation: Sendable, Hashable {
-  public var file: String
-  public var quote: String
   public var span: SourceSpan
 }
 
