@@ -85,8 +85,12 @@ import Testing
     // An "editor" that replaces the query with another one.
     try "#!/bin/sh\nprintf '?- p(X), X > 1.\\n' > \"$1\"\n".write(to: script, atomically: true, encoding: .utf8)
     chmod(script.path, 0o755)
+    editorVariableLock.lock()
     setenv("VISUAL", script.path, 1)
-    defer { unsetenv("VISUAL") }
+    defer {
+      unsetenv("VISUAL")
+      editorVariableLock.unlock()
+    }
     let session = Session(loadDataset: false)
     let reader = ScriptedLineReader([".format tsv", "p(1). p(2).", "?- p(X).", ".edit"])
     var out = ""

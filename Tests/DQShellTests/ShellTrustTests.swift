@@ -203,6 +203,9 @@ extension HistoryTests {
   }
 }
 
+/// `VISUAL` is one per process and suites run in parallel: tests that set it hold this lock.
+let editorVariableLock = NSLock()
+
 /// `.edit` edits the entry before it, once, and needs a terminal.
 @Suite(.serialized) struct EditTrustTests {
   /// Runs the lines with `VISUAL` set to a shell script `body`; returns stdout+stderr and the
@@ -216,8 +219,12 @@ extension HistoryTests {
     }
     try "#!/bin/sh\necho run >> '\(counter)'\n\(body)\n".write(toFile: script, atomically: true, encoding: .utf8)
     chmod(script, 0o755)
+    editorVariableLock.lock()
     setenv("VISUAL", script, 1)
-    defer { unsetenv("VISUAL") }
+    defer {
+      unsetenv("VISUAL")
+      editorVariableLock.unlock()
+    }
     let session = Session(loadDataset: false)
     let reader = ScriptedLineReader(lines, interactive: interactive)
     var out = ""
