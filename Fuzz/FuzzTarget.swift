@@ -10,7 +10,14 @@ private let inertCommands = [
   "load", "read", "import", "output", "once", "shell", "system", "edit", "export", "attach",
 ]
 
-/// Limits small enough that no legitimate program keeps one input for long.
+/// The first line of an input that runs with the built-in dataset. Scripts/fuzz puts it on
+/// the seeds that the golden test runs with the dataset (no `--no-dataset`). It is a marker,
+/// not the options line, because loading the dataset costs ten times a typical input: a
+/// mutation that breaks the marker makes an input cheaper, never dearer.
+private let datasetMarker = "% fuzz: dataset\n"
+
+/// Limits small enough that no legitimate program keeps one input for long (an input's
+/// `% options:` may lower them, not raise them).
 private let maxTuples = 10_000
 private let queryTimeout = 1.0
 /// Wall time for the whole input (all its queries): past it, the running query is interrupted.
@@ -26,20 +33,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
   return 0
 }
 
-/// Lexes with the token dump, then runs the text in a fresh session without the dataset;
-/// renders each query's answers in every format and every diagnostic with its caret line.
+/// Lexes with the token dump, then runs the text as the golden test would (its `% options:`
+/// line chooses the format and warnings, the limits are capped, the dataset is loaded after
+/// `datasetMarker`), renders each
+/// query's answers in every format and every diagnostic with its caret line, and diffs the
+/// output against the `% expect:` lines.
 private func run(_ text: String) {
   let file = SourceFile(name: "<fuzz>", text: text)
   _ = SyntaxDump.tokens(file)
 
-  var options = Session.Options()
-  options.maxTuples = maxTuples
-  options.timeout = queryTimeout
-  let session = Session(options: options, loadDataset: false)
+  let expectations = ExpectationChecker.expectations(in: text)
+  var options = expectations.options
+  options.maxTuples = options.maxTuples > 0 ? min(options.maxTuples, maxTuples) : maxTuples
+  options.timeout = options.timeout > 0 ? min(options.timeout, queryTimeout) : queryTimeout
+  let session = Session(options: options, loadDataset: text.hasPrefix(datasetMarker))
   let deadline = ContinuousClock.now + inputBudget
   session.interrupted = { ContinuousClock.now > deadline }
+  var output = ""
   var bytes = 0
-  session.write = { bytes &+= $0.utf8.count }
+  session.write = { output += $0 }
   let renderer = DiagnosticRenderer()
   session.report = { bytes &+= renderer.render($0).utf8.count }
   session.commandHandler = { name, _, _ in
@@ -51,7 +63,8 @@ private func run(_ text: String) {
     }
   }
   _ = session.run(file)
-  // Keep the output from being optimised away.
+  bytes &+= ExpectationChecker.compare(expected: expectations.output, actual: output).count
+  // Keep the work from being optimised away.
   if bytes == -1 { print(bytes) }
 }
 
