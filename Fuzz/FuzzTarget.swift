@@ -35,9 +35,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 
 /// Lexes with the token dump, then runs the text as the golden test would (its `% options:`
 /// line chooses the format and warnings, the limits are capped, the dataset is loaded after
-/// `datasetMarker`), renders each
-/// query's answers in every format and every diagnostic with its caret line, and diffs the
-/// output against the `% expect:` lines.
+/// `datasetMarker`), renders each query's answers in every format and every diagnostic with
+/// its caret line, and diffs the output against the `% expect:` lines.
 private func run(_ text: String) {
   let file = SourceFile(name: "<fuzz>", text: text)
   _ = SyntaxDump.tokens(file)
