@@ -262,6 +262,8 @@ import Testing
     "n(-9223372036854775808). n(9223372036854775807). n(-3). n(3.25). n(-0.5). n(2016-08-09). n(0001-01-01).",
     "?- X = 1 + 2 * 3, Y = (1 + 2) * 3, Z = 10 - (3 - 2), W = 10 - 3 - 2, V = -X, U = -(X + 1), T = X mod 2 * 3.",
     "?- X = 2 * (3 mod 4), Y = X / (2 * 3), Z = --X, W = 1 - -2, A = -2 * -3.",
+    // Found by Scripts/fuzz: the negation of an unsigned number literal keeps its parentheses.
+    "?- X = - -0, Y = -(5), Z = -(0.5), W = 1 - -(2), V = - - 3, U = --0.0.",
     "deg(X, N) :- node(X), N = count : { e(X, _) }. t(S) :- S = sum V : { w(_, V) }.",
     "?- M = min V : { p(V), not q(V, _) }, N = max V + 1 : { p(V) }, 1 = count : { r(_, _) }.",
     "b :- not g(_). raining. c(1) :- 0 = 1. ?- raining, not b, _Hidden = 3.",

@@ -14,6 +14,15 @@ extension Constant: CustomStringConvertible {
 extension Term: CustomStringConvertible {
   public var description: String { render(parentPrecedence: 0) }
 
+  /// A number literal without a minus sign.
+  private var isUnsignedNumber: Bool {
+    switch self {
+    case .constant(.integer(let i), _): return i >= 0
+    case .constant(.decimal(let d), _): return d.sign == .plus
+    default: return false
+    }
+  }
+
   private var precedence: Int {
     switch self {
     case .binary(let op, _, _, _): return op == .add || op == .subtract ? 1 : 2
@@ -33,7 +42,9 @@ extension Term: CustomStringConvertible {
       // Left-associative: the right operand needs parentheses at equal precedence.
       text = l.render(parentPrecedence: p) + opText + r.render(parentPrecedence: p + 1)
     case .negate(let t, _):
-      text = "-" + t.render(parentPrecedence: 3)
+      // A minus written before a number is read as part of the literal, so the negation of
+      // the literal 0 or 5 (from `- -0` or `-(5)`) keeps its parentheses to read back the same.
+      text = t.isUnsignedNumber ? "-(\(t))" : "-" + t.render(parentPrecedence: 3)
     }
     return precedence < parentPrecedence ? "(\(text))" : text
   }
