@@ -2,6 +2,7 @@
 import Testing
 
 @testable import DQ
+import DQCheck
 
 @Suite struct ExpectationCheckerTests {
   private func check(_ lines: [String]) -> [String] {

@@ -207,6 +207,27 @@ public struct Parser {
     }
   }
 
+  /// Parses the bytes `start..<end` of a file (a command's argument) as one query, so its
+  /// errors point where it stands in the file.
+  /// query_argument -> "?-"? body ( "." | "?" )? EOF
+  public static func parseQuery(_ file: SourceFile, from start: Int, to end: Int) -> (query: Query?, diagnostics: [Diagnostic]) {
+    let whole = file.span(from: start, to: end)
+    var p = Parser(file: file, slice: start, end: end, span: whole)
+    do throws(ParseError) {
+      let first = p.peek
+      _ = p.match(.queryStart)
+      let body = try p.literals()
+      if !(p.match(.period) || p.match(.question)), !p.isAtEnd {
+        throw p.error(at: p.peek, "Expected the end of the query")
+      }
+      guard p.isAtEnd else { throw p.error(at: p.peek, "Expected the end of the query") }
+      let last = p.previous?.span ?? first.span
+      return (Query(body: body, span: first.span.to(last)), p.diagnostics)
+    } catch {
+      return (nil, p.diagnostics)
+    }
+  }
+
   private init(file: SourceFile, slice start: Int, end: Int, span: SourceSpan) {
     self.lexer = Lexer(file: file, start: start, end: end)
     self.file = file
