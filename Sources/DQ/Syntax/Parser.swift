@@ -96,12 +96,8 @@ public struct Parser {
       case .identifier(let s) where !negative: values.append(.symbol(s))
       case .string(let s) where !negative: values.append(.symbol(s))
       case .integer(let m):
-        if negative {
-          values.append(.integer(m == UInt64(Int64.max) + 1 ? Int64.min : -Int64(m)))
-        } else {
-          guard m <= UInt64(Int64.max) else { return nil }
-          values.append(.integer(Int64(m)))
-        }
+        guard let v = IntegerLiteral.value(magnitude: m, negative: negative) else { return nil }
+        values.append(.integer(v))
       case .decimal(let d): values.append(.decimal(negative ? -d : d))
       case .date(let d) where !negative: values.append(.date(d))
       default: return nil
@@ -474,15 +470,12 @@ public struct Parser {
       return .constant(.symbol(s), t.span)
     case .integer(let magnitude):
       advance()
-      if negated {
-        if magnitude == UInt64(Int64.max) + 1 { return .constant(.integer(Int64.min), t.span) }
-        return .constant(.integer(-Int64(magnitude)), t.span)
-      }
-      guard magnitude <= UInt64(Int64.max) else {
+      // The lexer refuses magnitudes past Int64.min's, so a negated literal always fits.
+      guard let v = IntegerLiteral.value(magnitude: magnitude, negative: negated) else {
         report(Diagnostic(.error, .syntax(incomplete: false), "Integer literal \(magnitude) does not fit in 64 bits", at: t.span))
         throw ParseError()
       }
-      return .constant(.integer(Int64(magnitude)), t.span)
+      return .constant(.integer(v), t.span)
     case .decimal(let d):
       advance()
       return .constant(.decimal(negated ? -d : d), t.span)
