@@ -67,6 +67,19 @@ import DQCheck
     #expect(unexpected.contains("exit status 70, expected 0"))
   }
 
+  @Test func theExitKindComesFromTheExpectation() {
+    // The error is there with its message, but a runtime error exits 70, not the 65 that
+    // `% expect error:` promises; and the other way round.
+    let runtime = check(["% options: --no-dataset --format tsv", "?- X = 1 / 0. % expect error: Division by zero"])
+    #expect(runtime == ["exit status 70, expected 65"])
+    let staticError = check([
+      "% options: --no-dataset", "p(X). % expect runtime error: Variable 'X' in the head of 'p' is not bound by the body",
+    ])
+    #expect(staticError == ["exit status 65, expected 70"])
+    // `% expect exit: N` overrides both.
+    #expect(check(["% options: --no-dataset", ".format xml", "% expect error line 2: Unknown format 'xml'", "% expect exit: 64"]) == [])
+  }
+
   @Test func warningsAreChecked() {
     #expect(
       check([
