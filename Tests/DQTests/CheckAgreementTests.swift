@@ -38,7 +38,7 @@ import DQCheck
     let r = try DQBinary.run(["--no-dataset", path], environment: ["NO_COLOR": "1"])
     #expect(r.status == 65)
     #expect(r.stderr.hasPrefix("\(path):3:9: error: Expected ')' after the arguments of 'p', found end of input\n.why p(X\n"), "\(r.stderr)")
-    let checked = ExpectationChecker.run(name: path, text: "p(1).\n\n.why p(X\n", expectations: .init())
+    let checked = ExpectationChecker.run(name: path, text: "p(1).\n\n.why p(X\n", expectations: ExpectationChecker.expectations(in: "% options: --no-dataset\n"))
     #expect(checked.status == .staticError)
     #expect(checked.diagnostics.map { "\($0.span?.line ?? 0):\($0.span?.column ?? 0)" } == ["3:9"])
 
@@ -46,7 +46,7 @@ import DQCheck
     let f = try DQBinary.run(["--no-dataset", path], environment: ["NO_COLOR": "1"])
     #expect(f.status == 64)
     #expect(f.stderr.hasPrefix("\(path):2:11: error: Unknown format 'xml'"), "\(f.stderr)")
-    let fc = ExpectationChecker.run(name: path, text: "p(1).\n  .format xml\n", expectations: .init())
+    let fc = ExpectationChecker.run(name: path, text: "p(1).\n  .format xml\n", expectations: ExpectationChecker.expectations(in: "% options: --no-dataset\n"))
     #expect(fc.status == .usageError)
     #expect(fc.diagnostics.map(\.message) == ["Unknown format 'xml'"])
   }
