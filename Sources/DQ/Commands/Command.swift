@@ -36,6 +36,8 @@ public struct CommandArgument: Sendable {
   public var span: SourceSpan
   /// The span of the whole command line.
   public var commandSpan: SourceSpan
+  /// True when `span` is the argument's own (it is not empty and was found in the file).
+  public var located: Bool { !text.isEmpty && span != commandSpan }
 
   public init(text: String, span: SourceSpan, commandSpan: SourceSpan) {
     (self.text, self.span, self.commandSpan) = (text, span, commandSpan)

@@ -101,7 +101,11 @@ extension CommandTable {
     Command(
       name: "ast", usage: ".ast TEXT", summary: "Show the syntax tree the parser builds from TEXT",
       run: { session, arg in
-        let (statements, errors) = Parser.parse(SourceFile(name: "<ast>", text: arg.text))
+        // Parsed where it stands, so its errors point into the file; the tree has no positions.
+        let (statements, errors) =
+          arg.located
+          ? Parser.parse(arg.span.file, from: arg.span.start, to: arg.span.end)
+          : Parser.parse(SourceFile(name: "<ast>", text: arg.text))
         if !errors.isEmpty {
           errors.forEach(session.report)
           return .reported(.staticError)

@@ -203,6 +203,14 @@ public struct Parser {
     }
   }
 
+  /// Parses the bytes `start..<end` of a file (a command's argument) as statements, so their
+  /// errors point where they stand in the file.
+  public static func parse(_ file: SourceFile, from start: Int, to end: Int) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+    var p = Parser(file: file, slice: start, end: end, span: file.span(from: start, to: end))
+    let s = p.parse()
+    return (s, p.diagnostics)
+  }
+
   /// Parses the bytes `start..<end` of a file (a command's argument) as one query, so its
   /// errors point where it stands in the file.
   /// query_argument -> "?-"? body ( "." | "?" )? EOF
