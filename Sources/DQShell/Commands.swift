@@ -4,7 +4,9 @@
 import CSupport
 import DQ
 
-/// The commands of a shell or script run, bound to one session and output.
+/// The front end of a script run or the shell, bound to one session: answers go to `write`
+/// (or the `.output` file), messages to `writeError`, the tutorial is told each answer and
+/// `.timing` each finished query; the shell's commands read and change its state.
 public final class Commands: FrontEnd {
   public let session: Session
   /// Where answers and command output go now (`.output` can point it at a file).
