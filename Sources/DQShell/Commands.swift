@@ -29,6 +29,9 @@ public final class Commands: FrontEnd {
   /// True after a write to the `.output` file failed: the rest of that entry's output is
   /// dropped, then answers go to standard output again (see `entryDone`).
   private var outputBroken = false
+  /// Set by `outputFailed` handlers that stop the run (a script's): the session stops after
+  /// the statement being run, with this status.
+  public var failure: Session.Status?
   /// Told when writing to the `.output` file fails. By default the message goes to
   /// `writeError` and answers go back to standard output; a script run stops (status 74).
   public var outputFailed: ((String) -> Void)?

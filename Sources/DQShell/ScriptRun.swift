@@ -1,6 +1,6 @@
 /// Runs files and texts as `dq FILE...` and `dq -e TEXT` do: one session whose front end is
 /// `Commands` (so `.output` and `.timing` work), inputs in order, stopping at the first that
-/// fails. `dq --check` runs each file through it too, so both print the same messages and exit
+/// fails (a failed `.output` write included). `dq --check` runs each file through it too, so both print the same messages and exit
 /// with the same status.
 import DQ
 
@@ -24,6 +24,12 @@ public final class ScriptRun {
     commands.reportDiagnostic = { [unowned self] d in
       if d.severity == .error { self.errorCount += 1 }
       report(d)
+    }
+    // A script stops at a failed `.output` write (status 74); the file keeps its old contents.
+    // (The file is already dropped; the rest of the statement's answers go nowhere.)
+    commands.outputFailed = { [unowned commands] message in
+      commands.writeError("dq: error: \(message)\n")
+      commands.failure = .ioError
     }
   }
 

@@ -136,12 +136,6 @@ let script = ScriptRun(
 let session = script.session
 let commands = script.commands
 activeCommands = commands
-// A script stops at a failed `.output` write; the file keeps its old contents.
-commands.outputFailed = { message in
-  commands.finishOutput(keep: false)
-  writeStderr("dq: error: \(message)\n")
-  exitFlushed(74)
-}
 
 var status = Session.Status.ok
 var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = arguments.files.map {

@@ -17,6 +17,9 @@ public protocol FrontEnd: AnyObject {
   func queryFinished()
   /// A message for a person at a terminal (`.clear` says what it did), never mixed with answers.
   func tell(_ message: String)
+  /// Set when the front end itself failed (a script's `.output` file could not be written):
+  /// the run stops after the statement being run, with this status.
+  var failure: Session.Status? { get }
 }
 
 extension FrontEnd {
@@ -25,6 +28,7 @@ extension FrontEnd {
   public func answered(_ query: Query, rows: [[Value]]) {}
   public func queryFinished() {}
   public func tell(_ message: String) {}
+  public var failure: Session.Status? { nil }
 }
 
 /// A front end that keeps what it is given: the answers as text and the diagnostics, for

@@ -67,6 +67,7 @@ extension Session {
       }
       let status = execute(s)
       if status != .ok { return status }
+      if let failure = frontEnd.failure { return failure }
     }
     laterDefinitions = [:]
     if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
