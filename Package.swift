@@ -25,10 +25,13 @@ let package = Package(
     .target(name: "CSupport"),
     // libedit through its readline-compatible API.
     .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-    // Executable: argument parsing and wiring only.
-    .executableTarget(name: "dq", dependencies: ["DQ", "DQShell", "CSupport"]),
+    // The `% expect:` checker behind `dq --check` and the golden tests: it runs files the way
+    // `dq FILE` does, so it needs the shell's script runner.
+    .target(name: "DQCheck", dependencies: ["DQ", "DQShell"]),
+    // Executable: wiring only (the command line is parsed by DQShell's `Arguments`).
+    .executableTarget(name: "dq", dependencies: ["DQ", "DQShell", "DQCheck", "CSupport"]),
     // Tests
-    .testTarget(name: "DQTests", dependencies: ["DQ"], exclude: ["Fixtures"]),
+    .testTarget(name: "DQTests", dependencies: ["DQ", "DQShell", "DQCheck"], exclude: ["Fixtures"]),
     .testTarget(name: "DQShellTests", dependencies: ["DQShell", "DQ"]),
   ]
 )

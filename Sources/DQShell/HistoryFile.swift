@@ -1,5 +1,7 @@
 /// The history file, in libedit's format, kept safe: each entry is appended as it is entered,
 /// and trimming rewrites the file through a temporary file and rename().
+import DQ
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -135,22 +137,10 @@ final class HistoryFile {
     return String(decoding: out, as: UTF8.self)
   }
 
+  /// The history file's bytes (through `SourceReader`, dq's one whole-file reader), or errno.
   static func read(_ path: String) -> Result<[UInt8], ErrnoError> {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .failure(ErrnoError(code: errno)) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        return .failure(ErrnoError(code: errno))
-      }
-      if n == 0 { break }
-      bytes.append(contentsOf: chunk[0..<n])
-    }
-    return .success(bytes)
+    SourceReader.readBytes(path, maxBytes: Limits.maxSourceBytes, maxLineBytes: Int.max)
+      .mapError { ErrnoError(code: $0.code ?? EFBIG) }
   }
 
   static func writeAll(_ fd: Int32, _ text: String) -> Int32? {

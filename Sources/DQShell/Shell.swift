@@ -28,7 +28,8 @@ public final class Shell {
     self.commands = Commands(session: session, write: write, writeError: writeError)
     commands.history = { [unowned reader] in reader.history }
     commands.attach()
-    session.report = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
+    commands.reportDiagnostic = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
+    commands.isShell = true
     commands.interactive = reader.isInteractive
     // Text coming back from `.edit` is an entry of its own: in the history, and edited next.
     commands.runText = { [unowned self] text in
@@ -116,9 +117,9 @@ public final class Shell {
     let trimmed = text.drop { $0 == " " || $0 == "\t" }
     let file = SourceFile(name: "<stdin>", text: String(trimmed), firstLine: lineNumber)
     lineNumber += text.split(separator: "\n", omittingEmptySubsequences: false).count
-    // A Ctrl-C pressed after Enter, even before evaluation starts, stops this entry: the flag is
-    // cleared only once the entry is done (and by the line reader at the prompt).
-    session.interrupted = { dq_interrupt_pending() != 0 }
+    // A Ctrl-C pressed after Enter, even before evaluation starts, stops this entry (the front
+    // end's `interruption`): the flag is cleared only once the entry is done (and by the line
+    // reader at the prompt).
     commands.entryStarts()
     let status = session.run(file)
     commands.entryDone(succeeded: status == .ok || status == .exit)

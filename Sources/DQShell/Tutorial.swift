@@ -54,7 +54,6 @@ public final class Tutorial {
     switch argument {
     case "off", "stop", "quit":
       current = nil
-      session.onAnswers = nil
       write("Tutorial paused. Type .tutorial to come back where you left off.\n")
       return .ok
     case "reset":
@@ -95,7 +94,6 @@ public final class Tutorial {
   // MARK: - Flow
 
   private func start(at position: (Int, Int)) {
-    session.onAnswers = { [unowned self] q, rows in self.check(q, rows) }
     show(position, withLesson: true)
   }
 
@@ -119,14 +117,14 @@ public final class Tutorial {
       show((p.lesson + 1, 0), withLesson: true)
     } else {
       current = nil
-      session.onAnswers = nil
       write("\nThat was the last exercise: \(done.count) of \(lessons.reduce(0) { $0 + $1.exercises.count }) done. "
         + "Examples/ continues with classic programs (dq Examples/10-ancestors.dq).\n")
     }
   }
 
-  /// Compares a query's answers with the reference's, as sets of rows (in any column order).
-  private func check(_ q: Query, _ rows: [[Value]]) {
+  /// Told each query's answers by the shell's front end: while an exercise is open, compares
+  /// them with the reference's, as sets of rows (in any column order).
+  public func answered(_ q: Query, _ rows: [[Value]]) {
     guard let c = current else { return }
     let store = session.database.store
     let mine = rows.map { $0.map(store.source) }
@@ -177,16 +175,20 @@ public final class Tutorial {
   /// The reference answers: the solution run in a session of its own over the dataset.
   private func reference(_ solution: String) -> (columns: [String], rows: [[String]]) {
     let scratch = Session(options: session.options, loadDataset: true)
-    var rows: [[String]] = []
-    var columns: [String] = []
-    scratch.write = { _ in }
-    scratch.report = { _ in }
-    scratch.onAnswers = { q, r in
-      columns = q.shownVariables
-      rows = r.map { $0.map(scratch.database.store.source) }
-    }
+    let answers = LastAnswers()
+    scratch.frontEnd = answers
     scratch.run(SourceFile(name: "<solution>", text: solution))
-    return (columns, rows)
+    let store = scratch.database.store
+    return (answers.columns, answers.rows.map { $0.map(store.source) })
+  }
+
+  /// A front end that keeps only the last query's answers.
+  final class LastAnswers: FrontEnd {
+    var columns: [String] = []
+    var rows: [[Value]] = []
+    func write(_ text: String) {}
+    func report(_ diagnostic: Diagnostic) {}
+    func answered(_ query: Query, rows: [[Value]]) { (columns, self.rows) = (query.shownVariables, rows) }
   }
 
   private func key(_ p: (lesson: Int, exercise: Int)) -> String { "\(p.lesson + 1).\(p.exercise + 1)" }
@@ -207,7 +209,7 @@ public final class Tutorial {
 
   /// The exercises a progress file lists as done (none when it cannot be read).
   static func readProgress(_ path: String) -> Set<String> {
-    guard let text = readWholeFile(path) else { return [] }
+    guard case .success(let text) = SourceReader.readText(path) else { return [] }
     var keys: Set<String> = []
     for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
       let key = String(line).trimmingCharacters(in: " \r\t")

@@ -1,6 +1,7 @@
 /// The `dq` command: parses arguments, then runs files, `-e` text, stdin, or the REPL.
 import CSupport
 import DQ
+import DQCheck
 import DQShell
 
 #if canImport(Glibc)
@@ -84,89 +85,24 @@ func fail(_ message: String) -> Never {
   exit(64)
 }
 
-struct Arguments {
-  var files: [String] = []
-  var texts: [String] = []
-  var options = Session.Options()
-  var loadDataset = true
-  var list = false
-  var why: [String] = []
-  var depth = 6
-  var check = false
-  var tutorial = false
-}
-
-func parseArguments(_ argv: [String]) -> Arguments {
-  var a = Arguments()
-  var i = 0
-  func value(_ flag: String) -> String {
-    i += 1
-    guard i < argv.count else { fail("option '\(flag)' needs a value") }
-    return argv[i]
-  }
-  var onlyFiles = false
-  while i < argv.count {
-    var arg = argv[i]
-    var inline: String? = nil
-    if !onlyFiles, arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
-      inline = String(arg[arg.index(after: eq)...])
-      arg = String(arg[..<eq])
-    }
-    func take() -> String { inline ?? value(arg) }
-    switch arg {
-    case _ where onlyFiles: a.files.append(arg)
-    case "--": onlyFiles = true
-    case "-h", "--help":
-      writeStdout(usage)
-      exitFlushed(0)
-    case "--version":
-      writeStdout("dq \(version)\n")
-      exitFlushed(0)
-    case "-e", "--eval": a.texts.append(take())
-    case "-f", "--format":
-      let f = take()
-      guard let format = OutputFormat(rawValue: f) else { fail("unknown format '\(f)' (use table, tsv, csv or json)") }
-      a.options.format = format
-    case "--no-dataset": a.loadDataset = false
-    case "--list": a.list = true
-    case "--check": a.check = true
-    case "--tutorial": a.tutorial = true
-    case "--why": a.why.append(take())
-    case "--depth":
-      switch Limits.parseDepth(take()) {
-      case .success(let n): a.depth = n
-      case .failure(let e): fail(e.message)
-      }
-    case "--no-warnings": a.options.warnings = false
-    case "--max-tuples":
-      switch Limits.parseMaxTuples(take()) {
-      case .success(let n): a.options.maxTuples = n
-      case .failure(let e): fail(e.message)
-      }
-    case "--memory":
-      switch Limits.parseMemory(take()) {
-      case .success(let n): a.options.maxMemory = n
-      case .failure(let e): fail(e.message)
-      }
-    case "--timeout":
-      switch Limits.parseTimeout(take()) {
-      case .success(let t): a.options.timeout = t
-      case .failure(let e): fail(e.message)
-      }
-    default:
-      if arg.hasPrefix("-") && arg != "-" { fail("unknown option '\(arg)'") }
-      a.files.append(arg)
-    }
-    i += 1
-  }
-  return a
-}
-
 /// Reads a whole file (or stdin for "-") within the source limits, or the reason it cannot be
 /// read (a directory, a file or line past the limits of `Limits`).
 func readFile(_ path: String) -> Result<String, SourceReader.Failure> { SourceReader.readText(path) }
 
-let arguments = parseArguments(Array(CommandLine.arguments.dropFirst()))
+let arguments: Arguments
+switch Arguments.parse(Array(CommandLine.arguments.dropFirst())) {
+case .failure(let problem): fail(problem.message)
+case .success(let a): arguments = a
+}
+switch arguments.action {
+case .run: break
+case .help:
+  writeStdout(usage)
+  exitFlushed(0)
+case .version:
+  writeStdout("dq \(version)\n")
+  exitFlushed(0)
+}
 
 if arguments.check {
   // Each file runs in a session of its own, with the options its comments give.
@@ -193,24 +129,13 @@ if arguments.check {
 }
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)
-let session = Session(options: arguments.options, loadDataset: arguments.loadDataset)
-session.write = writeStdout
-var errorCount = 0
-session.report = { d in
-  if d.severity == .error { errorCount += 1 }
-  writeStderr(renderer.render(d))
-}
-
-// Dot-commands work in scripts too.
-let commands = Commands(session: session, write: writeStdout, writeError: writeStderr)
-commands.attach()
+// Files and `-e` texts run as `dq --check` runs them (dot-commands included).
+let script = ScriptRun(
+  options: arguments.options, loadDataset: arguments.loadDataset, write: writeStdout, writeError: writeStderr,
+  report: { writeStderr(renderer.render($0)) })
+let session = script.session
+let commands = script.commands
 activeCommands = commands
-// A script stops at a failed `.output` write; the file keeps its old contents.
-commands.outputFailed = { message in
-  commands.finishOutput(keep: false)
-  writeStderr("dq: error: \(message)\n")
-  exitFlushed(74)
-}
 
 var status = Session.Status.ok
 var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = arguments.files.map {
@@ -238,31 +163,22 @@ if inputs.isEmpty && !inspecting {
   }
   inputs = [("<stdin>", readFile("-"))]
 }
-for input in inputs {
-  switch input.text {
-  case .failure(let e):
-    writeStderr("dq: error: cannot read '\(input.name)': \(e.reason)\n")
-    finish(66, commands: commands, keep: false)
-  case .success(let text):
-    status = session.run(SourceFile(name: input.name, text: text))
-  }
-  if status != .ok { break }
-}
+status = script.run(inputs)
 if status == .ok && arguments.list {
   do {
     let listing = try session.relationListing()
     session.beginBlock()
     writeStdout(listing)
   } catch {
-    session.report(error.diagnostic)
+    commands.report(error.diagnostic)
     status = .runtimeError
   }
 }
 if status == .ok {
   for text in arguments.why {
-    status = session.why(text, depth: arguments.depth, name: "<--why>")
+    status = session.why(CommandArgument(standalone: text, name: "<--why>"), depth: arguments.depth)
     if status != .ok { break }
   }
 }
-if errorCount > 1 { writeStderr("\(errorCount) errors\n") }
+if script.errorCount > 1 { writeStderr("\(script.errorCount) errors\n") }
 finish(status.exitCode, commands: commands, keep: status == .ok || status == .exit)

@@ -59,8 +59,10 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: path) }
     func tutorial() -> (Session, Tutorial) {
       let session = Session(loadDataset: true)
-      session.write = { _ in }
-      return (session, Tutorial(session: session, progressPath: path, write: { _ in }))
+      let tutorial = Tutorial(session: session, progressPath: path, write: { _ in })
+      // The shell's front end hands each query's answers to its tutorial; this one does too.
+      session.capture.onAnswers = { q, rows in tutorial.answered(q, rows) }
+      return (session, tutorial)
     }
     let (sa, a) = tutorial()
     let (sb, b) = tutorial()
@@ -81,9 +83,9 @@ import Testing
         let session = Session(loadDataset: true)
         var rows = -1
         var errors: [String] = []
-        session.write = { _ in }
-        session.report = { if $0.severity == .error { errors.append($0.message) } }
-        session.onAnswers = { _, r in rows = r.count }
+        session.capture.onWrite = { _ in }
+        session.capture.onReport = { if $0.severity == .error { errors.append($0.message) } }
+        session.capture.onAnswers = { _, r in rows = r.count }
         session.run(SourceFile(name: "solution", text: exercise.solution))
         #expect(errors.isEmpty && rows > 0, "exercise \(l + 1).\(e + 1): \(errors), \(rows) rows")
       }

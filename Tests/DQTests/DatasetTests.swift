@@ -21,7 +21,7 @@ import Testing
   @Test func loadsWithoutDiagnostics() {
     var problems: [Diagnostic] = []
     let session = Session(options: Session.Options(), loadDataset: false)
-    session.report = { problems.append($0) }
+    session.capture.onReport = { problems.append($0) }
     let status = session.run(SourceFile(name: Dataset.fileName, text: Dataset.source))
     #expect(status == .ok)
     #expect(problems.isEmpty, "\(problems.map { "\($0.span?.description ?? ""): \($0.message)" })")
@@ -114,8 +114,8 @@ import Testing
     for q in Self.questions {
       var out = ""
       var problems: [String] = []
-      session.write = { out += $0 }
-      session.report = { problems.append($0.message) }
+      session.capture.onWrite = { out += $0 }
+      session.capture.onReport = { problems.append($0.message) }
       let status = session.run(SourceFile(name: "question", text: q.query))
       #expect(status == .ok && problems.isEmpty, "\(q.title): \(problems)")
       #expect(out.hasPrefix("\n") ? String(out.dropFirst()) == q.expected : out == q.expected, "\(q.title)\n\(out)")

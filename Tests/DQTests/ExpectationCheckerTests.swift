@@ -2,6 +2,7 @@
 import Testing
 
 @testable import DQ
+import DQCheck
 
 @Suite struct ExpectationCheckerTests {
   private func check(_ lines: [String]) -> [String] {
@@ -64,6 +65,19 @@ import Testing
     #expect(check(["% options: --no-dataset --format tsv", "?- X = 1 / 0. % expect runtime error: Division by zero"]) == [])
     let unexpected = check(["% options: --no-dataset --format tsv", "?- X = 1 / 0.", "% expect: X"])
     #expect(unexpected.contains("exit status 70, expected 0"))
+  }
+
+  @Test func theExitKindComesFromTheExpectation() {
+    // The error is there with its message, but a runtime error exits 70, not the 65 that
+    // `% expect error:` promises; and the other way round.
+    let runtime = check(["% options: --no-dataset --format tsv", "?- X = 1 / 0. % expect error: Division by zero"])
+    #expect(runtime == ["exit status 70, expected 65"])
+    let staticError = check([
+      "% options: --no-dataset", "p(X). % expect runtime error: Variable 'X' in the head of 'p' is not bound by the body",
+    ])
+    #expect(staticError == ["exit status 65, expected 70"])
+    // `% expect exit: N` overrides both.
+    #expect(check(["% options: --no-dataset", ".format xml", "% expect error line 2: Unknown format 'xml'", "% expect exit: 64"]) == [])
   }
 
   @Test func warningsAreChecked() {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import DQ
+import DQCheck
 
 /// One golden file, named by its path from the repository root.
 struct Fixture: CustomTestStringConvertible, Sendable {

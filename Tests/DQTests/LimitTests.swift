@@ -74,7 +74,7 @@ import Testing
     let body = names.map { "n(\($0))" }.joined(separator: ", ")
     let session = TestDQ.quietSession()
     var errors: [String] = []
-    session.report = { errors.append($0.message) }
+    session.capture.onReport = { errors.append($0.message) }
     let program: String = Self.facts("n", 100) + "w(\(columns)) :- \(body).\n"
     #expect(session.run(SourceFile(name: "w.dq", text: program)) == .ok)
     // Other tests allocate in this process too: the budget is what is held now plus 64 MiB.
@@ -87,7 +87,7 @@ import Testing
     session.options.maxMemory = 0
     errors = []
     var output = ""
-    session.write = { output += $0 }
+    session.capture.onWrite = { output += $0 }
     #expect(session.run(SourceFile(name: "q.dq", text: "?- N = count : { n(X) }.\n")) == .ok)
     #expect(output.hasSuffix("N\n100\n"), "\(output)")
     #expect(errors.isEmpty)

@@ -10,8 +10,8 @@ import Testing
     options.format = .tsv
     let s = Session(options: options, loadDataset: false)
     var out = ""
-    s.write = { out += $0 }
-    s.report = { out += "error: \($0.message)\n" }
+    s.capture.onWrite = { out += $0 }
+    s.capture.onReport = { out += "error: \($0.message)\n" }
     return (s, { out })
   }
 
@@ -122,7 +122,7 @@ import Testing
       var args = (0..<t.arity).map { "X\($0)" }
       args[t.arity - 1] = "_"
       let program = "zz_\(name)(\(args.dropLast().joined(separator: ", "))) :- \(name)(\(args.joined(separator: ", "))), \(name)(\(args.dropLast().joined(separator: ", ")), Y), Y = Y.\n?- zz_\(name)(\(args.dropLast().joined(separator: ", "))).\n"
-      s.write = { _ in }
+      s.capture.onWrite = { _ in }
       _ = s.run(SourceFile(name: "c.dq", text: program))
       if t.rows.isClustered { clustered += 1 }
     }

@@ -106,7 +106,7 @@ import Testing
     let before = session.database.tables.keys.sorted()
     // The lookup of the second atom needs an index on e's first column; planning leaves it to
     // the binder, which runs only when the query does.
-    #expect(session.plan("e(X, Y), e(Y, Z), not e(Z, 1)") == .ok)
+    #expect(session.plan(CommandArgument(standalone: "e(X, Y), e(Y, Z), not e(Z, 1)", name: "<query>")) == .ok)
     #expect(session.database.tables.keys.sorted() == before)
     let e = try #require(session.database.tables["e"])
     #expect(e.rows.indexes.isEmpty)

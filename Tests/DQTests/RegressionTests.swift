@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import DQ
+import DQCheck
 
 @Suite struct RegressionTests {
   /// Runs `text` through the real binary (so a crash only kills the child).
@@ -115,8 +116,8 @@ import Testing
     options.timeout = 0.3
     let session = Session(options: options, loadDataset: false)
     var diagnostics: [Diagnostic] = []
-    session.write = { _ in }
-    session.report = { diagnostics.append($0) }
+    session.capture.onWrite = { _ in }
+    session.capture.onReport = { diagnostics.append($0) }
     let status = session.run(SourceFile(name: "t.dq", text: "n(0).\nn(Y) :- n(X), Y = X + 1.\n?- n(X).\n"))
     #expect(status == .runtimeError)
     #expect(diagnostics.first?.message.hasPrefix("Evaluation stopped after") == true)

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 
 @testable import DQ
+import DQCheck
 
 @Suite struct TrustTests {
   // MARK: - Option values (item 1)
@@ -185,7 +186,7 @@ import Testing
     try Data("a,1\nb,2\n\"c,3\nd,4\n".utf8).write(to: url)
     var diagnostics: [Diagnostic] = []
     let session = TestDQ.quietSession()
-    session.report = { diagnostics.append($0) }
+    session.capture.onReport = { diagnostics.append($0) }
     #expect(session.run(SourceFile(name: "t.dq", text: "kept(x, 0).\n")) == .ok)
     #expect(session.run(SourceFile(name: "t.dq", text: ".import \(url.path) kept\n")) == .runtimeError)
     #expect(diagnostics.map(\.message) == ["Line 3 of '\(url.path)' opens a quoted field that is never closed"])

@@ -32,98 +32,17 @@ enum Importer {
     bytes: [UInt8], path: String, format: Format, skip: Int = 0, into table: Database.Table, store: ValueStore,
     citation: Int32
   ) throws(Failure) -> Int {
-    let holder = table.factRows
     let arity = table.arity
-    // One fact per line, near enough: size the relation once.
-    var lines = 0
-    for b in bytes where b == 10 { lines += 1 }
-    // Rows are gathered flat and inserted together, so the hash-table misses overlap. There are
-    // at most `lines + 1` records (quoted CSV fields may span lines, blank lines hold none).
-    let (capacity, overflow) = (lines + 1).multipliedReportingOverflow(by: max(1, arity))
-    guard !overflow else {
-      throw Failure(message: "'\(path)' has too many lines for '\(table.name)' (\(arity) columns)", line: 0)
-    }
-    let rows = Memory.allocate(Value.self, count: capacity)
+    // Rows are gathered flat and inserted together, so the hash-table misses overlap.
+    let rows = Memory.allocate(Value.self, count: try capacity(bytes, path: path, table: table))
     defer { Memory.release(rows) }
-    var rowCount = 0
-    var emptyRows = 0
-    var lineNumber = 0
-    let separator: UInt8 = format == .csv ? UInt8(ascii: ",") : 9
-    let result: Failure? = bytes.withUnsafeBufferPointer { p -> Failure? in
-      let n = p.count
-      var i = 0
-      // Skip header lines.
-      while lineNumber < skip, i < n {
-        while i < n, p[i] != 10 { i += 1 }
-        i += 1
-        lineNumber += 1
-      }
-      while i < n {
-        lineNumber += 1
-        // Blank lines hold no record.
-        if p[i] == 10 || (p[i] == 13 && i + 1 < n && p[i + 1] == 10) {
-          i += p[i] == 10 ? 1 : 2
-          continue
-        }
-        var fields = 0
-        var atEnd = false
-        while !atEnd {
-          var v: Value
-          if format == .csv, p[i] == UInt8(ascii: "\"") {
-            // A quoted CSV field: "" is a quote, and separators and newlines are text.
-            let opened = lineNumber
-            var field: [UInt8] = []
-            var closed = false
-            i += 1
-            while i < n {
-              if p[i] == UInt8(ascii: "\"") {
-                if i + 1 < n, p[i + 1] == UInt8(ascii: "\"") {
-                  field.append(UInt8(ascii: "\""))
-                  i += 2
-                  continue
-                }
-                i += 1
-                closed = true
-                break
-              }
-              if p[i] == 10 { lineNumber += 1 }
-              field.append(p[i])
-              i += 1
-            }
-            // A quote left open would swallow the rest of the file into one field.
-            guard closed else {
-              return Failure(
-                message: "Line \(opened) of '\(path)' opens a quoted field that is never closed",
-                line: opened)
-            }
-            while i < n, p[i] != separator, p[i] != 10 { i += 1 }
-            v = store.symbol(String(decoding: field, as: UTF8.self))
-          } else {
-            let start = i
-            while i < n, p[i] != separator, p[i] != 10 { i += 1 }
-            var end = i
-            if end > start, p[end - 1] == 13 { end -= 1 }
-            v = value(UnsafeBufferPointer(rebasing: p[start..<end]), tsv: format == .tsv, store: store)
-          }
-          if fields < arity { rows[rowCount &* arity &+ fields] = v }
-          fields += 1
-          if i < n, p[i] == separator {
-            i += 1
-          } else {
-            atEnd = true
-            if i < n { i += 1 }
-          }
-        }
-        guard fields == arity else {
-          return Failure(
-            message: "Line \(lineNumber) of '\(path)' has \(fields) field\(fields == 1 ? "" : "s"), but '\(table.name)' has \(arity) column\(arity == 1 ? "" : "s")",
-            line: lineNumber)
-        }
-        if arity == 0 { emptyRows += 1 } else { rowCount += 1 }
-      }
-      return nil
+    let result = bytes.withUnsafeBufferPointer { p -> Result<(rows: Int, empty: Int), Failure> in
+      var reader = RecordReader(p, format: format, path: path, store: store)
+      reader.skipLines(skip)
+      return reader.readAll(into: rows, arity: arity, relation: table.name)
     }
-    if let result { throw result }
+    let (rowCount, emptyRows) = try result.get()
+    let holder = table.factRows
     var added = 0
     if arity > 0 {
       holder.reserve(rowCount)
@@ -133,6 +52,149 @@ enum Importer {
     }
     table.appendCitations(added, citation)
     return added
+  }
+
+  /// Values the rows of a file can need: there are at most `lines + 1` records (quoted CSV
+  /// fields may span lines, blank lines hold none).
+  private static func capacity(_ bytes: [UInt8], path: String, table: Database.Table) throws(Failure) -> Int {
+    var lines = 0
+    for b in bytes where b == 10 { lines += 1 }
+    let (capacity, overflow) = (lines + 1).multipliedReportingOverflow(by: max(1, table.arity))
+    guard !overflow else {
+      throw Failure(message: "'\(path)' has too many lines for '\(table.name)' (\(table.arity) columns)", line: 0)
+    }
+    return capacity
+  }
+
+  /// Walks the bytes of a TSV or CSV file record by record, field by field.
+  private struct RecordReader {
+    let p: UnsafeBufferPointer<UInt8>
+    let format: Format
+    let separator: UInt8
+    let path: String
+    let store: ValueStore
+    /// The next byte to read.
+    var i = 0
+    /// The 1-based line being read.
+    var lineNumber = 0
+
+    init(_ p: UnsafeBufferPointer<UInt8>, format: Format, path: String, store: ValueStore) {
+      (self.p, self.format, self.path, self.store) = (p, format, path, store)
+      separator = format == .csv ? UInt8(ascii: ",") : 9
+    }
+
+    /// Skips `count` lines (a header).
+    mutating func skipLines(_ count: Int) {
+      while lineNumber < count, i < p.count {
+        while i < p.count, p[i] != 10 { i += 1 }
+        i += 1
+        lineNumber += 1
+      }
+    }
+
+    /// Reads every record into `rows` (`arity` values each); a relation of no columns counts
+    /// its records as `empty`.
+    mutating func readAll(into rows: UnsafeMutablePointer<Value>, arity: Int, relation: String)
+      -> Result<(rows: Int, empty: Int), Failure>
+    {
+      var rowCount = 0
+      var emptyRows = 0
+      while i < p.count {
+        lineNumber += 1
+        if skipBlankLine() { continue }
+        let fields: Int
+        switch readRecord(into: rows + rowCount &* arity, arity: arity) {
+        case .success(let n): fields = n
+        case .failure(let f): return .failure(f)
+        }
+        guard fields == arity else {
+          return .failure(
+            Failure(
+              message: "Line \(lineNumber) of '\(path)' has \(fields) field\(fields == 1 ? "" : "s"), but '\(relation)' has \(arity) column\(arity == 1 ? "" : "s")",
+              line: lineNumber))
+        }
+        if arity == 0 { emptyRows += 1 } else { rowCount += 1 }
+      }
+      return .success((rowCount, emptyRows))
+    }
+
+    /// Steps over an empty line (LF or CRLF), which holds no record.
+    @inline(__always)
+    mutating func skipBlankLine() -> Bool {
+      if p[i] == 10 {
+        i += 1
+        return true
+      }
+      if p[i] == 13 && i + 1 < p.count && p[i + 1] == 10 {
+        i += 2
+        return true
+      }
+      return false
+    }
+
+    /// Reads one record's fields, keeping the first `arity`; returns how many it has.
+    @inline(__always)
+    mutating func readRecord(into row: UnsafeMutablePointer<Value>, arity: Int) -> Result<Int, Failure> {
+      var fields = 0
+      while true {
+        let v: Value
+        if format == .csv, p[i] == UInt8(ascii: "\"") {
+          switch quotedField() {
+          case .success(let q): v = q
+          case .failure(let f): return .failure(f)
+          }
+        } else {
+          v = plainField()
+        }
+        if fields < arity { row[fields] = v }
+        fields += 1
+        if i < p.count, p[i] == separator {
+          i += 1
+        } else {
+          if i < p.count { i += 1 }
+          return .success(fields)
+        }
+      }
+    }
+
+    /// A field up to the separator or the line end (a CR before the LF is not part of it).
+    @inline(__always)
+    mutating func plainField() -> Value {
+      let start = i
+      while i < p.count, p[i] != separator, p[i] != 10 { i += 1 }
+      var end = i
+      if end > start, p[end - 1] == 13 { end -= 1 }
+      return value(UnsafeBufferPointer(rebasing: p[start..<end]), tsv: format == .tsv, store: store)
+    }
+
+    /// A quoted CSV field: "" is a quote, and separators and newlines are text.
+    mutating func quotedField() -> Result<Value, Failure> {
+      let opened = lineNumber
+      var field: [UInt8] = []
+      var closed = false
+      i += 1
+      while i < p.count {
+        if p[i] == UInt8(ascii: "\"") {
+          if i + 1 < p.count, p[i + 1] == UInt8(ascii: "\"") {
+            field.append(UInt8(ascii: "\""))
+            i += 2
+            continue
+          }
+          i += 1
+          closed = true
+          break
+        }
+        if p[i] == 10 { lineNumber += 1 }
+        field.append(p[i])
+        i += 1
+      }
+      // A quote left open would swallow the rest of the file into one field.
+      guard closed else {
+        return .failure(Failure(message: "Line \(opened) of '\(path)' opens a quoted field that is never closed", line: opened))
+      }
+      while i < p.count, p[i] != separator, p[i] != 10 { i += 1 }
+      return .success(store.symbol(String(decoding: field, as: UTF8.self)))
+    }
   }
 
   /// A field's value: an integer, decimal or date when it reads as one, a symbol otherwise.
@@ -166,34 +228,19 @@ enum Importer {
 
   /// `-?digits` (64-bit) or `-?digits.digits`.
   private static func number(_ f: UnsafeBufferPointer<UInt8>, _ store: ValueStore) -> Value? {
-    var k = 0
     let negative = f.first == UInt8(ascii: "-")
-    if negative { k = 1 }
-    guard k < f.count else { return nil }
-    var magnitude: UInt64 = 0
-    var digits = 0
-    while k < f.count, isDigit(f[k]) {
-      let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-      let (a, o2) = m.addingReportingOverflow(UInt64(f[k] - 48))
-      if o1 || o2 { return nil }
-      magnitude = a
-      digits += 1
-      k += 1
-    }
-    guard digits > 0 else { return nil }
+    let start = negative ? 1 : 0
+    var k = start
+    while k < f.count, isDigit(f[k]) { k += 1 }
+    // Past 64 bits the field is a symbol, a decimal point or not.
+    guard k > start, let m = IntegerLiteral.magnitude(UnsafeBufferPointer(rebasing: f[start..<k])) else { return nil }
     if k == f.count {
-      if negative {
-        if magnitude == UInt64(Int64.max) + 1 { return store.integer(Int64.min) }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return store.integer(-Int64(magnitude))
-      }
-      guard magnitude <= UInt64(Int64.max) else { return nil }
-      return store.integer(Int64(magnitude))
+      guard let v = IntegerLiteral.value(magnitude: m, negative: negative) else { return nil }
+      return store.integer(v)
     }
     guard f[k] == UInt8(ascii: "."), k + 1 < f.count, UnsafeBufferPointer(rebasing: f[(k + 1)...]).allSatisfy(isDigit),
       let d = Double(String(decoding: f, as: UTF8.self)), d.isFinite
     else { return nil }
     return store.decimal(d)
   }
-
 }

@@ -44,4 +44,12 @@ public final class SourceFile: Sendable {
     let s = max(0, min(start, bytes.count)), e = max(s, min(end, bytes.count))
     return String(decoding: bytes[s..<e], as: UTF8.self)
   }
+
+  /// The span between two byte offsets, with the line and column (in Unicode scalars) of `start`.
+  public func span(from start: Int, to end: Int) -> SourceSpan {
+    let s = max(0, min(start, bytes.count))
+    let (line, lineStart) = line(containing: s)
+    let column = 1 + String(decoding: bytes[lineStart..<s], as: UTF8.self).unicodeScalars.count
+    return SourceSpan(file: self, start: s, end: max(s, min(end, bytes.count)), line: line, column: column)
+  }
 }

@@ -1,4 +1,5 @@
-/// Reads input files (scripts, `.load`, standard input, `.import` data) with a bound on the
+/// Reads input files (scripts, `.load`, standard input, `.import` data, the shell's history and
+/// tutorial progress: every whole-file read in dq) with a bound on the
 /// whole and on each line, so `/dev/zero`, an endless pipe or a huge file stops with an error
 /// instead of growing memory without end.
 #if canImport(Glibc)
@@ -14,6 +15,15 @@ public enum SourceReader {
     public var reason: String
     /// The 1-based line that passed the line limit, when that was the reason.
     public var line: Int?
+    /// The system's error number, when the system refused (no such file, no permission).
+    public var code: Int32?
+
+    init(reason: String, line: Int? = nil, code: Int32? = nil) {
+      (self.reason, self.line, self.code) = (reason, line, code)
+    }
+
+    /// The failure for the system error `code`.
+    static func system(_ code: Int32) -> Failure { Failure(reason: String(cString: strerror(code)), code: code) }
   }
 
   /// The bytes of `path` ("-": standard input), at most `maxBytes` in all and `maxLineBytes`
@@ -22,12 +32,12 @@ public enum SourceReader {
     _ path: String, maxBytes: Int = Limits.maxSourceBytes, maxLineBytes: Int = Limits.maxSourceLineBytes
   ) -> Result<[UInt8], Failure> {
     let fd = path == "-" ? 0 : open(path, O_RDONLY)
-    if fd < 0 { return .failure(Failure(reason: String(cString: strerror(errno)))) }
+    if fd < 0 { return .failure(.system(errno)) }
     defer { if fd != 0 { close(fd) } }
     var info = stat()
     var sizeHint = 0
     if fstat(fd, &info) == 0 {
-      if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(Failure(reason: String(cString: strerror(EISDIR)))) }
+      if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(.system(EISDIR)) }
       if (info.st_mode & S_IFMT) == S_IFREG {
         let size = Int(clamping: info.st_size)
         if size > maxBytes { return .failure(tooLarge(maxBytes)) }
@@ -43,7 +53,7 @@ public enum SourceReader {
       let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if got < 0 {
         if errno == EINTR { continue }
-        return .failure(Failure(reason: String(cString: strerror(errno))))
+        return .failure(.system(errno))
       }
       if got == 0 { break }
       if out.count + got > maxBytes { return .failure(tooLarge(maxBytes)) }

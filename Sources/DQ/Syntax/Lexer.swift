@@ -255,15 +255,7 @@ public struct Lexer {
       return Token(.error("Malformed number '\(text)'."), span(from: start, line: l, lineStart: ls))
     }
     let s = span(from: start, line: l, lineStart: ls)
-    var v: UInt64 = 0
-    var overflow = false
-    for i in start..<pos {
-      let (m, o1) = v.multipliedReportingOverflow(by: 10)
-      let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] &- 48))
-      overflow = overflow || o1 || o2
-      v = a
-    }
-    guard !overflow, v <= UInt64(Int64.max) + 1 else {
+    guard let v = IntegerLiteral.magnitude(bytes[start..<pos]), v <= IntegerLiteral.largestMagnitude else {
       let text = String(decoding: bytes[start..<pos], as: UTF8.self)
       return Token(.error("Integer literal \(text) does not fit in 64 bits."), s)
     }

@@ -96,12 +96,8 @@ public struct Parser {
       case .identifier(let s) where !negative: values.append(.symbol(s))
       case .string(let s) where !negative: values.append(.symbol(s))
       case .integer(let m):
-        if negative {
-          values.append(.integer(m == UInt64(Int64.max) + 1 ? Int64.min : -Int64(m)))
-        } else {
-          guard m <= UInt64(Int64.max) else { return nil }
-          values.append(.integer(Int64(m)))
-        }
+        guard let v = IntegerLiteral.value(magnitude: m, negative: negative) else { return nil }
+        values.append(.integer(v))
       case .decimal(let d): values.append(.decimal(negative ? -d : d))
       case .date(let d) where !negative: values.append(.date(d))
       default: return nil
@@ -204,6 +200,35 @@ public struct Parser {
       return .citation(try sub.citationBody(span: span), span)
     default:
       return .command(name: name, argument: argument.trimmingSpaces, span: span)
+    }
+  }
+
+  /// Parses the bytes `start..<end` of a file (a command's argument) as statements, so their
+  /// errors point where they stand in the file.
+  public static func parse(_ file: SourceFile, from start: Int, to end: Int) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+    var p = Parser(file: file, slice: start, end: end, span: file.span(from: start, to: end))
+    let s = p.parse()
+    return (s, p.diagnostics)
+  }
+
+  /// Parses the bytes `start..<end` of a file (a command's argument) as one query, so its
+  /// errors point where it stands in the file.
+  /// query_argument -> "?-"? body ( "." | "?" )? EOF
+  public static func parseQuery(_ file: SourceFile, from start: Int, to end: Int) -> (query: Query?, diagnostics: [Diagnostic]) {
+    let whole = file.span(from: start, to: end)
+    var p = Parser(file: file, slice: start, end: end, span: whole)
+    do throws(ParseError) {
+      let first = p.peek
+      _ = p.match(.queryStart)
+      let body = try p.literals()
+      if !(p.match(.period) || p.match(.question)), !p.isAtEnd {
+        throw p.error(at: p.peek, "Expected the end of the query")
+      }
+      guard p.isAtEnd else { throw p.error(at: p.peek, "Expected the end of the query") }
+      let last = p.previous?.span ?? first.span
+      return (Query(body: body, span: first.span.to(last)), p.diagnostics)
+    } catch {
+      return (nil, p.diagnostics)
     }
   }
 
@@ -453,15 +478,12 @@ public struct Parser {
       return .constant(.symbol(s), t.span)
     case .integer(let magnitude):
       advance()
-      if negated {
-        if magnitude == UInt64(Int64.max) + 1 { return .constant(.integer(Int64.min), t.span) }
-        return .constant(.integer(-Int64(magnitude)), t.span)
-      }
-      guard magnitude <= UInt64(Int64.max) else {
+      // The lexer refuses magnitudes past Int64.min's, so a negated literal always fits.
+      guard let v = IntegerLiteral.value(magnitude: magnitude, negative: negated) else {
         report(Diagnostic(.error, .syntax(incomplete: false), "Integer literal \(magnitude) does not fit in 64 bits", at: t.span))
         throw ParseError()
       }
-      return .constant(.integer(Int64(magnitude)), t.span)
+      return .constant(.integer(v), t.span)
     case .decimal(let d):
       advance()
       return .constant(.decimal(negated ? -d : d), t.span)

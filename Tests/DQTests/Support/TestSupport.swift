@@ -29,8 +29,8 @@ enum TestDQ {
     let session = Session(options: options, loadDataset: false)
     var output = ""
     var diagnostics: [Diagnostic] = []
-    session.write = { output += $0 }
-    session.report = { diagnostics.append($0) }
+    session.capture.onWrite = { output += $0 }
+    session.capture.onReport = { diagnostics.append($0) }
     let status = session.run(SourceFile(name: name, text: text))
     return ProgramRun(output: output, diagnostics: diagnostics, status: status)
   }
@@ -42,8 +42,8 @@ enum TestDQ {
     options.warnings = false
     options.timeout = 20
     let session = Session(options: options, loadDataset: false)
-    session.write = { _ in }
-    session.report = { _ in }
+    session.capture.onWrite = { _ in }
+    session.capture.onReport = { _ in }
     return session
   }
 
@@ -78,4 +78,24 @@ enum TestDQ {
 
   /// The body literals of `?- body.`.
   static func body(_ text: String) -> [Literal] { query("?- " + text + ".")?.body ?? [] }
+}
+
+/// A front end for tests: each thing the session hands over goes to a closure the test sets.
+final class Capture: FrontEnd {
+  var onWrite: (String) -> Void = { _ in }
+  var onReport: (Diagnostic) -> Void = { _ in }
+  var onAnswers: (Query, [[Value]]) -> Void = { _, _ in }
+  func write(_ text: String) { onWrite(text) }
+  func report(_ diagnostic: Diagnostic) { onReport(diagnostic) }
+  func answered(_ query: Query, rows: [[Value]]) { onAnswers(query, rows) }
+}
+
+extension Session {
+  /// The test's front end, installed on first use.
+  var capture: Capture {
+    if let c = frontEnd as? Capture { return c }
+    let c = Capture()
+    frontEnd = c
+    return c
+  }
 }

@@ -72,16 +72,14 @@ extension Session {
     return "\(tenths / 10).\(tenths % 10)"
   }
 
-  /// Parses text as one query: `?- body.`, `body?`, or a bare body.
-  public func parseQuery(_ text: String, name: String = "<query>") -> Result<Query, Diagnostics> {
-    var source = text.trimmingSpaces
-    while source.hasSuffix("\n") { source.removeLast() }
-    if !source.hasPrefix("?-") { source = "?- " + source }
-    if !(source.hasSuffix(".") || source.hasSuffix("?")) { source += "." }
-    let (statements, errors) = Parser.parse(SourceFile(name: name, text: source))
+  /// Parses a command's argument as one query: `?- body.`, `body?`, or a bare body, where it
+  /// stands in its file; the resolver's checks included.
+  public func parseQuery(_ argument: CommandArgument) -> Result<Query, Diagnostics> {
+    let span = argument.span
+    let (query, errors) = Parser.parseQuery(span.file, from: span.start, to: span.end)
     if !errors.isEmpty { return .failure(Diagnostics(all: errors)) }
-    guard statements.count == 1, case .query(let q) = statements[0] else {
-      return .failure(Diagnostics(all: [Diagnostic(.error, .syntax(incomplete: false), "Expected one query", at: statements.first?.span)]))
+    guard let q = query else {
+      return .failure(Diagnostics(all: [Diagnostic(.error, .syntax(incomplete: false), "Expected one query", at: span)]))
     }
     var resolver = Resolver(schema: schema)
     resolver.resolve(.query(q))
@@ -89,9 +87,9 @@ extension Session {
     return .success(q)
   }
 
-  /// The query the text holds, or nil after reporting why it is not one.
-  private func queryReportingErrors(_ text: String, name: String) -> Query? {
-    switch parseQuery(text, name: name) {
+  /// The query the argument holds, or nil after reporting why it is not one.
+  private func queryReportingErrors(_ argument: CommandArgument) -> Query? {
+    switch parseQuery(argument) {
     case .failure(let errors):
       errors.all.forEach(report)
       return nil
@@ -103,8 +101,8 @@ extension Session {
   /// Prints how the query would be evaluated: the plan of every rule it depends on (with one
   /// delta version per recursive atom), then its own plan; `.plan`.
   @discardableResult
-  public func plan(_ text: String, name: String = "<query>") -> Status {
-    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+  public func plan(_ query: CommandArgument) -> Status {
+    guard let q = queryReportingErrors(query) else { return .staticError }
     guard let strata = Stratifier.strata(neededBy: q.body, rules: rules) else { return .staticError }
     var out = ""
     for (s, stratumRules) in strata where !stratumRules.isEmpty {
@@ -126,8 +124,8 @@ extension Session {
   /// Shows how the answer to a query is computed: the strata it needs, and for each recursive
   /// stratum the tuples each semi-naive round adds; then the answers; `.steps`.
   @discardableResult
-  public func steps(_ text: String, name: String = "<query>") -> Status {
-    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+  public func steps(_ query: CommandArgument) -> Status {
+    guard let q = queryReportingErrors(query) else { return .staticError }
     var out = ""
     tracing = { out += $0 }
     defer { tracing = nil }
@@ -144,24 +142,25 @@ extension Session {
     return runQuery(q)
   }
 
-  /// Prints the derivation of each answer of the query text; `.why` and `--why`.
-  /// `text` may start with `--depth N` (how many levels of rules to show; 6 by default).
+  /// Prints the derivation of each answer of the query; `.why` and `--why`. The argument may
+  /// start with `--depth N` (how many levels of rules to show; `depth` by default).
   @discardableResult
-  public func why(_ text: String, depth: Int = 6, name: String = "<query>") -> Status {
-    var text = text.trimmingSpaces
+  public func why(_ argument: CommandArgument, depth: Int = 6) -> Status {
+    var query = argument
     var depth = depth
-    if text.hasPrefix("--depth") {
-      let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+    if argument.text.hasPrefix("--depth") {
+      let parts = argument.text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
       guard parts.count == 3, case .success(let n) = Limits.parseDepth(String(parts[1])) else {
         report(
           Diagnostic(
-            .error, .semantic, "Use '.why --depth N QUERY' with N a whole number from 1 to \(Limits.maxDepth)", at: nil))
+            .error, .semantic, "Use '.why --depth N QUERY' with N a whole number from 1 to \(Limits.maxDepth)",
+            at: argument.span))
         return .usageError
       }
       depth = n
-      text = String(parts[2])
+      query = argument.suffix(String(parts[2]))
     }
-    guard let q = queryReportingErrors(text, name: name) else { return .staticError }
+    guard let q = queryReportingErrors(query) else { return .staticError }
     let explainer = Explainer(session: self, maxDepth: depth)
     do throws(EvaluationError) {
       let text = try explainer.explain(q)

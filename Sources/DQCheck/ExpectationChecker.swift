@@ -7,13 +7,19 @@
 /// - `% skip: REASON` — do not check this file;
 /// - `% expect exit: N` — the exit status (64 a bad command argument, 66 an unreadable file).
 ///
-/// Otherwise the exit status is implied: 65 with a syntax or semantic error, 70 with a runtime
-/// error, else 0.
+/// Otherwise the exit status is implied by the expectations: 70 with a `% expect runtime error:`,
+/// 65 with a `% expect error:`, else 0. The file runs through `ScriptRun`, the path `dq FILE`
+/// takes, and its `% options:` through the command line's parser.
+import DQ
+import DQShell
+
 public struct ExpectationChecker {
   /// What the comments of a file ask for.
   public struct Expectations: Sendable {
     public var output: [String] = []
     public var errors: [(line: Int, message: String)] = []
+    /// True when one of `errors` is a `% expect runtime error:` (the run exits 70, not 65).
+    public var expectsRuntimeError = false
     public var warnings: [(line: Int, message: String)] = []
     public var loadDataset = true
     public var options = Session.Options()
@@ -47,6 +53,7 @@ public struct ExpectationChecker {
         e.errors.append((line, message))
       } else if let (line, message) = located(comment, "expect runtime error", lineNumber) {
         e.errors.append((line, message))
+        e.expectsRuntimeError = true
       } else if let (line, message) = located(comment, "expect warning", lineNumber) {
         e.warnings.append((line, message))
       } else if comment.hasPrefix("options:") {
@@ -94,52 +101,48 @@ public struct ExpectationChecker {
     return (line, String(rest.dropFirst()).trimmingSpaces)
   }
 
+  /// The options a `% options:` line may give: those that say how to run one file.
+  private static let fileOptions: Set<String> = ["--no-dataset", "--no-warnings", "--format", "--max-tuples", "--timeout", "--memory"]
+
+  /// Reads a `% options:` line with the command line's parser; anything but `fileOptions` is a problem.
   private static func parseOptions(_ text: String, into e: inout Expectations) {
     let words = text.split(separator: " ").map(String.init)
+    var start = Arguments()
+    (start.options, start.loadDataset) = (e.options, e.loadDataset)
+    let (parsed, problems) = Arguments.parseAll(words, onto: start)
+    for p in problems {
+      switch p {
+      case .badValue(let option, let value, _) where option == "--format" || option == "-f":
+        e.optionProblems.append("bad --format '\(value)'")
+      default:
+        e.optionProblems.append(p.message)
+      }
+    }
     var i = 0
     while i < words.count {
       let w = words[i]
-      let next = i + 1 < words.count ? words[i + 1] : ""
-      switch w {
-      case "--no-dataset": e.loadDataset = false
-      case "--no-warnings": e.options.warnings = false
-      case "--format":
-        if let f = OutputFormat(rawValue: next) { e.options.format = f } else { e.optionProblems.append("bad --format '\(next)'") }
-        i += 1
-      // The same parsing as the command line's, so a value it refuses is refused here too.
-      case "--max-tuples":
-        switch Limits.parseMaxTuples(next) {
-        case .success(let n): e.options.maxTuples = n
-        case .failure(let problem): e.optionProblems.append(problem.message)
-        }
-        i += 1
-      case "--timeout":
-        switch Limits.parseTimeout(next) {
-        case .success(let t): e.options.timeout = t
-        case .failure(let problem): e.optionProblems.append(problem.message)
-        }
-        i += 1
-      case "--memory":
-        switch Limits.parseMemory(next) {
-        case .success(let n): e.options.maxMemory = n
-        case .failure(let problem): e.optionProblems.append(problem.message)
-        }
-        i += 1
-      default: e.optionProblems.append("unknown option '\(w)'")
+      if fileOptions.contains(w) {
+        if w != "--no-dataset" && w != "--no-warnings" { i += 1 }
+      } else if !(problems.contains(.unknownOption(w))) {
+        e.optionProblems.append("unknown option '\(w)'")
       }
       i += 1
     }
+    e.loadDataset = parsed.loadDataset
+    e.options = parsed.options
   }
 
   /// Runs a file as `dq` would with the options its comments give.
   public static func run(name: String, text: String, expectations e: Expectations) -> Outcome {
-    let session = Session(options: e.options, loadDataset: e.loadDataset)
-    var output = ""
-    var diagnostics: [Diagnostic] = []
-    session.write = { output += $0 }
-    session.report = { diagnostics.append($0) }
-    let status = session.run(SourceFile(name: name, text: text))
-    return Outcome(output: output, diagnostics: diagnostics, status: status)
+    let transcript = Transcript()
+    let script = ScriptRun(
+      options: e.options, loadDataset: e.loadDataset, write: transcript.write, writeError: { _ in },
+      report: transcript.report)
+    let status = script.run([(name, .success(text))])
+    // What `dq FILE` does at the end: the `.output` file is completed (or dropped on failure).
+    let keep = status == .ok || status == .exit
+    let finished = script.commands.finishOutput(keep: keep) == nil ? status : .ioError
+    return Outcome(output: transcript.output, diagnostics: transcript.diagnostics, status: finished)
   }
 
   /// Differences between what was expected and what happened; empty when the file passes.
@@ -151,8 +154,7 @@ public struct ExpectationChecker {
     problems += compare(expected: e.output, actual: outcome.output)
     problems += match(e.errors, outcome.diagnostics.filter { $0.severity == .error }, "error")
     problems += match(e.warnings, outcome.diagnostics.filter { $0.severity == .warning }, "warning")
-    let expectedStatus: Int32 =
-      e.exitStatus ?? (e.errors.isEmpty ? 0 : (outcome.diagnostics.contains { $0.kind == .runtime } ? 70 : 65))
+    let expectedStatus: Int32 = e.exitStatus ?? (e.expectsRuntimeError ? 70 : e.errors.isEmpty ? 0 : 65)
     if outcome.status.exitCode != expectedStatus {
       problems.append("exit status \(outcome.status.exitCode), expected \(expectedStatus)")
     }
@@ -201,4 +203,14 @@ public struct ExpectationChecker {
 
 extension String {
   var trimmingTrailingCarriageReturn: String { hasSuffix("\r") ? String(dropLast()) : self }
+}
+
+extension String {
+  /// Without leading spaces and tabs, and trailing spaces, tabs and carriage returns.
+  fileprivate var trimmingSpaces: String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+    return String(s)
+  }
 }

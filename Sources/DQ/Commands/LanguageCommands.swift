@@ -1,0 +1,358 @@
+// The commands that are part of the language, with the work they do; the shell adds its own
+// to the same table (DQShell's `Commands.table`).
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension CommandTable {
+  /// The commands that are part of the language: they run the same in `dq FILE`, `dq --check`,
+  /// `-e` text and the shell. ORDER: as `.help` lists them (the shell inserts its own).
+  public static let language: CommandTable = CommandTable([
+    Command(
+      name: "help", usage: ".help [COMMAND]", summary: "List the commands, or explain one",
+      run: { session, arg in
+        guard !arg.text.isEmpty else {
+          session.write(session.commands.overview)
+          return .ok
+        }
+        let name = arg.text.hasPrefix(".") ? String(arg.text.dropFirst()) : arg.text
+        guard case .found(let cmd) = session.commands.find(name) else { return .error("No command '.\(name)'; '.help' lists them") }
+        session.write("\(cmd.usage)\n  \(cmd.summary).\n" + (cmd.details.isEmpty ? "" : cmd.details + "\n"))
+        return .ok
+      }),
+    Command(
+      name: "quit", aliases: ["exit"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
+      run: { _, _ in .exit }),
+    Command(
+      name: "load", aliases: ["read"], usage: ".load FILE", summary: "Run the clauses of a file",
+      details: "  Facts and rules join the session; queries in the file print their answers.\n  A relative FILE is looked for beside the script first.",
+      run: { session, arg in session.load(arg) }),
+    Command(
+      name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
+      details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
+      run: { session, arg in session.importFacts(arg) }),
+    Command(
+      name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
+      run: { session, arg in
+        do throws(EvaluationError) {
+          let listing = try session.relationListing(matching: arg.text)
+          session.beginBlock()
+          session.write(listing)
+          return .ok
+        } catch {
+          return .error(error.message)
+        }
+      }),
+    Command(
+      name: "schema", usage: ".schema RELATION", summary: "Show a relation's declaration and rules",
+      run: { session, arg in
+        let name = arg.text
+        guard let r = session.schema[name] else {
+          let hint = Suggest.closest(to: name, in: Array(session.schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
+          return .error(name.isEmpty ? "'.schema' needs a relation name" : "No relation '\(name)'\(hint)")
+        }
+        session.beginBlock()
+        var out = ".decl \(r.name)(\(r.columns.joined(separator: ", ")))"
+        if !r.description.isEmpty { out += " \"\(r.description)\"" }
+        out += "\n"
+        for rule in session.rules where rule.head.name == name { out += "\(rule)\n" }
+        session.write(out)
+        return .ok
+      }),
+    Command(
+      name: "why", usage: ".why [--depth N] QUERY", summary: "Explain each answer down to facts and their sources",
+      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default).",
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return .usage("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
+        return CommandOutcome(session.why(arg))
+      }),
+    Command(
+      name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",
+      details: "  Lists the strata the query needs and, for each recursive one, the tuples each round adds.",
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return .usage("'.steps' needs a query, e.g. .steps linked(erdogan, X)") }
+        return CommandOutcome(session.steps(arg))
+      }),
+    Command(
+      name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
+      run: { session, arg in CommandOutcome(session.plan(arg)) }),
+    Command(
+      name: "memory", usage: ".memory [PATTERN]", summary: "Show the bytes each stored relation holds, per tuple",
+      details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them.",
+      run: { session, arg in
+        session.beginBlock()
+        session.write(session.memoryListing(matching: arg.text))
+        return .ok
+      }),
+    Command(
+      name: "limit", usage: ".limit [tuples N | time SECONDS | memory SIZE]",
+      summary: "Show the limits of each query, or set one (0: no limit)",
+      details: "  tuples: distinct tuples a query may store (--max-tuples); time: seconds it may run\n  (--timeout); memory: bytes dq may hold while it runs (--memory; 4G, 800M, 25%).",
+      run: { session, arg in session.limit(arg) }),
+    Command(
+      name: "tokens", usage: ".tokens TEXT", summary: "Show the tokens the lexer reads in TEXT",
+      run: { session, arg in
+        session.beginBlock()
+        session.write(SyntaxDump.tokens(SourceFile(name: "<tokens>", text: arg.text)))
+        return .ok
+      }),
+    Command(
+      name: "ast", usage: ".ast TEXT", summary: "Show the syntax tree the parser builds from TEXT",
+      run: { session, arg in
+        // Parsed where it stands, so its errors point into the file; the tree has no positions.
+        let (statements, errors) =
+          arg.located
+          ? Parser.parse(arg.span.file, from: arg.span.start, to: arg.span.end)
+          : Parser.parse(SourceFile(name: "<ast>", text: arg.text))
+        if !errors.isEmpty {
+          errors.forEach(session.report)
+          return .reported(.staticError)
+        }
+        session.beginBlock()
+        session.write(SyntaxDump.tree(statements))
+        return .ok
+      }),
+    Command(
+      name: "format", aliases: ["mode"], usage: ".format table|tsv|csv|json", summary: "Choose how answers are printed",
+      run: { session, arg in
+        guard let f = OutputFormat(rawValue: arg.text) else {
+          // The mistake `--format xml` is on the command line: exit 64 like it.
+          session.report(
+            Diagnostic(.error, .semantic, "Unknown format '\(arg.text)'", at: arg.span, hint: "use one of: table, tsv, csv, json"))
+          return .reported(.usageError)
+        }
+        session.options.format = f
+        return .ok
+      }),
+    Command(
+      name: "clear", usage: ".clear", summary: "Forget the facts and rules added in this session; keep the dataset",
+      run: { session, _ in
+        session.reset()
+        // A message, not an answer: it must not mix with CSV or TSV answers on stdout.
+        session.frontEnd.tell("Cleared: back to the built-in dataset.")
+        return .ok
+      }),
+    Command(
+      name: "retract", usage: ".retract FACT", summary: "Remove one fact, e.g. .retract parent(alice, bob).",
+      run: { session, arg in
+        switch session.retract(arg.text) {
+        case .success(true): return .ok
+        case .success(false): return .error("'\(arg.text)' is not a stored fact")
+        case .failure(let e): return .error(e.all.map(\.message).joined(separator: "; "))
+        }
+      }),
+  ])
+}
+
+extension CommandOutcome {
+  /// The outcome of a command that reported its own errors.
+  init(_ status: Session.Status) {
+    switch status {
+    case .ok: self = .ok
+    case .exit: self = .exit
+    default: self = .reported(status)
+    }
+  }
+}
+
+extension Session {
+  /// `.load FILE`: runs the clauses of a file in this session, as if they were written here.
+  /// A relative FILE is looked for beside the file that loads it first, then from the working
+  /// directory. A file already being loaded (a cycle) is refused, naming the chain, and so is
+  /// nesting past `Limits.maxLoadDepth`, so neither can exhaust the stack. The exit statuses are
+  /// those of `dq FILE`: 66 when it cannot be read, 65 for its syntax errors, 70 at run time.
+  func load(_ arg: CommandArgument) -> CommandOutcome {
+    let (argument, span) = (arg.text, arg.span)
+    guard !argument.isEmpty else {
+      report(Diagnostic(.error, .semantic, "'.load' needs a file name", at: span, hint: "e.g. .load family.dq"))
+      return .reported(.usageError)
+    }
+    let path = Self.besideScript(Self.unquoted(argument), of: span.file.name)
+    // The chain of files being loaded, outermost first; a file run directly is its root.
+    var chain = loading
+    if chain.isEmpty, let root = Self.canonicalPath(span.file.name) { chain = [(span.file.name, root)] }
+    let key = Self.canonicalPath(path) ?? path
+    if let i = chain.firstIndex(where: { $0.key == key }) {
+      let cycle = chain[i...].map(\.name) + [path]
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' cycle: \(cycle.joined(separator: " -> "))", at: span,
+          hint: "a file cannot load itself, directly or through the files it loads"))
+      return .reported(.staticError)
+    }
+    guard chain.count < Limits.maxLoadDepth else {
+      report(
+        Diagnostic(
+          .error, .semantic, "'.load' nested more than \(Limits.maxLoadDepth) files deep", at: span,
+          hint: "load the files one after another from one script instead"))
+      return .reported(.staticError)
+    }
+    let text: String
+    switch SourceReader.readText(path) {
+    case .success(let t): text = t
+    case .failure(let e):
+      return .unreadable("Cannot read '\(path)': \(e.reason)")
+    }
+    // The loaded file runs with the state of its own text; the loader's is restored after.
+    let saved = (loading, laterDefinitions, currentCitation, warnedEmpty)
+    loading = chain + [(path, key)]
+    defer { (loading, laterDefinitions, currentCitation, warnedEmpty) = saved }
+    return CommandOutcome(run(SourceFile(name: path, text: text)))
+  }
+
+  /// Strips one pair of surrounding double quotes.
+  static func unquoted(_ s: String) -> String {
+    s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") ? String(s.dropFirst().dropLast()) : s
+  }
+
+  /// A relative `path` beside the file `including` when it exists there, else as given.
+  static func besideScript(_ path: String, of including: String) -> String {
+    guard !path.hasPrefix("/"), let slash = including.lastIndex(of: "/") else { return path }
+    let beside = String(including[...slash]) + path
+    return access(beside, F_OK) == 0 ? beside : path
+  }
+
+  /// The absolute path without links of an existing file (to tell one file under two names).
+  static func canonicalPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+  }
+
+  /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
+  /// line; numbers and dates become numbers and dates, anything else a symbol.
+  func importFacts(_ arg: CommandArgument) -> CommandOutcome {
+    let (argument, span) = (arg.text, arg.span)
+    var words: [String] = []
+    var current = ""
+    var quoted = false
+    for ch in argument {
+      if ch == "\"" { quoted.toggle(); continue }
+      if ch == " " && !quoted {
+        if !current.isEmpty { words.append(current) }
+        current = ""
+      } else {
+        current.append(ch)
+      }
+    }
+    if !current.isEmpty { words.append(current) }
+    // `--skip N` leaves out the first N lines (a header).
+    var skip = 0
+    if words.count == 4, words[0] == "--skip", let n = Int(words[1]), n >= 0 {
+      skip = n
+      words.removeFirst(2)
+    }
+    guard words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
+      report(
+        Diagnostic(
+          .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
+          hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
+      return .reported(.usageError)
+    }
+    let name = words[1]
+    // A relative path is looked up beside the script first, then from the working directory.
+    let path = Self.besideScript(words[0], of: span.file.name)
+    let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
+    let bytes: [UInt8]
+    switch Importer.read(path) {
+    case .success(let b): bytes = b
+    case .failure(let e):
+      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
+      return .unreadable(e.message)
+    }
+    // The arity comes from the relation when it is known, else from the file's first line.
+    let arity =
+      schema[name]?.arity
+      ?? Self.firstLine(bytes, after: skip).map {
+        $0.isEmpty ? 0 : Self.fieldCount($0, separator: format == .csv ? "," : "\t", quotes: format == .csv)
+      } ?? 0
+    var resolver = Resolver(schema: schema)
+    if let existing = resolver.schema[name], existing.arity != arity {
+      report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
+      return .reported(.staticError)
+    }
+    // A failed import leaves no trace: not the rows, not the relation's name.
+    let (savedSchema, hadTable) = (schema, database.tables[name] != nil)
+    resolver.declareUse(name, arity: arity, at: span)
+    schema = resolver.schema
+    let table = database.table(name, arity: arity)
+    do throws(Importer.Failure) {
+      _ = try Importer.load(
+        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
+    } catch {
+      schema = savedSchema
+      if !hadTable { database.drop(name) }
+      return .error(error.message)
+    }
+    noteFactsChanged(name)
+    return .ok
+  }
+
+  /// Fields on a line, with CSV's double quotes protecting separators.
+  static func fieldCount(_ line: String, separator: Character, quotes: Bool) -> Int {
+    var count = 1
+    var quoted = false
+    for ch in line {
+      if quotes && ch == "\"" { quoted.toggle() } else if ch == separator && !quoted { count += 1 }
+    }
+    return count
+  }
+
+  /// The line after `skip` lines (nil when the file has no such line), without its line end.
+  static func firstLine(_ bytes: [UInt8], after skip: Int) -> String? {
+    var start = 0
+    var skipped = 0
+    while skipped < skip {
+      guard let nl = bytes[start...].firstIndex(of: 10) else { return nil }
+      start = nl + 1
+      skipped += 1
+    }
+    guard start < bytes.count else { return nil }
+    var end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+    while end > start, bytes[end - 1] == 13 { end -= 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+
+
+  /// `.limit [tuples N | time SECONDS | memory SIZE]`: shows or sets the limits of each query,
+  /// read as the command line's --max-tuples, --timeout and --memory are; 0 means no limit.
+  func limit(_ arg: CommandArgument) -> CommandOutcome {
+    let argument = arg.text
+    let words = argument.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    func usage(_ message: String) -> CommandOutcome {
+      report(
+        Diagnostic(
+          .error, .semantic, message, at: arg.span,
+          hint: "'.limit tuples N', '.limit time SECONDS' or '.limit memory SIZE' (such as 4G or 25%); 0 for no limit"))
+      return .reported(.usageError)
+    }
+    if words.isEmpty {
+      let tuples = Limits.budgetMaxTuples(options.maxTuples), time = Limits.budgetTimeout(options.timeout)
+      beginBlock()
+      write(
+        "tuples \(tuples > 0 ? String(tuples) : "none")\n"
+          + "time   \(time > 0 ? formatSeconds(time) : "none")\n"
+          + "memory \(options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none")\n")
+      return .ok
+    }
+    guard words.count == 2 else { return usage("'.limit' takes a limit and its value") }
+    let value = words[1]
+    func take<T>(_ parsed: Result<T, Limits.OptionError>, _ set: (T) -> Void) -> CommandOutcome {
+      switch parsed {
+      case .success(let v):
+        set(v)
+        return .ok
+      case .failure(let e):
+        return usage("'.limit \(words[0])': \(e.message)")
+      }
+    }
+    switch words[0] {
+    case "tuples": return take(Limits.parseMaxTuples(value)) { options.maxTuples = $0 }
+    case "time": return take(Limits.parseTimeout(value)) { options.timeout = $0 }
+    case "memory": return take(Limits.parseMemory(value)) { options.maxMemory = $0 }
+    default: return usage("Unknown limit '\(words[0])'")
+    }
+  }
+}

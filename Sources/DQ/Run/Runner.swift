@@ -1,0 +1,169 @@
+/// The runner: turns statements into effects and output, top to bottom, stopping at the first
+/// that fails (jlox's `run`: parse, stop on errors; check, stop on errors; run).
+extension Session {
+  // MARK: - Running
+
+  /// Parses and checks the whole text, then runs its statements top to bottom.
+  @discardableResult
+  public func run(_ file: SourceFile) -> Status {
+    currentCitation = -1
+    lastTimings = Timings()
+    let clock = ContinuousClock()
+    let started = clock.now
+    let (statements, syntaxErrors) = Parser.parse(file, batchingFacts: true)
+    lastTimings.parse = clock.now - started
+    if !syntaxErrors.isEmpty {
+      syntaxErrors.forEach(report)
+      return .staticError
+    }
+    return run(statements)
+  }
+
+  /// Checks and runs already parsed statements.
+  public func run(_ statements: [Statement]) -> Status {
+    let clock = ContinuousClock()
+    let started = clock.now
+    takeOverDatasetNames(usedIn: statements)
+    var resolver = Resolver(schema: schema)
+    for s in statements { resolver.resolve(s) }
+    var errors = resolver.diagnostics
+    let newRules = statements.compactMap { s -> Rule? in if case .rule(let r) = s { return r } else { return nil } }
+    if errors.isEmpty, !newRules.isEmpty, case .failure(let e) = Stratifier.stratify(rules: rules + newRules) {
+      errors += e.diagnostics
+    }
+    if !errors.isEmpty {
+      errors.sorted { ($0.span?.line ?? 0, $0.span?.column ?? 0) < ($1.span?.line ?? 0, $1.span?.column ?? 0) }.forEach(report)
+      return .staticError
+    }
+    schema = resolver.schema
+    lastTimings.parse += clock.now - started
+    warnedEmpty = []
+    // A text that loads files may read relations they define: its rules are checked for empty
+    // relations once it has run (queries are checked as they run, in `runQuery`).
+    let loads = statements.contains { if case .command(let name, _, _) = $0 { return isLoad(name) } else { return false } }
+    if options.warnings {
+      if !loads { warnAboutEmptyRelations(inRulesOf: statements) }
+      warnAboutSingletons(statements)
+    }
+    // Where each relation is first defined in this text, so a query above its facts can say so.
+    laterDefinitions = [:]
+    for s in statements.reversed() {
+      switch s {
+      case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
+      case .facts(let b): laterDefinitions[b.name] = b.span
+      case .command("import", let argument, let span):
+        if let last = argument.split(separator: " ").last { laterDefinitions[String(last)] = span }
+      default: break
+      }
+    }
+    for s in statements {
+      if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
+      if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
+      if case .facts(let b) = s, laterDefinitions[b.name] == b.span { laterDefinitions[b.name] = nil }
+      if case .command("import", let argument, let span) = s, let last = argument.split(separator: " ").last,
+        laterDefinitions[String(last)] == span
+      {
+        laterDefinitions[String(last)] = nil
+      }
+      let status = execute(s)
+      if status != .ok { return status }
+      if let failure = frontEnd.failure { return failure }
+    }
+    laterDefinitions = [:]
+    if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
+    return .ok
+  }
+
+  /// True when the command name (or prefix) runs `.load`.
+  func isLoad(_ name: String) -> Bool {
+    if case .found(let c) = commands.find(name) { return c.name == "load" }
+    return false
+  }
+
+  func execute(_ statement: Statement) -> Status {
+    switch statement {
+    case .fact(let r):
+      do {
+        let tuple = try groundTuple(r.head)
+        database.addFact(r.head.name, tuple, citation: currentCitation)
+        noteFactsChanged(r.head.name)
+      } catch {
+        report(error.diagnostic)
+        return .runtimeError
+      }
+    case .facts(let b):
+      let store = database.store
+      let table = database.table(b.name, arity: b.arity)
+      let holder = table.factRows
+      holder.reserve(b.count)
+      var tuple = [Value](repeating: 0, count: max(1, b.arity))
+      var added = 0
+      for i in 0..<b.count {
+        for c in 0..<b.arity { tuple[c] = store.constant(b.values[i * b.arity + c]) }
+        if b.arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+      }
+      table.appendCitations(added, currentCitation)
+      noteFactsChanged(b.name)
+    case .rule(let r):
+      if r.body.isEmpty, r.head.variables.isEmpty { return execute(.fact(r)) }
+      rules.append(r)
+      database.markHasRules(r.head.name, arity: r.head.arity)
+      definitionVersion[r.head.name, default: 0] += 1
+    case .query(let q):
+      return runQuery(q)
+    case .declaration(let d):
+      _ = database.table(d.name, arity: d.columns.count)
+    case .citation(let c, _):
+      currentCitation = c.map { database.addCitation($0) } ?? -1
+    case .command(let name, let argument, let span):
+      return command(name, argument, span)
+    }
+    return .ok
+  }
+  /// The values of a fact's arguments (constants, or arithmetic over constants).
+  func groundTuple(_ atom: Atom) throws(EvaluationError) -> [Value] {
+    var constants: [Value] = []
+    for t in atom.arguments {
+      guard case .constant(let c, _) = t else { break }
+      constants.append(database.store.constant(c))
+    }
+    if constants.count == atom.arguments.count { return constants }
+    var out: [Value] = []
+    for t in atom.arguments {
+      if case .constant(let c, _) = t {
+        out.append(database.store.constant(c))
+      } else {
+        out.append(try PlanBinder.evaluate(ground: Planner.groundExpression(t), store: database.store))
+      }
+    }
+    return out
+  }
+
+  // MARK: - Queries
+
+  /// Brings every relation the query reads up to date, then prints its answers.
+  func runQuery(_ q: Query) -> Status {
+    let budget = makeBudget()
+    lastTimings.plan = .zero
+    lastTimings.evaluate = .zero
+    defer { frontEnd.queryFinished() }
+    do throws(EvaluationError) {
+      if options.warnings { warnAboutEmptyRelations(in: q) }
+      let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
+      let result = try answers(q, budget: budget)
+      if options.warnings, result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
+      let columns = q.shownVariables
+      beginBlock()
+      // Printed in pieces, so Ctrl-C stops a long answer too.
+      let printed = options.format.write(
+        columns: columns, rows: result, store: database.store, to: { [unowned self] in self.write($0) },
+        stop: { [interruption = frontEnd.interruption] in interruption?() ?? false })
+      if !printed { throw EvaluationError(.interrupted, "Interrupted", at: nil) }
+      frontEnd.answered(q, rows: result)
+      return .ok
+    } catch {
+      report(error.diagnostic)
+      return .runtimeError
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/// The `dq` command line, parsed into a value: the options, the files and texts to run, and
+/// what to do. The same parser reads the `% options:` lines of `dq --check`.
+import DQ
+
+public struct Arguments: Sendable {
+  /// What the command line asks for besides running.
+  public enum Action: Sendable, Equatable { case run, help, version }
+
+  public var action = Action.run
+  public var files: [String] = []
+  public var texts: [String] = []
+  public var options = Session.Options()
+  public var loadDataset = true
+  public var list = false
+  public var why: [String] = []
+  public var depth = 6
+  public var check = false
+  public var tutorial = false
+
+  public init() {}
+
+  /// A command line that cannot be run (exit status 64).
+  public enum Problem: Error, Sendable, Equatable {
+    case unknownOption(String)
+    case missingValue(option: String)
+    /// `reason` says what the option takes, in the command line's words.
+    case badValue(option: String, value: String, reason: String)
+
+    /// The message `dq` prints after "dq: error: ".
+    public var message: String {
+      switch self {
+      case .unknownOption(let o): return "unknown option '\(o)'"
+      case .missingValue(let o): return "option '\(o)' needs a value"
+      case .badValue(_, _, let reason): return reason
+      }
+    }
+  }
+
+  /// The arguments, or the first problem with them. `--help` and `--version` end the parsing.
+  public static func parse(_ argv: [String]) -> Result<Arguments, Problem> {
+    let (arguments, problems) = parseAll(argv)
+    if let first = problems.first { return .failure(first) }
+    return .success(arguments)
+  }
+
+  /// The arguments, on top of `start`, with every problem found on the way (an option in
+  /// error is left out).
+  public static func parseAll(_ argv: [String], onto start: Arguments = Arguments()) -> (Arguments, [Problem]) {
+    var a = start
+    var problems: [Problem] = []
+    var i = 0
+    var onlyFiles = false
+    while i < argv.count {
+      var arg = argv[i]
+      var inline: String? = nil
+      if !onlyFiles, arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+        inline = String(arg[arg.index(after: eq)...])
+        arg = String(arg[..<eq])
+      }
+      /// The option's value: after `=`, or the next argument.
+      func take() -> String? {
+        if let inline { return inline }
+        guard i + 1 < argv.count else {
+          problems.append(.missingValue(option: arg))
+          return nil
+        }
+        i += 1
+        return argv[i]
+      }
+      /// Reads a value with a `Limits` parser into `set`.
+      func limit<T>(_ parse: (String) -> Result<T, Limits.OptionError>, _ set: (T) -> Void) {
+        guard let text = take() else { return }
+        switch parse(text) {
+        case .success(let v): set(v)
+        case .failure(let e): problems.append(.badValue(option: arg, value: text, reason: e.message))
+        }
+      }
+      switch arg {
+      case _ where onlyFiles: a.files.append(arg)
+      case "--": onlyFiles = true
+      case "-h", "--help":
+        a.action = .help
+        return (a, problems)
+      case "--version":
+        a.action = .version
+        return (a, problems)
+      case "-e", "--eval": if let t = take() { a.texts.append(t) }
+      case "-f", "--format":
+        guard let f = take() else { break }
+        if let format = OutputFormat(rawValue: f) {
+          a.options.format = format
+        } else {
+          problems.append(.badValue(option: arg, value: f, reason: "unknown format '\(f)' (use table, tsv, csv or json)"))
+        }
+      case "--no-dataset": a.loadDataset = false
+      case "--list": a.list = true
+      case "--check": a.check = true
+      case "--tutorial": a.tutorial = true
+      case "--why": if let t = take() { a.why.append(t) }
+      case "--depth": limit(Limits.parseDepth) { a.depth = $0 }
+      case "--no-warnings": a.options.warnings = false
+      case "--max-tuples": limit(Limits.parseMaxTuples) { a.options.maxTuples = $0 }
+      case "--memory": limit(Limits.parseMemory) { a.options.maxMemory = $0 }
+      case "--timeout": limit(Limits.parseTimeout) { a.options.timeout = $0 }
+      default:
+        if arg.hasPrefix("-") && arg != "-" { problems.append(.unknownOption(arg)) } else { a.files.append(arg) }
+      }
+      i += 1
+    }
+    return (a, problems)
+  }
+}

@@ -1,0 +1,38 @@
+/// The command line is parsed into a value or a problem; nothing exits halfway.
+import DQ
+import DQShell
+import Testing
+
+@Suite struct ArgumentsTests {
+  @Test func optionsFilesAndTextsAreRead() throws {
+    let a = try Arguments.parse(["--no-dataset", "-f", "csv", "--timeout=2.5", "-e", "?- p(X).", "a.dq", "--", "-b.dq"]).get()
+    #expect(a.action == .run)
+    #expect(!a.loadDataset)
+    #expect(a.options.format == .csv)
+    #expect(a.options.timeout == 2.5)
+    #expect(a.texts == ["?- p(X)."])
+    #expect(a.files == ["a.dq", "-b.dq"])
+  }
+
+  @Test func theFirstProblemIsReturned() {
+    #expect(throws: Arguments.Problem.unknownOption("--bogus")) { try Arguments.parse(["--bogus", "--format", "xml"]).get() }
+    #expect(throws: Arguments.Problem.missingValue(option: "--eval")) { try Arguments.parse(["--eval"]).get() }
+    guard case .failure(.badValue(let option, let value, let reason)) = Arguments.parse(["-f", "xml"]) else {
+      Issue.record("-f xml was accepted")
+      return
+    }
+    #expect(option == "-f" && value == "xml")
+    #expect(reason == "unknown format 'xml' (use table, tsv, csv or json)")
+  }
+
+  @Test func everyProblemIsCollectedForOptionLines() {
+    let (a, problems) = Arguments.parseAll(["--timeout", "nan", "--no-warnings", "--max-tuples", "-4"])
+    #expect(problems.count == 2)
+    #expect(!a.options.warnings)
+  }
+
+  @Test func helpAndVersionEndTheParsing() throws {
+    #expect(try Arguments.parse(["--help", "--bogus"]).get().action == .help)
+    #expect(try Arguments.parse(["--version"]).get().action == .version)
+  }
+}
