@@ -24,7 +24,7 @@ extension Session {
     let store = database.store
     for l in q.body {
       guard case .positive(let a) = l else { continue }
-      if database.tables[a.name]?.rows.count ?? 0 == 0, let later = laterDefinitions[a.name] {
+      if database.tables[a.name]?.rows.count ?? 0 == 0, let later = reading.laterDefinitions[a.name] {
         report(
           Diagnostic(
             .warning, .advice, "'\(a.name)' has no facts yet: it is first defined further down, on line \(later.line)",
@@ -169,7 +169,7 @@ extension Session {
   /// by `.load` or `.import` before it count, and so do clauses further down (the query then
   /// gets the "first defined further down" warning instead, if it has no answers).
   func warnAboutEmptyRelations(in query: Query) {
-    warnAboutEmpty(query.body, defined: definedRelations().union(laterDefinitions.keys))
+    warnAboutEmpty(query.body, defined: definedRelations().union(reading.laterDefinitions.keys))
   }
 
   /// Relations with facts or rules now.
@@ -183,7 +183,7 @@ extension Session {
     func visit(_ l: Literal) {
       switch l {
       case .positive(let a), .negative(let a, _):
-        guard !defined.contains(a.name), schema[a.name]?.declared != true, warnedEmpty.insert(a.name).inserted else { return }
+        guard !defined.contains(a.name), schema[a.name]?.declared != true, reading.warnedEmpty.insert(a.name).inserted else { return }
         let candidates = Array(defined) + schema.relations.keys.filter { schema[$0]?.declared == true }
         let hint = Suggest.closest(to: a.name, in: candidates).map { "did you mean '\($0)'?" }
         report(Diagnostic(.warning, .advice, "Relation '\(a.name)' has no facts and no rules, so it is empty", at: a.nameSpan, hint: hint))

@@ -171,7 +171,7 @@ extension Session {
     }
     let path = Self.besideScript(Self.unquoted(argument), of: span.file.name)
     // The chain of files being loaded, outermost first; a file run directly is its root.
-    var chain = loading
+    var chain = reading.loading
     if chain.isEmpty, let root = Self.canonicalPath(span.file.name) { chain = [(span.file.name, root)] }
     let key = Self.canonicalPath(path) ?? path
     if let i = chain.firstIndex(where: { $0.key == key }) {
@@ -196,9 +196,9 @@ extension Session {
       return .unreadable("Cannot read '\(path)': \(e.reason)")
     }
     // The loaded file runs with the state of its own text; the loader's is restored after.
-    let saved = (loading, laterDefinitions, currentCitation, warnedEmpty)
-    loading = chain + [(path, key)]
-    defer { (loading, laterDefinitions, currentCitation, warnedEmpty) = saved }
+    let saved = reading
+    reading.loading = chain + [(path, key)]
+    defer { reading = saved }
     return CommandOutcome(run(SourceFile(name: path, text: text)))
   }
 
@@ -280,7 +280,7 @@ extension Session {
     let table = database.table(name, arity: arity)
     do throws(Importer.Failure) {
       _ = try Importer.load(
-        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: currentCitation)
+        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: reading.currentCitation)
     } catch {
       schema = savedSchema
       if !hadTable { database.drop(name) }

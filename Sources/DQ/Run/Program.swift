@@ -47,7 +47,7 @@ extension Session {
     frontEnd = saved
     for p in transcript.diagnostics { report(p) }
     datasetRelations = Set(schema.relations.keys)
-    currentCitation = -1
+    reading.currentCitation = -1
   }
 
   /// A program that defines a relation under a dataset name with another arity gets the name:

@@ -1,12 +1,26 @@
 /// The runner: turns statements into effects and output, top to bottom, stopping at the first
 /// that fails (jlox's `run`: parse, stop on errors; check, stop on errors; run).
+
+/// What the runner knows about the text it is running, beside the program and what is
+/// computed: `.load` saves it and gives it back when the loaded file is done.
+struct TextState {
+  /// The citation (`.source`) the facts that follow carry; -1: none.
+  var currentCitation: Int32 = -1
+  /// The files `.load` is running, outermost first (name as written, canonical path).
+  var loading: [(name: String, key: String)] = []
+  /// First definitions of relations further down the text being run.
+  var laterDefinitions: [String: SourceSpan] = [:]
+  /// Relations already warned about as empty in the text being run (once each).
+  var warnedEmpty: Set<String> = []
+}
+
 extension Session {
   // MARK: - Running
 
   /// Parses and checks the whole text, then runs its statements top to bottom.
   @discardableResult
   public func run(_ file: SourceFile) -> Status {
-    currentCitation = -1
+    reading.currentCitation = -1
     lastTimings = Timings()
     let clock = ContinuousClock()
     let started = clock.now
@@ -37,7 +51,7 @@ extension Session {
     }
     schema = resolver.schema
     lastTimings.parse += clock.now - started
-    warnedEmpty = []
+    reading.warnedEmpty = []
     // A text that loads files may read relations they define: its rules are checked for empty
     // relations once it has run (queries are checked as they run, in `runQuery`).
     let loads = statements.contains { if case .command(let name, _, _) = $0 { return isLoad(name) } else { return false } }
@@ -46,30 +60,30 @@ extension Session {
       warnAboutSingletons(statements)
     }
     // Where each relation is first defined in this text, so a query above its facts can say so.
-    laterDefinitions = [:]
+    reading.laterDefinitions = [:]
     for s in statements.reversed() {
       switch s {
-      case .fact(let r), .rule(let r): laterDefinitions[r.head.name] = r.head.span
-      case .facts(let b): laterDefinitions[b.name] = b.span
+      case .fact(let r), .rule(let r): reading.laterDefinitions[r.head.name] = r.head.span
+      case .facts(let b): reading.laterDefinitions[b.name] = b.span
       case .command("import", let argument, let span):
-        if let last = argument.split(separator: " ").last { laterDefinitions[String(last)] = span }
+        if let last = argument.split(separator: " ").last { reading.laterDefinitions[String(last)] = span }
       default: break
       }
     }
     for s in statements {
-      if case .fact(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
-      if case .rule(let r) = s, laterDefinitions[r.head.name] == r.head.span { laterDefinitions[r.head.name] = nil }
-      if case .facts(let b) = s, laterDefinitions[b.name] == b.span { laterDefinitions[b.name] = nil }
+      if case .fact(let r) = s, reading.laterDefinitions[r.head.name] == r.head.span { reading.laterDefinitions[r.head.name] = nil }
+      if case .rule(let r) = s, reading.laterDefinitions[r.head.name] == r.head.span { reading.laterDefinitions[r.head.name] = nil }
+      if case .facts(let b) = s, reading.laterDefinitions[b.name] == b.span { reading.laterDefinitions[b.name] = nil }
       if case .command("import", let argument, let span) = s, let last = argument.split(separator: " ").last,
-        laterDefinitions[String(last)] == span
+        reading.laterDefinitions[String(last)] == span
       {
-        laterDefinitions[String(last)] = nil
+        reading.laterDefinitions[String(last)] = nil
       }
       let status = execute(s)
       if status != .ok { return status }
       if let failure = frontEnd.failure { return failure }
     }
-    laterDefinitions = [:]
+    reading.laterDefinitions = [:]
     if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
     return .ok
   }
@@ -85,7 +99,7 @@ extension Session {
     case .fact(let r):
       do {
         let tuple = try groundTuple(r.head)
-        database.addFact(r.head.name, tuple, citation: currentCitation)
+        database.addFact(r.head.name, tuple, citation: reading.currentCitation)
         noteFactsChanged(r.head.name)
       } catch {
         report(error.diagnostic)
@@ -102,7 +116,7 @@ extension Session {
         for c in 0..<b.arity { tuple[c] = store.constant(b.values[i * b.arity + c]) }
         if b.arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
       }
-      table.appendCitations(added, currentCitation)
+      table.appendCitations(added, reading.currentCitation)
       noteFactsChanged(b.name)
     case .rule(let r):
       if r.body.isEmpty, r.head.variables.isEmpty { return execute(.fact(r)) }
@@ -114,7 +128,7 @@ extension Session {
     case .declaration(let d):
       _ = database.table(d.name, arity: d.columns.count)
     case .citation(let c, _):
-      currentCitation = c.map { database.addCitation($0) } ?? -1
+      reading.currentCitation = c.map { database.addCitation($0) } ?? -1
     case .command(let name, let argument, let span):
       return command(name, argument, span)
     }

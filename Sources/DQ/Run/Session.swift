@@ -73,9 +73,8 @@ public final class Session {
     _modify { yield &program.datasetRelations }
   }
 
-  var currentCitation: Int32 = -1
-  /// The files `.load` is running, outermost first (name as written, canonical path).
-  var loading: [(name: String, key: String)] = []
+  /// Where the runner is in the text it runs (see `TextState`).
+  var reading = TextState()
   /// Blocks written so far to the current destination; the shell's `.output` saves and
   /// restores it, since separators belong between blocks written to the same place.
   public var blocksWritten = 0
@@ -122,11 +121,6 @@ public final class Session {
   }
 
   var datasetLoaded = false
-
-  /// First definitions of relations further down the text being run.
-  var laterDefinitions: [String: SourceSpan] = [:]
-  /// Relations already warned about as empty in the text being run (once each).
-  var warnedEmpty: Set<String> = []
 
   /// Set while `.steps` runs: receives the description of each stratum and round.
   var tracing: ((String) -> Void)?
