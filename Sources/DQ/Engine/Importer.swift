@@ -58,7 +58,15 @@ enum Importer {
   /// fields may span lines, blank lines hold none).
   private static func capacity(_ bytes: [UInt8], path: String, table: Database.Table) throws(Failure) -> Int {
     var lines = 0
-    for b in bytes where b == 10 { lines += 1 }
+    bytes.withUnsafeBytes { p in
+      guard let base = p.baseAddress else { return }
+      var k = 0
+      // memchr scans many bytes at a time: a byte-by-byte count cost a tenth of an import.
+      while k < p.count, let nl = memchr(base + k, 10, p.count - k) {
+        lines += 1
+        k = base.distance(to: UnsafeRawPointer(nl)) + 1
+      }
+    }
     let (capacity, overflow) = (lines + 1).multipliedReportingOverflow(by: max(1, table.arity))
     guard !overflow else {
       throw Failure(message: "'\(path)' has too many lines for '\(table.name)' (\(table.arity) columns)", line: 0)
@@ -230,10 +238,9 @@ enum Importer {
   private static func number(_ f: UnsafeBufferPointer<UInt8>, _ store: ValueStore) -> Value? {
     let negative = f.first == UInt8(ascii: "-")
     let start = negative ? 1 : 0
-    var k = start
-    while k < f.count, isDigit(f[k]) { k += 1 }
+    let (k, magnitude) = IntegerLiteral.leadingDigits(f, from: start)
     // Past 64 bits the field is a symbol, a decimal point or not.
-    guard k > start, let m = IntegerLiteral.magnitude(UnsafeBufferPointer(rebasing: f[start..<k])) else { return nil }
+    guard k > start, let m = magnitude else { return nil }
     if k == f.count {
       guard let v = IntegerLiteral.value(magnitude: m, negative: negative) else { return nil }
       return store.integer(v)

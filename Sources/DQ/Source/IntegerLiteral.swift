@@ -15,6 +15,23 @@ enum IntegerLiteral {
     return v
   }
 
+  /// The decimal digits at the start of `p[from...]`: where they end, and their value (nil
+  /// past 64 unsigned bits). One pass over raw bytes, for `.import`'s millions of fields: any
+  /// 19 digits fit in 64 bits, so only longer runs are read again with overflow checks.
+  @inline(__always)
+  static func leadingDigits(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, magnitude: UInt64?) {
+    var v: UInt64 = 0
+    var k = start
+    while k < p.count {
+      let d = p[k] &- 48
+      if d > 9 { break }
+      v = v &* 10 &+ UInt64(d)
+      k &+= 1
+    }
+    if k &- start <= 19 { return (k, v) }
+    return (k, magnitude(UnsafeBufferPointer(rebasing: p[start..<k])))
+  }
+
   /// The signed value of a magnitude, negated when `negative`, or nil outside Int64.
   @inline(__always)
   static func value(magnitude: UInt64, negative: Bool) -> Int64? {
