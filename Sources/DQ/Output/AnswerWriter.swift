@@ -19,6 +19,8 @@ extension Session {
     layout.title = title
     switch options.format {
     case .json:
+      // The document is one block, separated from text before it like any other.
+      if !documentOpen, blocksWritten > 0 { write("\n") }
       write(documentOpen ? ",\n" : "[\n")
       documentOpen = true
       blocksWritten += 1

@@ -112,17 +112,16 @@ public enum OutputFormat: String, Sendable, CaseIterable {
       func line(_ row: [String], right: [Bool]) -> String {
         "|" + row.enumerated().map { i, c in " " + TableText.pad(c, widths[i], right: right[i]) + " " }.joined(separator: "|") + "|\n"
       }
-      var out = line(header, right: numeric.map { _ in false })
-      out += "|" + widths.indices.map { i in numeric[i] ? String(repeating: "-", count: widths[i] + 1) + ":" : String(repeating: "-", count: widths[i] + 2) }
-        .joined(separator: "|") + "|\n"
-      for row in cells { out += line(row, right: numeric) }
-      write(out + (more > 0 ? moreNote : ""))
-      return true
+      let rule = widths.indices.map { i in
+        numeric[i] ? String(repeating: "-", count: widths[i] + 1) + ":" : String(repeating: "-", count: widths[i] + 2)
+      }
+      let top = line(header, right: numeric.map { _ in false }) + "|" + rule.joined(separator: "|") + "|\n"
+      return pieces(cells.count, header: top, footer: more > 0 ? moreNote : "", write, stop) { r in line(cells[r], right: numeric) }
     case .table:
       guard let cells = grid.cells(shown, stop: stop, clean: { $0 }) else { return false }
       return TextTable.write(
         columns: grid.columns, rows: cells, rightAligned: grid.numeric(), headers: layout.headers, width: layout.width,
-        footer: moreNote + "\(Self.grouped(grid.count)) row\(grid.count == 1 ? "" : "s")\n", to: write, stop: stop)
+        footer: moreNote + "\(grid.count) row\(grid.count == 1 ? "" : "s")\n", to: write, stop: stop)
     }
   }
 
