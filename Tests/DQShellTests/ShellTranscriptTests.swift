@@ -69,6 +69,8 @@ import Testing
     #expect(c.describe("met(") == "met(c1, c2)")
     #expect(c.completions(line: ".hel", word: ".hel") == .words([".help"]))
     #expect(c.completions(line: ".he", word: ".he") == .words([".headers", ".help"]))
+    #expect(c.completions(line: ".headers o", word: "o") == .words(["on", "off"]))
+    #expect(c.completions(line: ".format j", word: "j") == .words(["json", "jsonl"]))
     #expect(c.completions(line: "?", word: "?") == .words(["?-"]))
     if case .words(let start) = c.completions(line: "", word: "") {
       #expect(start.first == "?-" && start.contains("met(") && start.contains(".help"))

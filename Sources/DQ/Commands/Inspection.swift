@@ -25,11 +25,12 @@ extension Session {
   }
 
   /// The relation listing as a table.
-  public func relationListing(matching pattern: String = "") throws(EvaluationError) -> String {
+  /// `width`: fitted to so many columns (see `TextTable`).
+  public func relationListing(matching pattern: String = "", width: Int? = nil) throws(EvaluationError) -> String {
     let list = try relationSummaries(matching: pattern)
     if list.isEmpty { return pattern.isEmpty ? "No relations.\n" : "No relation name contains '\(pattern)'.\n" }
     let (columns, rows, numbers) = Self.relationGrid(list)
-    return TextTable.render(columns: columns, rows: rows, rightAligned: numbers)
+    return TextTable.render(columns: columns, rows: rows, rightAligned: numbers, width: width)
       + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
   }
 
@@ -38,7 +39,7 @@ extension Session {
   public func writeRelationListing(matching pattern: String = "") throws(EvaluationError) {
     let list = try relationSummaries(matching: pattern)
     if options.format == .table {
-      let text = try relationListing(matching: pattern)
+      let text = try relationListing(matching: pattern, width: layout.width)
       beginBlock()
       write(text)
       return
@@ -71,10 +72,10 @@ extension Session {
   /// while there is one, the indexes built so far, listed by their key columns, "sorted" for the
   /// one the rows are clustered by), per tuple; a relation with rules keeps its explicit facts
   /// apart too ("facts bytes"). Derived relations are stored once a query has needed them.
-  public func memoryListing(matching pattern: String = "") -> String {
+  public func memoryListing(matching pattern: String = "", width: Int? = nil) -> String {
     let (tables, rows, totals) = memoryRows(matching: pattern)
     if tables == 0 { return pattern.isEmpty ? "No stored tuples.\n" : "No stored relation name contains '\(pattern)'.\n" }
-    return TextTable.render(columns: Self.memoryColumns, rows: rows, rightAligned: Self.memoryNumbers)
+    return TextTable.render(columns: Self.memoryColumns, rows: rows, rightAligned: Self.memoryNumbers, width: width)
       + "\(totals.tuples) tuples in \(tables) relation\(tables == 1 ? "" : "s"): \(totals.bytes) bytes (\(Self.perTuple(totals.bytes, totals.tuples)) per tuple)\n"
   }
 
@@ -84,7 +85,7 @@ extension Session {
     writeListing(
       Grid(columns: Self.memoryColumns, rows: rows, numbers: Self.memoryNumbers),
       command: ".memory" + (pattern.isEmpty ? "" : " " + pattern)
-    ) { memoryListing(matching: pattern) }
+    ) { memoryListing(matching: pattern, width: layout.width) }
   }
 
   private static let memoryColumns = ["relation", "arity", "tuples", "bytes", "bytes/tuple", "indexes", "facts bytes"]

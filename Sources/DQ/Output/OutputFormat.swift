@@ -235,9 +235,9 @@ public struct Grid {
 
 /// A box-drawn table of text cells, as the `table` format and `--list` print it.
 public enum TextTable {
-  public static func render(columns: [String], rows: [[String]], rightAligned: [Bool]? = nil) -> String {
+  public static func render(columns: [String], rows: [[String]], rightAligned: [Bool]? = nil, width: Int? = nil) -> String {
     var out = ""
-    _ = write(columns: columns, rows: rows, rightAligned: rightAligned, footer: "", to: { out += $0 })
+    _ = write(columns: columns, rows: rows, rightAligned: rightAligned, width: width, footer: "", to: { out += $0 })
     return out
   }
 
