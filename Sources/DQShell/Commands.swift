@@ -266,7 +266,7 @@ extension Commands {
             return c.session.show(
               settings.map { String(repeating: " ", count: width - $0.0.count) + $0.0 + ": " + $0.1 }.joined(separator: "\n"))
           }),
-      ], after: "format"
+      ], after: "maxrows"
     )
     .inserting(
       [

@@ -107,8 +107,8 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "format", aliases: ["mode"], usage: ".format [table|tsv|csv|json|jsonl|markdown|line]",
-      summary: "Show or choose how answers are printed",
+      name: "format", aliases: ["mode"], usage: ".format [FORMAT]",
+      summary: "Show or choose how answers print: table, tsv, csv, json, jsonl, markdown, line",
       details: """
           table: boxed, fitted to the terminal; tsv, csv: a header line, then one line per row;
           json: one document per run, an array of {query, columns, rows} objects (a yes/no query:
