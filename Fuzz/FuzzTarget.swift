@@ -109,6 +109,8 @@ private func run(_ text: String) {
       return inert
     })
   _ = session.run(file)
+  // What `dq` does at the end of a run: the JSON document of the answers is closed.
+  session.endDocument()
   let actual = frontEnd.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
   frontEnd.bytes &+= actual == expected ? 0 : 1
   // Keep the work from being optimised away.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 static volatile sig_atomic_t interrupt_flag = 0;
 /// The first error writing standard output (an errno value), kept so it is reported once.
@@ -168,4 +169,10 @@ void dq_install_cleanup_handlers(int include_sigint) {
     sigaddset(&set, signals[i]);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
   }
+}
+
+int dq_terminal_width(int fd) {
+  struct winsize ws;
+  if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
 }

@@ -79,6 +79,8 @@ public enum Limits {
   /// The deepest derivation tree `--why` draws: each level indents the tree, so a deeper one
   /// is unreadable (and its recursion would be unbounded).
   public static let maxDepth = 1000
+  /// The widest `.width` a table may be fitted to, in columns.
+  public static let maxShownWidth = 100_000
 
   /// A command-line or `% options:` value that cannot be used.
   public struct OptionError: Error, Sendable, Equatable {

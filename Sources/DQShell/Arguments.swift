@@ -90,7 +90,7 @@ public struct Arguments: Sendable {
         if let format = OutputFormat(rawValue: f) {
           a.options.format = format
         } else {
-          problems.append(.badValue(option: arg, value: f, reason: "unknown format '\(f)' (use table, tsv, csv or json)"))
+          problems.append(.badValue(option: arg, value: f, reason: "unknown format '\(f)' (use \(OutputFormat.names))"))
         }
       case "--no-dataset": a.loadDataset = false
       case "--list": a.list = true

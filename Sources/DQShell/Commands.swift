@@ -35,6 +35,10 @@ public final class Commands: FrontEnd {
   /// Told when writing to the `.output` file fails. By default the message goes to
   /// `writeError` and answers go back to standard output; a script run stops (status 74).
   public var outputFailed: ((String) -> Void)?
+  /// The width of the terminal standard output is, or nil when it is not one (set by `dq`).
+  public var terminalWidth: () -> Int? = { nil }
+  /// True while `.once` sends the next answer to a file.
+  private var once = false
   /// Whether a person is at a terminal (`.edit` needs one).
   public var interactive = false
   /// True while text from `.edit` runs, so it cannot open the editor again.
@@ -79,6 +83,15 @@ public final class Commands: FrontEnd {
 
   public func answered(_ query: Query, rows: [[Value]]) {
     madeTutorial?.answered(query, rows)
+    // `.once FILE`: that answer was the one; the file is complete.
+    if once { endOnce() }
+  }
+
+  /// Completes the `.once` file and sends answers to standard output again.
+  private func endOnce() {
+    once = false
+    guard let message = finishOutput() else { return }
+    if let failed = outputFailed { failed(message) } else { writeError("dq: error: \(message)\n") }
   }
 
   public func queryFinished() {
@@ -88,6 +101,10 @@ public final class Commands: FrontEnd {
       "Run time: parse and check \(Self.milliseconds(t.parse)), plan \(Self.milliseconds(t.plan)), "
         + "evaluate \(Self.milliseconds(t.evaluate)); \(session.lastDerived) tuples derived\n")
   }
+
+  public var screenWidth: Int? { output == nil ? terminalWidth() : nil }
+
+  public var answersToFile: Bool { output != nil }
 
   public func tell(_ message: String) {
     if interactive { writeError(message + "\n") }
@@ -109,14 +126,17 @@ public final class Commands: FrontEnd {
 
   // MARK: - Output redirection
 
-  func redirect(to path: String) -> CommandOutcome {
+  func redirect(to path: String, once: Bool = false) -> CommandOutcome {
     if let failure = finishOutput() { return .ioError(failure) }
+    self.once = false
+    if once && (path == "stdout" || path.isEmpty) { return .usage("'.once' needs a file name") }
     if path == "stdout" || path.isEmpty { return .ok }
     switch OutputFile.open(path) {
     case .failure(let e):
       return .ioError(e.message)
     case .success(let file):
       output = file
+      self.once = once
       stdoutBlocks = session.blocksWritten
       session.blocksWritten = 0
       destination = { [unowned self, file] s in
@@ -142,6 +162,8 @@ public final class Commands: FrontEnd {
   /// or the message saying why the file could not be written.
   @discardableResult
   public func finishOutput(keep: Bool = true) -> String? {
+    // The JSON document of the answers written there is complete.
+    session.endDocument()
     guard let file = output else { return nil }
     output = nil
     destination = stdoutWriter
@@ -218,16 +240,33 @@ extension Commands {
           name: "output", usage: ".output FILE|stdout", summary: "Send answers to a file, or back to the screen",
           run: withCommands { c, arg in c.redirect(to: unquote(arg)) }),
         Command(
-          name: "timing", usage: ".timing on|off", summary: "Show parse and evaluation time and tuples derived",
+          name: "once", usage: ".once FILE", summary: "Send only the next query's answers to a file",
+          details: "  Written whole (no .maxrows, no fitting), into a temporary file renamed into place.",
+          run: withCommands { c, arg in c.redirect(to: unquote(arg), once: true) }),
+        Command(
+          name: "timing", usage: ".timing [on|off]", summary: "Show or choose whether to report parse and evaluation time",
           run: withCommands { c, arg in
             switch arg {
+            case "": return c.session.show(c.timing ? "on" : "off")
             case "on": c.timing = true
             case "off": c.timing = false
             default: return .usage("Use '.timing on' or '.timing off'")
             }
             return .ok
           }),
-      ], after: "format"
+        Command(
+          name: "show", usage: ".show", summary: "List every setting and its value",
+          run: withCommands { c, _ in
+            let settings =
+              c.session.languageSettings + [
+                ("timing", c.timing ? "on" : "off"),
+                ("output", c.output.map { c.once ? "\($0.path) (once)" : $0.path } ?? "stdout"),
+              ]
+            let width = settings.map(\.0.count).max() ?? 0
+            return c.session.show(
+              settings.map { String(repeating: " ", count: width - $0.0.count) + $0.0 + ": " + $0.1 }.joined(separator: "\n"))
+          }),
+      ], after: "maxrows"
     )
     .inserting(
       [

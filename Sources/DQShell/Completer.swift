@@ -27,10 +27,11 @@ public final class Completer: CompletionSource {
       let command = String(parts[0].dropFirst())
       let rest = String(parts[1])
       switch command {
-      case "load", "read", "output": return .fileNames
+      case "load", "read", "output", "once": return .fileNames
       case "schema", "relations": return .words(relationNames(prefix: word, withParen: false))
       case "format", "mode": return .words(OutputFormat.allCases.map(\.rawValue).filter { $0.hasPrefix(word) })
-      case "timing": return .words(["on", "off"].filter { $0.hasPrefix(word) })
+      case "timing", "headers": return .words(["on", "off"].filter { $0.hasPrefix(word) })
+      case "width": return .words(["auto"].filter { $0.hasPrefix(word) })
       case "help": return .words(Commands.names.filter { $0.hasPrefix(word) })
       case "why", "retract": return clause(rest, word: word)
       default: return .words([])

@@ -10,6 +10,8 @@ import DQ
 public final class Shell {
   public static let prompt = "dq> "
   public static let continuation = "...> "
+  /// The rows a table shows at the prompt before "… N more rows" (`.maxrows`).
+  public static let maxRows = 40
 
   public let session: Session
   public let commands: Commands
@@ -31,6 +33,8 @@ public final class Shell {
     commands.reportDiagnostic = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
     commands.isShell = true
     commands.interactive = reader.isInteractive
+    // A screenful or two of rows at a person's terminal; `.maxrows 0` shows all.
+    if reader.isInteractive && session.options.maxRows == 0 { session.options.maxRows = Shell.maxRows }
     // Text coming back from `.edit` is an entry of its own: in the history, and edited next.
     commands.runText = { [unowned self] text in
       var entry = Substring(text)
@@ -122,6 +126,8 @@ public final class Shell {
     // reader at the prompt).
     commands.entryStarts()
     let status = session.run(file)
+    // Each entry's JSON answers are a document of their own.
+    session.endDocument()
     commands.entryDone(succeeded: status == .ok || status == .exit)
     _ = dq_take_interrupt()
     return status

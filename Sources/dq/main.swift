@@ -20,7 +20,8 @@ let usage = """
 
   options:
     -e, --eval TEXT        run TEXT (may be repeated; runs after the files)
-    -f, --format FORMAT    answer format: table (default), tsv, csv, json
+    -f, --format FORMAT    answer format: table (default), tsv, csv, json, jsonl,
+                           markdown, line
         --no-dataset       start with no relations loaded
         --max-tuples N     stop a query after deriving N tuples (default 50000000;
                            0, or more than 10000000000: no limit)
@@ -135,6 +136,8 @@ let script = ScriptRun(
   report: { writeStderr(renderer.render($0)) })
 let session = script.session
 let commands = script.commands
+// Tables written to a terminal are fitted to its width (`.width`).
+commands.terminalWidth = { let w = dq_terminal_width(1); return w > 0 ? Int(w) : nil }
 activeCommands = commands
 
 var status = Session.Status.ok
@@ -153,6 +156,7 @@ if inputs.isEmpty && !inspecting {
     let completer = Completer(session: session)
     let reader = EditLineReader(historyPath: EditLineReader.defaultHistoryPath(), completion: completer)
     let shell = Shell(session: session, reader: reader, write: writeStdout, writeError: writeStderr, color: colorErrors)
+    shell.commands.terminalWidth = commands.terminalWidth
     reader.warn = { writeStderr("dq: warning: \($0)\n") }
     reader.loadHistory()
     activeCommands = shell.commands
@@ -166,9 +170,7 @@ if inputs.isEmpty && !inspecting {
 status = script.run(inputs)
 if status == .ok && arguments.list {
   do {
-    let listing = try session.relationListing()
-    session.beginBlock()
-    writeStdout(listing)
+    try session.writeRelationListing()
   } catch {
     commands.report(error.diagnostic)
     status = .runtimeError

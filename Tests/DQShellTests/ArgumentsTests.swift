@@ -22,7 +22,7 @@ import Testing
       return
     }
     #expect(option == "-f" && value == "xml")
-    #expect(reason == "unknown format 'xml' (use table, tsv, csv or json)")
+    #expect(reason == "unknown format 'xml' (use table, tsv, csv, json, jsonl, markdown, line)")
   }
 
   @Test func everyProblemIsCollectedForOptionLines() {

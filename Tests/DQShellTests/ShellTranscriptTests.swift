@@ -67,13 +67,71 @@ import Testing
     #expect(c.completions(line: "?- met(abe, ", word: "") == .words(["putin"]))
     #expect(c.completions(line: "?- met(X, putin), met(\"abe\", ", word: "") == .words(["putin", "X"]))
     #expect(c.describe("met(") == "met(c1, c2)")
-    #expect(c.completions(line: ".he", word: ".he") == .words([".help"]))
+    #expect(c.completions(line: ".hel", word: ".hel") == .words([".help"]))
+    #expect(c.completions(line: ".he", word: ".he") == .words([".headers", ".help"]))
+    #expect(c.completions(line: ".headers o", word: "o") == .words(["on", "off"]))
+    #expect(c.completions(line: ".format j", word: "j") == .words(["json", "jsonl"]))
     #expect(c.completions(line: "?", word: "?") == .words(["?-"]))
     if case .words(let start) = c.completions(line: "", word: "") {
       #expect(start.first == "?-" && start.contains("met(") && start.contains(".help"))
     }
     #expect(c.completions(line: "?- met(X, Y), no", word: "no") == .words(["not"]))
     #expect(c.completions(line: ".load Ex", word: "Ex") == .fileNames)
+  }
+
+  @Test func theShellShowsAScreenfulOfRows() {
+    let facts = (1...100).map { "n(\($0))." }.joined(separator: " ")
+    let t = transcript([facts, "?- n(X)."])
+    let tail = "│ 40 │\n└────┘\n… 60 more rows (use .maxrows 0 or .output FILE)\n100 rows\n"
+    #expect(t.out.contains(tail), "\(t.out)")
+    #expect(!t.out.contains("│ 41 │"))
+    let all = transcript([facts, ".maxrows 0", "?- n(X)."])
+    #expect(all.out.contains("│ 100 │") && !all.out.contains("more rows"))
+    // The formats for programs always print every row.
+    let tsv = transcript([facts, ".format tsv", "?- n(X)."])
+    #expect(tsv.out.hasSuffix("99\n100\n"))
+  }
+
+  @Test func settingsShowTheirValueWithoutAnArgument() {
+    let t = transcript([
+      ".format", ".headers", ".timing", ".maxrows", ".width", ".format csv", ".headers off", ".maxrows 5", ".width 60",
+      ".format", ".headers", ".maxrows", ".width", ".width auto", ".width",
+    ])
+    let lines = t.out.split(separator: "\n", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    #expect(lines == ["table", "on", "off", "40", "auto (no limit here)", "csv", "off", "5", "60", "auto (no limit here)"], "\(t.out)")
+  }
+
+  @Test func showListsEverySetting() {
+    let t = transcript([".headers off", ".timing on", ".show"])
+    for expected in ["format: table", "headers: off", "width: auto", "maxrows: 40", "timing: on", "output: stdout", "limit tuples:"] {
+      #expect(t.out.contains(expected), "\(expected) in \(t.out)")
+    }
+  }
+
+  @Test func headersOffInTheShell() {
+    let t = transcript(["p(1).", ".format tsv", ".headers off", "?- p(X).", ".headers on", "?- p(X)."])
+    #expect(t.out == "1\n\nX\n1\n")
+  }
+
+  @Test func onceSendsOnlyTheNextAnswerToAFile() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("dq-once-\(UUID().uuidString).txt").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let facts = (1...50).map { "n(\($0))." }.joined(separator: " ")
+    let t = transcript([facts, ".once \(path)", "?- n(X).", "?- n(1)."])
+    let file = try String(contentsOfFile: path, encoding: .utf8)
+    // The file gets every row (no .maxrows), the screen the next answer.
+    #expect(file.contains("│ 50 │") && file.hasSuffix("50 rows\n") && !file.contains("more rows"), "\(file)")
+    #expect(t.out == "true\n", "\(t.out)")
+    let missing = transcript([".once"])
+    #expect(missing.err.contains("'.once' needs a file name"))
+  }
+
+  @Test func jsonAtThePromptIsOneDocumentPerEntry() throws {
+    let t = transcript(["p(1).", ".format json", "?- p(X). ?- p(2).", "?- p(1)."])
+    let entries = t.out.components(separatedBy: "\n\n")
+    #expect(entries.count == 2, "\(t.out)")
+    for e in entries { #expect((try? JSONSerialization.jsonObject(with: Data(e.utf8))) != nil, "\(e)") }
+    #expect((try JSONSerialization.jsonObject(with: Data(entries[0].utf8)) as? [Any])?.count == 2)
   }
 }
 

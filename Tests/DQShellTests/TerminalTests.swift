@@ -1,6 +1,7 @@
 /// Runs the real `dq` binary in a pseudo-terminal (Tests/Terminal/repl_pty.py drives it):
 /// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions
-/// (repl_pty.py); no lost input, output or history (repl_trust.py).
+/// (repl_pty.py); no lost input, output or history (repl_trust.py); output fitted to the
+/// terminal (repl_output.py).
 import Foundation
 import Testing
 
@@ -23,6 +24,11 @@ import Testing
   /// file that is not history, `.edit`.
   @Test func replLosesNothing() throws {
     try runScript("repl_trust.py")
+  }
+
+  /// Issue #13: tables fitted to the terminal's width, `.maxrows`, `.format line`.
+  @Test func outputFitsTheTerminal() throws {
+    try runScript("repl_output.py")
   }
 
   func runScript(_ name: String) throws {

@@ -132,13 +132,65 @@ enum DQBinary {
     #expect(r.stdout == "┌───┐\n│ X │\n├───┤\n│ 1 │\n└───┘\n1 row\n")
   }
 
+  @Test func severalJSONAnswersAreOneDocument() throws {
+    // Two queries, a yes/no query, a listing and an error: stdout is still one JSON value.
+    let r = try DQBinary.run([
+      "--no-dataset", "-f", "json", "--list", "-e", "p(1, a). p(2, b). ?- p(X, Y). ?- p(1, _). .schema p\n?- p(X, _), X > 1.",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let document = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+    #expect(document?.count == 5, "\(r.stdout)")
+    #expect(document?[0]["query"] as? String == "?- p(X, Y).")
+    #expect((document?[0]["rows"] as? [[String: Any]])?.count == 2)
+    #expect(document?[1]["answer"] as? Bool == true)
+    #expect(document?[2]["command"] as? String == ".schema p")
+    #expect(document?[4]["command"] as? String == ".relations")
+    // A run that stops on an error still closes the document.
+    let failed = try DQBinary.run(["--no-dataset", "-f", "json", "-e", "p(1). ?- p(X). ?- q(X) :- ."])
+    #expect(failed.status == 65)
+    let stopped = try DQBinary.run(["--no-dataset", "-f", "json", "-e", "p(1). ?- p(X). ?- X = 1 / 0."])
+    #expect(stopped.status == 70)
+    #expect((try JSONSerialization.jsonObject(with: Data(stopped.stdout.utf8)) as? [Any])?.count == 1, "\(stopped.stdout)")
+  }
+
+  @Test func jsonLinesIsOneObjectPerLine() throws {
+    let r = try DQBinary.run(["--no-dataset", "-f", "jsonl", "-e", "p(1). ?- p(X). ?- p(2). .relations"])
+    let lines = r.stdout.split(separator: "\n")
+    #expect(lines.count == 3, "\(r.stdout)")
+    for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+    #expect(lines[1] == "{\"query\": \"?- p(2).\", \"columns\": [], \"answer\": false}")
+  }
+
+  @Test func catalogCommandsHonourTheFormat() throws {
+    let list = try DQBinary.run(["--no-dataset", "-f", "tsv", "--list", "-e", "p(1, a). q(X) :- p(X, _)."])
+    #expect(list.stdout == "relation\tarity\tcolumns\trows\tdescription\np\t2\tc1, c2\t1\t\nq\t1\tc1\t1\t(rules) \n")
+    let csv = try DQBinary.run(["--no-dataset", "-f", "csv", "-e", "p(1, a). .memory p"])
+    #expect(csv.stdout.hasPrefix("relation,arity,tuples,bytes,bytes/tuple,indexes,facts bytes\r\np,2,1,"), "\(csv.stdout)")
+    let schema = try DQBinary.run(["--no-dataset", "-f", "csv", "-e", ".decl p(a, b) \"Two, things\".\np(1, 2). q(X) :- p(X, _). .schema p\n.schema q"])
+    #expect(
+      schema.stdout
+        == "relation,clause\r\np,\".decl p(a, b) \"\"Two, things\"\"\"\r\n\r\nrelation,clause\r\nq,.decl q(c1)\r\nq,\"q(X) :- p(X, _).\"\r\n",
+      "\(schema.stdout)")
+  }
+
+  @Test func tablesAreFittedOnlyWhenAsked() throws {
+    let wide = "p(\"" + String(repeating: "w", count: 300) + "\"). ?- p(X)."
+    // A pipe is not a terminal: nothing is cut.
+    let piped = try DQBinary.run(["--no-dataset", "-e", wide])
+    #expect(!piped.stdout.contains("…"))
+    let fitted = try DQBinary.run(["--no-dataset", "-e", ".width 40", "-e", wide])
+    #expect(fitted.stdout.contains("…"))
+    #expect(fitted.stdout.split(separator: "\n").first?.count == 40, "\(fitted.stdout)")
+  }
+
   @Test func csvAndJsonFormats() throws {
     let csv = try DQBinary.run(["--no-dataset", "--format", "csv", "-e", "p(\"a,b\", 1). ?- p(X, Y)."])
     #expect(csv.stdout == "X,Y\r\n\"a,b\",1\r\n")
     let json = try DQBinary.run(["--no-dataset", "-f", "json", "-e", "p(\"a,b\", 1). ?- p(X, Y)."])
-    #expect(json.stdout == "[\n  {\"X\": \"a,b\", \"Y\": 1}\n]\n")
+    #expect(
+      json.stdout == "[\n  {\"query\": \"?- p(X, Y).\", \"columns\": [\"X\", \"Y\"], \"rows\": [\n    {\"X\": \"a,b\", \"Y\": 1}\n  ]}\n]\n")
     let eq = try DQBinary.run(["--no-dataset", "--format=json", "-e", "p(1). ?- p(X)."])
-    #expect(eq.stdout == "[\n  {\"X\": 1}\n]\n")
+    #expect(eq.stdout == "[\n  {\"query\": \"?- p(X).\", \"columns\": [\"X\"], \"rows\": [\n    {\"X\": 1}\n  ]}\n]\n")
   }
 
   // MARK: - Inputs

@@ -155,10 +155,15 @@ import Testing
       e(1, 2). e(2, 3).
       p(X, Y) :- e(X, Y).
       ?- p(X, Y).
+      .format table
       .memory
       .memory zzz
+      .format tsv
+      .memory e
       """))
     let text = output()
+    // In TSV (as a program reads it): a header, then one line per relation.
+    #expect(text.contains("\nrelation\tarity\ttuples\tbytes\tbytes/tuple\tindexes\tfacts bytes\ne\t2\t2\t"), "\(text)")
     #expect(text.contains("│ relation │ arity │ tuples │ bytes │ bytes/tuple │ indexes │ facts bytes │"))
     #expect(text.contains("│ e        │     2 │      2 │"))
     #expect(text.contains("│ p        │     2 │      2 │"))

@@ -15,7 +15,9 @@ import Testing
     let done = format.write(columns: ["N", "S"], rows: rows, store: store, to: { pieces.append($0) })
     #expect(done)
     #expect(pieces.count == 4)
-    #expect(pieces.joined() == format.render(columns: ["N", "S"], rows: rows, store: store))
+    // JSON writes one object of the run's document; `render` gives the whole document.
+    let whole = format == .json ? "[\n" + pieces.joined() + "\n]\n" : pieces.joined()
+    #expect(whole == format.render(columns: ["N", "S"], rows: rows, store: store))
   }
 
   @Test(arguments: OutputFormat.allCases)
@@ -32,8 +34,8 @@ import Testing
     #expect(!done)
     #expect(pieces.count == 1)
     #expect(asked == 1)
-    // The first piece holds whole lines only.
-    #expect(pieces.first?.utf8.last == UInt8(ascii: "\n"))
+    // The first piece holds whole lines only (JSON Lines: whole rows of its one line).
+    #expect(pieces.first?.utf8.last == UInt8(ascii: format == .jsonl ? "}" : "\n"))
     #expect(pieces.first?.contains("s\(OutputFormat.rowsPerPiece)") == false)
   }
 }

@@ -26,6 +26,9 @@ char *dq_read_stdin_line(size_t *length);
 /// errno value in `*error` (read at once, so nothing can overwrite it).
 char *dq_read_file(const char *path, size_t *length, int *error);
 
+/// The width in columns of the terminal `fd` is, or 0 when it is not a terminal.
+int dq_terminal_width(int fd);
+
 /// Installs a SIGINT handler (without SA_RESTART) that only sets a flag.
 void dq_install_sigint_handler(void);
 /// Returns and clears the interrupt flag.

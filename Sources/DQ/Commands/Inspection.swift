@@ -25,28 +25,78 @@ extension Session {
   }
 
   /// The relation listing as a table.
-  public func relationListing(matching pattern: String = "") throws(EvaluationError) -> String {
+  /// `width`: fitted to so many columns (see `TextTable`).
+  public func relationListing(matching pattern: String = "", width: Int? = nil) throws(EvaluationError) -> String {
     let list = try relationSummaries(matching: pattern)
     if list.isEmpty { return pattern.isEmpty ? "No relations.\n" : "No relation name contains '\(pattern)'.\n" }
+    let (columns, rows, numbers) = Self.relationGrid(list)
+    return TextTable.render(columns: columns, rows: rows, rightAligned: numbers, width: width)
+      + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
+  }
+
+  /// `.relations` and `--list`: the relation listing in the chosen format (a table, or rows a
+  /// program can read: TSV, CSV, JSON).
+  public func writeRelationListing(matching pattern: String = "") throws(EvaluationError) {
+    let list = try relationSummaries(matching: pattern)
+    if options.format == .table {
+      let text = try relationListing(matching: pattern, width: layout.width)
+      beginBlock()
+      write(text)
+      return
+    }
+    let (columns, rows, numbers) = Self.relationGrid(list)
+    writeListing(Grid(columns: columns, rows: rows, numbers: numbers), command: ".relations" + (pattern.isEmpty ? "" : " " + pattern)) { "" }
+  }
+
+  /// The columns and rows of the relation listing.
+  private static func relationGrid(_ list: [RelationSummary]) -> ([String], [[String]], [Bool]) {
     let rows = list.map { r in
       ["\(r.name)", "\(r.arity)", r.columns.joined(separator: ", "), "\(r.rows)", (r.derived ? "(rules) " : "") + r.description]
     }
-    return TextTable.render(
-      columns: ["relation", "arity", "columns", "rows", "description"], rows: rows,
-      rightAligned: [false, true, false, true, false])
-      + "\(list.count) relation\(list.count == 1 ? "" : "s")\n"
+    return (["relation", "arity", "columns", "rows", "description"], rows, [false, true, false, true, false])
+  }
+
+  /// `.schema RELATION`: its declaration and rules; in a format other than table, one row per
+  /// clause (relation, clause).
+  func writeSchema(_ r: RelationSchema) {
+    var decl = ".decl \(r.name)(\(r.columns.joined(separator: ", ")))"
+    if !r.description.isEmpty { decl += " \"\(r.description)\"" }
+    let clauses = [decl] + rules.filter { $0.head.name == r.name }.map { "\($0)" }
+    writeListing(
+      Grid(columns: ["relation", "clause"], rows: clauses.map { [r.name, $0] }, numbers: [false, false]),
+      command: ".schema \(r.name)"
+    ) { clauses.map { $0 + "\n" }.joined() }
   }
 
   /// `.memory [PATTERN]`: the bytes each stored relation holds now (rows, the deduplication table
   /// while there is one, the indexes built so far, listed by their key columns, "sorted" for the
   /// one the rows are clustered by), per tuple; a relation with rules keeps its explicit facts
   /// apart too ("facts bytes"). Derived relations are stored once a query has needed them.
-  public func memoryListing(matching pattern: String = "") -> String {
+  public func memoryListing(matching pattern: String = "", width: Int? = nil) -> String {
+    let (tables, rows, totals) = memoryRows(matching: pattern)
+    if tables == 0 { return pattern.isEmpty ? "No stored tuples.\n" : "No stored relation name contains '\(pattern)'.\n" }
+    return TextTable.render(columns: Self.memoryColumns, rows: rows, rightAligned: Self.memoryNumbers, width: width)
+      + "\(totals.tuples) tuples in \(tables) relation\(tables == 1 ? "" : "s"): \(totals.bytes) bytes (\(Self.perTuple(totals.bytes, totals.tuples)) per tuple)\n"
+  }
+
+  /// `.memory`: the listing in the chosen format.
+  func writeMemoryListing(matching pattern: String) {
+    let (_, rows, _) = memoryRows(matching: pattern)
+    writeListing(
+      Grid(columns: Self.memoryColumns, rows: rows, numbers: Self.memoryNumbers),
+      command: ".memory" + (pattern.isEmpty ? "" : " " + pattern)
+    ) { memoryListing(matching: pattern, width: layout.width) }
+  }
+
+  private static let memoryColumns = ["relation", "arity", "tuples", "bytes", "bytes/tuple", "indexes", "facts bytes"]
+  private static let memoryNumbers = [false, true, true, true, true, false, true]
+
+  /// The rows of `.memory`: one per stored relation, with the relation count and totals.
+  private func memoryRows(matching pattern: String) -> (Int, [[String]], (tuples: Int, bytes: Int)) {
     let tables = database.tables.values
       .filter { pattern.isEmpty || $0.name.contains(pattern) }
       .filter { $0.rows.count > 0 || ($0.facts?.count ?? 0) > 0 }
       .sorted { $0.name < $1.name }
-    if tables.isEmpty { return pattern.isEmpty ? "No stored tuples.\n" : "No stored relation name contains '\(pattern)'.\n" }
     var totalTuples = 0, totalBytes = 0
     let rows = tables.map { t -> [String] in
       let bytes = t.rows.bytes + (t.facts?.bytes ?? 0)
@@ -60,10 +110,7 @@ extension Session {
         indexes.isEmpty ? "-" : indexes.joined(separator: " "), "\(t.facts?.bytes ?? 0)",
       ]
     }
-    return TextTable.render(
-      columns: ["relation", "arity", "tuples", "bytes", "bytes/tuple", "indexes", "facts bytes"], rows: rows,
-      rightAligned: [false, true, true, true, true, false, true])
-      + "\(totalTuples) tuples in \(tables.count) relation\(tables.count == 1 ? "" : "s"): \(totalBytes) bytes (\(Self.perTuple(totalBytes, totalTuples)) per tuple)\n"
+    return (tables.count, rows, (totalTuples, totalBytes))
   }
 
   private static func perTuple(_ bytes: Int, _ tuples: Int) -> String {

@@ -37,9 +37,7 @@ extension CommandTable {
       name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { session, arg in
         do throws(EvaluationError) {
-          let listing = try session.relationListing(matching: arg.text)
-          session.beginBlock()
-          session.write(listing)
+          try session.writeRelationListing(matching: arg.text)
           return .ok
         } catch {
           return .error(error.message)
@@ -53,12 +51,7 @@ extension CommandTable {
           let hint = Suggest.closest(to: name, in: Array(session.schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
           return .error(name.isEmpty ? "'.schema' needs a relation name" : "No relation '\(name)'\(hint)")
         }
-        session.beginBlock()
-        var out = ".decl \(r.name)(\(r.columns.joined(separator: ", ")))"
-        if !r.description.isEmpty { out += " \"\(r.description)\"" }
-        out += "\n"
-        for rule in session.rules where rule.head.name == name { out += "\(rule)\n" }
-        session.write(out)
+        session.writeSchema(r)
         return .ok
       }),
     Command(
@@ -82,8 +75,7 @@ extension CommandTable {
       name: "memory", usage: ".memory [PATTERN]", summary: "Show the bytes each stored relation holds, per tuple",
       details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them.",
       run: { session, arg in
-        session.beginBlock()
-        session.write(session.memoryListing(matching: arg.text))
+        session.writeMemoryListing(matching: arg.text)
         return .ok
       }),
     Command(
@@ -115,15 +107,60 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "format", aliases: ["mode"], usage: ".format table|tsv|csv|json", summary: "Choose how answers are printed",
+      name: "format", aliases: ["mode"], usage: ".format [FORMAT]",
+      summary: "Show or choose how answers print: table, tsv, csv, json, jsonl, markdown, line",
+      details: """
+          table: boxed, fitted to the terminal; tsv, csv: a header line, then one line per row;
+          json: one document per run, an array of {query, columns, rows} objects (a yes/no query:
+          {query, columns, answer: true|false}); jsonl: one such object per line; markdown: a
+          Markdown table; line: one 'column = value' line per cell, a blank line between rows.
+        """,
       run: { session, arg in
+        guard !arg.text.isEmpty else { return session.show(session.options.format.rawValue) }
         guard let f = OutputFormat(rawValue: arg.text) else {
           // The mistake `--format xml` is on the command line: exit 64 like it.
           session.report(
-            Diagnostic(.error, .semantic, "Unknown format '\(arg.text)'", at: arg.span, hint: "use one of: table, tsv, csv, json"))
+            Diagnostic(.error, .semantic, "Unknown format '\(arg.text)'", at: arg.span, hint: "use one of: \(OutputFormat.names)"))
           return .reported(.usageError)
         }
+        // The JSON document of the answers so far ends before answers print another way.
+        if f != session.options.format { session.endDocument() }
         session.options.format = f
+        return .ok
+      }),
+    Command(
+      name: "headers", usage: ".headers [on|off]", summary: "Show or choose whether answers print column names",
+      run: { session, arg in
+        switch arg.text {
+        case "": return session.show(session.options.headers ? "on" : "off")
+        case "on": session.options.headers = true
+        case "off": session.options.headers = false
+        default: return .usage("Use '.headers on' or '.headers off'")
+        }
+        return .ok
+      }),
+    Command(
+      name: "width", usage: ".width [N|auto|0]", summary: "Show or set the width tables are fitted to",
+      details: "  auto (the default): the terminal's width, and no limit for files and pipes; N: N columns\n  everywhere; 0: never cut. Cells too long for their column end in '…'.",
+      run: { session, arg in
+        switch arg.text {
+        case "": return session.show(session.describeWidth())
+        case "auto": session.options.width = nil
+        default:
+          guard let n = Int(arg.text), n >= 0, n <= Limits.maxShownWidth else {
+            return .usage("Use '.width N' (0 to \(Limits.maxShownWidth)), '.width auto' or '.width 0'")
+          }
+          session.options.width = n
+        }
+        return .ok
+      }),
+    Command(
+      name: "maxrows", usage: ".maxrows [N]", summary: "Show or set how many rows a table shows (0: all)",
+      details: "  Applies to the table, markdown and line formats on the screen; files (.output, .once)\n  and the formats for programs always get every row. The shell starts at 40, scripts at 0.",
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return session.show(session.options.maxRows == 0 ? "0 (all rows)" : "\(session.options.maxRows)") }
+        guard let n = Int(arg.text), n >= 0 else { return .usage("'.maxrows' takes a number of rows (0 for all), not '\(arg.text)'") }
+        session.options.maxRows = n
         return .ok
       }),
     Command(
@@ -315,6 +352,34 @@ extension Session {
     return String(decoding: bytes[start..<end], as: UTF8.self)
   }
 
+
+  /// Prints the value of a setting (`.format`, `.headers`, ... with no argument).
+  public func show(_ value: String) -> CommandOutcome {
+    beginBlock()
+    write(value + "\n")
+    return .ok
+  }
+
+  /// `.width` as `.width` and `.show` print it.
+  public func describeWidth() -> String {
+    switch options.width {
+    case nil: return "auto" + (frontEnd.screenWidth.map { " (\($0) columns)" } ?? " (no limit here)")
+    case 0?: return "0 (no limit)"
+    case let n?: return "\(n)"
+    }
+  }
+
+  /// The settings `.show` lists that belong to the language: name and value.
+  public var languageSettings: [(String, String)] {
+    let tuples = Limits.budgetMaxTuples(options.maxTuples), time = Limits.budgetTimeout(options.timeout)
+    return [
+      ("format", options.format.rawValue), ("headers", options.headers ? "on" : "off"),
+      ("width", describeWidth()), ("maxrows", options.maxRows == 0 ? "0 (all rows)" : "\(options.maxRows)"),
+      ("limit tuples", tuples > 0 ? String(tuples) : "none"), ("limit time", time > 0 ? formatSeconds(time) : "none"),
+      ("limit memory", options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none"),
+      ("warnings", options.warnings ? "on" : "off"),
+    ]
+  }
 
   /// `.limit [tuples N | time SECONDS | memory SIZE]`: shows or sets the limits of each query,
   /// read as the command line's --max-tuples, --timeout and --memory are; 0 means no limit.

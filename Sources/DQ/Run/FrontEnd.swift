@@ -20,6 +20,11 @@ public protocol FrontEnd: AnyObject {
   /// Set when the front end itself failed (a script's `.output` file could not be written):
   /// the run stops after the statement being run, with this status.
   var failure: Session.Status? { get }
+  /// The width of the terminal answers go to; nil when they go to a file or a pipe (tables
+  /// are then fitted to it only when `.width` asks).
+  var screenWidth: Int? { get }
+  /// True while answers go to a file (`.output`, `.once`): `.maxrows` does not cut them.
+  var answersToFile: Bool { get }
 }
 
 extension FrontEnd {
@@ -29,6 +34,8 @@ extension FrontEnd {
   public func queryFinished() {}
   public func tell(_ message: String) {}
   public var failure: Session.Status? { nil }
+  public var screenWidth: Int? { nil }
+  public var answersToFile: Bool { false }
 }
 
 /// A front end that keeps what it is given: the answers as text and the diagnostics, for

@@ -167,11 +167,8 @@ extension Session {
       let result = try answers(q, budget: budget)
       if options.warnings, result.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
       let columns = q.shownVariables
-      beginBlock()
       // Printed in pieces, so Ctrl-C stops a long answer too.
-      let printed = options.format.write(
-        columns: columns, rows: result, store: database.store, to: { [unowned self] in self.write($0) },
-        stop: { [interruption = frontEnd.interruption] in interruption?() ?? false })
+      let printed = writeAnswer(Grid(columns: columns, rows: result, store: database.store), title: ("query", "\(q)"))
       if !printed { throw EvaluationError(.interrupted, "Interrupted", at: nil) }
       frontEnd.answered(q, rows: result)
       return .ok

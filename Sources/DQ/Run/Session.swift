@@ -5,6 +5,14 @@ public final class Session {
   /// Settings that callers may change between runs.
   public struct Options: Sendable {
     public var format: OutputFormat = .table
+    /// Print column names (`.headers on|off`).
+    public var headers = true
+    /// The table format's width: nil fits tables to the terminal answers go to (none for
+    /// files and pipes); 0 never cuts; N fits them into N columns (`.width`).
+    public var width: Int? = nil
+    /// Rows a format for people (table, markdown, line) shows before "… N more rows"; 0: all
+    /// (`.maxrows`). Answers sent to a file always print whole.
+    public var maxRows = 0
     /// Tuples one query may derive before it is stopped (0: no limit).
     public var maxTuples = 50_000_000
     /// Seconds one query may run before it is stopped (0: no limit).
@@ -82,9 +90,23 @@ public final class Session {
   /// Starts a block of output (answers, a listing, an explanation): blocks are separated by
   /// one empty line.
   public func beginBlock() {
+    // Text that is not an answer cannot stand inside the JSON document: it ends it.
+    endDocument()
     // CSV ends every line with CRLF (RFC 4180), the separating one too.
     if blocksWritten > 0 { write(options.format == .csv ? "\r\n" : "\n") }
     blocksWritten += 1
+  }
+
+  /// True while the JSON document of this run's answers is open (its `[` written).
+  var documentOpen = false
+
+  /// Closes the JSON document of answers, if one is open: `dq` calls it at the end of a run,
+  /// the shell after each entry, `.output` and `.format` before they change where or how
+  /// answers print.
+  public func endDocument() {
+    guard documentOpen else { return }
+    documentOpen = false
+    write("\n]\n")
   }
   /// Tuples derived by the last query's evaluation, for `.timing`.
   public internal(set) var lastDerived = 0

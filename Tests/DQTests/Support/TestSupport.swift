@@ -32,6 +32,8 @@ enum TestDQ {
     session.capture.onWrite = { output += $0 }
     session.capture.onReport = { diagnostics.append($0) }
     let status = session.run(SourceFile(name: name, text: text))
+    // As `dq` does at the end of a run: the JSON document of the answers is closed.
+    session.endDocument()
     return ProgramRun(output: output, diagnostics: diagnostics, status: status)
   }
 
