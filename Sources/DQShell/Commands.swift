@@ -218,7 +218,7 @@ extension Commands {
           name: "output", usage: ".output FILE|stdout", summary: "Send answers to a file, or back to the screen",
           run: withCommands { c, arg in c.redirect(to: unquote(arg)) }),
         Command(
-          name: "timing", usage: ".timing on|off", summary: "Show parse and evaluation time and tuples derived",
+          name: "timing", aliases: ["timer"], usage: ".timing on|off", summary: "Show parse and evaluation time and tuples derived",
           run: withCommands { c, arg in
             switch arg {
             case "on": c.timing = true

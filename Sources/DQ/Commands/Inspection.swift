@@ -163,7 +163,11 @@ extension Session {
     guard let q = queryReportingErrors(query) else { return .staticError }
     let explainer = Explainer(session: self, maxDepth: depth)
     do throws(EvaluationError) {
+      // The same advice a query with no answers gets (a misspelled constant, an empty relation).
+      if options.warnings { warnAboutEmptyRelations(in: q) }
+      let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
       let text = try explainer.explain(q)
+      if options.warnings, text == Explainer.noAnswers { explainEmptyAnswer(q, unknown: unknown) }
       beginBlock()
       write(text)
       return .ok

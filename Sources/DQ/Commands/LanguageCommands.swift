@@ -11,7 +11,7 @@ extension CommandTable {
   /// `-e` text and the shell. ORDER: as `.help` lists them (the shell inserts its own).
   public static let language: CommandTable = CommandTable([
     Command(
-      name: "help", usage: ".help [COMMAND]", summary: "List the commands, or explain one",
+      name: "help", aliases: ["\\?"], usage: ".help [COMMAND]", summary: "List the commands, or explain one",
       run: { session, arg in
         guard !arg.text.isEmpty else {
           session.write(session.commands.overview)
@@ -23,7 +23,7 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "quit", aliases: ["exit"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
+      name: "quit", aliases: ["exit", "\\q"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
       run: { _, _ in .exit }),
     Command(
       name: "load", aliases: ["read"], usage: ".load FILE", summary: "Run the clauses of a file",
@@ -34,7 +34,7 @@ extension CommandTable {
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.importFacts(arg) }),
     Command(
-      name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
+      name: "relations", aliases: ["tables"], usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { session, arg in
         do throws(EvaluationError) {
           let listing = try session.relationListing(matching: arg.text)

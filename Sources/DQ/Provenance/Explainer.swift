@@ -29,6 +29,9 @@ public struct Explainer {
 
   // MARK: - Queries
 
+  /// What `explain` says of a query with no answers.
+  public static let noAnswers = "No answers, so nothing to explain.\n"
+
   /// The derivations of every answer of the query, as text.
   public func explain(_ query: Query) throws(EvaluationError) -> String {
     let body = Self.nameAnonymous(query.body)
@@ -36,7 +39,7 @@ public struct Explainer {
     let all = body.variables
     let visible = all.filter { v in !v.hasPrefix("_#") && !isLocalToAggregate(v, body) }
     let rows = try session.bindings(of: body, variables: visible, budget: budget)
-    if rows.isEmpty { return "No answers, so nothing to explain.\n" }
+    if rows.isEmpty { return Self.noAnswers }
     var out = ""
     var seen: Set<[Value]> = []
     var explained = 0
