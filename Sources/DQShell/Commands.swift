@@ -93,6 +93,45 @@ public final class Commands: FrontEnd {
     if interactive { writeError(message + "\n") }
   }
 
+  /// A picture (`.graph`, `.why --graph`): DOT text where answers go, or into `path`; a path (or
+  /// the `.output` file) ending in .svg, .png or .pdf is rendered with Graphviz's `dot`.
+  public func draw(_ dot: String, to path: String?) -> CommandOutcome {
+    let hint = "install Graphviz (Debian: apt-get install graphviz), or leave out the picture file to get the DOT text"
+    if let path {
+      if let format = External.pictureFormat(of: path) {
+        switch External.render(dot: dot, format: format, to: path) {
+        case .success: return .ok
+        case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
+        }
+      }
+      // Any other file gets the DOT text, written as `.output` writes (complete or not at all).
+      switch OutputFile.open(path) {
+      case .failure(let e): return .ioError(e.message)
+      case .success(let file):
+        guard file.write(dot) else {
+          let message = OutputError(path: file.path, code: file.error).message
+          file.discard()
+          return .ioError(message)
+        }
+        return file.commit().map { .ioError($0.message) } ?? .ok
+      }
+    }
+    // `.output FILE.svg`: the SVG text goes into that file, in place of the DOT text.
+    if let file = output, let format = External.pictureFormat(of: file.path) {
+      guard format == "svg" else {
+        return .usage("'.output' holds text, so a \(format.uppercased()) picture goes to its own file: use '--output FILE.\(format)'")
+      }
+      switch External.render(dot: dot, format: "svg", to: nil) {
+      case .success(let svg): write(svg)
+      case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
+      }
+      return .ok
+    }
+    session.beginBlock()
+    write(dot)
+    return .ok
+  }
+
   static func milliseconds(_ d: Duration) -> String {
     let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     return "\((ms * 1000).rounded() / 1000) ms"
@@ -247,10 +286,28 @@ extension Commands {
             return .ok
           }),
         Command(
+          name: "shell", aliases: ["system"], usage: ".shell COMMAND", summary: "Run a command through /bin/sh, as sqlite3 does",
+          details:
+            "  Its output goes to the terminal (not to the .output file). Scripts may run it too, as sqlite3's\n"
+            + "  do: a dq script is a program like a shell script. A non-zero exit status is reported.",
+          run: withCommands { c, arg in c.shell(arg) }),
+        Command(
           name: "edit", usage: ".edit", summary: "Edit the previous entry in $VISUAL or $EDITOR, then run it",
           details: "  The edited text is run as if typed, and becomes the entry '.edit' edits next.",
           run: withCommands { c, _ in c.edit() }),
       ], after: "retract")
+
+  /// `.shell COMMAND`: runs it through `/bin/sh -c`; at a terminal the command has it to itself,
+  /// otherwise its output is passed on to standard output in order with dq's. A non-zero exit
+  /// status is said on standard error; it does not stop a script (as in sqlite3).
+  func shell(_ command: String) -> CommandOutcome {
+    guard !command.isEmpty else { return .usage("'.shell' needs a command, e.g. .shell ls *.dq") }
+    guard let status = External.shell(command, terminal: interactive, write: stdoutWriter) else {
+      return .error("Cannot run '/bin/sh'")
+    }
+    if status != 0 { writeError("dq: '.shell': the command exited with status \(status)\n") }
+    return .ok
+  }
 
   /// `.edit`: the previous entry in the user's editor, then run as if typed.
   func edit() -> CommandOutcome {

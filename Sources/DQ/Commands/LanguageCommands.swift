@@ -62,11 +62,18 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "why", usage: ".why [--depth N] QUERY", summary: "Explain each answer down to facts and their sources",
-      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default).",
+      name: "why", usage: ".why [--depth N] [--graph] QUERY", summary: "Explain each answer down to facts and their sources",
+      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default). With --graph the trees are drawn\n  in Graphviz DOT, as '.graph' draws (--output FILE.svg renders them).",
       run: { session, arg in
         guard !arg.text.isEmpty else { return .usage("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
         return CommandOutcome(session.why(arg))
+      }),
+    Command(
+      name: "graph", usage: ".graph [--output FILE] QUERY", summary: "Draw the answers as a graph (Graphviz DOT; SVG/PNG with dot)",
+      details: "  The query shows two variables (an edge from the first to the second) or three (the third\n  labels the edge). The DOT text goes where answers go; '--output FILE' with FILE ending in\n  .svg, .png or .pdf renders it with Graphviz's 'dot' (on PATH), and so does '.output FILE.svg'.",
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return .usage("'.graph' needs a query, e.g. .graph met(X, Y, _, _, _)") }
+        return CommandOutcome(session.graph(arg))
       }),
     Command(
       name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",

@@ -20,6 +20,10 @@ public protocol FrontEnd: AnyObject {
   /// Set when the front end itself failed (a script's `.output` file could not be written):
   /// the run stops after the statement being run, with this status.
   var failure: Session.Status? { get }
+  /// A picture in Graphviz DOT (`.graph`, `.why --graph`): to `path` when given, else where
+  /// answers go. By default written as DOT text; dq's shell and script runner render it with
+  /// `dot` for a picture file (`.svg`, `.png`, `.pdf`).
+  func draw(_ dot: String, to path: String?) -> CommandOutcome
 }
 
 extension FrontEnd {
@@ -29,6 +33,11 @@ extension FrontEnd {
   public func queryFinished() {}
   public func tell(_ message: String) {}
   public var failure: Session.Status? { nil }
+  public func draw(_ dot: String, to path: String?) -> CommandOutcome {
+    guard path == nil else { return .error("Drawing to a file needs dq's shell or script runner") }
+    write(dot)
+    return .ok
+  }
 }
 
 /// A front end that keeps what it is given: the answers as text and the diagnostics, for
