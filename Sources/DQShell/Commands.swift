@@ -35,6 +35,11 @@ public final class Commands: FrontEnd {
   /// Told when writing to the `.output` file fails. By default the message goes to
   /// `writeError` and answers go back to standard output; a script run stops (status 74).
   public var outputFailed: ((String) -> Void)?
+  /// True when dq's standard streams are a person's terminal (the shell `dq` starts there):
+  /// `.shell` then gives the command the terminal itself, so an editor or a pager works.
+  public var terminalIsOurs = false
+  /// Where Graphviz's `dot` is (looked up on PATH when a picture is rendered).
+  var findDot: () -> String? = { External.which("dot") }
   /// Whether a person is at a terminal (`.edit` needs one).
   public var interactive = false
   /// True while text from `.edit` runs, so it cannot open the editor again.
@@ -99,7 +104,7 @@ public final class Commands: FrontEnd {
     let hint = "install Graphviz (Debian: apt-get install graphviz), or leave out the picture file to get the DOT text"
     if let path {
       if let format = External.pictureFormat(of: path) {
-        switch External.render(dot: dot, format: format, to: path) {
+        switch External.render(dot: dot, format: format, to: path, program: findDot()) {
         case .success: return .ok
         case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
         }
@@ -121,7 +126,7 @@ public final class Commands: FrontEnd {
       guard format == "svg" else {
         return .usage("'.output' holds text, so a \(format.uppercased()) picture goes to its own file: use '--output FILE.\(format)'")
       }
-      switch External.render(dot: dot, format: "svg", to: nil) {
+      switch External.render(dot: dot, format: "svg", to: nil, program: findDot()) {
       case .success(let svg): write(svg)
       case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
       }
@@ -297,12 +302,12 @@ extension Commands {
           run: withCommands { c, _ in c.edit() }),
       ], after: "retract")
 
-  /// `.shell COMMAND`: runs it through `/bin/sh -c`; at a terminal the command has it to itself,
+  /// `.shell COMMAND`: runs it through `/bin/sh -c`; at dq's terminal the command has it to itself,
   /// otherwise its output is passed on to standard output in order with dq's. A non-zero exit
   /// status is said on standard error; it does not stop a script (as in sqlite3).
   func shell(_ command: String) -> CommandOutcome {
     guard !command.isEmpty else { return .usage("'.shell' needs a command, e.g. .shell ls *.dq") }
-    guard let status = External.shell(command, terminal: interactive, write: stdoutWriter) else {
+    guard let status = External.shell(command, terminal: terminalIsOurs, write: stdoutWriter) else {
       return .error("Cannot run '/bin/sh'")
     }
     if status != 0 { writeError("dq: '.shell': the command exited with status \(status)\n") }

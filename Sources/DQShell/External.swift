@@ -61,10 +61,10 @@ enum External {
     return ["svg", "png", "pdf"].contains(ext) ? ext : nil
   }
 
-  /// Renders DOT text with Graphviz's `dot` into `path` (format from its extension), or with
+  /// Renders DOT text with Graphviz's `dot` (at `program`; nil when it is not installed) into `path` (format from its extension), or with
   /// `path` nil returns the SVG text. The failure is a message for the person.
-  static func render(dot text: String, format: String, to path: String?) -> Result<String, RenderFailure> {
-    guard let dot = which("dot") else { return .failure(RenderFailure(message: "Graphviz's 'dot' is not on PATH", missing: true)) }
+  static func render(dot text: String, format: String, to path: String?, program: String?) -> Result<String, RenderFailure> {
+    guard let dot = program else { return .failure(RenderFailure(message: "Graphviz's 'dot' is not on PATH", missing: true)) }
     guard let (fd, input) = temporaryFile(suffix: ".dot") else {
       return .failure(RenderFailure(message: "Cannot create a temporary file"))
     }

@@ -158,6 +158,7 @@ if inputs.isEmpty && !inspecting {
     reader.warn = { writeStderr("dq: warning: \($0)\n") }
     reader.loadHistory()
     activeCommands = shell.commands
+    shell.commands.terminalIsOurs = isatty(1) != 0
     writeStdout(shell.welcome(version: version))
     if arguments.tutorial { _ = shell.commands.tutorial.command("") }
     let code = shell.run()

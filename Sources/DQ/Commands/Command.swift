@@ -113,7 +113,12 @@ public struct CommandTable: Sendable {
     switch matches.count {
     case 0: return .unknown
     case 1: return .found(matches[0])
-    default: return .ambiguous(matches.map(\.name))
+    default:
+      // Each as the user would type it: `.tables` (an alias of .relations) for `.t`.
+      return .ambiguous(
+        matches.map { c in
+          c.name.hasPrefix(name) ? c.name : c.aliases.first { $0.hasPrefix(name) }.map { "\($0) (.\(c.name))" } ?? c.name
+        })
     }
   }
 
