@@ -149,7 +149,17 @@ public struct CommandTable: Sendable {
     }
     out += "\nCommand names may be shortened to any unique prefix (.rel for .relations).\n"
     let aliases = commands.flatMap { c in c.aliases.map { a in (a.hasPrefix("\\") ? a : "." + a) + " = ." + c.name } }
-    if !aliases.isEmpty { out += "Other names: " + aliases.joined(separator: ", ") + ".\n" }
+    // Other names, wrapped to a terminal's width.
+    var line = "Other names:"
+    for (i, a) in aliases.enumerated() {
+      let item = " " + a + (i == aliases.count - 1 ? "." : ",")
+      if line.count + item.count > 96 {
+        out += line + "\n"
+        line = " "
+      }
+      line += item
+    }
+    if !aliases.isEmpty { out += line + "\n" }
     return out
   }
 }
