@@ -33,6 +33,18 @@ import Testing
     #expect(t.err == "")
   }
 
+  @Test func completionOffersAliasesButNotPsqlNames() {
+    #expect(Commands.names.contains("tables"))
+    #expect(Commands.names.contains("timer"))
+    #expect(!Commands.names.contains { $0.hasPrefix("\\") })
+  }
+
+  @Test func shellArgumentKeepsAQuotedPercent() {
+    // '%' starts a comment on a command line, as anywhere; inside double quotes it is text.
+    let t = transcript([".shell printf \"%s-%s\\n\" a b % a comment"])
+    #expect(t.out.contains("a-b\n"))
+  }
+
   @Test func ambiguousPrefixListsTheCandidates() {
     let t = transcript([".s"])
     #expect(t.err.contains("Ambiguous command '.s': it could be "))

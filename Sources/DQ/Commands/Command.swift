@@ -129,8 +129,8 @@ public struct CommandTable: Sendable {
     return Suggest.closest(to: name, in: all)
   }
 
-  /// Every command name and alias, sorted, for completion.
-  public var names: [String] { commands.flatMap { [$0.name] + $0.aliases }.sorted() }
+  /// Every command name and alias, sorted, for completion (after a `.`, so not psql's `\q`).
+  public var names: [String] { commands.flatMap { [$0.name] + $0.aliases }.filter { !$0.hasPrefix("\\") }.sorted() }
 
   /// The table with `more` listed right after the command `name` (at the end when absent).
   public func inserting(_ more: [Command], after name: String) -> CommandTable {

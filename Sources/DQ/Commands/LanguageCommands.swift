@@ -18,7 +18,10 @@ extension CommandTable {
           return .ok
         }
         let name = arg.text.hasPrefix(".") ? String(arg.text.dropFirst()) : arg.text
-        guard case .found(let cmd) = session.commands.find(name) else { return .error("No command '.\(name)'; '.help' lists them") }
+        guard case .found(let cmd) = session.commands.find(name) else {
+          let close = session.commands.suggestion(for: name).map { "; did you mean '.\($0)'?" } ?? "; '.help' lists them"
+          return .error("No command '.\(name)'\(close)")
+        }
         session.write("\(cmd.usage)\n  \(cmd.summary).\n" + (cmd.details.isEmpty ? "" : cmd.details + "\n"))
         return .ok
       }),
