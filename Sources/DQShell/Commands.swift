@@ -24,6 +24,8 @@ public final class Commands: FrontEnd {
   public var runText: (String) -> Void = { _ in }
   /// The file `.output` writes to, renamed into place when complete.
   private var output: OutputFile?
+  /// The `.output` SVG file a drawing went into (it holds one).
+  private weak var drawnInto: OutputFile?
   /// Blocks written to standard output before `.output` pointed elsewhere.
   private var stdoutBlocks = 0
   /// True after a write to the `.output` file failed: the rest of that entry's output is
@@ -126,10 +128,15 @@ public final class Commands: FrontEnd {
       guard format == "svg" else {
         return .usage("'.output' holds text, so a \(format.uppercased()) picture goes to its own file: use '--output FILE.\(format)'")
       }
+      // Two SVG documents in one file would make neither readable.
+      guard drawnInto !== file else {
+        return .usage("'\(file.path)' already holds a drawing; start another file with '.output FILE.svg'")
+      }
       switch External.render(dot: dot, format: "svg", to: nil, program: findDot()) {
       case .success(let svg): write(svg)
       case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
       }
+      drawnInto = file
       return .ok
     }
     session.beginBlock()

@@ -117,6 +117,8 @@ import Testing
       ".output \(dir)/o.svg", ".why --graph e(a, b, L)", ".output stdout",
     ])
     #expect(t.err == "")
+    let twice = transcript(["e(a, b).", ".output \(dir)/two.svg", ".graph e(X, Y)", ".graph e(X, Y)"])
+    #expect(twice.err.contains("already holds a drawing"))
     let svg = try String(contentsOfFile: "\(dir)/g.svg", encoding: .utf8)
     #expect(svg.contains("<svg"))
     #expect(svg.contains(">one</text>"))
