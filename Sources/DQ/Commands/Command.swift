@@ -124,10 +124,7 @@ public struct CommandTable: Sendable {
 
   /// The command name (or alias) closest to an unknown `name`, by edit distance: `.relatoins`
   /// gets `relations`.
-  public func suggestion(for name: String) -> String? {
-    let all = commands.flatMap { [$0.name] + $0.aliases }.filter { !$0.hasPrefix("\\") }
-    return Suggest.closest(to: name, in: all)
-  }
+  public func suggestion(for name: String) -> String? { Suggest.closest(to: name, in: names) }
 
   /// Every command name and alias, sorted, for completion (after a `.`, so not psql's `\q`).
   public var names: [String] { commands.flatMap { [$0.name] + $0.aliases }.filter { !$0.hasPrefix("\\") }.sorted() }

@@ -274,7 +274,6 @@ extension Session.Status {
   }
 }
 
-
 /// A batch of diagnostics as one error value.
 public struct Diagnostics: Error, Sendable {
   public var all: [Diagnostic]
