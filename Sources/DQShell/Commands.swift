@@ -301,7 +301,8 @@ extension Commands {
           name: "shell", aliases: ["system"], usage: ".shell COMMAND", summary: "Run a command through /bin/sh, as sqlite3 does",
           details:
             "  Its output goes to the terminal (not to the .output file). Scripts may run it too, as sqlite3's\n"
-            + "  do: a dq script is a program like a shell script. A non-zero exit status is reported.",
+            + "  do: a dq script is a program like a shell script. A non-zero exit status is reported.\n"
+            + "  '%' starts a comment unless inside double quotes: .shell date \"+%Y-%m-%d\"",
           run: withCommands { c, arg in c.shell(arg) }),
         Command(
           name: "edit", usage: ".edit", summary: "Edit the previous entry in $VISUAL or $EDITOR, then run it",
