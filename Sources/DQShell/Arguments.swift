@@ -13,6 +13,8 @@ public struct Arguments: Sendable {
   public var loadDataset = true
   public var list = false
   public var why: [String] = []
+  /// `--graph QUERY`: the query's answers drawn in Graphviz DOT.
+  public var graph: [String] = []
   public var depth = 6
   public var check = false
   public var tutorial = false
@@ -97,6 +99,7 @@ public struct Arguments: Sendable {
       case "--check": a.check = true
       case "--tutorial": a.tutorial = true
       case "--why": if let t = take() { a.why.append(t) }
+      case "--graph": if let t = take() { a.graph.append(t) }
       case "--depth": limit(Limits.parseDepth) { a.depth = $0 }
       case "--no-warnings": a.options.warnings = false
       case "--max-tuples": limit(Limits.parseMaxTuples) { a.options.maxTuples = $0 }

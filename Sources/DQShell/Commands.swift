@@ -24,6 +24,8 @@ public final class Commands: FrontEnd {
   public var runText: (String) -> Void = { _ in }
   /// The file `.output` writes to, renamed into place when complete.
   private var output: OutputFile?
+  /// The `.output` SVG file a drawing went into (it holds one).
+  private weak var drawnInto: OutputFile?
   /// Blocks written to standard output before `.output` pointed elsewhere.
   private var stdoutBlocks = 0
   /// True after a write to the `.output` file failed: the rest of that entry's output is
@@ -39,6 +41,11 @@ public final class Commands: FrontEnd {
   public var terminalWidth: () -> Int? = { nil }
   /// True while `.once` sends the next answer to a file.
   private var once = false
+  /// True when dq's standard streams are a person's terminal (the shell `dq` starts there):
+  /// `.shell` then gives the command the terminal itself, so an editor or a pager works.
+  public var terminalIsOurs = false
+  /// Where Graphviz's `dot` is (looked up on PATH when a picture is rendered).
+  var findDot: () -> String? = { External.which("dot") }
   /// Whether a person is at a terminal (`.edit` needs one).
   public var interactive = false
   /// True while text from `.edit` runs, so it cannot open the editor again.
@@ -108,6 +115,50 @@ public final class Commands: FrontEnd {
 
   public func tell(_ message: String) {
     if interactive { writeError(message + "\n") }
+  }
+
+  /// A picture (`.graph`, `.why --graph`): DOT text where answers go, or into `path`; a path (or
+  /// the `.output` file) ending in .svg, .png or .pdf is rendered with Graphviz's `dot`.
+  public func draw(_ dot: String, to path: String?) -> CommandOutcome {
+    let hint = "install Graphviz (Debian: apt-get install graphviz), or leave out the picture file to get the DOT text"
+    if let path {
+      if let format = External.pictureFormat(of: path) {
+        switch External.render(dot: dot, format: format, to: path, program: findDot()) {
+        case .success: return .ok
+        case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
+        }
+      }
+      // Any other file gets the DOT text, written as `.output` writes (complete or not at all).
+      switch OutputFile.open(path) {
+      case .failure(let e): return .ioError(e.message)
+      case .success(let file):
+        guard file.write(dot) else {
+          let message = OutputError(path: file.path, code: file.error).message
+          file.discard()
+          return .ioError(message)
+        }
+        return file.commit().map { .ioError($0.message) } ?? .ok
+      }
+    }
+    // `.output FILE.svg`: the SVG text goes into that file, in place of the DOT text.
+    if let file = output, let format = External.pictureFormat(of: file.path) {
+      guard format == "svg" else {
+        return .usage("'.output' holds text, so a \(format.uppercased()) picture goes to its own file: use '--output FILE.\(format)'")
+      }
+      // Two SVG documents in one file would make neither readable.
+      guard drawnInto !== file else {
+        return .usage("'\(file.path)' already holds a drawing; start another file with '.output FILE.svg'")
+      }
+      switch External.render(dot: dot, format: "svg", to: nil, program: findDot()) {
+      case .success(let svg): write(svg)
+      case .failure(let f): return .error(f.message + (f.missing ? "; \(hint)" : ""))
+      }
+      drawnInto = file
+      return .ok
+    }
+    session.beginBlock()
+    write(dot)
+    return .ok
   }
 
   static func milliseconds(_ d: Duration) -> String {
@@ -244,7 +295,7 @@ extension Commands {
           details: "  Written whole (no .maxrows, no fitting), into a temporary file renamed into place.",
           run: withCommands { c, arg in c.redirect(to: unquote(arg), once: true) }),
         Command(
-          name: "timing", usage: ".timing [on|off]", summary: "Show or choose whether to report parse and evaluation time",
+          name: "timing", aliases: ["timer"], usage: ".timing [on|off]", summary: "Show or choose whether to report parse and evaluation time",
           run: withCommands { c, arg in
             switch arg {
             case "": return c.session.show(c.timing ? "on" : "off")
@@ -286,10 +337,29 @@ extension Commands {
             return .ok
           }),
         Command(
+          name: "shell", aliases: ["system"], usage: ".shell COMMAND", summary: "Run a command through /bin/sh, as sqlite3 does",
+          details:
+            "  Its output goes to the terminal (not to the .output file). Scripts may run it too, as sqlite3's\n"
+            + "  do: a dq script is a program like a shell script. A non-zero exit status is reported.\n"
+            + "  '%' starts a comment unless inside double quotes: .shell date \"+%Y-%m-%d\"",
+          run: withCommands { c, arg in c.shell(arg) }),
+        Command(
           name: "edit", usage: ".edit", summary: "Edit the previous entry in $VISUAL or $EDITOR, then run it",
           details: "  The edited text is run as if typed, and becomes the entry '.edit' edits next.",
           run: withCommands { c, _ in c.edit() }),
       ], after: "retract")
+
+  /// `.shell COMMAND`: runs it through `/bin/sh -c`; at dq's terminal the command has it to itself,
+  /// otherwise its output is passed on to standard output in order with dq's. A non-zero exit
+  /// status is said on standard error; it does not stop a script (as in sqlite3).
+  func shell(_ command: String) -> CommandOutcome {
+    guard !command.isEmpty else { return .usage("'.shell' needs a command, e.g. .shell ls *.dq") }
+    guard let status = External.shell(command, terminal: terminalIsOurs, write: stdoutWriter) else {
+      return .error("Cannot run '/bin/sh'")
+    }
+    if status != 0 { writeError("dq: '.shell': the command exited with status \(status)\n") }
+    return .ok
+  }
 
   /// `.edit`: the previous entry in the user's editor, then run as if typed.
   func edit() -> CommandOutcome {

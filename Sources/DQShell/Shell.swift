@@ -95,6 +95,10 @@ public final class Shell {
 
   private func isCommand(_ line: String) -> Bool {
     let t = line.drop { $0 == " " || $0 == "\t" }
+    // psql's `\q` and `\?`, as the lexer reads them.
+    if t.first == "\\", let second = t.dropFirst().first, second == "q" || second == "?" {
+      return t.dropFirst(2).first.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? true
+    }
     guard t.first == ".", let second = t.dropFirst().first else { return false }
     return second.isLetter
   }

@@ -34,6 +34,8 @@ let usage = """
         --why QUERY        explain each answer of QUERY down to facts and their sources
         --depth N          levels of rules --why shows before cutting the tree (default 6,
                            at most 1000)
+        --graph QUERY      draw the answers of QUERY (two or three shown variables) as a
+                           Graphviz DOT graph: dq --graph 'met(X, Y, _, _, _)' | dot -Tsvg
         --tutorial         start the interactive tutorial (lessons with checked exercises)
         --check            check each FILE against its '% expect:' comments instead of
                            printing its output (exit 1 when one differs)
@@ -146,7 +148,7 @@ var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = argum
 }
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
 if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
-let inspecting = arguments.list || !arguments.why.isEmpty
+let inspecting = arguments.list || !arguments.why.isEmpty || !arguments.graph.isEmpty
 // A signal that ends dq removes the `.output` temporary file first (the shell handles SIGINT).
 dq_install_cleanup_handlers(inputs.isEmpty && !inspecting && isatty(0) != 0 ? 0 : 1)
 if inputs.isEmpty && !inspecting {
@@ -160,6 +162,7 @@ if inputs.isEmpty && !inspecting {
     reader.warn = { writeStderr("dq: warning: \($0)\n") }
     reader.loadHistory()
     activeCommands = shell.commands
+    shell.commands.terminalIsOurs = isatty(1) != 0
     writeStdout(shell.welcome(version: version))
     if arguments.tutorial { _ = shell.commands.tutorial.command("") }
     let code = shell.run()
@@ -179,6 +182,12 @@ if status == .ok && arguments.list {
 if status == .ok {
   for text in arguments.why {
     status = session.why(CommandArgument(standalone: text, name: "<--why>"), depth: arguments.depth)
+    if status != .ok { break }
+  }
+}
+if status == .ok {
+  for text in arguments.graph {
+    status = session.graph(CommandArgument(standalone: text, name: "<--graph>"))
     if status != .ok { break }
   }
 }

@@ -31,6 +31,11 @@ import Testing
     try runScript("repl_output.py")
   }
 
+  /// Issue #13: `.shell` on dq's terminal, `halt.` saying how to quit, psql's `\q`.
+  @Test func habitsInARealTerminal() throws {
+    try runScript("repl_habits.py")
+  }
+
   func runScript(_ name: String) throws {
     let dq = try #require(Self.binary(), "build the dq binary first (swift build --product dq)")
     let process = Process()

@@ -54,3 +54,19 @@ import Testing
     #expect(failed.stdout.hasSuffix("1 passed, 1 failed\n"))
   }
 }
+
+@Suite struct GraphCommandLineTests {
+  @Test func graphOptionPrintsDot() throws {
+    let r = try DQBinary.run(["--graph", "met(X, Y, P, _, _), X < Y"])
+    #expect(r.status == 0)
+    #expect(r.stdout.hasPrefix("// ?- met(X, Y, P, _, _), X < Y.\ndigraph answers {\n"))
+    #expect(r.stdout.contains("  \"abe\" -> \"putin\" [label=\"sochi\"];\n"))
+    #expect(!r.stdout.contains("\"putin\" -> \"abe\""))
+  }
+
+  @Test func graphOptionRefusesOneColumn() throws {
+    let r = try DQBinary.run(["--graph", "met(X, _, _, _, _)"])
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("<--graph>:1:1: error: '.graph' draws a query with two or three shown variables; this one shows 1"))
+  }
+}

@@ -21,6 +21,24 @@ import Testing
     #expect(errors.first?.span?.line == 501)
   }
 
+  @Test func psqlCommandsOnlyOpenAClause() {
+    // `\q` and `\?` at the start of a clause are commands named with their backslash; `\qx`
+    // and a `\q` inside a clause are errors; the printer gives back `\q`.
+    let (statements, errors) = Parser.parse(SourceFile(name: "t", text: "\\q\n\\? load\np(1).\n"))
+    #expect(errors.isEmpty)
+    #expect(statements.count == 3)
+    if case .command(let name, let argument, _) = statements[1] {
+      #expect(name == "\\?" && argument == "load")
+    } else {
+      Issue.record("\\? is not a command: \(statements[1])")
+    }
+    #expect("\(statements[0])" == "\\q")
+    for text in ["\\qx\n", "p(X) :- \\q.\n"] {
+      let (_, bad) = Parser.parse(SourceFile(name: "t", text: text))
+      #expect(bad.first?.message.hasPrefix("Unexpected character '\\'") == true, "\(text)")
+    }
+  }
+
   @Test func clauseTokens() {
     #expect(
       TestDQ.kinds("anc(X, _y) :- par(X, \"Bob\"), not q(_).") == [

@@ -87,6 +87,20 @@ extension Session {
     }
   }
 
+  /// Warns about `halt.`, Prolog's way to quit, which in dq stores the fact `halt` (a program
+  /// the language contract gives that meaning). Once, while `halt` holds no fact yet; the
+  /// spelling `halt().` stores it without the warning.
+  func warnAboutHalt(_ fact: Rule) {
+    guard fact.head.name == "halt", fact.head.arguments.isEmpty, !fact.head.span.text.contains("("),
+      database.tables["halt"]?.rows.count ?? 0 == 0, schema["halt"]?.declared != true
+    else { return }
+    let hint =
+      frontEnd.isShell
+      ? "to leave dq, type .quit (or \\q, or press Ctrl-D); '.retract halt.' removes the fact"
+      : "a script stops at its end or at '.quit'; write 'halt().' to store the fact without this warning"
+    report(Diagnostic(.warning, .advice, "'halt.' does not quit dq: it stores the fact 'halt'", at: fact.head.span, hint: hint))
+  }
+
   /// Warns about a named variable that occurs only once in a rule: often a typo of another.
   func warnAboutSingletons(_ statements: [Statement]) {
     for s in statements {

@@ -62,7 +62,9 @@ public struct CommandArgument: Sendable {
   init(command name: String, argument: String, span: SourceSpan) {
     let file = span.file
     // The argument starts after the dot, the name and the blanks that follow it.
-    var start = min(span.start + 1 + name.utf8.count, file.bytes.count)
+    // (psql's `\q` keeps its backslash in the name, in place of the dot.)
+    let typed = name.hasPrefix("\\") ? name.utf8.count : 1 + name.utf8.count
+    var start = min(span.start + typed, file.bytes.count)
     while start < file.bytes.count, file.bytes[start] == 32 || file.bytes[start] == 9 { start += 1 }
     let end = start + argument.utf8.count
     let fits = end <= file.bytes.count && file.text(from: start, to: end) == argument
@@ -111,12 +113,21 @@ public struct CommandTable: Sendable {
     switch matches.count {
     case 0: return .unknown
     case 1: return .found(matches[0])
-    default: return .ambiguous(matches.map(\.name))
+    default:
+      // Each as the user would type it: `.tables` (an alias of .relations) for `.t`.
+      return .ambiguous(
+        matches.map { c in
+          c.name.hasPrefix(name) ? c.name : c.aliases.first { $0.hasPrefix(name) }.map { "\($0) (.\(c.name))" } ?? c.name
+        })
     }
   }
 
-  /// Every command name and alias, sorted, for completion.
-  public var names: [String] { commands.flatMap { [$0.name] + $0.aliases }.sorted() }
+  /// The command name (or alias) closest to an unknown `name`, by edit distance: `.relatoins`
+  /// gets `relations`.
+  public func suggestion(for name: String) -> String? { Suggest.closest(to: name, in: names) }
+
+  /// Every command name and alias, sorted, for completion (after a `.`, so not psql's `\q`).
+  public var names: [String] { commands.flatMap { [$0.name] + $0.aliases }.filter { !$0.hasPrefix("\\") }.sorted() }
 
   /// The table with `more` listed right after the command `name` (at the end when absent).
   public func inserting(_ more: [Command], after name: String) -> CommandTable {
@@ -134,19 +145,46 @@ public struct CommandTable: Sendable {
       out += cmd.usage + String(repeating: " ", count: width - cmd.usage.count + 2) + cmd.summary + "\n"
     }
     out += "\nCommand names may be shortened to any unique prefix (.rel for .relations).\n"
+    let aliases = commands.flatMap { c in c.aliases.map { a in (a.hasPrefix("\\") ? a : "." + a) + " = ." + c.name } }
+    // Other names, wrapped to a terminal's width.
+    var line = "Other names:"
+    for (i, a) in aliases.enumerated() {
+      let item = " " + a + (i == aliases.count - 1 ? "." : ",")
+      if line.count + item.count > 96 {
+        out += line + "\n"
+        line = " "
+      }
+      line += item
+    }
+    if !aliases.isEmpty { out += line + "\n" }
     return out
   }
 }
 
 extension Session {
+  /// A command name as typed: `.tables`, or psql's `\q` as it is.
+  static func spelled(_ name: String) -> String { name.hasPrefix("\\") ? name : "." + name }
+
+  /// "a, b or c".
+  static func orList(_ items: [String]) -> String {
+    items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " or " + (items.last ?? "")
+  }
+
   /// Runs the command `.name argument` written at `span`.
   func command(_ name: String, _ argument: String, _ span: SourceSpan) -> Status {
     let command: Command
     switch commands.find(name) {
     case .found(let c): command = c
-    case .unknown, .ambiguous:
+    case .ambiguous(let candidates):
       // A mistake in the input, like a syntax error: exit 65, not 70.
-      report(Diagnostic(.error, .semantic, "Unknown command '.\(name)'", at: span, hint: "'.help' lists the commands"))
+      report(
+        Diagnostic(
+          .error, .semantic, "Ambiguous command '\(Self.spelled(name))': it could be "
+            + Self.orList(candidates.map { "." + $0 }), at: span, hint: "type more of the name"))
+      return .staticError
+    case .unknown:
+      let hint = commands.suggestion(for: name).map { "did you mean '\(Self.spelled($0))'? ('.help' lists the commands)" }
+      report(Diagnostic(.error, .semantic, "Unknown command '\(Self.spelled(name))'", at: span, hint: hint ?? "'.help' lists the commands"))
       return .staticError
     }
     if command.place == .shell && !frontEnd.isShell {

@@ -190,33 +190,133 @@ extension Session {
   }
 
   /// Prints the derivation of each answer of the query; `.why` and `--why`. The argument may
-  /// start with `--depth N` (how many levels of rules to show; `depth` by default).
+  /// start with `--depth N` (how many levels of rules to show; `depth` by default), and with
+  /// `--graph` (the trees drawn in Graphviz DOT) and `--output FILE` (where the drawing goes).
   @discardableResult
   public func why(_ argument: CommandArgument, depth: Int = 6) -> Status {
-    var query = argument
+    let usage = "Use '.why [--depth N] [--graph [--output FILE]] QUERY' with N a whole number from 1 to \(Limits.maxDepth)"
+    guard let (options, query) = Self.leadingOptions(argument, valued: ["--depth", "--output"], flags: ["--graph"]) else {
+      report(Diagnostic(.error, .semantic, usage, at: argument.span))
+      return .usageError
+    }
     var depth = depth
-    if argument.text.hasPrefix("--depth") {
-      let parts = argument.text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-      guard parts.count == 3, case .success(let n) = Limits.parseDepth(String(parts[1])) else {
-        report(
-          Diagnostic(
-            .error, .semantic, "Use '.why --depth N QUERY' with N a whole number from 1 to \(Limits.maxDepth)",
-            at: argument.span))
+    if let text = options["--depth"] {
+      guard case .success(let n) = Limits.parseDepth(text) else {
+        report(Diagnostic(.error, .semantic, usage, at: argument.span))
         return .usageError
       }
       depth = n
-      query = argument.suffix(String(parts[2]))
+    }
+    let drawn = options["--graph"] != nil
+    if options["--output"] != nil && !drawn {
+      report(Diagnostic(.error, .semantic, "'--output' goes with '--graph'", at: argument.span, hint: "or use '.output FILE' for the text"))
+      return .usageError
+    }
+    guard !query.text.isEmpty else {
+      report(Diagnostic(.error, .semantic, "'.why' needs a query, e.g. .why met(abe, Who, _, _, _)", at: argument.span))
+      return .usageError
     }
     guard let q = queryReportingErrors(query) else { return .staticError }
     let explainer = Explainer(session: self, maxDepth: depth)
     do throws(EvaluationError) {
-      let text = try explainer.explain(q)
+      // The same advice a query with no answers gets (a misspelled constant, an empty relation).
+      if self.options.warnings { warnAboutEmptyRelations(in: q) }
+      let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
+      let text = drawn ? try explainer.explainGraph(q) : try explainer.explain(q)
+      if self.options.warnings, text == Explainer.noAnswers { explainEmptyAnswer(q, unknown: unknown) }
+      if drawn && text != Explainer.noAnswers {
+        return Status(frontEnd.draw(text, to: options["--output"]), report: { report(Diagnostic(.error, .runtime, $0, at: argument.span)) })
+      }
       beginBlock()
       write(text)
       return .ok
     } catch {
       report(error.diagnostic)
       return .runtimeError
+    }
+  }
+
+  /// `.graph [--output FILE] QUERY`: the answers of a query with two or three shown variables
+  /// as a directed graph in Graphviz DOT, an edge from the first value to the second labelled
+  /// with the third; the front end writes it (or renders it, for a picture file).
+  @discardableResult
+  public func graph(_ argument: CommandArgument) -> Status {
+    guard let (options, query) = Self.leadingOptions(argument, valued: ["--output"], flags: []), !query.text.isEmpty else {
+      report(
+        Diagnostic(
+          .error, .semantic, "Use '.graph [--output FILE] QUERY'", at: argument.span,
+          hint: "e.g. .graph met(X, Y, _, _, _) or .graph --output met.svg met(X, Y, _, _, _)"))
+      return .usageError
+    }
+    guard let q = queryReportingErrors(query) else { return .staticError }
+    let columns = q.shownVariables
+    guard columns.count == 2 || columns.count == 3 else {
+      report(
+        Diagnostic(
+          .error, .semantic, "'.graph' draws a query with two or three shown variables; this one shows \(columns.count)",
+          at: q.span, hint: "the first two are the ends of each edge, a third labels it; write '_' for the others"))
+      return .usageError
+    }
+    do throws(EvaluationError) {
+      if self.options.warnings { warnAboutEmptyRelations(in: q) }
+      let unknown = Set(Self.symbols(in: q.body).filter { database.store.existingSymbol($0) == nil })
+      let rows = try answers(q, budget: makeBudget())
+      if self.options.warnings, rows.isEmpty { explainEmptyAnswer(q, unknown: unknown) }
+      let dot = GraphDOT.graph(title: "\(q)", columns: columns, rows: rows, store: database.store)
+      return Status(frontEnd.draw(dot, to: options["--output"]), report: { report(Diagnostic(.error, .runtime, $0, at: argument.span)) })
+    } catch {
+      report(error.diagnostic)
+      return .runtimeError
+    }
+  }
+
+  /// The leading `--name` options of a command's argument (`valued` ones take the next word;
+  /// a value may be double-quoted) and the argument after them; nil for an unknown option or a
+  /// missing value. A flag maps to "".
+  static func leadingOptions(_ argument: CommandArgument, valued: Set<String>, flags: Set<String>)
+    -> ([String: String], CommandArgument)?
+  {
+    var options: [String: String] = [:]
+    var rest = Substring(argument.text)
+    func word() -> Substring {
+      rest = rest.drop { $0 == " " || $0 == "\t" }
+      if rest.first == "\"", let close = rest.dropFirst().firstIndex(of: "\"") {
+        let w = rest[rest.index(after: rest.startIndex)..<close]
+        rest = rest[rest.index(after: close)...]
+        return w
+      }
+      let w = rest.prefix { $0 != " " && $0 != "\t" }
+      rest = rest.dropFirst(w.count)
+      return w
+    }
+    while rest.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("--") {
+      let name = String(word())
+      if flags.contains(name) {
+        options[name] = ""
+      } else if valued.contains(name) {
+        let value = word()
+        guard !value.isEmpty else { return nil }
+        options[name] = String(value)
+      } else {
+        return nil
+      }
+    }
+    let query = String(rest.drop { $0 == " " || $0 == "\t" })
+    return (options, options.isEmpty ? argument : argument.suffix(query))
+  }
+}
+
+extension Session.Status {
+  /// The status of a front end's outcome, reporting its message with `report`.
+  init(_ outcome: CommandOutcome, report: (String) -> Void) {
+    switch outcome {
+    case .ok: self = .ok
+    case .exit: self = .exit
+    case .error(let m): report(m); self = .runtimeError
+    case .usage(let m): report(m); self = .usageError
+    case .unreadable(let m): report(m); self = .unreadableInput
+    case .ioError(let m): report(m); self = .ioError
+    case .reported(let s): self = s
     }
   }
 }

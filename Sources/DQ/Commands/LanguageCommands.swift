@@ -11,19 +11,22 @@ extension CommandTable {
   /// `-e` text and the shell. ORDER: as `.help` lists them (the shell inserts its own).
   public static let language: CommandTable = CommandTable([
     Command(
-      name: "help", usage: ".help [COMMAND]", summary: "List the commands, or explain one",
+      name: "help", aliases: ["\\?"], usage: ".help [COMMAND]", summary: "List the commands, or explain one",
       run: { session, arg in
         guard !arg.text.isEmpty else {
           session.write(session.commands.overview)
           return .ok
         }
         let name = arg.text.hasPrefix(".") ? String(arg.text.dropFirst()) : arg.text
-        guard case .found(let cmd) = session.commands.find(name) else { return .error("No command '.\(name)'; '.help' lists them") }
+        guard case .found(let cmd) = session.commands.find(name) else {
+          let close = session.commands.suggestion(for: name).map { "; did you mean '.\($0)'?" } ?? "; '.help' lists them"
+          return .error("No command '.\(name)'\(close)")
+        }
         session.write("\(cmd.usage)\n  \(cmd.summary).\n" + (cmd.details.isEmpty ? "" : cmd.details + "\n"))
         return .ok
       }),
     Command(
-      name: "quit", aliases: ["exit"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
+      name: "quit", aliases: ["exit", "\\q"], usage: ".quit", summary: "Leave dq (Ctrl-D also does)",
       run: { _, _ in .exit }),
     Command(
       name: "load", aliases: ["read"], usage: ".load FILE", summary: "Run the clauses of a file",
@@ -34,7 +37,7 @@ extension CommandTable {
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.importFacts(arg) }),
     Command(
-      name: "relations", usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
+      name: "relations", aliases: ["tables"], usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { session, arg in
         do throws(EvaluationError) {
           try session.writeRelationListing(matching: arg.text)
@@ -55,11 +58,18 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "why", usage: ".why [--depth N] QUERY", summary: "Explain each answer down to facts and their sources",
-      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default).",
+      name: "why", usage: ".why [--depth N] [--graph] QUERY", summary: "Explain each answer down to facts and their sources",
+      details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default). With --graph the trees are drawn\n  in Graphviz DOT, as '.graph' draws (--output FILE.svg renders them).",
       run: { session, arg in
         guard !arg.text.isEmpty else { return .usage("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
         return CommandOutcome(session.why(arg))
+      }),
+    Command(
+      name: "graph", usage: ".graph [--output FILE] QUERY", summary: "Draw the answers as a graph (Graphviz DOT; SVG/PNG with dot)",
+      details: "  The query shows two variables (an edge from the first to the second) or three (the third\n  labels the edge). The DOT text goes where answers go; '--output FILE' with FILE ending in\n  .svg, .png or .pdf renders it with Graphviz's 'dot' (on PATH), and so does '.output FILE.svg'.",
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return .usage("'.graph' needs a query, e.g. .graph met(X, Y, _, _, _)") }
+        return CommandOutcome(session.graph(arg))
       }),
     Command(
       name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",

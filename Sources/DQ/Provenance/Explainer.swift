@@ -12,6 +12,8 @@ public struct Explainer {
   public var maxAnswers: Int
   private let budget: Budget
   private let strata: [String: Int]
+  /// When set, the trees are also drawn here, one node per line of the text (`.why --graph`).
+  private var drawing: Drawing?
 
   public init(session: Session, maxDepth: Int = 6, maxAnswers: Int = 20) {
     self.session = session
@@ -29,14 +31,28 @@ public struct Explainer {
 
   // MARK: - Queries
 
+  /// What `explain` says of a query with no answers.
+  public static let noAnswers = "No answers, so nothing to explain.\n"
+
   /// The derivations of every answer of the query, as text.
+  /// The derivations as a Graphviz DOT graph: one tree per answer, from the answer down to the
+  /// facts, each derived tuple labelled with its rule; `noAnswers` when there are none.
+  public func explainGraph(_ query: Query) throws(EvaluationError) -> String {
+    var drawer = self
+    let drawing = Drawing()
+    drawer.drawing = drawing
+    let text = try drawer.explain(query)
+    if text == Self.noAnswers { return text }
+    return drawing.dot(title: "\(query)")
+  }
+
   public func explain(_ query: Query) throws(EvaluationError) -> String {
     let body = Self.nameAnonymous(query.body)
     let shown = query.shownVariables
     let all = body.variables
     let visible = all.filter { v in !v.hasPrefix("_#") && !isLocalToAggregate(v, body) }
     let rows = try session.bindings(of: body, variables: visible, budget: budget)
-    if rows.isEmpty { return "No answers, so nothing to explain.\n" }
+    if rows.isEmpty { return Self.noAnswers }
     var out = ""
     var seen: Set<[Value]> = []
     var explained = 0
@@ -51,7 +67,8 @@ public struct Explainer {
       explained += 1
       let title = shown.isEmpty ? "true" : shown.map { "\($0) = \(store.source(binding[$0] ?? 0))" }.joined(separator: ", ")
       out += (explained > 1 ? "\n" : "") + "Answer \(explained): \(title)\n"
-      out += try explainLiterals(body, binding, prefix: "", depth: 0)
+      let root = drawing?.node("Answer \(explained)\n\(title)", shape: "doubleoctagon", parent: nil)
+      out += try explainLiterals(body, binding, prefix: "", depth: 0, parent: root)
     }
     return out
   }
@@ -84,7 +101,9 @@ public struct Explainer {
 
   // MARK: - Trees
 
-  private func explainLiterals(_ body: [Literal], _ binding: [String: Value], prefix: String, depth: Int) throws(EvaluationError) -> String {
+  private func explainLiterals(
+    _ body: [Literal], _ binding: [String: Value], prefix: String, depth: Int, parent: Int?
+  ) throws(EvaluationError) -> String {
     var out = ""
     for (i, l) in body.enumerated() {
       let last = i == body.count - 1
@@ -95,34 +114,44 @@ public struct Explainer {
         let tuple = a.arguments.map { t in value(t, binding) }
         if tuple.contains(where: { $0 == nil }) {
           out += branch + "\(a)\n"
+          drawing?.node("\(a)", shape: "box", parent: parent)
           continue
         }
-        out += try explainTuple(a.name, tuple.compactMap { $0 }, branch: branch, below: below, depth: depth)
+        out += try explainTuple(a.name, tuple.compactMap { $0 }, branch: branch, below: below, depth: depth, parent: parent)
       case .negative(let a, _):
         out += branch + "not \(substitute(.positive(a), binding)): no such tuple\n"
+        drawing?.node("not \(substitute(.positive(a), binding))\nno such tuple", shape: "box", style: "dashed", parent: parent)
       case .comparison:
         out += branch + "\(substitute(l, binding))\n"
+        drawing?.node("\(substitute(l, binding))", shape: "plaintext", parent: parent)
       case .aggregate(let g):
         let result = value(g.result, binding).map(store.source) ?? "?"
         let what = g.function == .count ? "bindings counted" : "over the distinct bindings of its body"
         out += branch + "\(substitute(l, binding))  (\(g.function.rawValue) = \(result), \(what))\n"
+        drawing?.node("\(substitute(l, binding))\n\(g.function.rawValue) = \(result)", shape: "box", parent: parent)
       }
     }
     return out
   }
 
   /// One tuple: a fact with its citation, or the rule that derived it and its body, recursively.
-  private func explainTuple(_ name: String, _ tuple: [Value], branch: String, below: String, depth: Int) throws(EvaluationError) -> String {
+  private func explainTuple(
+    _ name: String, _ tuple: [Value], branch: String, below: String, depth: Int, parent: Int?
+  ) throws(EvaluationError) -> String {
     let text = "\(name)(\(tuple.map(store.source).joined(separator: ", ")))"
     let db = session.database
     if db.isFact(name, tuple) {
       var out = branch + text + "   fact\n"
+      var label = text + "\nfact"
       if let c = db.citation(of: name, tuple) {
         out += below + "    \(c.file): “\(c.quote)”\n"
+        label += "\n\(c.file)"
       }
+      drawing?.node(label, shape: "box", style: "filled", parent: parent)
       return out
     }
     guard let table = db.tables[name], let row = table.rows.find(tuple) else {
+      drawing?.node(text + "\n(not derived)", shape: "box", style: "dashed", parent: parent)
       return branch + text + "   (not derived)\n"
     }
     for (k, rule) in session.rules.enumerated() where rule.head.name == name {
@@ -131,13 +160,16 @@ public struct Explainer {
       let place = "\(rule.span.file.name):\(rule.span.line)"
       var out = branch + text + "   by rule \(name)#\(number) at \(place)\n"
       out += below + "│  \(rule)\n"
+      let me = drawing?.node(text + "\nrule \(name)#\(number)", shape: "ellipse", parent: parent)
       if depth + 1 >= maxDepth {
         out += below + "└─ … (deeper steps hidden; raise the depth to see them)\n"
+        drawing?.node("… deeper steps hidden", shape: "plaintext", parent: me)
         return out
       }
-      out += try explainLiterals(body, binding, prefix: below, depth: depth + 1)
+      out += try explainLiterals(body, binding, prefix: below, depth: depth + 1, parent: me)
       return out
     }
+    drawing?.node(text + "\n(no derivation found)", shape: "box", style: "dashed", parent: parent)
     return branch + text + "   (no derivation found)\n"
   }
 
@@ -227,5 +259,27 @@ extension ValueStore {
   public func existingValue(_ c: Constant) -> Value? {
     if case .symbol(let s) = c { return existingSymbol(s) }
     return constant(c)
+  }
+}
+
+/// The derivation trees of `.why --graph`: nodes with a label and a shape, each under its parent.
+final class Drawing {
+  private var lines: [String] = []
+  private var count = 0
+
+  /// Adds a node below `parent`; returns its number.
+  @discardableResult
+  func node(_ label: String, shape: String, style: String? = nil, parent: Int?) -> Int {
+    count += 1
+    let styled = style.map { ", style=\($0)" } ?? ""
+    lines.append("  n\(count) [label=\(GraphDOT.quoted(label)), shape=\(shape)\(styled)];")
+    if let parent { lines.append("  n\(parent) -> n\(count);") }
+    return count
+  }
+
+  func dot(title: String) -> String {
+    "// \(title.split(separator: "\n").joined(separator: " "))\ndigraph why {\n"
+      + "  node [fontname=\"Helvetica\", fontsize=11];\n  edge [dir=back];\n"
+      + lines.joined(separator: "\n") + "\n}\n"
   }
 }

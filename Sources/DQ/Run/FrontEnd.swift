@@ -25,6 +25,10 @@ public protocol FrontEnd: AnyObject {
   var screenWidth: Int? { get }
   /// True while answers go to a file (`.output`, `.once`): `.maxrows` does not cut them.
   var answersToFile: Bool { get }
+  /// A picture in Graphviz DOT (`.graph`, `.why --graph`): to `path` when given, else where
+  /// answers go. By default written as DOT text; dq's shell and script runner render it with
+  /// `dot` for a picture file (`.svg`, `.png`, `.pdf`).
+  func draw(_ dot: String, to path: String?) -> CommandOutcome
 }
 
 extension FrontEnd {
@@ -36,6 +40,11 @@ extension FrontEnd {
   public var failure: Session.Status? { nil }
   public var screenWidth: Int? { nil }
   public var answersToFile: Bool { false }
+  public func draw(_ dot: String, to path: String?) -> CommandOutcome {
+    guard path == nil else { return .error("Drawing to a file needs dq's shell or script runner") }
+    write(dot)
+    return .ok
+  }
 }
 
 /// A front end that keeps what it is given: the answers as text and the diagnostics, for

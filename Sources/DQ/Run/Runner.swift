@@ -97,6 +97,7 @@ extension Session {
   func execute(_ statement: Statement) -> Status {
     switch statement {
     case .fact(let r):
+      if options.warnings { warnAboutHalt(r) }
       do {
         let tuple = try groundTuple(r.head)
         database.addFact(r.head.name, tuple, citation: reading.currentCitation)

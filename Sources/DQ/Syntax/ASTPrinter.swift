@@ -95,7 +95,10 @@ extension Statement: CustomStringConvertible {
     case .citation(let c, _):
       guard let c else { return ".source" }
       return ".source \(SymbolSyntax.quoted(c.file)) \(SymbolSyntax.quoted(c.quote))"
-    case .command(let name, let argument, _): return argument.isEmpty ? ".\(name)" : ".\(name) \(argument)"
+    case .command(let name, let argument, _):
+      // psql's `\q` keeps its backslash in place of the dot.
+      let typed = name.hasPrefix("\\") ? name : ".\(name)"
+      return argument.isEmpty ? typed : "\(typed) \(argument)"
     }
   }
 }

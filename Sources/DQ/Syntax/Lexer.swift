@@ -139,7 +139,17 @@ public struct Lexer {
     case UInt8(ascii: "-"): return make(.minus)
     case UInt8(ascii: "*"): return make(.star)
     case UInt8(ascii: "/"): return make(.slash)
-    case UInt8(ascii: "="): return make(.equal)
+    case UInt8(ascii: "="):
+      // Spellings from Prolog and SQL, which dq writes '=' and '<='.
+      if peek() == UInt8(ascii: "=") {
+        pos += 1
+        return make(.error("'==' is not a dq operator\ncompare with '=', as in 'X = Y'"))
+      }
+      if peek() == UInt8(ascii: "<") {
+        pos += 1
+        return make(.error("'=<' is not a dq operator\nwrite '<=', as in 'X <= Y'"))
+      }
+      return make(.equal)
     case UInt8(ascii: "."):
       if wasClauseStart, pos < end, isLower(bytes[pos]) { return directive(start: start, line: l, lineStart: ls) }
       atClauseStart = true
@@ -168,6 +178,10 @@ public struct Lexer {
         pos += 1
         return make(.lessEqual)
       }
+      if peek() == UInt8(ascii: ">") {
+        pos += 1
+        return make(.error("'<>' is not a dq operator\nwrite '!=', as in 'X != Y'"))
+      }
       return make(.less)
     case UInt8(ascii: ">"):
       if peek() == UInt8(ascii: "=") {
@@ -177,6 +191,18 @@ public struct Lexer {
       return make(.greater)
     case UInt8(ascii: "'"):
       return make(.error("Unexpected character '''; strings use double quotes."))
+    case UInt8(ascii: "\\"):
+      // psql's `\q` and `\?`, typed at the start of a line, are commands like `.quit` and `.help`.
+      if wasClauseStart, peek() == UInt8(ascii: "q") || peek() == UInt8(ascii: "?"),
+        pos + 1 >= end || !isIdentPart(bytes[pos + 1])
+      {
+        return directive(start: start, line: l, lineStart: ls, psql: true)
+      }
+      if peek() == UInt8(ascii: "+") {
+        pos += 1
+        return make(.error("Prolog's '\\+' is not dq's negation\nwrite 'not p(X)'"))
+      }
+      return make(.error("Unexpected character '\\'\ncommands start with '.'; psql's \\q and \\? work too"))
     default:
       // A run of the same stray byte (a file of NULs) is one error token, not millions.
       while pos < end, bytes[pos] == c { pos += 1 }
@@ -186,9 +212,14 @@ public struct Lexer {
   }
 
   /// `.name rest-of-line`: the name and the raw text after it.
-  private mutating func directive(start: Int, line l: Int, lineStart ls: Int) -> Token {
-    let nameStart = pos
-    while pos < end, isIdentPart(bytes[pos]) || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+  /// With `psql`, psql's `\q` or `\?`: the name keeps its backslash.
+  private mutating func directive(start: Int, line l: Int, lineStart ls: Int, psql: Bool = false) -> Token {
+    let nameStart = psql ? start : pos
+    if psql {
+      pos = min(pos + 1, end)
+    } else {
+      while pos < end, isIdentPart(bytes[pos]) || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+    }
     let name = String(decoding: bytes[nameStart..<pos], as: UTF8.self)
     let argStart = pos
     // The argument runs to the end of the line or to a '%' comment outside double quotes.

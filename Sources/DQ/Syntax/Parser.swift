@@ -9,6 +9,8 @@ public struct Parser {
   /// Runs of simple ground facts become `.facts` batches (see `parse(_:batchingFacts:)`).
   private var batchingFacts = false
   private var anonymousCount = 0
+  /// The atom whose arguments are being read (`not(p(X))` gets an error naming dq's spelling).
+  private var atomName: String?
   /// Parentheses, aggregates and signs open around the current point.
   private var nesting = 0
   /// Depth of the tree being built: nesting plus operators chained to the left.
@@ -380,6 +382,9 @@ public struct Parser {
     var args: [Term] = []
     var end = nameToken.span
     if match(.leftParen) {
+      let outer = atomName
+      atomName = name
+      defer { atomName = outer }
       if !check(.rightParen) {
         repeat { args.append(try term()) } while match(.comma)
       }
@@ -470,6 +475,21 @@ public struct Parser {
     case .identifier(let name):
       advance()
       if check(.leftParen) {
+        // Negation and aggregates as Prolog and SQL write them: say how dq writes them.
+        if atomName == "not" {
+          report(
+            Diagnostic(
+              .error, .syntax(incomplete: false), "'not' takes an atom without parentheses around it", at: t.span,
+              hint: "write 'not \(name)(...)', as in 'not p(X)'"))
+          throw ParseError()
+        }
+        if AggregateFunction(rawValue: name) != nil || atomName.map({ AggregateFunction(rawValue: $0) != nil || $0 == "aggregate_all" }) == true {
+          report(
+            Diagnostic(
+              .error, .syntax(incomplete: false), "A relation cannot be used as an argument; dq writes aggregates with braces",
+              at: t.span, hint: "write 'N = count : { p(X) }' (or sum V, min V, max V)"))
+          throw ParseError()
+        }
         throw error(at: t, "A relation cannot be used as an argument; '\(name)(...)' is not a term")
       }
       return .constant(.symbol(name), t.span)
