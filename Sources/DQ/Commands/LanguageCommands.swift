@@ -82,7 +82,7 @@ extension CommandTable {
         if let problem { return .error(problem) }
         do {
           guard !listing.isEmpty else {
-            session.frontEnd.tell(arg.text.isEmpty ? "No rules yet: the session has only the dataset's." : "'\(arg.text)' has no rules.")
+            session.frontEnd.tell(arg.text.isEmpty ? "No rules of this session's own (.rules RELATION lists a dataset relation's)." : "'\(arg.text)' has no rules.")
             return .ok
           }
           session.beginBlock()
