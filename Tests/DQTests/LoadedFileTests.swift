@@ -64,6 +64,17 @@ import Testing
     #expect(f.run("?- a(X).").out == "X\n1\n")
   }
 
+  @Test func aFileLoadedByAnUnloadedFileIsReloadedOnItsOwn() throws {
+    let f = try Fixture()
+    try f.write("a.dq", ".load b.dq\n")
+    try f.write("b.dq", "b(1).\n")
+    f.run(".load \(f.path("a.dq"))")
+    #expect(f.run(".unload \(f.path("a.dq"))").errors == [])
+    try f.write("b.dq", "b(2).\n")
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- b(X).").out == "X\n2\n")
+  }
+
   @Test func aNewVersionWithASyntaxErrorChangesNothing() throws {
     let f = try Fixture()
     try f.write("p.dq", "p(1).\nq(X) :- p(X).\n")

@@ -36,7 +36,7 @@ extension CommandTable {
       run: { session, arg in session.reload(arg) }),
     Command(
       name: "unload", usage: ".unload FILE", summary: "Remove the rules and facts a loaded file added",
-      details: "  A fact stays when another loaded file states it too, or it was also stated outside\n  the loaded files (at the prompt, with -e, in the dataset).",
+      details: "  A fact stays when another loaded file states it too, or it was also stated outside\n  the loaded files (at the prompt, with -e, in the dataset). Files it loaded stay loaded.",
       wholeNameOnly: true,
       run: { session, arg in session.unload(arg) }),
     Command(

@@ -22,7 +22,7 @@ extension Session {
   /// when it was loaded before, replacing what it added then. A new version with syntax errors
   /// changes nothing (the old clauses stay).
   func runLoaded(_ file: SourceFile, key: String) -> Status {
-    let record = LoadedFile(key: key, path: file.name, sources: [ObjectIdentifier(file)], nested: reading.origin != nil)
+    let record = LoadedFile(key: key, path: file.name, sources: [ObjectIdentifier(file)], parent: reading.origin)
     if let i = program.loadedFiles.firstIndex(where: { $0.key == key }) {
       let (_, errors) = Parser.parse(file)
       if !errors.isEmpty {
@@ -64,7 +64,8 @@ extension Session {
     return program.loadedFiles.first { $0.key == key || $0.path == path }
   }
 
-  /// `.unload FILE`: removes the rules and facts the file added (and the files it loaded).
+  /// `.unload FILE`: removes the rules and facts the file added. Files it loaded stay loaded
+  /// (as SWI-Prolog's `unload_file`); `.unload` them by name.
   func unload(_ arg: CommandArgument) -> CommandOutcome {
     guard !arg.text.isEmpty else { return .usage("'.unload' needs a file name, e.g. .unload family.dq") }
     guard let file = loadedFile(named: arg.text, at: arg.span) else {
@@ -79,11 +80,12 @@ extension Session {
     return .ok
   }
 
-  /// `.reload`: loads again every file loaded so far (each file loaded by another comes back
-  /// with it), in the order they were first loaded; stops at the first that fails.
+  /// `.reload`: loads again every file loaded so far, in the order they were first loaded; a
+  /// file loaded by another file still loaded comes back with it. Stops at the first that fails.
   func reload(_ arg: CommandArgument) -> CommandOutcome {
     guard arg.text.isEmpty else { return .usage("'.reload' takes no argument (it reloads every loaded file)") }
-    let outer = program.loadedFiles.filter { !$0.nested }
+    let keys = Set(program.loadedFiles.map(\.key))
+    let outer = program.loadedFiles.filter { $0.parent.map { !keys.contains($0) } ?? true }
     guard !outer.isEmpty else {
       frontEnd.tell("No file is loaded (.load FILE or dq -i FILE loads one).")
       return .ok

@@ -33,8 +33,9 @@ struct LoadedFile {
   var facts: [String: Set<[Value]>] = [:]
   /// The relations it declared, defined or used first.
   var relations: Set<String> = []
-  /// Loaded by another loaded file: `.reload` reloads the outer one, which loads this again.
-  var nested = false
+  /// The loaded file whose text loaded this one: while it is loaded, `.reload` reloads it,
+  /// and it loads this one again.
+  var parent: String?
 }
 
 /// Changes to the program: the dataset, a retracted fact, a dataset name taken over.
