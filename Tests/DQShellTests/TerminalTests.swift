@@ -1,6 +1,7 @@
 /// Runs the real `dq` binary in a pseudo-terminal (Tests/Terminal/repl_pty.py drives it):
 /// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions
-/// (repl_pty.py); no lost input, output or history (repl_trust.py).
+/// (repl_pty.py); no lost input, output or history (repl_trust.py); start-up with a ~/.dqrc
+/// and reloading a file (startup_pty.py).
 import Foundation
 import Testing
 
@@ -23,6 +24,11 @@ import Testing
   /// file that is not history, `.edit`.
   @Test func replLosesNothing() throws {
     try runScript("repl_trust.py")
+  }
+
+  /// Issue #13: `dq -i FILE` with a fresh HOME and a ~/.dqrc; `.reload`, `.rules`, `.unload`.
+  @Test func startUpInARealTerminal() throws {
+    try runScript("startup_pty.py")
   }
 
   func runScript(_ name: String) throws {
