@@ -14,13 +14,16 @@ let version = "0.1.0"
 
 let usage = """
   usage: dq [OPTIONS] [FILE...]
-         dq -i [OPTIONS] FILE...
+         dq -i [OPTIONS] [FILE...]
 
   Runs Datalog over the built-in relations dataset. With no FILE and no -e, reads a program from
-  standard input, or starts the interactive shell when standard input is a terminal.
+  standard input, or starts the interactive shell when standard input is a terminal. The shell
+  first runs the start-up file ~/.dqrc (or $DQRC), for settings such as .format tsv. A script
+  may start with a '#!/usr/bin/env dq' line.
 
   options:
-    -e, --eval TEXT        run TEXT (may be repeated; runs after the files); also -c, --command
+    -e, --eval TEXT        run TEXT (may be repeated; runs after the files)
+    -c, --command TEXT     the same as -e
     -i, --interactive      run the files and texts, then start the shell with what they
                            defined (with standard input not a terminal, read it as the shell)
         --no-rc            do not run the start-up file (~/.dqrc, or the file $DQRC names)
