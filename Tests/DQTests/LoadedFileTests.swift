@@ -132,6 +132,16 @@ import Testing
     #expect(f.run("edge(1, 5).\n?- reach(1, X).").out == "X\n5\n")
   }
 
+  @Test func factsOfARelationWithRulesLeaveItsAnswers() throws {
+    let f = try Fixture()
+    try f.write("pf.dq", "p(1).\nq(5).\n")
+    f.run("p(X) :- q(X).")
+    f.run(".load \(f.path("pf.dq"))")
+    #expect(f.run("?- p(X).").out == "X\n1\n5\n")
+    f.run(".unload \(f.path("pf.dq"))")
+    #expect(f.run("?- p(X).").out == "X\n")
+  }
+
   @Test func reloadAndUnloadNeedTheirWholeName() throws {
     let f = try Fixture()
     f.run("p(a).")
