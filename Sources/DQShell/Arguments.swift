@@ -18,6 +18,18 @@ public struct Arguments: Sendable {
   public var depth = 6
   public var check = false
   public var tutorial = false
+  /// `-i`: run the files and texts, then stay in the shell with what they defined.
+  public var interactive = false
+  /// Whether the start-up file (`~/.dqrc`, or `$DQRC`) runs.
+  public enum StartupFile: Sendable, Equatable {
+    /// Before the shell starts (`dq`, `dq -i`), not for scripts, `-e` text or piped input.
+    case whenInteractive
+    /// `--no-rc`: never.
+    case skip
+    /// `--rc`: before whatever runs, scripts included.
+    case always
+  }
+  public var startupFile = StartupFile.whenInteractive
 
   public init() {}
 
@@ -86,7 +98,10 @@ public struct Arguments: Sendable {
       case "--version":
         a.action = .version
         return (a, problems)
-      case "-e", "--eval": if let t = take() { a.texts.append(t) }
+      case "-e", "--eval", "-c", "--command": if let t = take() { a.texts.append(t) }
+      case "-i", "--interactive": a.interactive = true
+      case "--rc": a.startupFile = .always
+      case "--no-rc": a.startupFile = .skip
       case "-f", "--format":
         guard let f = take() else { break }
         if let format = OutputFormat(rawValue: f) {

@@ -42,7 +42,11 @@ public final class ScriptRun {
         commands.writeError("dq: error: cannot read '\(input.name)': \(e.reason)\n")
         return .unreadableInput
       case .success(let text):
-        let status = session.run(SourceFile(name: input.name, text: text))
+        // A file (not `<stdin>` nor `<command line>`) is a loaded file: `.reload` and
+        // `.unload` know it.
+        let status =
+          input.name.hasPrefix("<")
+          ? session.run(SourceFile(name: input.name, text: text)) : session.runFile(path: input.name, text: text)
         if status != .ok { return status }
       }
     }

@@ -55,6 +55,49 @@ public final class Shell {
     return "dq \(version) (\(data)). Type .help for help, Ctrl-D to quit.\n"
   }
 
+  /// The start-up file: `$DQRC` when set (empty: none), else `~/.dqrc`; `named` when `$DQRC`
+  /// names it (then a missing file is worth a warning).
+  public static func startupFile() -> (path: String, named: Bool)? {
+    settingPath("DQRC", default: ".dqrc").map { ($0, getenv("DQRC") != nil) }
+  }
+
+  /// Runs the start-up file at `path` before the prompt (settings such as `.format tsv`): an
+  /// error in it is reported with its line and column and the rest still runs. A missing
+  /// `~/.dqrc` is no error; a missing file `$DQRC` names is said as a warning. Returns false
+  /// when it ran `.quit`.
+  public func runStartupFile(_ path: String, named: Bool) -> Bool {
+    switch SourceReader.readText(path) {
+    case .failure(let e):
+      if named || access(path, F_OK) == 0 {
+        commands.writeError("dq: warning: cannot read start-up file '\(path)': \(e.reason)\n")
+      }
+      return true
+    case .success(let text):
+      commands.entryStarts()
+      let status = session.runEach(SourceFile(name: path, text: text))
+      commands.entryDone(succeeded: status == .ok || status == .exit)
+      _ = dq_take_interrupt()
+      return status != .exit
+    }
+  }
+
+  /// Runs a file or text given with `dq -i` before the prompt, as `.load` would: its errors
+  /// are reported and the shell starts all the same. Returns false when it ran `.quit`.
+  public func runInput(name: String, text: Result<String, SourceReader.Failure>) -> Bool {
+    switch text {
+    case .failure(let e):
+      commands.writeError("dq: error: cannot read '\(name)': \(e.reason)\n")
+      return true
+    case .success(let text):
+      commands.entryStarts()
+      let status =
+        name.hasPrefix("<") ? session.run(SourceFile(name: name, text: text)) : session.runFile(path: name, text: text)
+      commands.entryDone(succeeded: status == .ok || status == .exit)
+      _ = dq_take_interrupt()
+      return status != .exit
+    }
+  }
+
   /// Reads and runs until the end of input or `.quit`; returns the exit status.
   @discardableResult
   public func run() -> Int32 {

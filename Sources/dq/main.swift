@@ -14,12 +14,21 @@ let version = "0.1.0"
 
 let usage = """
   usage: dq [OPTIONS] [FILE...]
+         dq -i [OPTIONS] [FILE...]
 
   Runs Datalog over the built-in relations dataset. With no FILE and no -e, reads a program from
-  standard input, or starts the interactive shell when standard input is a terminal.
+  standard input, or starts the interactive shell when standard input is a terminal. The shell
+  first runs the start-up file ~/.dqrc (or $DQRC), for settings such as .format tsv. A script
+  may start with a '#!/usr/bin/env dq' line.
 
   options:
     -e, --eval TEXT        run TEXT (may be repeated; runs after the files)
+    -c, --command TEXT     the same as -e
+    -i, --interactive      run the files and texts, then start the shell with what they
+                           defined (with standard input not a terminal, read it as the shell)
+        --no-rc            do not run the start-up file (~/.dqrc, or the file $DQRC names)
+        --rc               run the start-up file before scripts and -e text too (by default
+                           only the shell runs it)
     -f, --format FORMAT    answer format: table (default), tsv, csv, json, jsonl,
                            markdown, line
         --no-dataset       start with no relations loaded
@@ -130,6 +139,9 @@ if arguments.check {
   if arguments.files.count > 1 { writeStdout("\(arguments.files.count - failed) passed, \(failed) failed\n") }
   exitFlushed(failed == 0 ? 0 : 1)
 }
+if arguments.interactive && (arguments.check || arguments.list || !arguments.why.isEmpty) {
+  fail("-i cannot be combined with --check, --list or --why")
+}
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)
 // Files and `-e` texts run as `dq --check` runs them (dot-commands included).
@@ -149,28 +161,53 @@ var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = argum
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
 if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
 let inspecting = arguments.list || !arguments.why.isEmpty || !arguments.graph.isEmpty
+let terminal = isatty(0) != 0
+/// The start-up file, and whether the user named it (`$DQRC`): nil when none should run.
+let startupFile: (path: String, named: Bool)? = {
+  arguments.startupFile == .skip ? nil : Shell.startupFile()
+}()
+let shellStarts = arguments.interactive || (inputs.isEmpty && !inspecting && terminal)
 // A signal that ends dq removes the `.output` temporary file first (the shell handles SIGINT).
-dq_install_cleanup_handlers(inputs.isEmpty && !inspecting && isatty(0) != 0 ? 0 : 1)
-if inputs.isEmpty && !inspecting {
-  if isatty(0) != 0 {
-    // The interactive shell over a terminal.
+dq_install_cleanup_handlers(shellStarts && terminal ? 0 : 1)
+if shellStarts {
+  // The interactive shell: over a terminal, or (`dq -i` with input from a pipe) reading
+  // standard input line by line as the shell does, with no prompt.
+  let reader: LineReader
+  if terminal {
     dq_install_sigint_handler()
-    let completer = Completer(session: session)
-    let reader = EditLineReader(historyPath: EditLineReader.defaultHistoryPath(), completion: completer)
-    let shell = Shell(session: session, reader: reader, write: writeStdout, writeError: writeStderr, color: colorErrors)
-    shell.commands.terminalWidth = commands.terminalWidth
-    reader.warn = { writeStderr("dq: warning: \($0)\n") }
-    reader.loadHistory()
-    activeCommands = shell.commands
-    shell.commands.terminalIsOurs = isatty(1) != 0
-    writeStdout(shell.welcome(version: version))
-    if arguments.tutorial { _ = shell.commands.tutorial.command("") }
-    let code = shell.run()
-    finish(code, commands: shell.commands, keep: true)
+    let editLine = EditLineReader(historyPath: EditLineReader.defaultHistoryPath(), completion: Completer(session: session))
+    editLine.warn = { writeStderr("dq: warning: \($0)\n") }
+    editLine.loadHistory()
+    reader = editLine
+  } else {
+    reader = PlainLineReader()
   }
-  inputs = [("<stdin>", readFile("-"))]
+  let shell = Shell(session: session, reader: reader, write: writeStdout, writeError: writeStderr, color: colorErrors)
+  shell.commands.terminalWidth = commands.terminalWidth
+  shell.commands.terminalIsOurs = terminal && isatty(1) != 0
+  activeCommands = shell.commands
+  if terminal { writeStdout(shell.welcome(version: version)) }
+  // The start-up file, then `-i`'s files and texts; `.quit` in any of them ends dq there.
+  var goOn = startupFile.map { shell.runStartupFile($0.path, named: $0.named) } ?? true
+  for input in inputs where goOn { goOn = shell.runInput(name: input.name, text: input.text) }
+  guard goOn else { finish(0, commands: shell.commands, keep: true) }
+  if arguments.tutorial { _ = shell.commands.tutorial.command("") }
+  let code = shell.run()
+  finish(code, commands: shell.commands, keep: true)
 }
-status = script.run(inputs)
+if inputs.isEmpty && !inspecting { inputs = [("<stdin>", readFile("-"))] }
+// `--rc` runs the start-up file before scripts too; an error in it stops them, as in a script.
+if arguments.startupFile == .always, let (path, named) = startupFile {
+  switch readFile(path) {
+  case .success(let text): status = session.run(SourceFile(name: path, text: text))
+  case .failure(let e):
+    if named || access(path, F_OK) == 0 {
+      writeStderr("dq: error: cannot read start-up file '\(path)': \(e.reason)\n")
+      status = .unreadableInput
+    }
+  }
+}
+if status == .ok { status = script.run(inputs) }
 if status == .ok && arguments.list {
   do {
     try session.writeRelationListing()

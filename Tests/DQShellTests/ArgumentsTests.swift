@@ -36,3 +36,16 @@ import Testing
     #expect(try Arguments.parse(["--version"]).get().action == .version)
   }
 }
+
+@Suite struct StartupArgumentsTests {
+  @Test func interactiveCommandAndStartupFileOptions() throws {
+    let a = try Arguments.parse(["-i", "a.dq", "-c", "?- p(X).", "--command=?- q(X)."]).get()
+    #expect(a.interactive)
+    #expect(a.files == ["a.dq"])
+    #expect(a.texts == ["?- p(X).", "?- q(X)."])
+    #expect(a.startupFile == .whenInteractive)
+    #expect(try Arguments.parse(["--interactive", "--no-rc"]).get().startupFile == .skip)
+    #expect(try Arguments.parse(["--rc"]).get().startupFile == .always)
+    #expect(try !Arguments.parse(["a.dq"]).get().interactive)
+  }
+}

@@ -1,7 +1,8 @@
 /// Runs the real `dq` binary in a pseudo-terminal (Tests/Terminal/repl_pty.py drives it):
 /// Tab completion, Ctrl-C during a query, Ctrl-D, terminal restored, history across sessions
 /// (repl_pty.py); no lost input, output or history (repl_trust.py); output fitted to the
-/// terminal (repl_output.py).
+/// terminal (repl_output.py); habits (repl_habits.py); start-up with a ~/.dqrc and reloading a
+/// file (startup_pty.py).
 import Foundation
 import Testing
 
@@ -36,11 +37,19 @@ import Testing
     try runScript("repl_habits.py")
   }
 
+  /// Issue #13: `dq -i FILE` with a fresh HOME and a ~/.dqrc; `.reload`, `.rules`, `.unload`.
+  @Test func startUpInARealTerminal() throws {
+    try runScript("startup_pty.py")
+  }
+
   func runScript(_ name: String) throws {
     let dq = try #require(Self.binary(), "build the dq binary first (swift build --product dq)")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Self.root.appendingPathComponent("Tests/Terminal/\(name)").path, dq.path]
+    // A script that hangs (a dq that never exits) is stopped after two minutes, not waited on.
+    process.arguments = [
+      "timeout", "-k", "5", "120", "python3", Self.root.appendingPathComponent("Tests/Terminal/\(name)").path, dq.path,
+    ]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

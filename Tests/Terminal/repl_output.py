@@ -79,8 +79,17 @@ with tempfile.TemporaryDirectory() as home:
     ask(".maxrows 0", "dq> ")
     out = ask("?- event(E, A, B, C, P, F, L).", "33 rows")
     check(".width 0 never cuts", "…" not in out and "coup_suspects" in out, out)
+    # Ctrl-D only once the prompt is back: libedit discards what is typed before it reads.
+    read_until(fd, "dq> ")
     os.write(fd, b"\x04")
-    os.waitpid(pid, 0)
+    end = time.time() + 10
+    while time.time() < end and os.waitpid(pid, os.WNOHANG)[0] == 0:
+        time.sleep(0.05)
+    else:
+        if time.time() >= end:
+            check("Ctrl-D ends the shell", False, "dq did not exit within 10 s")
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
 
 piped = subprocess.run([DQ, "-e", "?- event(E, A, B, C, P, F, L)."], capture_output=True, text=True, env=env)
 check("a pipe gets the whole rows", "…" not in piped.stdout and "coup_suspects" in piped.stdout, piped.stdout[-500:])

@@ -13,7 +13,7 @@ failures = []
 
 
 def spawn(history):
-    env = dict(os.environ, DQ_HISTORY=history, TERM="xterm", NO_COLOR="1")
+    env = dict(os.environ, DQ_HISTORY=history, DQRC="", TERM="xterm", NO_COLOR="1")
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(DQ, [DQ], env)

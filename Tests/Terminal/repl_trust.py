@@ -14,7 +14,7 @@ failures = []
 
 
 def spawn(history, locale=True, extra=None):
-    env = dict(os.environ, DQ_HISTORY=history, TERM="xterm", NO_COLOR="1", DQ_TUTORIAL="")
+    env = dict(os.environ, DQ_HISTORY=history, DQRC="", TERM="xterm", NO_COLOR="1", DQ_TUTORIAL="")
     if not locale:
         for k in ("LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE"):
             env.pop(k, None)

@@ -17,14 +17,18 @@ public struct Command: Sendable {
   public var summary: String
   public var details: String = ""
   public var place: Place = .both
+  /// Run only when its whole name is typed, never by a prefix: it changes what the session
+  /// holds (`.reload`, `.unload`), and it keeps older prefixes (`.rel`) meaning what they did.
+  public var wholeNameOnly = false
   public var run: @Sendable (Session, CommandArgument) -> CommandOutcome
 
   public init(
     name: String, aliases: [String] = [], usage: String, summary: String, details: String = "", place: Place = .both,
-    run: @escaping @Sendable (Session, CommandArgument) -> CommandOutcome
+    wholeNameOnly: Bool = false, run: @escaping @Sendable (Session, CommandArgument) -> CommandOutcome
   ) {
     (self.name, self.aliases, self.usage, self.summary, self.details, self.place, self.run) =
       (name, aliases, usage, summary, details, place, run)
+    self.wholeNameOnly = wholeNameOnly
   }
 }
 
@@ -109,7 +113,9 @@ public struct CommandTable: Sendable {
   public func find(_ name: String) -> Lookup {
     if let exact = commands.first(where: { $0.name == name || $0.aliases.contains(name) }) { return .found(exact) }
     guard !name.isEmpty else { return .unknown }
-    let matches = commands.filter { $0.name.hasPrefix(name) || $0.aliases.contains { $0.hasPrefix(name) } }
+    let matches = commands.filter {
+      !$0.wholeNameOnly && ($0.name.hasPrefix(name) || $0.aliases.contains { $0.hasPrefix(name) })
+    }
     switch matches.count {
     case 0: return .unknown
     case 1: return .found(matches[0])

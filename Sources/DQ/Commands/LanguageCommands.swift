@@ -33,6 +33,16 @@ extension CommandTable {
       details: "  Facts and rules join the session; queries in the file print their answers.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.load(arg) }),
     Command(
+      name: "reload", usage: ".reload", summary: "Load every loaded file again, replacing what each added",
+      details: "  Loading a file again (.load, .reload) replaces the rules and facts it added last time,\n  as SWI-Prolog's reconsult does; a new version with a syntax error changes nothing.",
+      wholeNameOnly: true,
+      run: { session, arg in session.reload(arg) }),
+    Command(
+      name: "unload", usage: ".unload FILE", summary: "Remove the rules and facts a loaded file added",
+      details: "  A fact stays when another loaded file states it too, or it was also stated outside\n  the loaded files (at the prompt, with -e, in the dataset). Files it loaded stay loaded.",
+      wholeNameOnly: true,
+      run: { session, arg in session.unload(arg) }),
+    Command(
       name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.importFacts(arg) }),
@@ -47,15 +57,36 @@ extension CommandTable {
         }
       }),
     Command(
-      name: "schema", usage: ".schema RELATION", summary: "Show a relation's declaration and rules",
+      name: "schema", usage: ".schema [RELATION]", summary: "Show a relation's declaration and rules, or every declaration",
       run: { session, arg in
         let name = arg.text
+        guard !name.isEmpty else {
+          session.beginBlock()
+          session.write(session.schemaListing())
+          return .ok
+        }
         guard let r = session.schema[name] else {
           let hint = Suggest.closest(to: name, in: Array(session.schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
-          return .error(name.isEmpty ? "'.schema' needs a relation name" : "No relation '\(name)'\(hint)")
+          return .error("No relation '\(name)'\(hint)")
         }
         session.writeSchema(r)
         return .ok
+      }),
+    Command(
+      name: "rules", usage: ".rules [RELATION]", summary: "List the session's rules, or every rule of a relation, as dq source",
+      details: "  With no RELATION, the rules added in this session (not the dataset's), under a comment\n  naming the file each came from; like SWI-Prolog's listing.",
+      run: { session, arg in
+        let (listing, problem) = session.ruleListing(of: arg.text)
+        if let problem { return .error(problem) }
+        do {
+          guard !listing.isEmpty else {
+            session.frontEnd.tell(arg.text.isEmpty ? "No rules of this session's own (.rules RELATION lists a dataset relation's)." : "'\(arg.text)' has no rules.")
+            return .ok
+          }
+          session.beginBlock()
+          session.write(listing)
+          return .ok
+        }
       }),
     Command(
       name: "why", usage: ".why [--depth N] [--graph] QUERY", summary: "Explain each answer down to facts and their sources",
@@ -216,7 +247,12 @@ extension Session {
       report(Diagnostic(.error, .semantic, "'.load' needs a file name", at: span, hint: "e.g. .load family.dq"))
       return .reported(.usageError)
     }
-    let path = Self.besideScript(Self.unquoted(argument), of: span.file.name)
+    return load(path: Self.besideScript(Self.unquoted(argument), of: span.file.name), at: span)
+  }
+
+  /// Runs the file at `path` (already resolved) as `.load` does, for the command at `span`;
+  /// a file loaded before is reloaded: what it added last time is replaced.
+  func load(path: String, at span: SourceSpan) -> CommandOutcome {
     // The chain of files being loaded, outermost first; a file run directly is its root.
     var chain = reading.loading
     if chain.isEmpty, let root = Self.canonicalPath(span.file.name) { chain = [(span.file.name, root)] }
@@ -246,7 +282,7 @@ extension Session {
     let saved = reading
     reading.loading = chain + [(path, key)]
     defer { reading = saved }
-    return CommandOutcome(run(SourceFile(name: path, text: text)))
+    return CommandOutcome(runLoaded(SourceFile(name: path, text: text), key: key))
   }
 
   /// Strips one pair of surrounding double quotes.
@@ -325,6 +361,7 @@ extension Session {
     resolver.declareUse(name, arity: arity, at: span)
     schema = resolver.schema
     let table = database.table(name, arity: arity)
+    let before = table.factRows.count
     do throws(Importer.Failure) {
       _ = try Importer.load(
         bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: reading.currentCitation)
@@ -332,6 +369,11 @@ extension Session {
       schema = savedSchema
       if !hadTable { database.drop(name) }
       return .error(error.message)
+    }
+    // The rows a loaded file imports are its own (the new ones: they were appended).
+    if reading.origin != nil {
+      let holder = table.factRows
+      for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
     }
     noteFactsChanged(name)
     return .ok

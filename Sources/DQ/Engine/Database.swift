@@ -127,6 +127,29 @@ public final class Database {
   }
 
 
+  /// Removes the explicit facts of `name` that are in `tuples` (one rebuild for them all);
+  /// returns how many were removed.
+  @discardableResult
+  func removeFacts(_ name: String, _ tuples: Set<[Value]>) -> Int {
+    guard let t = tables[name], !tuples.isEmpty else { return 0 }
+    let holder = t.factRows
+    var kept: [[Value]] = []
+    var keptCitations: [Int32] = []
+    for r in 0..<holder.count {
+      let row = holder.row(r)
+      if tuples.contains(row) { continue }
+      kept.append(row)
+      keptCitations.append(t.citation(ofRow: r))
+    }
+    let removed = holder.count - kept.count
+    guard removed > 0 else { return 0 }
+    holder.removeAll()
+    for k in kept { holder.insert(k) }
+    t.citations = keptCitations.contains { $0 >= 0 } ? keptCitations : []
+    if t.citations.isEmpty { t.rows.onReorder = nil }
+    return removed
+  }
+
   /// The citation of an explicit fact, if it is one and has one.
   public func citation(of name: String, _ tuple: [Value]) -> Citation? {
     guard let t = tables[name], t.arity == tuple.count else { return nil }

@@ -7,6 +7,35 @@ struct Program {
   var rules: [Rule] = []
   /// The relations that belong to the built-in dataset.
   var datasetRelations: Set<String> = []
+  /// The files run into the session (`dq FILE`, `dq -i FILE`, `.load`), in the order they were
+  /// first loaded: loading one again replaces what it added, `.unload` removes it.
+  var loadedFiles: [LoadedFile] = []
+  /// Facts a loaded file stated that were also stated outside every loaded file (typed at the
+  /// prompt, given with `-e`, in the dataset, imported): unloading a file never removes them.
+  var pinnedFacts: [String: Set<[Value]>] = [:]
+
+  /// True when a loaded file other than `key` stated the fact.
+  func statedByFile(_ name: String, _ tuple: [Value], besides key: String? = nil) -> Bool {
+    loadedFiles.contains { $0.key != key && $0.facts[name]?.contains(tuple) == true }
+  }
+}
+
+/// A file run into the session, with what it added: its rules are those whose spans point into
+/// one of its source texts; its facts are every fact it stated, new or not.
+struct LoadedFile {
+  /// The canonical path (one file under two names is one file).
+  var key: String
+  /// The path to read it again from, as it was resolved when loaded.
+  var path: String
+  /// The texts it was run from (rules keep their `SourceFile` in their spans).
+  var sources: Set<ObjectIdentifier> = []
+  /// The facts it stated, by relation.
+  var facts: [String: Set<[Value]>] = [:]
+  /// The relations it declared, defined or used first.
+  var relations: Set<String> = []
+  /// The loaded file whose text loaded this one: while it is loaded, `.reload` reloads it,
+  /// and it loads this one again.
+  var parent: String?
 }
 
 /// Changes to the program: the dataset, a retracted fact, a dataset name taken over.
@@ -24,6 +53,9 @@ extension Session {
     do {
       let tuple = try groundTuple(r.head)
       guard database.removeFact(r.head.name, tuple) else { return .success(false) }
+      // Gone from everywhere: no file keeps stating it, nothing pins it.
+      program.pinnedFacts[r.head.name]?.remove(tuple)
+      for i in program.loadedFiles.indices { program.loadedFiles[i].facts[r.head.name]?.remove(tuple) }
       noteFactsChanged(r.head.name)
       if database.tables[r.head.name]?.hasRules != true {
         // The relation holds exactly its facts: its contents changed.

@@ -12,6 +12,9 @@ struct TextState {
   var laterDefinitions: [String: SourceSpan] = [:]
   /// Relations already warned about as empty in the text being run (once each).
   var warnedEmpty: Set<String> = []
+  /// The loaded file (its key in `Program.loadedFiles`) whose text is running, if any: the
+  /// facts it states are recorded as its own.
+  var origin: String?
 }
 
 extension Session {
@@ -31,6 +34,23 @@ extension Session {
       return .staticError
     }
     return run(statements)
+  }
+
+  /// Runs a start-up file (`~/.dqrc`): each statement on its own, so an error (reported with
+  /// the file's line and column) skips only its statement, and a syntax error only the clause
+  /// it is in. Returns the first status that was not ok (`.exit` stops at once).
+  @discardableResult
+  public func runEach(_ file: SourceFile) -> Status {
+    reading.currentCitation = -1
+    let (statements, syntaxErrors) = Parser.parse(file, batchingFacts: true)
+    syntaxErrors.forEach(report)
+    var first: Status = syntaxErrors.isEmpty ? .ok : .staticError
+    for s in statements {
+      let status = run([s])
+      if status == .exit { return .exit }
+      if first == .ok { first = status }
+    }
+    return first
   }
 
   /// Checks and runs already parsed statements.
@@ -100,7 +120,8 @@ extension Session {
       if options.warnings { warnAboutHalt(r) }
       do {
         let tuple = try groundTuple(r.head)
-        database.addFact(r.head.name, tuple, citation: reading.currentCitation)
+        let added = database.addFact(r.head.name, tuple, citation: reading.currentCitation)
+        recordFact(r.head.name, tuple, new: added)
         noteFactsChanged(r.head.name)
       } catch {
         report(error.diagnostic)
@@ -113,9 +134,12 @@ extension Session {
       holder.reserve(b.count)
       var tuple = [Value](repeating: 0, count: max(1, b.arity))
       var added = 0
+      let tracking = reading.origin != nil || !program.loadedFiles.isEmpty
       for i in 0..<b.count {
         for c in 0..<b.arity { tuple[c] = store.constant(b.values[i * b.arity + c]) }
-        if b.arity == 0 ? holder.insert([]) : holder.insert(tuple) { added += 1 }
+        let stored = b.arity == 0 ? holder.insert([]) : holder.insert(tuple)
+        if stored { added += 1 }
+        if tracking { recordFact(b.name, b.arity == 0 ? [] : tuple, new: stored) }
       }
       table.appendCitations(added, reading.currentCitation)
       noteFactsChanged(b.name)

@@ -15,7 +15,13 @@ public struct Lexer {
     self.bytes = file.bytes
     // A UTF-8 byte order mark at the start of a file is not text.
     let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
-    self.pos = start == 0 && file.bytes.starts(with: bom) ? 3 : start
+    var pos = start == 0 && file.bytes.starts(with: bom) ? 3 : start
+    // A first line starting with `#!` (`#!/usr/bin/env dq`) lets a script be executable: it is
+    // skipped up to its line end, which stays, so line numbers are the file's.
+    if start == 0, file.firstLine == 1, pos + 1 < file.bytes.count, file.bytes[pos] == 0x23, file.bytes[pos + 1] == 0x21 {
+      while pos < file.bytes.count, file.bytes[pos] != 10 { pos += 1 }
+    }
+    self.pos = pos
     self.end = end ?? file.bytes.count
     self.line = line ?? file.firstLine
     self.lineStart = start - (column - 1)

@@ -1,0 +1,153 @@
+/// Files as units of the session: loading a file again replaces what it added (reconsult),
+/// `.reload` loads every file again, `.unload` takes one out; derived relations follow.
+import DQ
+import Foundation
+import Testing
+
+@Suite struct LoadedFileTests {
+  /// A session over no dataset with tsv answers, and a fresh folder to write files in.
+  final class Fixture {
+    let session = Session(loadDataset: false)
+    let transcript = Transcript()
+    let folder: String
+
+    init() throws {
+      session.frontEnd = transcript
+      session.options.format = .tsv
+      folder = FileManager.default.temporaryDirectory.appendingPathComponent("dq-loaded-\(UUID().uuidString)").path
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func write(_ name: String, _ text: String) throws {
+      try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { folder + "/" + name }
+
+    /// Runs `text` as if typed; returns its answers and the messages of its errors.
+    @discardableResult
+    func run(_ text: String) -> (out: String, errors: [String]) {
+      transcript.output = ""
+      transcript.diagnostics = []
+      session.blocksWritten = 0
+      session.run(SourceFile(name: "<stdin>", text: text))
+      return (transcript.output, transcript.diagnostics.filter { $0.severity == .error }.map(\.message))
+    }
+  }
+
+  @Test func loadingAgainReplacesTheRulesAndFacts() throws {
+    let f = try Fixture()
+    try f.write("g.dq", "edge(1, 2). edge(2, 3).\npath(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n")
+    f.run(".load \(f.path("g.dq"))")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n")
+    // The new version drops a fact and the recursive rule: the old ones must not linger, and
+    // path, computed before, is computed again.
+    try f.write("g.dq", "edge(1, 2). edge(3, 4).\npath(X, Y) :- edge(X, Y).\n")
+    #expect(f.run(".load \(f.path("g.dq"))").errors == [])
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n3\t4\n")
+    #expect(f.session.rules.count == 1)
+  }
+
+  @Test func reloadReadsEveryLoadedFileAgain() throws {
+    let f = try Fixture()
+    try f.write("a.dq", "a(1).\n.load b.dq\n")
+    try f.write("b.dq", "b(1).\n")
+    try f.write("c.dq", "c(1).\n")
+    f.run(".load \(f.path("a.dq"))\n.load \(f.path("c.dq"))")
+    try f.write("b.dq", "b(2).\n")
+    try f.write("c.dq", "c(2).\n")
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- b(X).").out == "X\n2\n")
+    #expect(f.run("?- c(X).").out == "X\n2\n")
+    #expect(f.run("?- a(X).").out == "X\n1\n")
+  }
+
+  @Test func aFileLoadedByAnUnloadedFileIsReloadedOnItsOwn() throws {
+    let f = try Fixture()
+    try f.write("a.dq", ".load b.dq\n")
+    try f.write("b.dq", "b(1).\n")
+    f.run(".load \(f.path("a.dq"))")
+    #expect(f.run(".unload \(f.path("a.dq"))").errors == [])
+    try f.write("b.dq", "b(2).\n")
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- b(X).").out == "X\n2\n")
+  }
+
+  @Test func aNewVersionWithASyntaxErrorChangesNothing() throws {
+    let f = try Fixture()
+    try f.write("p.dq", "p(1).\nq(X) :- p(X).\n")
+    f.run(".load \(f.path("p.dq"))")
+    try f.write("p.dq", "p(2).\nq(X) :- p(X\n")
+    #expect(!f.run(".reload").errors.isEmpty)
+    #expect(f.run("?- q(X).").out == "X\n1\n")
+  }
+
+  @Test func reloadingMayChangeARelationsColumns() throws {
+    let f = try Fixture()
+    try f.write("r.dq", "r(1, 2).\n")
+    f.run(".load \(f.path("r.dq"))")
+    try f.write("r.dq", "r(1, 2, 3).\n")
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- r(X, Y, Z).").out == "X\tY\tZ\n1\t2\t3\n")
+  }
+
+  @Test func unloadKeepsFactsStatedElsewhere() throws {
+    let f = try Fixture()
+    try f.write("a.dq", "p(1). p(2). p(3).\nq(X) :- p(X), X > 1.\n")
+    try f.write("b.dq", "p(3).\n")
+    f.run("p(1).")
+    f.run(".load \(f.path("a.dq"))\n.load \(f.path("b.dq"))")
+    f.run("p(2).")
+    #expect(f.run("?- q(X).").out == "X\n2\n3\n")
+    #expect(f.run(".unload \(f.path("a.dq"))").errors == [])
+    // p(1) was typed before, p(2) after, p(3) is b.dq's too: all stay; q went with a.dq.
+    #expect(f.run("?- p(X).").out == "X\n1\n2\n3\n")
+    #expect(f.session.rules.isEmpty)
+    #expect(f.run(".unload \(f.path("b.dq"))").errors == [])
+    #expect(f.run("?- p(X).").out == "X\n1\n2\n")
+  }
+
+  @Test func unloadTakesOutImportedRows() throws {
+    let f = try Fixture()
+    try f.write("rows.tsv", "1\t2\n3\t4\n")
+    try f.write("i.dq", ".import rows.tsv e\n")
+    f.run("e(1, 2).")
+    f.run(".load \(f.path("i.dq"))")
+    #expect(f.run("?- e(X, Y).").out == "X\tY\n1\t2\n3\t4\n")
+    f.run(".unload \(f.path("i.dq"))")
+    #expect(f.run("?- e(X, Y).").out == "X\tY\n1\t2\n")
+  }
+
+  @Test func relationsDerivedFromAnUnloadedFileAreComputedAgain() throws {
+    let f = try Fixture()
+    try f.write("facts.dq", "edge(1, 2). edge(2, 3).\n")
+    f.run("reach(X, Y) :- edge(X, Y).\nreach(X, Z) :- reach(X, Y), edge(Y, Z).")
+    f.run(".load \(f.path("facts.dq"))")
+    #expect(f.run("?- reach(1, X).").out == "X\n2\n3\n")
+    f.run(".unload \(f.path("facts.dq"))")
+    #expect(f.run("?- reach(1, X).").out == "X\n")
+    // The relation the prompt's rules read stays known.
+    #expect(f.run("edge(1, 5).\n?- reach(1, X).").out == "X\n5\n")
+  }
+
+  @Test func factsOfARelationWithRulesLeaveItsAnswers() throws {
+    let f = try Fixture()
+    try f.write("pf.dq", "p(1).\nq(5).\n")
+    f.run("p(X) :- q(X).")
+    f.run(".load \(f.path("pf.dq"))")
+    #expect(f.run("?- p(X).").out == "X\n1\n5\n")
+    f.run(".unload \(f.path("pf.dq"))")
+    #expect(f.run("?- p(X).").out == "X\n")
+  }
+
+  @Test func reloadAndUnloadNeedTheirWholeName() throws {
+    let f = try Fixture()
+    f.run("p(a).")
+    let listing = f.run(".rel")
+    #expect(listing.errors == [])
+    #expect(listing.out.contains("p"))
+    #expect(f.run(".unl x").errors == ["Unknown command '.unl'"])
+  }
+}

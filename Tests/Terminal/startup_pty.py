@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Starts dq as a new user would, in a real pseudo-terminal with a fresh HOME.
+
+Checks: `dq -i FILE` on a terminal prints the welcome, runs ~/.dqrc (its settings hold; an error
+in it is shown with the file's line and column) and the file (which starts with a `#!` line),
+then prompts with the file's state; after the file is edited, `.reload` replaces its clauses;
+`.unload` removes them; Ctrl-D exits with status 0.
+Usage: startup_pty.py PATH_TO_DQ   (exit status 0 when every check passes)
+"""
+import os, pty, re, select, sys, tempfile, time
+
+DQ = os.path.abspath(sys.argv[1])
+failures = []
+
+
+def read_until(fd, needle, timeout=10.0):
+    """Reads until `needle` appears in the output; returns everything read."""
+    out = b""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if needle in plain(out):
+                return plain(out)
+    return plain(out)
+
+
+def plain(raw):
+    """The text with terminal control sequences (cursor moves, colours) removed."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
+
+
+def check(name, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + name)
+    if not ok:
+        failures.append(name)
+        print("     " + detail.replace("\n", "\n     ")[-1500:])
+
+
+def wait_exit(pid, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    return None
+
+
+with tempfile.TemporaryDirectory() as home:
+    with open(os.path.join(home, ".dqrc"), "w") as f:
+        f.write("% my settings\n.format tsv\n.frobnicate\n")
+    family = os.path.join(home, "family.dq")
+    with open(family, "w") as f:
+        f.write("#!/usr/bin/env dq\nparent(alice, bob).\nparent(bob, carol).\nancestor(X, Y) :- parent(X, Y).\n")
+    env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm", "NO_COLOR": "1",
+           "DQ_TUTORIAL": ""}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(home)
+        os.execve(DQ, [DQ, "--no-dataset", "-i", "family.dq"], env)
+
+    out = read_until(fd, "dq> ")
+    check("welcome, then the prompt", "dq> " in out and "Type .help" in out, out)
+    check("an error in ~/.dqrc has the file's line and column",
+          f"{home}/.dqrc:3:1: error: Unknown command '.frobnicate'" in out, out)
+
+    time.sleep(0.3)
+    os.write(fd, b"?- ancestor(alice, X).\r")
+    out = read_until(fd, "dq> ", 10)
+    check("the file's rules answer, in the format ~/.dqrc chose", "X\nbob\n" in out, out)
+
+    with open(family, "w") as f:
+        f.write("#!/usr/bin/env dq\nparent(alice, bob).\nparent(bob, carol).\n"
+                "ancestor(X, Y) :- parent(X, Y).\nancestor(X, Z) :- parent(X, Y), ancestor(Y, Z).\n")
+    time.sleep(0.2)
+    os.write(fd, b".reload\r")
+    out = read_until(fd, "dq> ", 10)
+    check(".reload says what it reloaded", "Reloaded family.dq." in out, out)
+    os.write(fd, b"?- ancestor(alice, X).\r")
+    out = read_until(fd, "dq> ", 10)
+    check("the edited rules replace the old ones", "X\nbob\ncarol\n" in out, out)
+    os.write(fd, b".rules\r")
+    out = read_until(fd, "dq> ", 10)
+    check(".rules lists them once, as dq source",
+          out.count("ancestor(X, Y) :- parent(X, Y).") == 1 and "% family.dq" in out, out)
+    os.write(fd, b".unload family.dq\r")
+    read_until(fd, "dq> ", 10)
+    os.write(fd, b"?- parent(X, Y).\r")
+    out = read_until(fd, "dq> ", 10)
+    check(".unload takes the file's facts out", "X\tY\n" in out and "alice" not in out.split("X\tY", 1)[-1], out)
+
+    time.sleep(0.3)
+    os.write(fd, b"\x04")
+    code = wait_exit(pid)
+    check("Ctrl-D exits with status 0", code == 0, f"exit {code}")
+    os.close(fd)
+
+print(f"{len(failures)} failed" if failures else "all start-up checks passed")
+sys.exit(1 if failures else 0)
