@@ -8,40 +8,10 @@ written to a pipe (`dq -e`) is not cut.
 Usage: repl_output.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import fcntl, os, pty, re, select, struct, subprocess, sys, tempfile, termios, time
+from ptyharness import check, failures, plain, read_until, wait_exit
 
 DQ = sys.argv[1]
 WIDTH = 60
-failures = []
-
-
-def plain(raw):
-    """The text with terminal control sequences (cursor moves, colours) removed."""
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
-
-
-def read_until(fd, needle, timeout=10.0):
-    out = b""
-    end = time.time() + timeout
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if needle in plain(out):
-                return plain(out)
-    return plain(out)
-
-
-def check(name, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + name)
-    if not ok:
-        failures.append(name)
-        print("     " + detail.replace("\n", "\n     ")[-2000:])
 
 
 def table_lines(text):

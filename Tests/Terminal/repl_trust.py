@@ -8,9 +8,9 @@ moved to <file>.bad, not overwritten; .edit edits the entry before it.
 Usage: repl_trust.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import os, pty, re, select, sys, tempfile, time
+from ptyharness import check, failures, plain, read_until, wait_exit
 
 DQ = sys.argv[1]
-failures = []
 
 
 def spawn(history, locale=True, extra=None):
@@ -23,49 +23,6 @@ def spawn(history, locale=True, extra=None):
     if pid == 0:
         os.execve(DQ, [DQ, "--no-dataset"], env)
     return pid, fd
-
-
-def read_until(fd, needle, timeout=10.0):
-    """Reads until `needle` appears in the output; returns everything read."""
-    out = b""
-    end = time.time() + timeout
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.05)
-        if r:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if needle in plain(out):
-                return plain(out)
-    return plain(out)
-
-
-def plain(raw):
-    """The text with terminal control sequences (cursor moves, colours) removed."""
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
-
-
-def check(name, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + name)
-    if not ok:
-        failures.append(name)
-        print("     " + detail.replace("\n", "\n     ")[-1500:])
-
-
-def wait_exit(pid, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return None
 
 
 def enter(fd, text, wait="dq> "):

@@ -1,0 +1,53 @@
+"""What every pseudo-terminal test of the dq REPL shares: reading the screen until some text
+shows, plain text without terminal control sequences, recording checks, waiting for dq to exit.
+
+The scripts beside this one import it (Python puts a script's own folder on the module path).
+"""
+import os, re, select, time
+
+failures = []
+
+
+def plain(raw):
+    """The text with terminal control sequences (cursor moves, colours) removed."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
+
+
+def read_until(fd, needle, timeout=10.0):
+    """Reads until `needle` appears in the output; returns everything read, as plain text."""
+    out = b""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if needle in plain(out):
+                return plain(out)
+    return plain(out)
+
+
+def check(name, ok, detail=""):
+    """Prints the check's outcome; a failure is remembered for the exit status."""
+    print(("ok   " if ok else "FAIL ") + name)
+    if not ok:
+        failures.append(name)
+        print("     " + detail.replace("\n", "\n     ")[-1500:])
+
+
+def wait_exit(pid, timeout=10.0):
+    """dq's exit status, or None when it had not exited after `timeout` seconds (it is killed)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return None
