@@ -24,16 +24,15 @@ public enum GraphDOT {
 
   /// A DOT string literal: in double quotes, with `"` and `\` escaped and line ends as `\n`.
   public static func quoted(_ text: String) -> String {
-    var out = "\""
-    for ch in text.unicodeScalars {
+    let escaped = Escaping.escape(text) { ch in
       switch ch {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r", "\t": out += " "
-      default: out.unicodeScalars.append(ch)
+      case "\"": return "\\\""
+      case "\\": return "\\\\"
+      case "\n": return "\\n"
+      case "\r", "\t": return " "
+      default: return nil
       }
     }
-    return out + "\""
+    return "\"" + escaped + "\""
   }
 }

@@ -149,16 +149,14 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
   static func tsvEscaped(_ s: String) -> String {
     guard s.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\\" || $0 == "\r\n" }) else { return s }
-    var e = ""
-    for ch in s.unicodeScalars {
+    return Escaping.escape(s) { ch in
       switch ch {
-      case "\t": e += "\\t"
-      case "\n": e += "\\n"
-      case "\\": e += "\\\\"
-      default: e.unicodeScalars.append(ch)
+      case "\t": return "\\t"
+      case "\n": return "\\n"
+      case "\\": return "\\\\"
+      default: return nil
       }
     }
-    return e
   }
 
   static func csvField(_ s: String) -> String {
@@ -305,17 +303,14 @@ enum TableText {
   /// Control characters are shown escaped so they cannot break the layout.
   static func clean(_ s: String) -> String {
     guard s.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return s }
-    var out = ""
-    for ch in s.unicodeScalars {
+    return Escaping.escape(s) { ch in
       switch ch {
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      default:
-        if ch.value < 32 || ch.value == 127 { out += "\\u{\(String(ch.value, radix: 16))}" } else { out.unicodeScalars.append(ch) }
+      case "\n": return "\\n"
+      case "\t": return "\\t"
+      case "\r": return "\\r"
+      default: return ch.value < 32 || ch.value == 127 ? "\\u{\(String(ch.value, radix: 16))}" : nil
       }
     }
-    return out
   }
 
   /// `s` padded with spaces to `width` display columns, on the left when `right`.

@@ -113,17 +113,16 @@ public enum SymbolSyntax {
   }
 
   public static func quoted(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
+    let escaped = Escaping.escape(s) { ch in
       switch ch {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      default: out.unicodeScalars.append(ch)
+      case "\"": return "\\\""
+      case "\\": return "\\\\"
+      case "\n": return "\\n"
+      case "\t": return "\\t"
+      default: return nil
       }
     }
-    return out + "\""
+    return "\"" + escaped + "\""
   }
 }
 
