@@ -16,6 +16,8 @@ public struct Arguments: Sendable {
   /// `--graph QUERY`: the query's answers drawn in Graphviz DOT.
   public var graph: [String] = []
   public var depth = 6
+  /// `--export RELATION FILE`: relations written to files after the inputs run.
+  public var exports: [(relation: String, file: String)] = []
   public var check = false
   public var tutorial = false
   /// `-i`: run the files and texts, then stay in the shell with what they defined.
@@ -115,6 +117,15 @@ public struct Arguments: Sendable {
       case "--tutorial": a.tutorial = true
       case "--why": if let t = take() { a.why.append(t) }
       case "--graph": if let t = take() { a.graph.append(t) }
+      case "--export":
+        // Two values: the relation (after `=` or next) and the file.
+        guard let r = take() else { break }
+        guard i + 1 < argv.count else {
+          problems.append(.missingValue(option: arg))
+          break
+        }
+        i += 1
+        a.exports.append((r, argv[i]))
       case "--depth": limit(Limits.parseDepth) { a.depth = $0 }
       case "--no-warnings": a.options.warnings = false
       case "--max-tuples": limit(Limits.parseMaxTuples) { a.options.maxTuples = $0 }

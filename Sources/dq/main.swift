@@ -40,6 +40,8 @@ let usage = """
                            default half the machine's memory; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
         --list             list every relation: arity, columns, rows, description
+        --export REL FILE  write every tuple of relation REL to FILE (.tsv, .csv, .jsonl,
+                           .json), through a temporary file renamed into place
         --why QUERY        explain each answer of QUERY down to facts and their sources
         --depth N          levels of rules --why shows before cutting the tree (default 6,
                            at most 1000)
@@ -160,7 +162,7 @@ var inputs: [(name: String, text: Result<String, SourceReader.Failure>)] = argum
 }
 inputs += arguments.texts.map { ("<command line>", .success($0)) }
 if arguments.tutorial && isatty(0) == 0 { fail("--tutorial needs a terminal") }
-let inspecting = arguments.list || !arguments.why.isEmpty || !arguments.graph.isEmpty
+let inspecting = arguments.list || !arguments.exports.isEmpty || !arguments.why.isEmpty || !arguments.graph.isEmpty
 let terminal = isatty(0) != 0
 /// The start-up file, and whether the user named it (`$DQRC`): nil when none should run.
 let startupFile: (path: String, named: Bool)? = {
@@ -214,6 +216,13 @@ if status == .ok && arguments.list {
   } catch {
     commands.report(error.diagnostic)
     status = .runtimeError
+  }
+}
+if status == .ok {
+  for (relation, file) in arguments.exports {
+    let quotedFile = "\"" + file + "\""
+    status = script.run([("<--export>", .success(".export \(relation) \(quotedFile)\n"))])
+    if status != .ok { break }
   }
 }
 if status == .ok {

@@ -47,6 +47,10 @@ extension CommandTable {
       details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.importFacts(arg) }),
     Command(
+      name: "export", usage: ".export [--format F] RELATION FILE", summary: "Write every tuple of a relation to a file (TSV, CSV, JSON Lines, JSON)",
+      details: "  The format comes from FILE's extension (.tsv, .csv, .jsonl or .ndjson, .json) or --format;\n  derived relations are computed first. A header names the columns (TSV, CSV). The file is\n  written beside its target and renamed over it, never left half-written; .import reads it back.",
+      run: { session, arg in session.exportRelation(arg) }),
+    Command(
       name: "relations", aliases: ["tables"], usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
       run: { session, arg in
         do throws(EvaluationError) {
@@ -376,6 +380,52 @@ extension Session {
       for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
     }
     noteFactsChanged(name)
+    return .ok
+  }
+
+  /// `.export [--format F] RELATION FILE`: every tuple of the relation (derived ones computed
+  /// first) written to FILE in the format its extension (or F) names, all or nothing.
+  func exportRelation(_ arg: CommandArgument) -> CommandOutcome {
+    // Words split at spaces; double quotes keep a file name with spaces whole.
+    var words: [String] = []
+    var current = ""
+    var quoted = false
+    for ch in arg.text {
+      if ch == "\"" { quoted.toggle(); continue }
+      if ch == " " && !quoted {
+        if !current.isEmpty { words.append(current) }
+        current = ""
+      } else {
+        current.append(ch)
+      }
+    }
+    if !current.isEmpty { words.append(current) }
+    var format: Exporter.Format?
+    if words.count == 4, words[0] == "--format" {
+      guard let f = Exporter.Format(rawValue: words[1].lowercased()) else {
+        return .usage("Unknown export format '\(words[1])'; use tsv, csv, jsonl or json")
+      }
+      format = f
+      words.removeFirst(2)
+    }
+    guard words.count == 2 else { return .usage("Use '.export [--format F] RELATION FILE', e.g. .export met met.csv") }
+    let (name, path) = (words[0], words[1])
+    guard let chosen = format ?? Exporter.format(forPath: path) else {
+      return .usage("Cannot tell the format of '\(path)' from its extension; use .tsv, .csv, .jsonl, .json or --format")
+    }
+    guard let relation = schema[name] else {
+      let hint = Suggest.closest(to: name, in: Array(schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
+      return .error("No relation '\(name)'\(hint)")
+    }
+    do throws(EvaluationError) {
+      try evaluateAll(budget: makeBudget())
+    } catch {
+      return .error(error.message)
+    }
+    let stored = database.tables[name]?.rows
+    let rows = (0..<(stored?.count ?? 0)).compactMap { stored?.row($0) }
+    let text = Exporter.render(rows: rows, columns: relation.columns, format: chosen, store: database.store)
+    if let problem = Exporter.writeAtomically(path, text) { return .ioError(problem) }
     return .ok
   }
 
