@@ -3,6 +3,8 @@
 import Foundation
 import Testing
 
+@testable import DQ
+
 @Suite struct ExportTests {
   /// A fresh empty folder for one test's files.
   private func folder() throws -> String {
@@ -99,5 +101,39 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["keep.csv"])
     let noValue = try DQBinary.run(["--no-dataset", "--export", "a"])
     #expect(noValue.status == 64)
+  }
+
+  @Test func jsonLinesRoundTripGivesTheSameTuplesAndColumns() throws {
+    let dir = try folder()
+    let prog = try DQBinary.temporaryFile(program)
+    let file = dir + "/item.jsonl"
+    let export = try DQBinary.run(["--no-dataset", prog, "--export", "item", file])
+    #expect(export.status == 0, "\(export.stderr)")
+    let original = try DQBinary.run(["--no-dataset", "-f", "tsv", prog, "-e", "?- item(A, B, C, D)."])
+    // Undeclared: the first object's keys name the columns, so a second export is the same file.
+    let back = try DQBinary.run([
+      "--no-dataset", "-f", "tsv", "-e", ".import \(file) copy", "-e", "?- copy(A, B, C, D).", "-e",
+      ".export copy \(dir)/copy.jsonl",
+    ])
+    #expect(back.status == 0, "\(back.stderr)")
+    #expect(back.stdout == original.stdout)
+    #expect(try contents(dir + "/copy.jsonl") == contents(file))
+  }
+
+  @Test func jsonParserReadsEscapesNumbersAndNestedText() throws {
+    let line = Array(#"{"s": "a\"b\\c\u00e9\ud83d\ude00\n", "n": -1.5e3, "z": 0, "w": null, "x": [1, {"k": "v"}]}"#.utf8)
+    let object = try JSONLinesReader.parseObject(line)
+    #expect(object.map(\.0) == ["s", "n", "z", "w", "x"])
+    #expect(object[0].1 == .string("a\"b\\c\u{e9}\u{1F600}\n"))
+    #expect(object[1].1 == .number("-1.5e3"))
+    #expect(object[2].1 == .number("0"))
+    #expect(object[3].1 == .word("null"))
+    #expect(object[4].1 == .nested(#"[1, {"k": "v"}]"#))
+    for bad in [
+      #"{"a": 01}"#, #"{"a": 1,}"#, #"{"a" 1}"#, #"[1]"#, #"{"a": "\x"}"#, #"{"a": "\ud83d"}"#, #"{"a": tru}"#,
+      #"{"a": 1} x"#, #"{"a": 1, "a": 2}"#, "{\"a\": \"\u{1}\"}", #"{"a": [1, 2}"#, #"{"a": 1."#,
+    ] {
+      #expect(throws: JSONLinesReader.ParseError.self, "\(bad)") { try JSONLinesReader.parseObject(Array(bad.utf8)) }
+    }
   }
 }

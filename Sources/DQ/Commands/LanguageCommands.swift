@@ -43,8 +43,8 @@ extension CommandTable {
       wholeNameOnly: true,
       run: { session, arg in session.unload(arg) }),
     Command(
-      name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv)",
-      details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  A relative FILE is looked for beside the script first.",
+      name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl)",
+      details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  JSON Lines (.jsonl, .ndjson): one object per line, its keys naming the columns.\n  A relative FILE is looked for beside the script first.",
       run: { session, arg in session.importFacts(arg) }),
     Command(
       name: "export", usage: ".export [--format F] RELATION FILE", summary: "Write every tuple of a relation to a file (TSV, CSV, JSON Lines, JSON)",
@@ -341,6 +341,7 @@ extension Session {
     let name = words[1]
     // A relative path is looked up beside the script first, then from the working directory.
     let path = Self.besideScript(words[0], of: span.file.name)
+    if JSONLinesReader.handles(path) { return importJSONLines(path, into: name, at: span) }
     let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
     let bytes: [UInt8]
     switch Importer.read(path) {

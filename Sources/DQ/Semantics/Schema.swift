@@ -32,6 +32,15 @@ public struct Schema: Sendable {
     return nil
   }
 
+  /// Names the columns of an undeclared relation whose columns are still the generated `c1`,
+  /// `c2`, ... (a JSON Lines import names them by its keys).
+  mutating func nameColumns(_ name: String, _ columns: [String]) {
+    guard let r = relations[name], !r.declared, r.arity == columns.count,
+      r.columns == (0..<r.arity).map({ "c\($0 + 1)" })
+    else { return }
+    relations[name]?.columns = columns
+  }
+
   /// Records a declaration; returns the existing schema when the arity disagrees.
   mutating func declare(_ d: Declaration) -> RelationSchema? {
     if let existing = relations[d.name], existing.arity != d.columns.count { return existing }
