@@ -52,7 +52,9 @@ extension CommandTable {
           a quoted field, or digits with a leading zero (040, 007) is a symbol.
           A first record of text over a record with a number or date is a header: it is skipped
           and names a new relation's columns. --header / --no-header force it either way.
-          --delimiter C separates fields with C (such as ; or |; \\t or tab for a tab).
+          Souffle's .facts files have no header. --delimiter C separates fields with C (such as ;
+          or |; \\t or tab for a tab). A column of a .decl'ared relation whose facts are all
+          numbers (or all dates) takes no other kind: FILE:LINE:COL names the field, nothing loads.
           --skip N leaves out the first N lines. A relative FILE is looked for beside the script first.
         """,
       run: { session, arg in session.importFacts(arg) }),
@@ -314,8 +316,10 @@ extension Session {
     return String(cString: p)
   }
 
-  /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
-  /// line; numbers and dates become numbers and dates, anything else a symbol.
+  /// `.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION`: loads a TSV
+  /// file (CSV when its name ends in .csv or a delimiter other than a tab is named), one fact
+  /// per record; numbers and dates become numbers and dates, anything else a symbol. A header
+  /// (sniffed, or forced) is skipped and names a new relation's columns.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
     let (argument, span) = (arg.text, arg.span)
     var words: [String] = []
@@ -387,9 +391,11 @@ extension Session {
     } catch {
       return .error(error.message)
     }
-    let hasHeader = header ?? (firstRecord?.looksLikeHeader ?? false)
+    // Souffle writes `.facts` files without a header: they are never sniffed for one.
+    let isFacts = path.lowercased().hasSuffix(".facts")
+    let hasHeader = header ?? (!isFacts && firstRecord?.looksLikeHeader == true)
     // The arity comes from the relation when it is known, else from the file's first record.
-    let arity = schema[name]?.arity ?? firstRecord.map { $0.fields == [""] ? 0 : $0.fields.count } ?? 0
+    let arity = schema[name]?.arity ?? firstRecord?.fields.count ?? 0
     var resolver = Resolver(schema: schema)
     if let existing = resolver.schema[name], existing.arity != arity {
       report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
