@@ -141,7 +141,7 @@ enum Importer {
     mutating func rawRecord() -> Result<[(text: String, typed: Bool)], Failure> {
       var fields: [(text: String, typed: Bool)] = []
       while true {
-        if format == .csv, p[i] == UInt8(ascii: "\"") {
+        if format == .csv, i < p.count, p[i] == UInt8(ascii: "\"") {
           switch quotedBytes() {
           case .success(let q): fields.append((String(decoding: q, as: UTF8.self), false))
           case .failure(let f): return .failure(f)
@@ -219,7 +219,7 @@ enum Importer {
       while true {
         let v: Value
         let (fieldStart, fieldLine) = (i, lineNumber)
-        if format == .csv, p[i] == UInt8(ascii: "\"") {
+        if format == .csv, i < p.count, p[i] == UInt8(ascii: "\"") {
           switch quotedField() {
           case .success(let q): v = q
           case .failure(let f): return .failure(f)
