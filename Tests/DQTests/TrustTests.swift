@@ -197,6 +197,24 @@ import DQCheck
     #expect(session.database.tables["fresh"] == nil)
   }
 
+  @Test func aFieldOfTheWrongKindInADeclaredColumnLoadsNothing() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dq-kinds-\(UUID().uuidString).csv")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Data("b,2\nc,x\nd,4\n".utf8).write(to: url)
+    var diagnostics: [Diagnostic] = []
+    let session = TestDQ.quietSession()
+    session.capture.onReport = { diagnostics.append($0) }
+    #expect(session.run(SourceFile(name: "t.dq", text: ".decl kept(name, n)\nkept(a, 1).\n")) == .ok)
+    #expect(session.run(SourceFile(name: "t.dq", text: ".import \(url.path) kept\n")) == .runtimeError)
+    #expect(diagnostics.map(\.message) == [
+      "\(url.path):2:3: 'x' is a symbol, but column 2 ('n') of the declared relation holds only numbers; nothing was imported"
+    ])
+    #expect(session.database.tables["kept"]?.factRows.count == 1)
+    // An undeclared relation takes any kind: the same file loads.
+    #expect(session.run(SourceFile(name: "t.dq", text: "loose(a, 1).\n.import \(url.path) loose\n")) == .ok)
+    #expect(session.database.tables["loose"]?.factRows.count == 4)
+  }
+
   // MARK: - Diagnostics on long lines (item 11)
 
   @Test func aLongLineIsShownAsAWindowAroundTheCaret() {

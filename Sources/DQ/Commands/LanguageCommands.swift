@@ -43,8 +43,21 @@ extension CommandTable {
       wholeNameOnly: true,
       run: { session, arg in session.unload(arg) }),
     Command(
-      name: "import", usage: ".import [--skip N] FILE RELATION", summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl)",
-      details: "  One fact per line; numbers and dates are recognised, anything else is a symbol.\n  JSON Lines (.jsonl, .ndjson): one object per line, its keys naming the columns.\n  A relative FILE is looked for beside the script first.",
+      name: "import", usage: ".import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION",
+      summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl)",
+      details: """
+          One fact per record. CSV follows RFC 4180: quoted fields hold commas, "" and line
+          breaks; CRLF line ends are fine. Souffle's .facts files are TSV.
+          Integers, decimals and dates (YYYY-MM-DD) become numbers and dates; anything else,
+          a quoted field, or digits with a leading zero (040, 007) is a symbol.
+          A first record of text over a record with a number or date is a header: it is skipped
+          and names a new relation's columns. --header / --no-header force it either way.
+          Souffle's .facts files have no header. --delimiter C separates fields with C (such as ;
+          or |; \\t or tab for a tab). A column of a .decl'ared relation whose facts are all
+          numbers (or all dates) takes no other kind: FILE:LINE:COL names the field, nothing loads.
+          --skip N leaves out the first N lines. JSON Lines (.jsonl, .ndjson): one object per
+          line, its keys naming the columns. A relative FILE is looked for beside the script first.
+        """,
       run: { session, arg in session.importFacts(arg) }),
     Command(
       name: "export", usage: ".export [--format F] RELATION FILE", summary: "Write every tuple of a relation to a file (TSV, CSV, JSON Lines, JSON)",
@@ -308,8 +321,10 @@ extension Session {
     return String(cString: p)
   }
 
-  /// `.import FILE RELATION`: loads a TSV file (CSV when its name ends in .csv), one fact per
-  /// line; numbers and dates become numbers and dates, anything else a symbol.
+  /// `.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION`: loads a TSV
+  /// file (CSV when its name ends in .csv or a delimiter other than a tab is named), one fact
+  /// per record; numbers and dates become numbers and dates, anything else a symbol. A header
+  /// (sniffed, or forced) is skipped and names a new relation's columns.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
     let (argument, span) = (arg.text, arg.span)
     var words: [String] = []
@@ -325,24 +340,49 @@ extension Session {
       }
     }
     if !current.isEmpty { words.append(current) }
-    // `--skip N` leaves out the first N lines (a header).
+    // Options come before FILE: `--skip N` leaves out the first N lines, `--header` and
+    // `--no-header` say whether the first record names the columns (else it is sniffed), and
+    // `--delimiter C` separates fields with C (`\t` or `tab` for a tab).
     var skip = 0
-    if words.count == 4, words[0] == "--skip", let n = Int(words[1]), n >= 0 {
-      skip = n
-      words.removeFirst(2)
+    var header: Bool?
+    var delimiter: UInt8?
+    var badOption = false
+    while words.count > 2, words[0].hasPrefix("--") {
+      let option = words.removeFirst()
+      switch option {
+      case "--skip":
+        guard let n = Int(words.removeFirst()), n >= 0 else { badOption = true; break }
+        skip = n
+      case "--header": header = true
+      case "--no-header": header = false
+      case "--delimiter":
+        let d = words.removeFirst()
+        if d == "\\t" || d == "tab" {
+          delimiter = 9
+        } else if d.utf8.count == 1, let b = d.utf8.first, b != 10, b != 13, b != UInt8(ascii: "\"") {
+          delimiter = b
+        } else {
+          badOption = true
+        }
+      default: badOption = true
+      }
+      if badOption { break }
     }
-    guard words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
+    guard !badOption, words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
       report(
         Diagnostic(
-          .error, .semantic, "Use '.import [--skip N] FILE RELATION'", at: span,
-          hint: "e.g. .import edges.tsv edge, or .import --skip 1 people.csv person for a file with a header"))
+          .error, .semantic, "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION'", at: span,
+          hint: "e.g. .import edges.tsv edge, or .import --header --delimiter ; people.csv person"))
       return .reported(.usageError)
     }
     let name = words[1]
     // A relative path is looked up beside the script first, then from the working directory.
     let path = Self.besideScript(words[0], of: span.file.name)
     if JSONLinesReader.handles(path) { return importJSONLines(path, into: name, at: span) }
-    let format: Importer.Format = path.lowercased().hasSuffix(".csv") ? .csv : .tsv
+    // A named delimiter other than a tab reads fields as CSV does (with quotes); Souffle's
+    // `.facts` files are TSV, like every name that does not end in `.csv`.
+    let format: Importer.Format =
+      delimiter.map { $0 == 9 ? .tsv : .csv } ?? (path.lowercased().hasSuffix(".csv") ? .csv : .tsv)
     let bytes: [UInt8]
     switch Importer.read(path) {
     case .success(let b): bytes = b
@@ -350,12 +390,18 @@ extension Session {
       // Like `dq nofile.dq`: an input file that cannot be read exits 66.
       return .unreadable(e.message)
     }
-    // The arity comes from the relation when it is known, else from the file's first line.
-    let arity =
-      schema[name]?.arity
-      ?? Self.firstLine(bytes, after: skip).map {
-        $0.isEmpty ? 0 : Self.fieldCount($0, separator: format == .csv ? "," : "\t", quotes: format == .csv)
-      } ?? 0
+    // The first record: a header when forced, or when it sniffs like one.
+    let firstRecord: (fields: [String], looksLikeHeader: Bool)?
+    do throws(Importer.Failure) {
+      firstRecord = try Importer.firstRecord(bytes, path: path, format: format, separator: delimiter, skip: skip)
+    } catch {
+      return .error(error.message)
+    }
+    // Souffle writes `.facts` files without a header: they are never sniffed for one.
+    let isFacts = path.lowercased().hasSuffix(".facts")
+    let hasHeader = header ?? (!isFacts && firstRecord?.looksLikeHeader == true)
+    // The arity comes from the relation when it is known, else from the file's first record.
+    let arity = schema[name]?.arity ?? firstRecord?.fields.count ?? 0
     var resolver = Resolver(schema: schema)
     if let existing = resolver.schema[name], existing.arity != arity {
       report(Diagnostic(.error, .semantic, "Relation '\(name)' has \(existing.arity) columns but the file has \(arity)", at: span))
@@ -363,13 +409,23 @@ extension Session {
     }
     // A failed import leaves no trace: not the rows, not the relation's name.
     let (savedSchema, hadTable) = (schema, database.tables[name] != nil)
+    if hasHeader, resolver.schema[name]?.declared != true, (database.tables[name]?.rows.count ?? 0) == 0,
+      let names = firstRecord?.fields, names.count == arity, arity > 0
+    {
+      // A new relation (not declared, no facts yet: a script may already have used its name)
+      // takes its column names from the header, as `.decl` gives them.
+      _ = resolver.schema.declare(
+        Declaration(name: name, columns: Self.columnNames(names), description: "", span: span))
+    }
     resolver.declareUse(name, arity: arity, at: span)
     schema = resolver.schema
     let table = database.table(name, arity: arity)
     let before = table.factRows.count
     do throws(Importer.Failure) {
       _ = try Importer.load(
-        bytes: bytes, path: path, format: format, skip: skip, into: table, store: database.store, citation: reading.currentCitation)
+        bytes: bytes, path: path, format: format, separator: delimiter, skip: skip, header: hasHeader,
+        declaredColumns: savedSchema[name].flatMap { $0.declared ? $0.columns : nil }, into: table,
+        store: database.store, citation: reading.currentCitation)
     } catch {
       schema = savedSchema
       if !hadTable { database.drop(name) }
@@ -430,31 +486,31 @@ extension Session {
     return .ok
   }
 
-  /// Fields on a line, with CSV's double quotes protecting separators.
-  static func fieldCount(_ line: String, separator: Character, quotes: Bool) -> Int {
-    var count = 1
-    var quoted = false
-    for ch in line {
-      if quotes && ch == "\"" { quoted.toggle() } else if ch == separator && !quoted { count += 1 }
+  /// A header's fields as column names: lower snake case (`Event ID` is `event_id`), `cN` for
+  /// one with no letters or digits, and a number after a name seen before.
+  static func columnNames(_ fields: [String]) -> [String] {
+    var seen: Set<String> = []
+    return fields.enumerated().map { k, field in
+      var name = ""
+      for ch in field.lowercased().unicodeScalars {
+        if (ch >= "a" && ch <= "z") || (ch >= "0" && ch <= "9") {
+          name.unicodeScalars.append(ch)
+        } else if !name.isEmpty, !name.hasSuffix("_") {
+          name += "_"
+        }
+      }
+      while name.hasSuffix("_") { name.removeLast() }
+      if name.isEmpty { name = "c\(k + 1)" } else if let c = name.first, c.isNumber { name = "c" + name }
+      var unique = name
+      var n = 2
+      while seen.contains(unique) {
+        unique = "\(name)_\(n)"
+        n += 1
+      }
+      seen.insert(unique)
+      return unique
     }
-    return count
   }
-
-  /// The line after `skip` lines (nil when the file has no such line), without its line end.
-  static func firstLine(_ bytes: [UInt8], after skip: Int) -> String? {
-    var start = 0
-    var skipped = 0
-    while skipped < skip {
-      guard let nl = bytes[start...].firstIndex(of: 10) else { return nil }
-      start = nl + 1
-      skipped += 1
-    }
-    guard start < bytes.count else { return nil }
-    var end = bytes[start...].firstIndex(of: 10) ?? bytes.count
-    while end > start, bytes[end - 1] == 13 { end -= 1 }
-    return String(decoding: bytes[start..<end], as: UTF8.self)
-  }
-
 
   /// Prints the value of a setting (`.format`, `.headers`, ... with no argument).
   public func show(_ value: String) -> CommandOutcome {
