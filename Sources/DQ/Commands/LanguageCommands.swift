@@ -105,27 +105,18 @@ extension CommandTable {
           return .ok
         }
       }),
-    Command(
+    .onQuery(
       name: "why", usage: ".why [--depth N] [--graph] QUERY", summary: "Explain each answer down to facts and their sources",
       details: "  Shows the rule behind each derived tuple, recursively, and the sentence each fact cites;\n  the tree stops after N levels of rules (6 by default). With --graph the trees are drawn\n  in Graphviz DOT, as '.graph' draws (--output FILE.svg renders them).",
-      run: { session, arg in
-        guard !arg.text.isEmpty else { return .usage("'.why' needs a query, e.g. .why met(abe, Who, _, _, _)") }
-        return CommandOutcome(session.why(arg))
-      }),
-    Command(
+      example: "met(abe, Who, _, _, _)", run: { $0.why($1) }),
+    .onQuery(
       name: "graph", usage: ".graph [--output FILE] QUERY", summary: "Draw the answers as a graph (Graphviz DOT; SVG/PNG with dot)",
       details: "  The query shows two variables (an edge from the first to the second) or three (the third\n  labels the edge). The DOT text goes where answers go; '--output FILE' with FILE ending in\n  .svg, .png or .pdf renders it with Graphviz's 'dot' (on PATH), and so does '.output FILE.svg'.",
-      run: { session, arg in
-        guard !arg.text.isEmpty else { return .usage("'.graph' needs a query, e.g. .graph met(X, Y, _, _, _)") }
-        return CommandOutcome(session.graph(arg))
-      }),
-    Command(
+      example: "met(X, Y, _, _, _)", run: { $0.graph($1) }),
+    .onQuery(
       name: "steps", usage: ".steps QUERY", summary: "Show how the answer is computed: strata and semi-naive rounds",
       details: "  Lists the strata the query needs and, for each recursive one, the tuples each round adds.",
-      run: { session, arg in
-        guard !arg.text.isEmpty else { return .usage("'.steps' needs a query, e.g. .steps linked(erdogan, X)") }
-        return CommandOutcome(session.steps(arg))
-      }),
+      example: "linked(erdogan, X)", run: { $0.steps($1) }),
     Command(
       name: "plan", usage: ".plan QUERY", summary: "Show the evaluation plan: join order, indexes, delta versions",
       run: { session, arg in CommandOutcome(session.plan(arg)) }),
@@ -578,5 +569,21 @@ extension Session {
     case "memory": return take(Limits.parseMemory(value)) { options.maxMemory = $0 }
     default: return usage("Unknown limit '\(words[0])'")
     }
+  }
+}
+
+extension Command {
+  /// A command whose argument is a query it inspects (`.why`, `.graph`, `.steps`): without one
+  /// it is a usage error that shows an example.
+  static func onQuery(
+    name: String, usage: String, summary: String, details: String, example: String,
+    run: @escaping @Sendable (Session, CommandArgument) -> Session.Status
+  ) -> Command {
+    Command(
+      name: name, usage: usage, summary: summary, details: details,
+      run: { session, arg in
+        guard !arg.text.isEmpty else { return .usage("'.\(name)' needs a query, e.g. .\(name) \(example)") }
+        return CommandOutcome(run(session, arg))
+      })
   }
 }
