@@ -62,6 +62,25 @@ public struct CommandArgument: Sendable {
     return CommandArgument(text: rest, span: span.file.span(from: start, to: span.end), commandSpan: commandSpan)
   }
 
+  /// The argument's words, split at spaces; double quotes keep a file name with spaces whole
+  /// (and are not part of the word).
+  public var words: [String] {
+    var words: [String] = []
+    var current = ""
+    var quoted = false
+    for ch in text {
+      if ch == "\"" { quoted.toggle(); continue }
+      if ch == " " && !quoted {
+        if !current.isEmpty { words.append(current) }
+        current = ""
+      } else {
+        current.append(ch)
+      }
+    }
+    if !current.isEmpty { words.append(current) }
+    return words
+  }
+
   /// The argument of the command `.name argument` written at `span`.
   init(command name: String, argument: String, span: SourceSpan) {
     let file = span.file

@@ -318,19 +318,7 @@ extension Session {
   /// (sniffed, or forced) is skipped and names a new relation's columns.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
     let (argument, span) = (arg.text, arg.span)
-    var words: [String] = []
-    var current = ""
-    var quoted = false
-    for ch in argument {
-      if ch == "\"" { quoted.toggle(); continue }
-      if ch == " " && !quoted {
-        if !current.isEmpty { words.append(current) }
-        current = ""
-      } else {
-        current.append(ch)
-      }
-    }
-    if !current.isEmpty { words.append(current) }
+    var words = arg.words
     // Options come before FILE: `--skip N` leaves out the first N lines, `--header` and
     // `--no-header` say whether the first record names the columns (else it is sniffed), and
     // `--delimiter C` separates fields with C (`\t` or `tab` for a tab).
@@ -434,20 +422,7 @@ extension Session {
   /// `.export [--format F] RELATION FILE`: every tuple of the relation (derived ones computed
   /// first) written to FILE in the format its extension (or F) names, all or nothing.
   func exportRelation(_ arg: CommandArgument) -> CommandOutcome {
-    // Words split at spaces; double quotes keep a file name with spaces whole.
-    var words: [String] = []
-    var current = ""
-    var quoted = false
-    for ch in arg.text {
-      if ch == "\"" { quoted.toggle(); continue }
-      if ch == " " && !quoted {
-        if !current.isEmpty { words.append(current) }
-        current = ""
-      } else {
-        current.append(ch)
-      }
-    }
-    if !current.isEmpty { words.append(current) }
+    var words = arg.words
     var format: Exporter.Format?
     if words.count == 4, words[0] == "--format" {
       guard let f = Exporter.Format(rawValue: words[1].lowercased()) else {
