@@ -29,6 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 VOCABULARY = {"cameo", "meeting_code", "future_status", "head_role", "research_kind"}
+# Sources that are reference works, not seed files: `.source "NAME" "DESCRIPTION"` with NAME
+# here cites that work; only the listed vocabulary relations may stand under it, and the
+# description is not looked up in any seed.
+CODEBOOKS = {"CAMEO codebook": {"cameo"}}
 EVENT_STATUSES = {"happened", "ongoing", "planned", "expected", "proposed"}
 KINDS = {
     "state", "person", "group", "region", "territory", "island", "island_group", "city",
@@ -674,6 +678,9 @@ def read_dataset(path, seeds, errors, notes):
                 except CheckError as e:
                     errors.append(str(e))
                     continue
+                if file_ in CODEBOOKS:
+                    citation = (file_, quote, line)
+                    continue
                 if file_ not in seeds:
                     errors.append(f"{name}:{line}: unknown seed file {file_!r}")
                     citation = None
@@ -729,7 +736,11 @@ def read_dataset(path, seeds, errors, notes):
                 row = tuple(t[1] for t in head[2])
                 if citation is None and head[1] not in VOCABULARY:
                     errors.append(f"{name}:{cline}: fact {head[1]} has no citation")
-                if citation is not None and head[1] in VOCABULARY:
+                if citation is not None and citation[0] in CODEBOOKS:
+                    if head[1] not in CODEBOOKS[citation[0]]:
+                        errors.append(f"{name}:{cline}: fact {head[1]} cited to {citation[0]!r}, "
+                                      f"which only covers {', '.join(sorted(CODEBOOKS[citation[0]]))}")
+                elif citation is not None and head[1] in VOCABULARY:
                     notes.append(f"{name}:{cline}: vocabulary fact {head[1]} under a citation")
                 facts.append((head[1], row))
                 fact_citations.append((head[1], row, citation, cline))
@@ -818,9 +829,25 @@ def check_facts(name, facts, fact_citations, errors, notes):
     for row in by.get("event_status", ()):
         if s(row[1]) not in EVENT_STATUSES:
             errors.append(f"{name}: event_status {show(row[0])} has unknown status {show(row[1])}")
-    used_codes = {s(r[3]) for r in events.values()} | {s(r[0]) for r in by.get("meeting_code", ())}
-    for c in sorted(codes - used_codes):
-        notes.append(f"{name}: cameo code {c} is never used")
+    for c in sorted({s(r[0]) for r in by.get("meeting_code", ())} - codes):
+        errors.append(f"{name}: meeting_code {c} has no cameo row")
+    # cameo(Code, Root, Label, QuadClass, Goldstein): the root is the code's first two digits,
+    # the quad class follows the root, the score is a number in -10..10, one row per code.
+    seen = set()
+    for row in by.get("cameo", ()):
+        code, root = s(row[0]), s(row[1])
+        if code in seen:
+            errors.append(f"{name}: cameo code {code} has two rows")
+        seen.add(code)
+        if not code or not re.fullmatch(r"\d{2,4}[a-z]?", code) or root != code[:2]:
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: root must be the code's first two digits")
+            continue
+        r = int(root)
+        want = 1 if 1 <= r <= 5 else 2 if 6 <= r <= 9 else 3 if 10 <= r <= 14 else 4 if 15 <= r <= 20 else None
+        if want is None or row[3] != num(want):
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: quad class must be {want}")
+        if row[4][0] != "n" or not -10 <= row[4][1] <= 10 or not s(row[2]):
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: label and a score in -10..10 expected")
 
     # Citation-sensitive checks: event_article matches the cited file; verbatim names.
     for rel, row, citation, line in fact_citations:

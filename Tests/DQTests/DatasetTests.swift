@@ -36,6 +36,9 @@ import Testing
     }
   }
 
+  /// Sources that are reference works rather than seed files (Dataset/check_quotes.py's CODEBOOKS).
+  static let codebooks: Set = ["CAMEO codebook"]
+
   /// Every `.source` quote occurs verbatim in its seed file (skipped, and said, when ../shared/seeds is absent).
   @Test func everyQuoteIsVerbatim() throws {
     guard FileManager.default.fileExists(atPath: Self.seeds.path) else {
@@ -47,7 +50,7 @@ import Testing
     var checked = 0
     var texts: [String: String] = [:]
     for s in statements {
-      guard case .citation(let c?, _) = s else { continue }
+      guard case .citation(let c?, _) = s, !Self.codebooks.contains(c.file) else { continue }
       if texts[c.file] == nil {
         texts[c.file] = try String(contentsOf: Self.seeds.appendingPathComponent(c.file), encoding: .utf8)
       }

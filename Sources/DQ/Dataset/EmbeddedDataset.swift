@@ -8,8 +8,9 @@ enum EmbeddedDataset {
 %   004_88e86da6d2e3b9ba.txt  blog post on Japan-Russia talks, dated "11.13" (November 2013)
 %
 % Every fact is cited: the `.source "FILE" "QUOTE"` line above it names the seed file and a
-% verbatim span of the paragraph the fact comes from. Only vocabulary lookups (CAMEO labels
-% and a few code lists) stand under a bare `.source`. Rules need no citation.
+% verbatim span of the paragraph the fact comes from. The CAMEO codes stand under
+% `.source "CAMEO codebook" ...` (the codebook, not a seed file); the other vocabulary lookups
+% (a few code lists) stand under a bare `.source`. Rules need no citation.
 % Dataset/check_quotes.py checks every quote, every declaration and every answer in
 % Dataset/QUESTIONS.md; COVERAGE.md maps every paragraph to the facts drawn from it.
 %
@@ -28,7 +29,8 @@ enum EmbeddedDataset {
 %   between 2013-11-02 (it cites the BBC of "2nd November 2013") and 2013-11-30.
 %   0001-01-01 means "no lower bound in the text", 9999-12-31 "no upper bound in the text".
 %   For an ongoing event, Last is the last day the text vouches for (the article's date).
-% - Codes are CAMEO event codes kept as strings ("040"); see cameo/2.
+% - Codes are CAMEO event codes kept as strings ("040"); cameo/5 gives every code's root,
+%   label, quad class and Goldstein score (the CAMEO codebook, cited as such).
 
 % ============================================================================
 % Schema
@@ -77,7 +79,7 @@ enum EmbeddedDataset {
 .decl sideline_of(id, forum) "An event takes place on the sidelines of a forum."
 
 % --- vocabulary (no citation) ---
-.decl cameo(code, label) "CAMEO event code and its label (vocabulary)."
+.decl cameo(code, root, label, quad_class, goldstein) "Every CAMEO event code (a string, leading zeros kept) with its 2-digit root code, label, quad class (1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict) and Goldstein score, from the CAMEO codebook."
 .decl meeting_code(code) "CAMEO codes that count as a face-to-face meeting (vocabulary)."
 .decl future_status(status) "Event statuses for things that have not happened yet (vocabulary)."
 .decl head_role(role) "Roles that make a person a state's leader (vocabulary)."
@@ -150,6 +152,7 @@ enum EmbeddedDataset {
 .decl at_forum(actor, forum) "An actor takes part in an event on the sidelines of a forum."
 .decl has_reporter(event) "The text names who reported or stated the event."
 .decl unattributed(event) "The text names nobody who reported or stated the event (the author's own account)."
+.decl event_cameo(id, root, quad_class, goldstein) "An event's CAMEO root code, quad class and Goldstein score, looked up from its code in cameo/5."
 
 % ============================================================================
 % Derived views (rules)
@@ -199,27 +202,344 @@ at_forum(B, Fo) :- sideline_of(E, Fo), event(E, _, B, _, _, _, _).
 has_reporter(E) :- event_reported_by(E, _).
 unattributed(E) :- event(E, _, _, _, _, _, _), not has_reporter(E).
 
-% ============================================================================
-% Vocabulary (CAMEO 1.1b3 labels for every code used; no citation)
-% ============================================================================
-.source
+event_cameo(E, R, Q, G) :- event(E, _, _, C, _, _, _), cameo(C, R, _, Q, G).
 
-cameo("012", "Make pessimistic comment").
-cameo("017", "Engage in symbolic act").
-cameo("030", "Express intent to cooperate").
-cameo("031", "Express intent to engage in material cooperation").
-cameo("036", "Express intent to meet or negotiate").
-cameo("040", "Consult").
-cameo("041", "Discuss by telephone").
-cameo("042", "Make a visit").
-cameo("046", "Engage in negotiation").
-cameo("055", "Apologize").
-cameo("062", "Cooperate militarily").
-cameo("160", "Reduce relations").
-cameo("163", "Impose embargo, boycott, or sanctions").
-cameo("173", "Arrest, detain, or charge with legal action").
-cameo("190", "Use conventional military force").
-cameo("192", "Occupy territory").
+% ============================================================================
+% Vocabulary
+% ============================================================================
+
+% The CAMEO codebook: every code of the CAMEO table shipped as data/cameoCodes.json in the
+% PyPI package gdelt 0.1.14 (the GDELT project's CAMEO code, description and Goldstein score),
+% printed by Scripts/cameo-codebook. Root = the code's first two digits; quad class by root:
+% 01-05 verbal cooperation (1), 06-09 material cooperation (2), 10-14 verbal conflict (3),
+% 15-20 material conflict (4). The codes the events below use keep the CAMEO 1.1b3 manual's
+% labels (the table has "Agree to engage in material cooperation" for 031, "Apolgize" for 055);
+% the other labels are the table's, spelling included.
+.source "CAMEO codebook" "cameoCodes.json of the gdelt 0.1.14 package: code, description, GoldsteinScale"
+
+cameo("01", "01", "MAKE PUBLIC STATEMENT", 1, 0.0).
+cameo("010", "01", "Make statement", 1, 0.0).
+cameo("011", "01", "Decline comment", 1, -0.1).
+cameo("012", "01", "Make pessimistic comment", 1, -0.4).
+cameo("013", "01", "Make optimistic comment", 1, 0.4).
+cameo("014", "01", "Consider policy option", 1, 0.0).
+cameo("015", "01", "Acknowledge or claim responsibility", 1, 0.0).
+cameo("016", "01", "Deny responsibility", 1, 3.4).
+cameo("017", "01", "Engage in symbolic act", 1, 0.0).
+cameo("018", "01", "Make empathetic commment", 1, 3.4).
+cameo("019", "01", "Express accord", 1, 3.4).
+cameo("02", "02", "APPEAL", 1, 3.0).
+cameo("020", "02", "Make an appeal or request", 1, 3.0).
+cameo("021", "02", "Appeal for material cooperation", 1, 3.4).
+cameo("0211", "02", "Appeal for economic cooperation", 1, 3.4).
+cameo("0212", "02", "Appeal for military cooperation", 1, 3.4).
+cameo("0213", "02", "Appeal for judicial cooperation", 1, 3.4).
+cameo("0214", "02", "Appeal for intelligence cooperation", 1, 3.4).
+cameo("022", "02", "Appeal for diplomatic cooperation (such as policy support)", 1, 3.4).
+cameo("023", "02", "Appeal for aid", 1, 3.4).
+cameo("0231", "02", "Appeal for economic aid", 1, 3.4).
+cameo("0232", "02", "Appeal for military aid", 1, 3.4).
+cameo("0233", "02", "Appeal for humanitarian aid", 1, 3.4).
+cameo("0234", "02", "Appeal for military protection or peacekeeping", 1, 3.4).
+cameo("024", "02", "Appeal for political reform", 1, -0.3).
+cameo("0241", "02", "Appeal for change in leadership", 1, -0.3).
+cameo("0242", "02", "Appeal for policy change", 1, -0.3).
+cameo("0243", "02", "Appeal for rights", 1, -0.3).
+cameo("0244", "02", "Appeal for change in institutions, regime", 1, -0.3).
+cameo("025", "02", "Appeal for target to yield", 1, -0.3).
+cameo("0251", "02", "Appeal for easing of administrative sanctions", 1, -0.3).
+cameo("0252", "02", "Appeal for easing of popular dissent", 1, -0.3).
+cameo("0253", "02", "Appeal for release of persons or property", 1, -0.3).
+cameo("0254", "02", "Appeal for easing of economic sanctions, boycott, or embargo", 1, -0.3).
+cameo("0255", "02", "Appeal for target to allow international involvement (non-mediation)", 1, -0.3).
+cameo("0256", "02", "Appeal for de-escalation of military engagement", 1, -0.3).
+cameo("026", "02", "Appeal to others to meet or negotiate", 1, 4.0).
+cameo("027", "02", "Appeal to others to settle dispute", 1, 4.0).
+cameo("028", "02", "Appeal to engage mediation", 1, 4.0).
+cameo("03", "03", "EXPRESS INTENT TO COOPERATE", 1, 4.0).
+cameo("030", "03", "Express intent to cooperate", 1, 4.0).
+cameo("031", "03", "Express intent to engage in material cooperation", 1, 5.2).
+cameo("0311", "03", "Express intent to cooperate economically", 1, 5.2).
+cameo("0312", "03", "Express intent to cooperate militarily", 1, 5.2).
+cameo("0313", "03", "Express intent to cooperate on judicial matters", 1, 5.2).
+cameo("0314", "03", "Express intent to cooperate on intelligence", 1, 5.2).
+cameo("032", "03", "Express intent to engage in diplomatic cooperation (such as policy support)", 1, 4.5).
+cameo("033", "03", "Express intent to provide material aid", 1, 5.2).
+cameo("0331", "03", "Express intent to provide economic aid", 1, 5.2).
+cameo("0332", "03", "Express intent to provide military aid", 1, 5.2).
+cameo("0333", "03", "Express intent to provide humanitarian aid", 1, 5.2).
+cameo("0334", "03", "Express intent to provide military protection or peacekeeping", 1, 6.0).
+cameo("034", "03", "Express intent to bring political reform", 1, 7.0).
+cameo("0341", "03", "Express intent to change leadership", 1, 7.0).
+cameo("0342", "03", "Express intent to change policy", 1, 7.0).
+cameo("0343", "03", "Express intent to provide rights", 1, 7.0).
+cameo("0344", "03", "Express intent to change institutions, regime", 1, 7.0).
+cameo("035", "03", "Express intent to yield", 1, 7.0).
+cameo("0351", "03", "Express intent to ease administrative sanctions", 1, 7.0).
+cameo("0352", "03", "Express intent to ease popular dissent", 1, 7.0).
+cameo("0353", "03", "Express intent to release persons or property", 1, 7.0).
+cameo("0354", "03", "Express intent to ease economic sanctions, boycott, embargo", 1, 7.0).
+cameo("0355", "03", "Express intent to allow international involvement (non-mediation)", 1, 7.0).
+cameo("0356", "03", "Express intent to de-escalate military engagement", 1, 7.0).
+cameo("036", "03", "Express intent to meet or negotiate", 1, 4.0).
+cameo("037", "03", "Express intent to settle dispute", 1, 5.0).
+cameo("038", "03", "Express intent to accept mediation", 1, 7.0).
+cameo("039", "03", "Express intent to mediate", 1, 5.0).
+cameo("04", "04", "CONSULT", 1, 1.0).
+cameo("040", "04", "Consult", 1, 1.0).
+cameo("041", "04", "Discuss by telephone", 1, 1.0).
+cameo("042", "04", "Make a visit", 1, 1.9).
+cameo("043", "04", "Host a visit", 1, 2.8).
+cameo("044", "04", "Meet at a 'third' location", 1, 2.5).
+cameo("045", "04", "Engage in mediation", 1, 5.0).
+cameo("046", "04", "Engage in negotiation", 1, 7.0).
+cameo("05", "05", "ENGAGE IN DIPLOMATIC COOPERATION", 1, 3.5).
+cameo("050", "05", "Engage in diplomatic cooperation", 1, 3.5).
+cameo("051", "05", "Praise or endorse", 1, 3.4).
+cameo("052", "05", "Defend verbally", 1, 3.5).
+cameo("053", "05", "Rally support on behalf of", 1, 3.8).
+cameo("054", "05", "Grant diplomatic recognition", 1, 6.0).
+cameo("055", "05", "Apologize", 1, 7.0).
+cameo("056", "05", "Forgive", 1, 7.0).
+cameo("057", "05", "Sign formal agreement", 1, 8.0).
+cameo("06", "06", "ENGAGE IN MATERIAL COOPERATION", 2, 6.0).
+cameo("060", "06", "Engage in material cooperation", 2, 6.0).
+cameo("061", "06", "Cooperate economically", 2, 6.4).
+cameo("062", "06", "Cooperate militarily", 2, 7.4).
+cameo("063", "06", "Engage in judicial cooperation", 2, 7.4).
+cameo("064", "06", "Share intelligence or information", 2, 7.0).
+cameo("07", "07", "PROVIDE AID", 2, 7.0).
+cameo("070", "07", "Provide aid", 2, 7.0).
+cameo("071", "07", "Provide economic aid", 2, 7.4).
+cameo("072", "07", "Provide military aid", 2, 8.3).
+cameo("073", "07", "Provide humanitarian aid", 2, 7.4).
+cameo("074", "07", "Provide military protection or peacekeeping", 2, 8.5).
+cameo("075", "07", "Grant asylum", 2, 7.0).
+cameo("08", "08", "YIELD", 2, 5.0).
+cameo("080", "08", "Yield", 2, 5.0).
+cameo("081", "08", "Ease administrative sanctions", 2, 5.0).
+cameo("0811", "08", "Ease restrictions on freedoms of expression", 2, 5.0).
+cameo("0811i", "08", "Ease restrictions on political freedoms", 2, 5.0).
+cameo("0812", "08", "Ease ban on political parties or politicians", 2, 5.0).
+cameo("0813", "08", "Ease curfew", 2, 5.0).
+cameo("0814", "08", "Ease state of emergency or martial law", 2, 5.0).
+cameo("082", "08", "Ease political dissent", 2, 5.0).
+cameo("083", "08", "Accede to requests or demands for political reform", 2, 5.0).
+cameo("0831", "08", "Accede to demands for change in leadership", 2, 5.0).
+cameo("0832", "08", "Accede to demands for change in policy", 2, 5.0).
+cameo("0833", "08", "Accede to demands for rights", 2, 5.0).
+cameo("0834", "08", "Accede to demands for change in institutions, regime", 2, 5.0).
+cameo("084", "08", "Return, release", 2, 7.0).
+cameo("0841", "08", "Return, release person(s)", 2, 7.0).
+cameo("0842", "08", "Return, release property", 2, 7.0).
+cameo("085", "08", "Ease economic sanctions, boycott, embargo", 2, 7.0).
+cameo("086", "08", "Allow international involvement", 2, 9.0).
+cameo("0861", "08", "Receive deployment of peacekeepers", 2, 9.0).
+cameo("0862", "08", "Receive inspectors", 2, 9.0).
+cameo("0863", "08", "Allow delivery of humanitarian aid", 2, 9.0).
+cameo("087", "08", "De-escalate military engagement", 2, 9.0).
+cameo("0871", "08", "Declare truce, ceasefire", 2, 9.0).
+cameo("0872", "08", "Ease military blockade", 2, 9.0).
+cameo("0873", "08", "Demobilize armed forces", 2, 9.0).
+cameo("0874", "08", "Retreat or surrender militarily", 2, 10.0).
+cameo("09", "09", "INVESTIGATE", 2, -2.0).
+cameo("090", "09", "Investigate", 2, -2.0).
+cameo("091", "09", "Investigate crime, corruption", 2, -2.0).
+cameo("092", "09", "Investigate human rights abuses", 2, -2.0).
+cameo("093", "09", "Investigate military action", 2, -2.0).
+cameo("094", "09", "Investigate war crimes", 2, -2.0).
+cameo("10", "10", "DEMAND", 3, -5.0).
+cameo("100", "10", "Demand", 3, -5.0).
+cameo("101", "10", "Demand material cooperation", 3, -5.0).
+cameo("1011", "10", "Demand economic cooperation", 3, -5.0).
+cameo("1012", "10", "Demand military cooperation", 3, -5.0).
+cameo("1013", "10", "Demand judicial cooperation", 3, -5.0).
+cameo("1014", "10", "Demand intelligence cooperation", 3, -5.0).
+cameo("102", "10", "Demand diplomatic cooperation (such as policy support)", 3, -5.0).
+cameo("103", "10", "Demand aid", 3, -5.0).
+cameo("1031", "10", "Demand economic aid", 3, -5.0).
+cameo("1032", "10", "Demand military aid", 3, -5.0).
+cameo("1033", "10", "Demand humanitarian aid", 3, -5.0).
+cameo("1034", "10", "Demand military protection or peacekeeping", 3, -5.0).
+cameo("104", "10", "Demand political reform", 3, -5.0).
+cameo("1041", "10", "Demand change in leadership", 3, -5.0).
+cameo("1042", "10", "Demand policy change", 3, -5.0).
+cameo("1043", "10", "Demand rights", 3, -5.0).
+cameo("1044", "10", "Demand change in institutions, regime", 3, -5.0).
+cameo("105", "10", "Demand that target yields", 3, -5.0).
+cameo("1051", "10", "Demand easing of adminstrative sanctions", 3, -5.0).
+cameo("1052", "10", "Demand easing of popular dissent", 3, -5.0).
+cameo("1053", "10", "Demand release of persons or property", 3, -5.0).
+cameo("1054", "10", "Demand easing of economic sanctions, boycott, or embargo", 3, -5.0).
+cameo("1055", "10", "Demand that target allows international involvement (non-mediation)", 3, -5.0).
+cameo("1056", "10", "Demand de-escalation of military engagement", 3, -5.0).
+cameo("106", "10", "Demand meeting, negotiation", 3, -5.0).
+cameo("107", "10", "Demand settling of dispute", 3, -5.0).
+cameo("108", "10", "Demand mediation", 3, -5.0).
+cameo("11", "11", "DISAPPROVE", 3, -2.0).
+cameo("110", "11", "Disapprove", 3, -2.0).
+cameo("111", "11", "Criticize or denounce", 3, -2.0).
+cameo("112", "11", "Accuse", 3, -2.0).
+cameo("1121", "11", "Accuse of crime, corruption", 3, -2.0).
+cameo("1122", "11", "Accuse of human rights abuses", 3, -2.0).
+cameo("1123", "11", "Accuse of aggression", 3, -2.0).
+cameo("1124", "11", "Accuse of war crimes", 3, -2.0).
+cameo("1125", "11", "Accuse of espionage, treason", 3, -2.0).
+cameo("113", "11", "Rally opposition against", 3, -2.0).
+cameo("114", "11", "Complain officially", 3, -2.0).
+cameo("115", "11", "Bring lawsuit against", 3, -2.0).
+cameo("116", "11", "Find guilty or liable (legally)", 3, -2.0).
+cameo("12", "12", "REJECT", 3, -4.0).
+cameo("120", "12", "Reject", 3, -4.0).
+cameo("121", "12", "Reject material cooperation", 3, -4.0).
+cameo("1211", "12", "Reject economic cooperation", 3, -4.0).
+cameo("1212", "12", "Reject military cooperation", 3, -4.0).
+cameo("1213", "12", "Reject judicial cooperation", 3, -4.0).
+cameo("1214", "12", "Reject intelligence cooperation", 3, -4.0).
+cameo("122", "12", "Reject request or demand for material aid", 3, -4.0).
+cameo("1221", "12", "Reject demand for economic aid", 3, -4.0).
+cameo("1222", "12", "Reject demand for military aid", 3, -4.0).
+cameo("1223", "12", "Reject demand for humanitarian aid", 3, -4.0).
+cameo("1224", "12", "Reject demand for military protection or peacekeeping", 3, -4.0).
+cameo("123", "12", "Reject request or demand for political reform", 3, -4.0).
+cameo("1231", "12", "Reject request for change in leadership", 3, -4.0).
+cameo("1232", "12", "Reject request for policy change", 3, -4.0).
+cameo("1233", "12", "Reject request for rights", 3, -4.0).
+cameo("1234", "12", "Reject request for change in institutions, regime", 3, -4.0).
+cameo("124", "12", "Decline to yield", 3, -5.0).
+cameo("1241", "12", "Decline to ease administrative sanctions", 3, -5.0).
+cameo("1242", "12", "Decline to ease popular dissent", 3, -5.0).
+cameo("1243", "12", "Decline to release persons or property", 3, -5.0).
+cameo("1244", "12", "Decline to ease economic sanctions, boycott, or embargo", 3, -5.0).
+cameo("1245", "12", "Decline to allow international involvement (non-mediation)", 3, -5.0).
+cameo("1246", "12", "Decline to de-escalate military engagement", 3, -5.0).
+cameo("125", "12", "Reject proposal to meet, discuss, negotiate", 3, -5.0).
+cameo("126", "12", "Reject mediation", 3, -5.0).
+cameo("127", "12", "Reject plan, agreement to settle dispute", 3, -5.0).
+cameo("128", "12", "Defy norms, law", 3, -5.0).
+cameo("129", "12", "Veto", 3, -5.0).
+cameo("13", "13", "THREATEN", 3, -6.0).
+cameo("130", "13", "Threaten", 3, -4.4).
+cameo("131", "13", "Threaten non-force", 3, -5.8).
+cameo("1311", "13", "Threaten to reduce or stop aid", 3, -5.8).
+cameo("1312", "13", "Threaten to boycott, embargo, or sanction", 3, -5.8).
+cameo("1313", "13", "Threaten to reduce or break relations", 3, -5.8).
+cameo("132", "13", "Threaten with administrative sanctions", 3, -5.8).
+cameo("1321", "13", "Threaten to impose restrictions on freedoms of speech and expression", 3, -5.8).
+cameo("1321i", "13", "Threaten with restrictions on political freedoms", 3, -5.8).
+cameo("1322", "13", "Threaten to ban political parties or politicians", 3, -5.8).
+cameo("1323", "13", "Threaten to impose curfew", 3, -5.8).
+cameo("1324", "13", "Threaten to impose state of emergency or martial law", 3, -5.8).
+cameo("133", "13", "Threaten with political dissent, protest", 3, -5.8).
+cameo("134", "13", "Threaten to halt negotiations", 3, -5.8).
+cameo("135", "13", "Threaten to halt mediation", 3, -5.8).
+cameo("136", "13", "Threaten to halt (expel or withdraw) international involvement (non-mediation)", 3, -7.0).
+cameo("137", "13", "Threaten with violent repression", 3, -7.0).
+cameo("138", "13", "Threaten with military force", 3, -7.0).
+cameo("1381", "13", "Threaten blockade", 3, -7.0).
+cameo("1382", "13", "Threaten occupation", 3, -7.0).
+cameo("1383", "13", "Threaten unconventional violence", 3, -7.0).
+cameo("1384", "13", "Threaten conventional attack", 3, -7.0).
+cameo("1385", "13", "Threaten attack with WMD", 3, -7.0).
+cameo("138i", "13", "Threaten to use military force", 3, -7.0).
+cameo("139", "13", "Give ultimatum", 3, -7.0).
+cameo("13y", "13", "Threaten with repression", 3, -7.0).
+cameo("14", "14", "PROTEST", 3, -6.5).
+cameo("140", "14", "Engage in political dissent", 3, -6.5).
+cameo("141", "14", "Demonstrate or rally", 3, -6.5).
+cameo("1411", "14", "Demonstrate for leadership change", 3, -6.5).
+cameo("1412", "14", "Demonstrate for policy change", 3, -6.5).
+cameo("1413", "14", "Demonstrate for rights", 3, -6.5).
+cameo("1414", "14", "Demonstrate for change in institutions, regime", 3, -6.5).
+cameo("142", "14", "Conduct hunger strike", 3, -6.5).
+cameo("1421", "14", "Conduct hunger strike for leadership change", 3, -6.5).
+cameo("1422", "14", "Conduct hunger strike for policy change", 3, -6.5).
+cameo("1423", "14", "Conduct hunger strike for rights", 3, -6.5).
+cameo("1424", "14", "Conduct hunger strike for change in institutions, regime", 3, -6.5).
+cameo("143", "14", "Conduct strike or boycott", 3, -6.5).
+cameo("1431", "14", "Conduct strike or boycott for change in leadership", 3, -6.5).
+cameo("1432", "14", "Conduct strike or boycott for policy change", 3, -6.5).
+cameo("1433", "14", "Conduct strike or boycott for rights", 3, -6.5).
+cameo("1434", "14", "Conduct strike or boycott for change in institutions, regime", 3, -6.5).
+cameo("144", "14", "Obstruct passage, block", 3, -7.5).
+cameo("1441", "14", "Obstruct passage to demand change in leadership", 3, -7.5).
+cameo("1442", "14", "Obstruct passage to demand policy change", 3, -7.5).
+cameo("1443", "14", "Obstruct passage to demand rights", 3, -7.5).
+cameo("1444", "14", "Ostruct passage to demand change in institutions, regime", 3, -7.5).
+cameo("145", "14", "Protest violently, riot", 3, -7.5).
+cameo("1451", "14", "Engage in violent protest for change in leadership", 3, -7.5).
+cameo("1451i", "14", "Engage in violent protest for leadership change", 3, -7.5).
+cameo("1452", "14", "Engage in violent protest for policy change", 3, -7.5).
+cameo("1453", "14", "Engage in violent protest for rights", 3, -7.5).
+cameo("1454", "14", "Engage in violent protest for change in institutions, regime", 3, -7.5).
+cameo("15", "15", "EXHIBIT MILITARY POSTURE", 4, -7.2).
+cameo("150", "15", "Demonstrate military or police power", 4, -7.2).
+cameo("151", "15", "Increase police alert status", 4, -7.2).
+cameo("152", "15", "Increase military alert status", 4, -7.2).
+cameo("153", "15", "Mobilize or increase police power", 4, -7.2).
+cameo("154", "15", "Mobilize or increase armed forces", 4, -7.2).
+cameo("16", "16", "REDUCE RELATIONS", 4, -4.0).
+cameo("160", "16", "Reduce relations", 4, -4.0).
+cameo("161", "16", "Reduce or break diplomatic relations", 4, -4.0).
+cameo("162", "16", "Reduce or stop aid", 4, -5.6).
+cameo("1621", "16", "Reduce or stop economic assistance", 4, -5.6).
+cameo("1622", "16", "Reduce or stop military assistance", 4, -5.6).
+cameo("1623", "16", "Reduce or stop humanitarian assistance", 4, -5.6).
+cameo("163", "16", "Impose embargo, boycott, or sanctions", 4, -6.5).
+cameo("164", "16", "Halt negotiations", 4, -7.0).
+cameo("165", "16", "Halt mediation", 4, -7.0).
+cameo("166", "16", "Expel or withdraw", 4, -8.0).
+cameo("1661", "16", "Expel or withdraw peacekeepers", 4, -8.0).
+cameo("1662", "16", "Expel or withdraw inspectors, observers", 4, -8.0).
+cameo("1663", "16", "Expel or withdraw aid agencies", 4, -8.0).
+cameo("17", "17", "COERCE", 4, -7.0).
+cameo("170", "17", "Coerce", 4, -7.0).
+cameo("171", "17", "Seize or damage property", 4, -9.2).
+cameo("1711", "17", "Confiscate property", 4, -9.2).
+cameo("1712", "17", "Destroy property", 4, -9.2).
+cameo("172", "17", "Impose administrative sanctions", 4, -5.0).
+cameo("1721", "17", "Impose restrictions on freedoms of speech and expression", 4, -5.0).
+cameo("1722", "17", "Ban political parties or politicians", 4, -5.0).
+cameo("1723", "17", "Impose curfew", 4, -5.0).
+cameo("1724", "17", "Impose state of emergency or martial law", 4, -5.0).
+cameo("173", "17", "Arrest, detain, or charge with legal action", 4, -5.0).
+cameo("174", "17", "Expel or deport individuals", 4, -5.0).
+cameo("175", "17", "Use violent repression", 4, -9.0).
+cameo("18", "18", "ASSAULT", 4, -9.0).
+cameo("180", "18", "Use unconventional violence", 4, -9.0).
+cameo("181", "18", "Abduct, hijack", 4, -9.0).
+cameo("182", "18", "Physically assault", 4, -9.5).
+cameo("1821", "18", "Sexually assault", 4, -9.0).
+cameo("1822", "18", "Torture", 4, -9.0).
+cameo("1823", "18", "Kill by physical assault", 4, -10.0).
+cameo("183", "18", "Conduct suicide, car, or other non-military bombing", 4, -10.0).
+cameo("1831", "18", "Carry out suicide bombing", 4, -10.0).
+cameo("1832", "18", "Carry out car bombing", 4, -10.0).
+cameo("1833", "18", "Carry out roadside bombing", 4, -10.0).
+cameo("184", "18", "Use as human shield", 4, -8.0).
+cameo("185", "18", "Attempt to assassinate", 4, -8.0).
+cameo("186", "18", "Assassinate", 4, -10.0).
+cameo("19", "19", "FIGHT", 4, -10.0).
+cameo("190", "19", "Use conventional military force", 4, -10.0).
+cameo("191", "19", "Impose blockade, restrict movement", 4, -9.5).
+cameo("192", "19", "Occupy territory", 4, -9.5).
+cameo("193", "19", "Fight with small arms and light weapons", 4, -10.0).
+cameo("194", "19", "Fight with artillery and tanks", 4, -10.0).
+cameo("195", "19", "Employ aerial weapons", 4, -10.0).
+cameo("1951", "19", "Employ precision-guided aerial munitions", 4, -10.0).
+cameo("1952", "19", "Employ remotely piloted aerial munitions", 4, -10.0).
+cameo("196", "19", "Violate ceasefire", 4, -9.5).
+cameo("20", "20", "ATTACK WITH WEAPONS OF MASS DESTRUCTION", 4, -10.0).
+cameo("200", "20", "Use unconventional mass violence", 4, -10.0).
+cameo("201", "20", "Engage in mass expulsion", 4, -9.5).
+cameo("202", "20", "Engage in mass killings", 4, -10.0).
+cameo("203", "20", "Engage in ethnic cleansing", 4, -10.0).
+cameo("204", "20", "Use weapons of mass destruction", 4, -10.0).
+cameo("2041", "20", "Use chemical, biological, or radiological weapons", 4, -10.0).
+cameo("2042", "20", "Detonate nuclear weapons", 4, -10.0).
+
+% Other vocabulary: no citation.
+.source
 
 meeting_code("040").
 meeting_code("046").
