@@ -28,7 +28,9 @@ from fractions import Fraction
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-VOCABULARY = {"cameo", "meeting_code", "future_status", "head_role", "research_kind"}
+VOCABULARY = {"cameo", "meeting_code", "future_status", "head_role", "research_kind", "country_code"}
+# Relations that `.import` fills (declared, empty in the dataset itself).
+IMPORTED = {"gdelt_event", "icews_event"}
 # Sources that are reference works, not seed files: `.source "NAME" "DESCRIPTION"` with NAME
 # here cites that work; only the listed vocabulary relations may stand under it, and the
 # description is not looked up in any seed.
@@ -61,7 +63,8 @@ ACTOR_COLUMNS = {
     "relations": [0, 1], "cooperates_in": [0, 1], "scope_for_cooperation": [0, 1, 2],
     "route": [0, 1, 2], "outlook": [2], "trend": [0], "policy": [0, 1],
     "parallels": [0, 1], "priority": [0, 1], "deployment": [0, 1, 2], "dissolved": [0, 1],
-    "proposal": [0, 2], "said": [0, 1], "cites": [0, 1],
+    "proposal": [0, 2], "said": [0, 1], "cites": [0, 1], "country_code": [0],
+    "event_participant": [1], "relayed_by": [0, 2],
 }
 ALLOW_UNKNOWN = {("event", 4), ("role", 2), ("deployment", 0)}
 # Columns that must hold an event id.
@@ -69,7 +72,7 @@ EVENT_COLUMNS = {
     "event_status": [0], "event_label": [0], "event_article": [0], "event_reported_by": [0],
     "reported_on": [0], "event_topic": [0], "predicted_topic": [0], "event_purpose": [0],
     "event_result": [0], "agreement": [0], "sideline_of": [0], "not_recognized": [1],
-    "undercuts": [0],
+    "undercuts": [0], "joint_act": [0], "event_participant": [0], "event_evidence": [0],
 }
 # Columns that hold an event id or an actor id.
 EVENT_OR_ACTOR_COLUMNS = {"effort_reason": [3]}
@@ -822,7 +825,7 @@ def check_facts(name, facts, fact_citations, errors, notes):
     for eid, row in events.items():
         if s(row[3]) not in codes:
             errors.append(f"{name}: event {eid} uses code {show(row[3])} without a cameo label")
-        for rel in ("event_status", "event_label", "event_article"):
+        for rel in ("event_status", "event_label", "event_article", "event_evidence"):
             n = sum(1 for r in by.get(rel, ()) if s(r[0]) == eid)
             if n != 1:
                 errors.append(f"{name}: event {eid} has {n} {rel} facts (want 1)")
@@ -858,6 +861,11 @@ def check_facts(name, facts, fact_citations, errors, notes):
                           f"but is cited from {file_}")
         if rel == "article" and s(row[0]) != file_:
             errors.append(f"{name}:{line}: article {show(row[0])} cited from {file_}")
+        if rel == "event_evidence" and (citation is None or (s(row[1]), s(row[2])) != citation[:2]):
+            errors.append(f"{name}:{line}: event_evidence {show(row[0])} is not the citation above it")
+        if rel == "relayed_by" and (s(row[0]), s(row[1])) not in {
+                (s(r[0]), s(r[2])) for r in by.get("said", ())}:
+            errors.append(f"{name}:{line}: relayed_by {show(row[0])} has no said/3 fact with that quote")
         if rel == "said" and s(row[2]) not in text:
             errors.append(f"{name}:{line}: said/3 quote not verbatim in {file_}: {show(row[2])!r}")
         if rel == "alias" and s(row[1]) not in text:
@@ -934,7 +942,7 @@ def main():
     decls, facts, rules, cites = read_dataset(args.dataset, SEEDS, errors, notes)
     by = check_facts(os.path.relpath(args.dataset, REPO), facts, cites, errors, notes)
     for rel in decls:
-        if rel not in by and rel not in {r[1][1] for r in rules}:
+        if rel not in by and rel not in {r[1][1] for r in rules} and rel not in IMPORTED:
             errors.append(f"{os.path.relpath(args.dataset, REPO)}:{decls[rel][2]}: "
                           f"{rel} is declared but has no facts and no rules")
 
