@@ -219,7 +219,8 @@ at_forum(A, Fo) :- sideline_of(E, Fo), event(E, A, _, _, _, _, _).
 at_forum(B, Fo) :- sideline_of(E, Fo), event(E, _, B, _, _, _, _).
 
 has_reporter(E) :- event_reported_by(E, _).
-unattributed(E) :- event(E, _, _, _, _, _, _), not has_reporter(E).
+% Only the articles' events: an imported row has its source (event_source), not a text.
+unattributed(E) :- event_article(E, _), not has_reporter(E).
 
 event_cameo(E, R, Q, G) :- event(E, _, _, C, _, _, _), cameo(C, R, _, Q, G).
 
