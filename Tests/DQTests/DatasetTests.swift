@@ -71,6 +71,35 @@ import Testing
     #expect(uncited == 0)
   }
 
+  /// event_evidence(Id, File, Quote) repeats the `.source` citation the engine keeps for each
+  /// event fact, one row per event: the cited sentence is reachable by a query.
+  @Test func eventEvidenceIsTheEventsOwnCitation() {
+    let session = Session()
+    let db = session.database
+    guard let events = db.tables["event"], let evidence = db.tables["event_evidence"] else {
+      Issue.record("event or event_evidence is missing")
+      return
+    }
+    var cited: [String: [String]] = [:]
+    let rows = events.factRows
+    for r in 0..<rows.count {
+      let c = events.citation(ofRow: r)
+      #expect(c >= 0, "an event fact without a citation")
+      guard c >= 0 else { continue }
+      let citation = db.citationList[Int(c)]
+      cited[db.store.text(rows.row(r)[0])] = [citation.file, citation.quote]
+    }
+    var given: [String: [String]] = [:]
+    let evidenceRows = evidence.factRows
+    for r in 0..<evidenceRows.count {
+      let row = evidenceRows.row(r).map { db.store.text($0) }
+      #expect(given[row[0]] == nil, "two event_evidence rows for \(row[0])")
+      given[row[0]] = [row[1], row[2]]
+    }
+    #expect(cited.count == 30)
+    #expect(given == cited)
+  }
+
   struct Question: CustomTestStringConvertible, Sendable {
     var title: String
     var query: String
