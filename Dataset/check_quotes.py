@@ -28,7 +28,13 @@ from fractions import Fraction
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-VOCABULARY = {"cameo", "meeting_code", "future_status", "head_role", "research_kind"}
+VOCABULARY = {"cameo", "meeting_code", "future_status", "head_role", "research_kind", "country_code"}
+# Relations that `.import` fills (declared, empty in the dataset itself).
+IMPORTED = {"gdelt_event", "icews_event"}
+# Sources that are reference works, not seed files: `.source "NAME" "DESCRIPTION"` with NAME
+# here cites that work; only the listed vocabulary relations may stand under it, and the
+# description is not looked up in any seed.
+CODEBOOKS = {"CAMEO codebook": {"cameo"}}
 EVENT_STATUSES = {"happened", "ongoing", "planned", "expected", "proposed"}
 KINDS = {
     "state", "person", "group", "region", "territory", "island", "island_group", "city",
@@ -57,7 +63,8 @@ ACTOR_COLUMNS = {
     "relations": [0, 1], "cooperates_in": [0, 1], "scope_for_cooperation": [0, 1, 2],
     "route": [0, 1, 2], "outlook": [2], "trend": [0], "policy": [0, 1],
     "parallels": [0, 1], "priority": [0, 1], "deployment": [0, 1, 2], "dissolved": [0, 1],
-    "proposal": [0, 2], "said": [0, 1], "cites": [0, 1],
+    "proposal": [0, 2], "said": [0, 1], "cites": [0, 1], "country_code": [0],
+    "event_participant": [1], "relayed_by": [0, 2],
 }
 ALLOW_UNKNOWN = {("event", 4), ("role", 2), ("deployment", 0)}
 # Columns that must hold an event id.
@@ -65,7 +72,7 @@ EVENT_COLUMNS = {
     "event_status": [0], "event_label": [0], "event_article": [0], "event_reported_by": [0],
     "reported_on": [0], "event_topic": [0], "predicted_topic": [0], "event_purpose": [0],
     "event_result": [0], "agreement": [0], "sideline_of": [0], "not_recognized": [1],
-    "undercuts": [0],
+    "undercuts": [0], "joint_act": [0], "event_participant": [0], "event_evidence": [0],
 }
 # Columns that hold an event id or an actor id.
 EVENT_OR_ACTOR_COLUMNS = {"effort_reason": [3]}
@@ -674,6 +681,9 @@ def read_dataset(path, seeds, errors, notes):
                 except CheckError as e:
                     errors.append(str(e))
                     continue
+                if file_ in CODEBOOKS:
+                    citation = (file_, quote, line)
+                    continue
                 if file_ not in seeds:
                     errors.append(f"{name}:{line}: unknown seed file {file_!r}")
                     citation = None
@@ -729,7 +739,11 @@ def read_dataset(path, seeds, errors, notes):
                 row = tuple(t[1] for t in head[2])
                 if citation is None and head[1] not in VOCABULARY:
                     errors.append(f"{name}:{cline}: fact {head[1]} has no citation")
-                if citation is not None and head[1] in VOCABULARY:
+                if citation is not None and citation[0] in CODEBOOKS:
+                    if head[1] not in CODEBOOKS[citation[0]]:
+                        errors.append(f"{name}:{cline}: fact {head[1]} cited to {citation[0]!r}, "
+                                      f"which only covers {', '.join(sorted(CODEBOOKS[citation[0]]))}")
+                elif citation is not None and head[1] in VOCABULARY:
                     notes.append(f"{name}:{cline}: vocabulary fact {head[1]} under a citation")
                 facts.append((head[1], row))
                 fact_citations.append((head[1], row, citation, cline))
@@ -811,16 +825,32 @@ def check_facts(name, facts, fact_citations, errors, notes):
     for eid, row in events.items():
         if s(row[3]) not in codes:
             errors.append(f"{name}: event {eid} uses code {show(row[3])} without a cameo label")
-        for rel in ("event_status", "event_label", "event_article"):
+        for rel in ("event_status", "event_label", "event_article", "event_evidence"):
             n = sum(1 for r in by.get(rel, ()) if s(r[0]) == eid)
             if n != 1:
                 errors.append(f"{name}: event {eid} has {n} {rel} facts (want 1)")
     for row in by.get("event_status", ()):
         if s(row[1]) not in EVENT_STATUSES:
             errors.append(f"{name}: event_status {show(row[0])} has unknown status {show(row[1])}")
-    used_codes = {s(r[3]) for r in events.values()} | {s(r[0]) for r in by.get("meeting_code", ())}
-    for c in sorted(codes - used_codes):
-        notes.append(f"{name}: cameo code {c} is never used")
+    for c in sorted({s(r[0]) for r in by.get("meeting_code", ())} - codes):
+        errors.append(f"{name}: meeting_code {c} has no cameo row")
+    # cameo(Code, Root, Label, QuadClass, Goldstein): the root is the code's first two digits,
+    # the quad class follows the root, the score is a number in -10..10, one row per code.
+    seen = set()
+    for row in by.get("cameo", ()):
+        code, root = s(row[0]), s(row[1])
+        if code in seen:
+            errors.append(f"{name}: cameo code {code} has two rows")
+        seen.add(code)
+        if not code or not re.fullmatch(r"\d{2,4}[a-z]?", code) or root != code[:2]:
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: root must be the code's first two digits")
+            continue
+        r = int(root)
+        want = 1 if 1 <= r <= 5 else 2 if 6 <= r <= 9 else 3 if 10 <= r <= 14 else 4 if 15 <= r <= 20 else None
+        if want is None or row[3] != num(want):
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: quad class must be {want}")
+        if row[4][0] != "n" or not -10 <= row[4][1] <= 10 or not s(row[2]):
+            errors.append(f"{name}: cameo{tuple(show(v) for v in row)}: label and a score in -10..10 expected")
 
     # Citation-sensitive checks: event_article matches the cited file; verbatim names.
     for rel, row, citation, line in fact_citations:
@@ -831,6 +861,11 @@ def check_facts(name, facts, fact_citations, errors, notes):
                           f"but is cited from {file_}")
         if rel == "article" and s(row[0]) != file_:
             errors.append(f"{name}:{line}: article {show(row[0])} cited from {file_}")
+        if rel == "event_evidence" and (citation is None or (s(row[1]), s(row[2])) != citation[:2]):
+            errors.append(f"{name}:{line}: event_evidence {show(row[0])} is not the citation above it")
+        if rel == "relayed_by" and (s(row[0]), s(row[1])) not in {
+                (s(r[0]), s(r[2])) for r in by.get("said", ())}:
+            errors.append(f"{name}:{line}: relayed_by {show(row[0])} has no said/3 fact with that quote")
         if rel == "said" and s(row[2]) not in text:
             errors.append(f"{name}:{line}: said/3 quote not verbatim in {file_}: {show(row[2])!r}")
         if rel == "alias" and s(row[1]) not in text:
@@ -907,7 +942,7 @@ def main():
     decls, facts, rules, cites = read_dataset(args.dataset, SEEDS, errors, notes)
     by = check_facts(os.path.relpath(args.dataset, REPO), facts, cites, errors, notes)
     for rel in decls:
-        if rel not in by and rel not in {r[1][1] for r in rules}:
+        if rel not in by and rel not in {r[1][1] for r in rules} and rel not in IMPORTED:
             errors.append(f"{os.path.relpath(args.dataset, REPO)}:{decls[rel][2]}: "
                           f"{rel} is declared but has no facts and no rules")
 

@@ -8,8 +8,9 @@ enum EmbeddedDataset {
 %   004_88e86da6d2e3b9ba.txt  blog post on Japan-Russia talks, dated "11.13" (November 2013)
 %
 % Every fact is cited: the `.source "FILE" "QUOTE"` line above it names the seed file and a
-% verbatim span of the paragraph the fact comes from. Only vocabulary lookups (CAMEO labels
-% and a few code lists) stand under a bare `.source`. Rules need no citation.
+% verbatim span of the paragraph the fact comes from. The CAMEO codes stand under
+% `.source "CAMEO codebook" ...` (the codebook, not a seed file); the other vocabulary lookups
+% (a few code lists) stand under a bare `.source`. Rules need no citation.
 % Dataset/check_quotes.py checks every quote, every declaration and every answer in
 % Dataset/QUESTIONS.md; COVERAGE.md maps every paragraph to the facts drawn from it.
 %
@@ -28,7 +29,8 @@ enum EmbeddedDataset {
 %   between 2013-11-02 (it cites the BBC of "2nd November 2013") and 2013-11-30.
 %   0001-01-01 means "no lower bound in the text", 9999-12-31 "no upper bound in the text".
 %   For an ongoing event, Last is the last day the text vouches for (the article's date).
-% - Codes are CAMEO event codes kept as strings ("040"); see cameo/2.
+% - Codes are CAMEO event codes kept as strings ("040"); cameo/5 gives every code's root,
+%   label, quad class and Goldstein score (the CAMEO codebook, cited as such).
 
 % ============================================================================
 % Schema
@@ -75,9 +77,24 @@ enum EmbeddedDataset {
 .decl event_result(id, result) "What the participants said an event achieved."
 .decl agreement(id, content) "What the parties of an event agreed to or planned together."
 .decl sideline_of(id, forum) "An event takes place on the sidelines of a forum."
+.decl joint_act(id) "An event that is the joint act of its two parties (\"the pair\", \"Japan and Russia agreed\"), stored with the first-named party as source."
+.decl event_participant(id, actor) "A participant of an event besides its source and target, as the text names them."
+.decl event_evidence(id, file, quote) "The cited sentence an event comes from: the seed file and the quote of the .source line above the event fact."
+
+% --- imported events (GDELT 2.0 and ICEWS; empty until `.import` fills them) ---
+.decl gdelt_event(globaleventid, sqldate, monthyear, year, fractiondate, actor1code, actor1name, actor1countrycode, actor1knowngroupcode, actor1ethniccode, actor1religion1code, actor1religion2code, actor1type1code, actor1type2code, actor1type3code, actor2code, actor2name, actor2countrycode, actor2knowngroupcode, actor2ethniccode, actor2religion1code, actor2religion2code, actor2type1code, actor2type2code, actor2type3code, isrootevent, eventcode, eventbasecode, eventrootcode, quadclass, goldsteinscale, nummentions, numsources, numarticles, avgtone, actor1geo_type, actor1geo_fullname, actor1geo_countrycode, actor1geo_adm1code, actor1geo_adm2code, actor1geo_lat, actor1geo_long, actor1geo_featureid, actor2geo_type, actor2geo_fullname, actor2geo_countrycode, actor2geo_adm1code, actor2geo_adm2code, actor2geo_lat, actor2geo_long, actor2geo_featureid, actiongeo_type, actiongeo_fullname, actiongeo_countrycode, actiongeo_adm1code, actiongeo_adm2code, actiongeo_lat, actiongeo_long, actiongeo_featureid, dateadded, sourceurl) "A GDELT 2.0 event row (the 61 columns of a *.export.CSV file, in order): dates as dates, CAMEO codes as strings with leading zeros, counts and quad class integers, Goldstein, tone and coordinates decimals, empty fields the empty symbol. Empty until imported."
+.decl icews_event(event_id, event_date, source_name, source_sectors, source_country, event_text, cameo_code, intensity, target_name, target_sectors, target_country, story_id, sentence_number, publisher, city, district, province, country, latitude, longitude) "An ICEWS event row (the 20 columns of an ICEWS event file, in order): event_date a date, cameo_code a string with leading zeros, intensity and coordinates decimals, empty fields the empty symbol. Empty until imported."
+.decl gdelt_row(id, day, actor1, actor2, code, place, place_fips, url) "The columns of gdelt_event the event views use: id, day, actor codes, CAMEO code, action place, its FIPS country code and source URL."
+.decl icews_row(id, day, source, target, code, text, publisher, place, country) "The columns of icews_event the event views use; place is the city, else the country."
+.decl country_code(state, cameo, fips, icews_name) "A state's CAMEO/ISO-3 actor code (GDELT actor codes), FIPS 10-4 code (GDELT geography) and ICEWS country name (vocabulary)."
+.decl imported_name(name) "Every actor code or name and place name that imported events use."
+.decl dataset_id(name, id) "An imported code or name that names a dataset actor: a state's CAMEO code or ICEWS name, or an actor's canonical name."
+.decl imported_id(name, id) "The id an imported code or name stands for: its dataset id if known, unknown for an empty field, else the code or name itself."
+.decl event_source(id, source) "Where an event is told: the seed file (built-in events), the source URL (GDELT) or the publisher (ICEWS)."
+.decl place_country(place, country) "The state a place lies in: a state is its own country; located_in chains; imported places by their country column."
 
 % --- vocabulary (no citation) ---
-.decl cameo(code, label) "CAMEO event code and its label (vocabulary)."
+.decl cameo(code, root, label, quad_class, goldstein) "Every CAMEO event code (a string, leading zeros kept) with its 2-digit root code, label, quad class (1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict) and Goldstein score, from the CAMEO codebook."
 .decl meeting_code(code) "CAMEO codes that count as a face-to-face meeting (vocabulary)."
 .decl future_status(status) "Event statuses for things that have not happened yet (vocabulary)."
 .decl head_role(role) "Roles that make a person a state's leader (vocabulary)."
@@ -122,7 +139,7 @@ enum EmbeddedDataset {
 .decl scope_for_cooperation(a, b, area) "An expert sees scope for cooperation between two states in an area."
 .decl route(project, via, to) "A route or pipeline project: through where, to where."
 .decl outlook(subject, assessment, assessor) "An expert's assessment of a project or goal."
-.decl trend(subject, indicator, direction) "A trend the text reports (tensions rising, leverage declining)."
+.decl trend(subject, indicator, direction, year) "A trend the text reports (tensions rising, leverage declining) and its year: the year the text names, or the article's year for a present-tense trend."
 .decl policy(actor, policy) "An actor's policy or strategy."
 .decl parallels(policy, other) "A policy parallels another."
 .decl priority(actor, region, level) "How high a priority an actor gives a region."
@@ -130,6 +147,7 @@ enum EmbeddedDataset {
 .decl dissolved(by, body) "Who dissolved a body."
 .decl proposal(proposer, what, concerning) "A proposal and whom it concerns."
 .decl said(speaker, about, quote) "Who said what about whom; the quote is verbatim from the cited file."
+.decl relayed_by(holder, quote, relayer) "An opinion (said/3 by an unnamed holder such as many or some_experts) that a named speaker relays."
 
 % --- derived views ---
 .decl met(a, b, place, first, last) "A and B met face to face (happened events with a meeting code), both directions."
@@ -150,6 +168,10 @@ enum EmbeddedDataset {
 .decl at_forum(actor, forum) "An actor takes part in an event on the sidelines of a forum."
 .decl has_reporter(event) "The text names who reported or stated the event."
 .decl unattributed(event) "The text names nobody who reported or stated the event (the author's own account)."
+.decl event_between(id, a, b, code, place, first, last) "Every event between two parties, in both orders (A source and B target, and the other way round)."
+.decl joint_event(id, a, b, code, place, first, last) "A joint act of two parties, in both orders."
+.decl participated(actor, event) "An actor is an event's source, target or a named participant."
+.decl event_cameo(id, root, quad_class, goldstein) "An event's CAMEO root code, quad class and Goldstein score, looked up from its code in cameo/5."
 
 % ============================================================================
 % Derived views (rules)
@@ -197,29 +219,401 @@ at_forum(A, Fo) :- sideline_of(E, Fo), event(E, A, _, _, _, _, _).
 at_forum(B, Fo) :- sideline_of(E, Fo), event(E, _, B, _, _, _, _).
 
 has_reporter(E) :- event_reported_by(E, _).
-unattributed(E) :- event(E, _, _, _, _, _, _), not has_reporter(E).
+% Only the articles' events: an imported row has its source (event_source), not a text.
+unattributed(E) :- event_article(E, _), not has_reporter(E).
+
+event_cameo(E, R, Q, G) :- event(E, _, _, C, _, _, _), cameo(C, R, _, Q, G).
+
+event_between(E, A, B, C, P, F, L) :- event(E, A, B, C, P, F, L).
+event_between(E, B, A, C, P, F, L) :- event(E, A, B, C, P, F, L).
+joint_event(E, A, B, C, P, F, L) :- joint_act(E), event_between(E, A, B, C, P, F, L).
+
+participated(A, E) :- involved(A, E).
+participated(A, E) :- event_participant(E, A).
 
 % ============================================================================
-% Vocabulary (CAMEO 1.1b3 labels for every code used; no citation)
+% Imported events: gdelt_event and icews_event read as event/7 and its companions
 % ============================================================================
+% `.import --format gdelt|icews FILE` fills gdelt_event/icews_event; these rules make every
+% imported row an event(Id, Source, Target, Code, Place, Day, Day) with status happened, so
+% met, talked, agreed, involved and the other views answer over imported rows too. Actor codes
+% (GDELT) and names (ICEWS) become dataset ids where country_code or an actor's canonical name
+% knows them ("RUS" -> russia, "Vladimir Putin" -> putin), else stay as they are; an empty
+% field becomes unknown. The place is ActionGeo_FullName (GDELT) or the city, else the country
+% (ICEWS), mapped the same way.
+
+gdelt_row(Id, Day, A1, A2, Code, Place, Fips, Url) :- gdelt_event(Id, Day, _, _, _, A1, _, _, _, _, _, _, _, _, _, A2, _, _, _, _, _, _, _, _, _, _, Code, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, Place, Fips, _, _, _, _, _, _, Url).
+icews_row(Id, Day, Source, Target, Code, Text, Publisher, City, Country) :- icews_event(Id, Day, Source, _, _, Text, Code, _, Target, _, _, _, _, Publisher, City, _, _, Country, _, _), City != "".
+icews_row(Id, Day, Source, Target, Code, Text, Publisher, Country, Country) :- icews_event(Id, Day, Source, _, _, Text, Code, _, Target, _, _, _, _, Publisher, "", _, _, Country, _, _).
+
+imported_name(N) :- gdelt_row(_, _, N, _, _, _, _, _).
+imported_name(N) :- gdelt_row(_, _, _, N, _, _, _, _).
+imported_name(N) :- gdelt_row(_, _, _, _, _, N, _, _).
+imported_name(N) :- icews_row(_, _, N, _, _, _, _, _, _).
+imported_name(N) :- icews_row(_, _, _, N, _, _, _, _, _).
+imported_name(N) :- icews_row(_, _, _, _, _, _, _, N, _).
+imported_name(N) :- icews_row(_, _, _, _, _, _, _, _, N).
+
+dataset_id(N, S) :- imported_name(N), country_code(S, N, _, _).
+dataset_id(N, S) :- imported_name(N), country_code(S, _, _, N).
+dataset_id(N, A) :- imported_name(N), actor(A, N, _).
+
+imported_id(N, A) :- dataset_id(N, A).
+imported_id(N, N) :- imported_name(N), N != "", not dataset_id(N, _).
+imported_id("", unknown) :- imported_name("").
+
+event(Id, A, B, Code, P, Day, Day) :- gdelt_row(Id, Day, A1, A2, Code, Place, _, _), imported_id(A1, A), imported_id(A2, B), imported_id(Place, P).
+event(Id, A, B, Code, P, Day, Day) :- icews_row(Id, Day, S, T, Code, _, _, Place, _), imported_id(S, A), imported_id(T, B), imported_id(Place, P).
+event_status(Id, happened) :- gdelt_row(Id, _, _, _, _, _, _, _).
+event_status(Id, happened) :- icews_row(Id, _, _, _, _, _, _, _, _).
+event_label(Id, L) :- gdelt_row(Id, _, _, _, Code, _, _, _), cameo(Code, _, L, _, _).
+event_label(Id, Text) :- icews_row(Id, _, _, _, _, Text, _, _, _).
+event_source(E, F) :- event_article(E, F).
+event_source(Id, Url) :- gdelt_row(Id, _, _, _, _, _, _, Url).
+event_source(Id, Publisher) :- icews_row(Id, _, _, _, _, _, Publisher, _, _).
+
+place_country(S, S) :- actor(S, _, state).
+place_country(P, S) :- located_in(P, S), actor(S, _, state).
+place_country(P, S) :- located_in(P, Q), place_country(Q, S), P != Q.
+place_country(P, S) :- gdelt_row(_, _, _, _, _, Place, Fips, _), imported_id(Place, P), country_code(S, _, Fips, _).
+place_country(P, S) :- icews_row(_, _, _, _, _, _, _, Place, Country), Country != "", imported_id(Place, P), imported_id(Country, S).
+
+% ============================================================================
+% Vocabulary
+% ============================================================================
+
+% The CAMEO codebook: every code of the CAMEO table shipped as data/cameoCodes.json in the
+% PyPI package gdelt 0.1.14 (the GDELT project's CAMEO code, description and Goldstein score),
+% printed by Scripts/cameo-codebook. Root = the code's first two digits; quad class by root:
+% 01-05 verbal cooperation (1), 06-09 material cooperation (2), 10-14 verbal conflict (3),
+% 15-20 material conflict (4). The codes the events below use keep the CAMEO 1.1b3 manual's
+% labels (the table has "Agree to engage in material cooperation" for 031, "Apolgize" for 055);
+% the other labels are the table's, spelling included.
+.source "CAMEO codebook" "cameoCodes.json of the gdelt 0.1.14 package: code, description, GoldsteinScale"
+
+cameo("01", "01", "MAKE PUBLIC STATEMENT", 1, 0.0).
+cameo("010", "01", "Make statement", 1, 0.0).
+cameo("011", "01", "Decline comment", 1, -0.1).
+cameo("012", "01", "Make pessimistic comment", 1, -0.4).
+cameo("013", "01", "Make optimistic comment", 1, 0.4).
+cameo("014", "01", "Consider policy option", 1, 0.0).
+cameo("015", "01", "Acknowledge or claim responsibility", 1, 0.0).
+cameo("016", "01", "Deny responsibility", 1, 3.4).
+cameo("017", "01", "Engage in symbolic act", 1, 0.0).
+cameo("018", "01", "Make empathetic commment", 1, 3.4).
+cameo("019", "01", "Express accord", 1, 3.4).
+cameo("02", "02", "APPEAL", 1, 3.0).
+cameo("020", "02", "Make an appeal or request", 1, 3.0).
+cameo("021", "02", "Appeal for material cooperation", 1, 3.4).
+cameo("0211", "02", "Appeal for economic cooperation", 1, 3.4).
+cameo("0212", "02", "Appeal for military cooperation", 1, 3.4).
+cameo("0213", "02", "Appeal for judicial cooperation", 1, 3.4).
+cameo("0214", "02", "Appeal for intelligence cooperation", 1, 3.4).
+cameo("022", "02", "Appeal for diplomatic cooperation (such as policy support)", 1, 3.4).
+cameo("023", "02", "Appeal for aid", 1, 3.4).
+cameo("0231", "02", "Appeal for economic aid", 1, 3.4).
+cameo("0232", "02", "Appeal for military aid", 1, 3.4).
+cameo("0233", "02", "Appeal for humanitarian aid", 1, 3.4).
+cameo("0234", "02", "Appeal for military protection or peacekeeping", 1, 3.4).
+cameo("024", "02", "Appeal for political reform", 1, -0.3).
+cameo("0241", "02", "Appeal for change in leadership", 1, -0.3).
+cameo("0242", "02", "Appeal for policy change", 1, -0.3).
+cameo("0243", "02", "Appeal for rights", 1, -0.3).
+cameo("0244", "02", "Appeal for change in institutions, regime", 1, -0.3).
+cameo("025", "02", "Appeal for target to yield", 1, -0.3).
+cameo("0251", "02", "Appeal for easing of administrative sanctions", 1, -0.3).
+cameo("0252", "02", "Appeal for easing of popular dissent", 1, -0.3).
+cameo("0253", "02", "Appeal for release of persons or property", 1, -0.3).
+cameo("0254", "02", "Appeal for easing of economic sanctions, boycott, or embargo", 1, -0.3).
+cameo("0255", "02", "Appeal for target to allow international involvement (non-mediation)", 1, -0.3).
+cameo("0256", "02", "Appeal for de-escalation of military engagement", 1, -0.3).
+cameo("026", "02", "Appeal to others to meet or negotiate", 1, 4.0).
+cameo("027", "02", "Appeal to others to settle dispute", 1, 4.0).
+cameo("028", "02", "Appeal to engage mediation", 1, 4.0).
+cameo("03", "03", "EXPRESS INTENT TO COOPERATE", 1, 4.0).
+cameo("030", "03", "Express intent to cooperate", 1, 4.0).
+cameo("031", "03", "Express intent to engage in material cooperation", 1, 5.2).
+cameo("0311", "03", "Express intent to cooperate economically", 1, 5.2).
+cameo("0312", "03", "Express intent to cooperate militarily", 1, 5.2).
+cameo("0313", "03", "Express intent to cooperate on judicial matters", 1, 5.2).
+cameo("0314", "03", "Express intent to cooperate on intelligence", 1, 5.2).
+cameo("032", "03", "Express intent to engage in diplomatic cooperation (such as policy support)", 1, 4.5).
+cameo("033", "03", "Express intent to provide material aid", 1, 5.2).
+cameo("0331", "03", "Express intent to provide economic aid", 1, 5.2).
+cameo("0332", "03", "Express intent to provide military aid", 1, 5.2).
+cameo("0333", "03", "Express intent to provide humanitarian aid", 1, 5.2).
+cameo("0334", "03", "Express intent to provide military protection or peacekeeping", 1, 6.0).
+cameo("034", "03", "Express intent to bring political reform", 1, 7.0).
+cameo("0341", "03", "Express intent to change leadership", 1, 7.0).
+cameo("0342", "03", "Express intent to change policy", 1, 7.0).
+cameo("0343", "03", "Express intent to provide rights", 1, 7.0).
+cameo("0344", "03", "Express intent to change institutions, regime", 1, 7.0).
+cameo("035", "03", "Express intent to yield", 1, 7.0).
+cameo("0351", "03", "Express intent to ease administrative sanctions", 1, 7.0).
+cameo("0352", "03", "Express intent to ease popular dissent", 1, 7.0).
+cameo("0353", "03", "Express intent to release persons or property", 1, 7.0).
+cameo("0354", "03", "Express intent to ease economic sanctions, boycott, embargo", 1, 7.0).
+cameo("0355", "03", "Express intent to allow international involvement (non-mediation)", 1, 7.0).
+cameo("0356", "03", "Express intent to de-escalate military engagement", 1, 7.0).
+cameo("036", "03", "Express intent to meet or negotiate", 1, 4.0).
+cameo("037", "03", "Express intent to settle dispute", 1, 5.0).
+cameo("038", "03", "Express intent to accept mediation", 1, 7.0).
+cameo("039", "03", "Express intent to mediate", 1, 5.0).
+cameo("04", "04", "CONSULT", 1, 1.0).
+cameo("040", "04", "Consult", 1, 1.0).
+cameo("041", "04", "Discuss by telephone", 1, 1.0).
+cameo("042", "04", "Make a visit", 1, 1.9).
+cameo("043", "04", "Host a visit", 1, 2.8).
+cameo("044", "04", "Meet at a 'third' location", 1, 2.5).
+cameo("045", "04", "Engage in mediation", 1, 5.0).
+cameo("046", "04", "Engage in negotiation", 1, 7.0).
+cameo("05", "05", "ENGAGE IN DIPLOMATIC COOPERATION", 1, 3.5).
+cameo("050", "05", "Engage in diplomatic cooperation", 1, 3.5).
+cameo("051", "05", "Praise or endorse", 1, 3.4).
+cameo("052", "05", "Defend verbally", 1, 3.5).
+cameo("053", "05", "Rally support on behalf of", 1, 3.8).
+cameo("054", "05", "Grant diplomatic recognition", 1, 6.0).
+cameo("055", "05", "Apologize", 1, 7.0).
+cameo("056", "05", "Forgive", 1, 7.0).
+cameo("057", "05", "Sign formal agreement", 1, 8.0).
+cameo("06", "06", "ENGAGE IN MATERIAL COOPERATION", 2, 6.0).
+cameo("060", "06", "Engage in material cooperation", 2, 6.0).
+cameo("061", "06", "Cooperate economically", 2, 6.4).
+cameo("062", "06", "Cooperate militarily", 2, 7.4).
+cameo("063", "06", "Engage in judicial cooperation", 2, 7.4).
+cameo("064", "06", "Share intelligence or information", 2, 7.0).
+cameo("07", "07", "PROVIDE AID", 2, 7.0).
+cameo("070", "07", "Provide aid", 2, 7.0).
+cameo("071", "07", "Provide economic aid", 2, 7.4).
+cameo("072", "07", "Provide military aid", 2, 8.3).
+cameo("073", "07", "Provide humanitarian aid", 2, 7.4).
+cameo("074", "07", "Provide military protection or peacekeeping", 2, 8.5).
+cameo("075", "07", "Grant asylum", 2, 7.0).
+cameo("08", "08", "YIELD", 2, 5.0).
+cameo("080", "08", "Yield", 2, 5.0).
+cameo("081", "08", "Ease administrative sanctions", 2, 5.0).
+cameo("0811", "08", "Ease restrictions on freedoms of expression", 2, 5.0).
+cameo("0811i", "08", "Ease restrictions on political freedoms", 2, 5.0).
+cameo("0812", "08", "Ease ban on political parties or politicians", 2, 5.0).
+cameo("0813", "08", "Ease curfew", 2, 5.0).
+cameo("0814", "08", "Ease state of emergency or martial law", 2, 5.0).
+cameo("082", "08", "Ease political dissent", 2, 5.0).
+cameo("083", "08", "Accede to requests or demands for political reform", 2, 5.0).
+cameo("0831", "08", "Accede to demands for change in leadership", 2, 5.0).
+cameo("0832", "08", "Accede to demands for change in policy", 2, 5.0).
+cameo("0833", "08", "Accede to demands for rights", 2, 5.0).
+cameo("0834", "08", "Accede to demands for change in institutions, regime", 2, 5.0).
+cameo("084", "08", "Return, release", 2, 7.0).
+cameo("0841", "08", "Return, release person(s)", 2, 7.0).
+cameo("0842", "08", "Return, release property", 2, 7.0).
+cameo("085", "08", "Ease economic sanctions, boycott, embargo", 2, 7.0).
+cameo("086", "08", "Allow international involvement", 2, 9.0).
+cameo("0861", "08", "Receive deployment of peacekeepers", 2, 9.0).
+cameo("0862", "08", "Receive inspectors", 2, 9.0).
+cameo("0863", "08", "Allow delivery of humanitarian aid", 2, 9.0).
+cameo("087", "08", "De-escalate military engagement", 2, 9.0).
+cameo("0871", "08", "Declare truce, ceasefire", 2, 9.0).
+cameo("0872", "08", "Ease military blockade", 2, 9.0).
+cameo("0873", "08", "Demobilize armed forces", 2, 9.0).
+cameo("0874", "08", "Retreat or surrender militarily", 2, 10.0).
+cameo("09", "09", "INVESTIGATE", 2, -2.0).
+cameo("090", "09", "Investigate", 2, -2.0).
+cameo("091", "09", "Investigate crime, corruption", 2, -2.0).
+cameo("092", "09", "Investigate human rights abuses", 2, -2.0).
+cameo("093", "09", "Investigate military action", 2, -2.0).
+cameo("094", "09", "Investigate war crimes", 2, -2.0).
+cameo("10", "10", "DEMAND", 3, -5.0).
+cameo("100", "10", "Demand", 3, -5.0).
+cameo("101", "10", "Demand material cooperation", 3, -5.0).
+cameo("1011", "10", "Demand economic cooperation", 3, -5.0).
+cameo("1012", "10", "Demand military cooperation", 3, -5.0).
+cameo("1013", "10", "Demand judicial cooperation", 3, -5.0).
+cameo("1014", "10", "Demand intelligence cooperation", 3, -5.0).
+cameo("102", "10", "Demand diplomatic cooperation (such as policy support)", 3, -5.0).
+cameo("103", "10", "Demand aid", 3, -5.0).
+cameo("1031", "10", "Demand economic aid", 3, -5.0).
+cameo("1032", "10", "Demand military aid", 3, -5.0).
+cameo("1033", "10", "Demand humanitarian aid", 3, -5.0).
+cameo("1034", "10", "Demand military protection or peacekeeping", 3, -5.0).
+cameo("104", "10", "Demand political reform", 3, -5.0).
+cameo("1041", "10", "Demand change in leadership", 3, -5.0).
+cameo("1042", "10", "Demand policy change", 3, -5.0).
+cameo("1043", "10", "Demand rights", 3, -5.0).
+cameo("1044", "10", "Demand change in institutions, regime", 3, -5.0).
+cameo("105", "10", "Demand that target yields", 3, -5.0).
+cameo("1051", "10", "Demand easing of adminstrative sanctions", 3, -5.0).
+cameo("1052", "10", "Demand easing of popular dissent", 3, -5.0).
+cameo("1053", "10", "Demand release of persons or property", 3, -5.0).
+cameo("1054", "10", "Demand easing of economic sanctions, boycott, or embargo", 3, -5.0).
+cameo("1055", "10", "Demand that target allows international involvement (non-mediation)", 3, -5.0).
+cameo("1056", "10", "Demand de-escalation of military engagement", 3, -5.0).
+cameo("106", "10", "Demand meeting, negotiation", 3, -5.0).
+cameo("107", "10", "Demand settling of dispute", 3, -5.0).
+cameo("108", "10", "Demand mediation", 3, -5.0).
+cameo("11", "11", "DISAPPROVE", 3, -2.0).
+cameo("110", "11", "Disapprove", 3, -2.0).
+cameo("111", "11", "Criticize or denounce", 3, -2.0).
+cameo("112", "11", "Accuse", 3, -2.0).
+cameo("1121", "11", "Accuse of crime, corruption", 3, -2.0).
+cameo("1122", "11", "Accuse of human rights abuses", 3, -2.0).
+cameo("1123", "11", "Accuse of aggression", 3, -2.0).
+cameo("1124", "11", "Accuse of war crimes", 3, -2.0).
+cameo("1125", "11", "Accuse of espionage, treason", 3, -2.0).
+cameo("113", "11", "Rally opposition against", 3, -2.0).
+cameo("114", "11", "Complain officially", 3, -2.0).
+cameo("115", "11", "Bring lawsuit against", 3, -2.0).
+cameo("116", "11", "Find guilty or liable (legally)", 3, -2.0).
+cameo("12", "12", "REJECT", 3, -4.0).
+cameo("120", "12", "Reject", 3, -4.0).
+cameo("121", "12", "Reject material cooperation", 3, -4.0).
+cameo("1211", "12", "Reject economic cooperation", 3, -4.0).
+cameo("1212", "12", "Reject military cooperation", 3, -4.0).
+cameo("1213", "12", "Reject judicial cooperation", 3, -4.0).
+cameo("1214", "12", "Reject intelligence cooperation", 3, -4.0).
+cameo("122", "12", "Reject request or demand for material aid", 3, -4.0).
+cameo("1221", "12", "Reject demand for economic aid", 3, -4.0).
+cameo("1222", "12", "Reject demand for military aid", 3, -4.0).
+cameo("1223", "12", "Reject demand for humanitarian aid", 3, -4.0).
+cameo("1224", "12", "Reject demand for military protection or peacekeeping", 3, -4.0).
+cameo("123", "12", "Reject request or demand for political reform", 3, -4.0).
+cameo("1231", "12", "Reject request for change in leadership", 3, -4.0).
+cameo("1232", "12", "Reject request for policy change", 3, -4.0).
+cameo("1233", "12", "Reject request for rights", 3, -4.0).
+cameo("1234", "12", "Reject request for change in institutions, regime", 3, -4.0).
+cameo("124", "12", "Decline to yield", 3, -5.0).
+cameo("1241", "12", "Decline to ease administrative sanctions", 3, -5.0).
+cameo("1242", "12", "Decline to ease popular dissent", 3, -5.0).
+cameo("1243", "12", "Decline to release persons or property", 3, -5.0).
+cameo("1244", "12", "Decline to ease economic sanctions, boycott, or embargo", 3, -5.0).
+cameo("1245", "12", "Decline to allow international involvement (non-mediation)", 3, -5.0).
+cameo("1246", "12", "Decline to de-escalate military engagement", 3, -5.0).
+cameo("125", "12", "Reject proposal to meet, discuss, negotiate", 3, -5.0).
+cameo("126", "12", "Reject mediation", 3, -5.0).
+cameo("127", "12", "Reject plan, agreement to settle dispute", 3, -5.0).
+cameo("128", "12", "Defy norms, law", 3, -5.0).
+cameo("129", "12", "Veto", 3, -5.0).
+cameo("13", "13", "THREATEN", 3, -6.0).
+cameo("130", "13", "Threaten", 3, -4.4).
+cameo("131", "13", "Threaten non-force", 3, -5.8).
+cameo("1311", "13", "Threaten to reduce or stop aid", 3, -5.8).
+cameo("1312", "13", "Threaten to boycott, embargo, or sanction", 3, -5.8).
+cameo("1313", "13", "Threaten to reduce or break relations", 3, -5.8).
+cameo("132", "13", "Threaten with administrative sanctions", 3, -5.8).
+cameo("1321", "13", "Threaten to impose restrictions on freedoms of speech and expression", 3, -5.8).
+cameo("1321i", "13", "Threaten with restrictions on political freedoms", 3, -5.8).
+cameo("1322", "13", "Threaten to ban political parties or politicians", 3, -5.8).
+cameo("1323", "13", "Threaten to impose curfew", 3, -5.8).
+cameo("1324", "13", "Threaten to impose state of emergency or martial law", 3, -5.8).
+cameo("133", "13", "Threaten with political dissent, protest", 3, -5.8).
+cameo("134", "13", "Threaten to halt negotiations", 3, -5.8).
+cameo("135", "13", "Threaten to halt mediation", 3, -5.8).
+cameo("136", "13", "Threaten to halt (expel or withdraw) international involvement (non-mediation)", 3, -7.0).
+cameo("137", "13", "Threaten with violent repression", 3, -7.0).
+cameo("138", "13", "Threaten with military force", 3, -7.0).
+cameo("1381", "13", "Threaten blockade", 3, -7.0).
+cameo("1382", "13", "Threaten occupation", 3, -7.0).
+cameo("1383", "13", "Threaten unconventional violence", 3, -7.0).
+cameo("1384", "13", "Threaten conventional attack", 3, -7.0).
+cameo("1385", "13", "Threaten attack with WMD", 3, -7.0).
+cameo("138i", "13", "Threaten to use military force", 3, -7.0).
+cameo("139", "13", "Give ultimatum", 3, -7.0).
+cameo("13y", "13", "Threaten with repression", 3, -7.0).
+cameo("14", "14", "PROTEST", 3, -6.5).
+cameo("140", "14", "Engage in political dissent", 3, -6.5).
+cameo("141", "14", "Demonstrate or rally", 3, -6.5).
+cameo("1411", "14", "Demonstrate for leadership change", 3, -6.5).
+cameo("1412", "14", "Demonstrate for policy change", 3, -6.5).
+cameo("1413", "14", "Demonstrate for rights", 3, -6.5).
+cameo("1414", "14", "Demonstrate for change in institutions, regime", 3, -6.5).
+cameo("142", "14", "Conduct hunger strike", 3, -6.5).
+cameo("1421", "14", "Conduct hunger strike for leadership change", 3, -6.5).
+cameo("1422", "14", "Conduct hunger strike for policy change", 3, -6.5).
+cameo("1423", "14", "Conduct hunger strike for rights", 3, -6.5).
+cameo("1424", "14", "Conduct hunger strike for change in institutions, regime", 3, -6.5).
+cameo("143", "14", "Conduct strike or boycott", 3, -6.5).
+cameo("1431", "14", "Conduct strike or boycott for change in leadership", 3, -6.5).
+cameo("1432", "14", "Conduct strike or boycott for policy change", 3, -6.5).
+cameo("1433", "14", "Conduct strike or boycott for rights", 3, -6.5).
+cameo("1434", "14", "Conduct strike or boycott for change in institutions, regime", 3, -6.5).
+cameo("144", "14", "Obstruct passage, block", 3, -7.5).
+cameo("1441", "14", "Obstruct passage to demand change in leadership", 3, -7.5).
+cameo("1442", "14", "Obstruct passage to demand policy change", 3, -7.5).
+cameo("1443", "14", "Obstruct passage to demand rights", 3, -7.5).
+cameo("1444", "14", "Ostruct passage to demand change in institutions, regime", 3, -7.5).
+cameo("145", "14", "Protest violently, riot", 3, -7.5).
+cameo("1451", "14", "Engage in violent protest for change in leadership", 3, -7.5).
+cameo("1451i", "14", "Engage in violent protest for leadership change", 3, -7.5).
+cameo("1452", "14", "Engage in violent protest for policy change", 3, -7.5).
+cameo("1453", "14", "Engage in violent protest for rights", 3, -7.5).
+cameo("1454", "14", "Engage in violent protest for change in institutions, regime", 3, -7.5).
+cameo("15", "15", "EXHIBIT MILITARY POSTURE", 4, -7.2).
+cameo("150", "15", "Demonstrate military or police power", 4, -7.2).
+cameo("151", "15", "Increase police alert status", 4, -7.2).
+cameo("152", "15", "Increase military alert status", 4, -7.2).
+cameo("153", "15", "Mobilize or increase police power", 4, -7.2).
+cameo("154", "15", "Mobilize or increase armed forces", 4, -7.2).
+cameo("16", "16", "REDUCE RELATIONS", 4, -4.0).
+cameo("160", "16", "Reduce relations", 4, -4.0).
+cameo("161", "16", "Reduce or break diplomatic relations", 4, -4.0).
+cameo("162", "16", "Reduce or stop aid", 4, -5.6).
+cameo("1621", "16", "Reduce or stop economic assistance", 4, -5.6).
+cameo("1622", "16", "Reduce or stop military assistance", 4, -5.6).
+cameo("1623", "16", "Reduce or stop humanitarian assistance", 4, -5.6).
+cameo("163", "16", "Impose embargo, boycott, or sanctions", 4, -6.5).
+cameo("164", "16", "Halt negotiations", 4, -7.0).
+cameo("165", "16", "Halt mediation", 4, -7.0).
+cameo("166", "16", "Expel or withdraw", 4, -8.0).
+cameo("1661", "16", "Expel or withdraw peacekeepers", 4, -8.0).
+cameo("1662", "16", "Expel or withdraw inspectors, observers", 4, -8.0).
+cameo("1663", "16", "Expel or withdraw aid agencies", 4, -8.0).
+cameo("17", "17", "COERCE", 4, -7.0).
+cameo("170", "17", "Coerce", 4, -7.0).
+cameo("171", "17", "Seize or damage property", 4, -9.2).
+cameo("1711", "17", "Confiscate property", 4, -9.2).
+cameo("1712", "17", "Destroy property", 4, -9.2).
+cameo("172", "17", "Impose administrative sanctions", 4, -5.0).
+cameo("1721", "17", "Impose restrictions on freedoms of speech and expression", 4, -5.0).
+cameo("1722", "17", "Ban political parties or politicians", 4, -5.0).
+cameo("1723", "17", "Impose curfew", 4, -5.0).
+cameo("1724", "17", "Impose state of emergency or martial law", 4, -5.0).
+cameo("173", "17", "Arrest, detain, or charge with legal action", 4, -5.0).
+cameo("174", "17", "Expel or deport individuals", 4, -5.0).
+cameo("175", "17", "Use violent repression", 4, -9.0).
+cameo("18", "18", "ASSAULT", 4, -9.0).
+cameo("180", "18", "Use unconventional violence", 4, -9.0).
+cameo("181", "18", "Abduct, hijack", 4, -9.0).
+cameo("182", "18", "Physically assault", 4, -9.5).
+cameo("1821", "18", "Sexually assault", 4, -9.0).
+cameo("1822", "18", "Torture", 4, -9.0).
+cameo("1823", "18", "Kill by physical assault", 4, -10.0).
+cameo("183", "18", "Conduct suicide, car, or other non-military bombing", 4, -10.0).
+cameo("1831", "18", "Carry out suicide bombing", 4, -10.0).
+cameo("1832", "18", "Carry out car bombing", 4, -10.0).
+cameo("1833", "18", "Carry out roadside bombing", 4, -10.0).
+cameo("184", "18", "Use as human shield", 4, -8.0).
+cameo("185", "18", "Attempt to assassinate", 4, -8.0).
+cameo("186", "18", "Assassinate", 4, -10.0).
+cameo("19", "19", "FIGHT", 4, -10.0).
+cameo("190", "19", "Use conventional military force", 4, -10.0).
+cameo("191", "19", "Impose blockade, restrict movement", 4, -9.5).
+cameo("192", "19", "Occupy territory", 4, -9.5).
+cameo("193", "19", "Fight with small arms and light weapons", 4, -10.0).
+cameo("194", "19", "Fight with artillery and tanks", 4, -10.0).
+cameo("195", "19", "Employ aerial weapons", 4, -10.0).
+cameo("1951", "19", "Employ precision-guided aerial munitions", 4, -10.0).
+cameo("1952", "19", "Employ remotely piloted aerial munitions", 4, -10.0).
+cameo("196", "19", "Violate ceasefire", 4, -9.5).
+cameo("20", "20", "ATTACK WITH WEAPONS OF MASS DESTRUCTION", 4, -10.0).
+cameo("200", "20", "Use unconventional mass violence", 4, -10.0).
+cameo("201", "20", "Engage in mass expulsion", 4, -9.5).
+cameo("202", "20", "Engage in mass killings", 4, -10.0).
+cameo("203", "20", "Engage in ethnic cleansing", 4, -10.0).
+cameo("204", "20", "Use weapons of mass destruction", 4, -10.0).
+cameo("2041", "20", "Use chemical, biological, or radiological weapons", 4, -10.0).
+cameo("2042", "20", "Detonate nuclear weapons", 4, -10.0).
+
+% Other vocabulary: no citation.
 .source
-
-cameo("012", "Make pessimistic comment").
-cameo("017", "Engage in symbolic act").
-cameo("030", "Express intent to cooperate").
-cameo("031", "Express intent to engage in material cooperation").
-cameo("036", "Express intent to meet or negotiate").
-cameo("040", "Consult").
-cameo("041", "Discuss by telephone").
-cameo("042", "Make a visit").
-cameo("046", "Engage in negotiation").
-cameo("055", "Apologize").
-cameo("062", "Cooperate militarily").
-cameo("160", "Reduce relations").
-cameo("163", "Impose embargo, boycott, or sanctions").
-cameo("173", "Arrest, detain, or charge with legal action").
-cameo("190", "Use conventional military force").
-cameo("192", "Occupy territory").
 
 meeting_code("040").
 meeting_code("046").
@@ -234,6 +628,19 @@ head_role(prime_minister).
 research_kind(academy).
 research_kind(university).
 research_kind(think_tank).
+
+% States as imported event data name them (vocabulary): CAMEO actor code (ISO 3166 alpha-3,
+% GDELT's Actor*Code/CountryCode), FIPS 10-4 code (GDELT's *Geo_CountryCode) and ICEWS country.
+country_code(russia, "RUS", "RS", "Russian Federation").
+country_code(japan, "JPN", "JA", "Japan").
+country_code(united_states, "USA", "US", "United States").
+country_code(china, "CHN", "CH", "China").
+country_code(ukraine, "UKR", "UP", "Ukraine").
+country_code(turkey, "TUR", "TU", "Turkey").
+country_code(south_korea, "KOR", "KS", "South Korea").
+country_code(north_korea, "PRK", "KN", "North Korea").
+country_code(united_kingdom, "GBR", "UK", "United Kingdom").
+country_code(syria, "SYR", "SY", "Syria").
 
 % ============================================================================
 % Article 000 (August 2016): "Are US efforts to isolate Russia faltering?"
@@ -272,6 +679,7 @@ reaching_out(theresa_may, putin).
 actor(crimea, "Crimea", territory).
 alias(crimea, "Crimea").
 event(e001, russia, crimea, "192", crimea, 2014-01-01, 2014-12-31).   % "its 2014 annexation": year only
+event_evidence(e001, "000_8314bbcf5688cc39.txt", "efforts to isolate the country over its 2014 annexation of Crimea may be faltering").
 event_status(e001, happened).
 event_label(e001, "Russia annexes Crimea").
 event_article(e001, "000_8314bbcf5688cc39.txt").
@@ -290,6 +698,7 @@ role(erdogan, president, turkey).
 % "last month’s coup attempt" in an August 2016 article -> July 2016; the crackdown follows it
 % and is still going on when the article appears.
 event(e002, erdogan, coup_suspects, "173", unknown, 2016-07-01, 2016-08-31).
+event_evidence(e002, "000_8314bbcf5688cc39.txt", "Turkish President Recep Tayyip Erdogan, in the midst of a crackdown on suspects in last month’s coup attempt").
 event_status(e002, ongoing).
 event_label(e002, "Erdogan’s crackdown on suspects in the July 2016 coup attempt").
 event_article(e002, "000_8314bbcf5688cc39.txt").
@@ -300,11 +709,13 @@ alias(turkish_forces, "Turkish forces").
 belongs_to(turkish_forces, turkey).
 % Neither the apology nor the downing is dated: both before the article (<= 2016-08-31).
 event(e003, erdogan, russia, "055", unknown, 0001-01-01, 2016-08-31).
+event_evidence(e003, "000_8314bbcf5688cc39.txt", "apologized for the downing of a Russian jet by Turkish forces").
 event_status(e003, happened).
 event_label(e003, "Erdogan apologizes for the downing of a Russian jet").
 event_article(e003, "000_8314bbcf5688cc39.txt").
 event_topic(e003, e004).
 event(e004, turkish_forces, russia, "190", unknown, 0001-01-01, 2016-08-31).
+event_evidence(e004, "000_8314bbcf5688cc39.txt", "apologized for the downing of a Russian jet by Turkish forces").
 event_status(e004, happened).
 event_label(e004, "Turkish forces down a Russian jet").
 event_article(e004, "000_8314bbcf5688cc39.txt").
@@ -314,6 +725,7 @@ actor(st_petersburg, "St. Petersburg", city).
 alias(st_petersburg, "St. Petersburg").
 % "this month" in an August 2016 article -> August 2016; already happened.
 event(e005, erdogan, putin, "040", st_petersburg, 2016-08-01, 2016-08-31).
+event_evidence(e005, "000_8314bbcf5688cc39.txt", "met Putin in St. Petersburg this month in an effort to rebuild relations").
 event_status(e005, happened).
 event_label(e005, "Erdogan meets Putin in St. Petersburg").
 event_article(e005, "000_8314bbcf5688cc39.txt").
@@ -340,11 +752,13 @@ alias(vladivostok, "Vladivostok").
 located_in(vladivostok, russia).
 forum(eastern_economic_forum, vladivostok, 2016-09-02, 2016-09-03).   % "Sept. 2-3", the coming September
 event(e006, abe, putin, "040", vladivostok, 2016-09-02, 2016-09-03).
+event_evidence(e006, "000_8314bbcf5688cc39.txt", "on the sidelines of the Eastern Economic Forum, which runs Sept. 2-3 in Vladivostok, Russia").
 event_status(e006, planned).
 event_label(e006, "Abe to talk with Putin at the Eastern Economic Forum").
 event_article(e006, "000_8314bbcf5688cc39.txt").
 sideline_of(e006, eastern_economic_forum).
 event(e007, park_geun_hye, putin, "040", vladivostok, 2016-09-02, 2016-09-03).
+event_evidence(e007, "000_8314bbcf5688cc39.txt", "on the sidelines of the Eastern Economic Forum, which runs Sept. 2-3 in Vladivostok, Russia").
 event_status(e007, planned).
 event_label(e007, "Park Geun-hye to talk with Putin at the Eastern Economic Forum").
 event_article(e007, "000_8314bbcf5688cc39.txt").
@@ -359,6 +773,7 @@ alias(united_kingdom, "British").
 role(theresa_may, prime_minister, united_kingdom).
 % The call is not dated; the Aug. 9 statement reports it, so it took place by 2016-08-09.
 event(e008, theresa_may, putin, "041", unknown, 0001-01-01, 2016-08-09).
+event_evidence(e008, "000_8314bbcf5688cc39.txt", "New British Prime Minister Theresa May has had a phone conversation with Putin").
 event_status(e008, happened).
 event_label(e008, "Theresa May and Putin talk by phone").
 event_article(e008, "000_8314bbcf5688cc39.txt").
@@ -370,7 +785,9 @@ event_reported_by(e008, kremlin).
 reported_on(e008, kremlin, 2016-08-09).
 % The plans were made during the call (same bounds as e008).
 event(e009, theresa_may, putin, "036", unknown, 0001-01-01, 2016-08-09).
+event_evidence(e009, "000_8314bbcf5688cc39.txt", "the pair “made plans to meet in person in the near future,” according to an Aug. 9 Kremlin statement").
 event_status(e009, happened).
+joint_act(e009).
 event_label(e009, "Theresa May and Putin make plans to meet in person").
 event_article(e009, "000_8314bbcf5688cc39.txt").
 event_topic(e009, e010).
@@ -379,7 +796,9 @@ event_reported_by(e009, kremlin).
 reported_on(e009, kremlin, 2016-08-09).
 % "in the near future": after the statement, no upper bound given.
 event(e010, theresa_may, putin, "040", unknown, 2016-08-09, 9999-12-31).
+event_evidence(e010, "000_8314bbcf5688cc39.txt", "the pair “made plans to meet in person in the near future,” according to an Aug. 9 Kremlin statement").
 event_status(e010, planned).
+joint_act(e010).
 event_label(e010, "Theresa May and Putin to meet in person").
 event_article(e010, "000_8314bbcf5688cc39.txt").
 event_reported_by(e010, kremlin).
@@ -424,10 +843,12 @@ sanctions(europe, russia, travel_bans_for_russian_officials).
 sanctions(europe, russia, blacklisting_of_russian_companies).
 % The punishment is for the 2014 annexation, so it cannot start before 2014; still going on.
 event(e011, united_states, russia, "163", unknown, 2014-01-01, 2016-08-31).
+event_evidence(e011, "000_8314bbcf5688cc39.txt", "via sanctions, financial restrictions, asset freezes, travel bans for Russian officials and the blacklisting of Russian companies").
 event_status(e011, ongoing).
 event_label(e011, "U.S. sanctions, financial restrictions, asset freezes, travel bans and blacklisting against Russia").
 event_article(e011, "000_8314bbcf5688cc39.txt").
 event(e012, europe, russia, "163", unknown, 2014-01-01, 2016-08-31).
+event_evidence(e012, "000_8314bbcf5688cc39.txt", "via sanctions, financial restrictions, asset freezes, travel bans for Russian officials and the blacklisting of Russian companies").
 event_status(e012, ongoing).
 event_label(e012, "European sanctions, financial restrictions, asset freezes, travel bans and blacklisting against Russia").
 event_article(e012, "000_8314bbcf5688cc39.txt").
@@ -444,6 +865,7 @@ located_in(sochi, russia).
 located_in(siberian_territories, far_east).
 % "in May" in an August 2016 article, "already" -> May 2016.
 event(e013, abe, putin, "040", sochi, 2016-05-01, 2016-05-31).
+event_evidence(e013, "000_8314bbcf5688cc39.txt", "Abe already met Putin in May at Sochi, Russia, where the pair discussed Russia’s efforts to develop energy-rich Siberian territories in the Far East").
 event_status(e013, happened).
 event_label(e013, "Abe meets Putin in Sochi").
 event_article(e013, "000_8314bbcf5688cc39.txt").
@@ -459,7 +881,9 @@ alias(pacific_pivot, "Pacific pivot").
 alias(obama_administration, "Obama administration").
 policy(united_states, pacific_pivot).
 parallels(far_east_development, pacific_pivot).
-priority(obama_administration, far_east, highest_long_term).   % "the region" = the Far East just named
+% "the region" of the "Pacific pivot" is the Asia-Pacific (the pivot's region), not Russia's
+% Far East named before it.
+priority(obama_administration, asia_pacific, highest_long_term).
 
 .source "000_8314bbcf5688cc39.txt" "Last week, Putin fired his chief of staff and appointed Japan expert Anton Vaino to the job, which involves oversight of Russian diplomacy"
 actor(vaino, "Anton Vaino", person).
@@ -483,7 +907,9 @@ relations(russia, united_kingdom, signs_of_thaw).
 .source "000_8314bbcf5688cc39.txt" "During their phone conversation, Putin and May expressed dissatisfaction with their nations’ political, trade and economic cooperation, the Kremlin statement said."
 alias(theresa_may, "May").
 event(e014, putin, theresa_may, "012", unknown, 0001-01-01, 2016-08-09).   % during the call e008
+event_evidence(e014, "000_8314bbcf5688cc39.txt", "During their phone conversation, Putin and May expressed dissatisfaction with their nations’ political, trade and economic cooperation, the Kremlin statement said.").
 event_status(e014, happened).
+joint_act(e014).
 event_label(e014, "Putin and May express dissatisfaction with their nations’ political, trade and economic cooperation").
 event_article(e014, "000_8314bbcf5688cc39.txt").
 event_topic(e014, political_cooperation).
@@ -501,6 +927,7 @@ belongs_to(first_british_arctic_convoy, united_kingdom).
 arrived_in(first_british_arctic_convoy, arkhangelsk).
 % Confirmed in the same Kremlin account of the call (same bounds as e008).
 event(e015, theresa_may, putin, "030", unknown, 0001-01-01, 2016-08-09).
+event_evidence(e015, "000_8314bbcf5688cc39.txt", "May confirmed the UK would help commemorate the 75th anniversary of the arrival of the first British Arctic convoy in Arkhangelsk").
 event_status(e015, happened).
 event_label(e015, "May confirms the UK will help commemorate the first British Arctic convoy’s arrival").
 event_article(e015, "000_8314bbcf5688cc39.txt").
@@ -508,6 +935,7 @@ event_topic(e015, e016).
 event_reported_by(e015, kremlin).
 % Where and when the commemoration takes place is not stated.
 event(e016, united_kingdom, russia, "017", unknown, 2016-08-09, 9999-12-31).
+event_evidence(e016, "000_8314bbcf5688cc39.txt", "May confirmed the UK would help commemorate the 75th anniversary of the arrival of the first British Arctic convoy in Arkhangelsk").
 event_status(e016, planned).
 event_label(e016, "UK helps commemorate the 75th anniversary of the first British Arctic convoy’s arrival in Arkhangelsk").
 event_article(e016, "000_8314bbcf5688cc39.txt").
@@ -525,7 +953,9 @@ invaded(nazi_germany, soviet_union).
 .source "000_8314bbcf5688cc39.txt" "“Both leaders agreed to foster dialogue between intelligence agencies dealing with aviation security"
 % Same Kremlin statement; the plans to meet repeat e009/e010 of ¶1.
 event(e017, putin, theresa_may, "030", unknown, 0001-01-01, 2016-08-09).   % during the call e008
+event_evidence(e017, "000_8314bbcf5688cc39.txt", "“Both leaders agreed to foster dialogue between intelligence agencies dealing with aviation security").
 event_status(e017, happened).
+joint_act(e017).
 event_label(e017, "Putin and May agree to foster dialogue between intelligence agencies dealing with aviation security").
 event_article(e017, "000_8314bbcf5688cc39.txt").
 event_topic(e017, aviation_security).
@@ -565,7 +995,7 @@ route(korea_gas_pipeline, north_korea, south_korea).   % "the south" = South Kor
 actor(korean_peninsula, "the Korean peninsula", region).
 alias(korean_peninsula, "the peninsula").
 outlook(korea_gas_pipeline, not_likely_to_happen_soon, ko_jae_nam).
-trend(korean_peninsula, tensions, rising).
+trend(korean_peninsula, tensions, rising, 2016).   % present tense in a 2016 article
 said(ko_jae_nam, korea_gas_pipeline, "That’s not likely to happen soon with tensions rising on the peninsula").
 
 .source "000_8314bbcf5688cc39.txt" "there is scope for other cooperation between South Korea and Russia, including development of an Arctic sea route to Europe, he said"
@@ -626,6 +1056,7 @@ seized(russia, disputed_islands, "the last days of World War II").
 controls(russia, disputed_islands).   % seized, settled by Russians, Abe seeks their "return"
 % "the last days of World War II": the war ended in 1945; the text gives nothing finer.
 event(e018, russia, japan, "192", disputed_islands, 1945-01-01, 1945-12-31).
+event_evidence(e018, "000_8314bbcf5688cc39.txt", "seized by Russia in the last days of World War II, said James Brown, an international affairs expert at Temple University’s Japan campus").
 event_status(e018, happened).
 event_label(e018, "Russia seizes the four northern Japanese islands in the last days of World War II").
 event_article(e018, "000_8314bbcf5688cc39.txt").
@@ -708,12 +1139,16 @@ alias(east_china_sea, "the East China Sea").
 alias(south_china_sea, "the South China Sea").
 % "last year" in a 2016 article -> 2015.
 event(e019, russia, china, "062", east_china_sea, 2015-01-01, 2015-12-31).
+event_evidence(e019, "000_8314bbcf5688cc39.txt", "Russia conducted joint naval drills with China in the East China Sea last year and in the South China Sea this year.").
 event_status(e019, happened).
+joint_act(e019).
 event_label(e019, "Russia and China hold joint naval drills in the East China Sea").
 event_article(e019, "000_8314bbcf5688cc39.txt").
 % "this year", told as already conducted -> 2016-01-01 up to the article (<= 2016-08-31).
 event(e020, russia, china, "062", south_china_sea, 2016-01-01, 2016-08-31).
+event_evidence(e020, "000_8314bbcf5688cc39.txt", "Russia conducted joint naval drills with China in the East China Sea last year and in the South China Sea this year.").
 event_status(e020, happened).
+joint_act(e020).
 event_label(e020, "Russia and China hold joint naval drills in the South China Sea").
 event_article(e020, "000_8314bbcf5688cc39.txt").
 
@@ -744,13 +1179,17 @@ said(james_brown, japan, "Japan is less worried about a Russian invasion of Hokk
 % "in December" is read as the month of the visit: the next December after August 2016.
 % The invitation itself is expected after the article and before that December.
 event(e021, abe, putin, "036", unknown, 2016-08-09, 2016-12-31).
+event_evidence(e021, "000_8314bbcf5688cc39.txt", "Abe is expected to invite Putin to visit Japan in December despite U.S. opposition, he said.").
 event_status(e021, expected).
 event_label(e021, "Abe invites Putin to visit Japan").
 event_article(e021, "000_8314bbcf5688cc39.txt").
 event_topic(e021, e022).
 event_reported_by(e021, james_brown).
+% Only expected: the visit is what Abe is expected to invite Putin to (the text reports no
+% proposal yet).
 event(e022, putin, japan, "042", japan, 2016-12-01, 2016-12-31).
-event_status(e022, proposed).
+event_evidence(e022, "000_8314bbcf5688cc39.txt", "Abe is expected to invite Putin to visit Japan in December despite U.S. opposition, he said.").
+event_status(e022, expected).
 event_label(e022, "Putin visits Japan in December").
 event_article(e022, "000_8314bbcf5688cc39.txt").
 event_reported_by(e022, james_brown).
@@ -788,7 +1227,8 @@ article("004_88e86da6d2e3b9ba.txt", "Russia’s foreign policy: ‘back in the d
 
 % --- 004 ¶1 (line 4): "Japanese Russian ministers meet 11.13" ---
 .source "004_88e86da6d2e3b9ba.txt" "Japanese Russian ministers meet 11.13"
-% This heading dates the ministers' meeting (e025) to November 2013. No other facts.
+% The post's date ("11.13": November 2013). It does not date the ministers' talks (e023),
+% which Reuters reported on November 1st. No facts.
 
 % --- 004 ¶2 (line 6): "Reuters’ Kiyoshi Takenaka reported on November 1st that foreign ministers..." ---
 .source "004_88e86da6d2e3b9ba.txt" "Reuters’ Kiyoshi Takenaka reported on November 1st that foreign ministers from Japan and Russia have agreed to hold a vice ministerial-level meeting early next year"
@@ -799,11 +1239,15 @@ alias(takenaka, "Kiyoshi Takenaka").
 alias(japan, "Japan").
 alias(russia, "Russia").
 role(takenaka, reporter, reuters).
-% The agreement was reached at the ministers' meeting (e025): November 2013 by the heading,
-% reported on November 1st -> 2013-11-01.
-event(e023, kishida, lavrov, "036", unknown, 2013-11-01, 2013-11-01).
+% One round of talks between the foreign ministers (Kishida and Lavrov, ¶4): Reuters (here),
+% the ministers (¶3), the BBC and Russia Today (¶5) report what it produced, so it is one event
+% with all its agreements, topics and reporters. Reuters reported its agreement on November
+% 1st: the talks took place by 2013-11-01; the text gives no earlier bound.
+event(e023, kishida, lavrov, "040", unknown, 0001-01-01, 2013-11-01).
+event_evidence(e023, "004_88e86da6d2e3b9ba.txt", "Reuters’ Kiyoshi Takenaka reported on November 1st that foreign ministers from Japan and Russia have agreed to hold a vice ministerial-level meeting early next year").
 event_status(e023, happened).
-event_label(e023, "Japanese and Russian foreign ministers agree to hold a vice ministerial-level meeting").
+joint_act(e023).
+event_label(e023, "Japanese and Russian foreign ministers Kishida and Lavrov hold talks").
 event_article(e023, "004_88e86da6d2e3b9ba.txt").
 event_topic(e023, e024).
 agreement(e023, hold_vice_ministerial_meeting).
@@ -812,7 +1256,9 @@ event_reported_by(e023, takenaka).
 reported_on(e023, reuters, 2013-11-01).
 % "early next year" in November 2013 -> early 2014, read as its first half.
 event(e024, japan, russia, "046", unknown, 2014-01-01, 2014-06-30).
+event_evidence(e024, "004_88e86da6d2e3b9ba.txt", "Reuters’ Kiyoshi Takenaka reported on November 1st that foreign ministers from Japan and Russia have agreed to hold a vice ministerial-level meeting early next year").
 event_status(e024, planned).
+joint_act(e024).
 event_label(e024, "Japan-Russia vice ministerial-level meeting").
 event_article(e024, "004_88e86da6d2e3b9ba.txt").
 event_reported_by(e024, reuters).
@@ -835,7 +1281,7 @@ event_purpose(e024, sign_peace_treaty).
 
 % --- 004 ¶3 (line 9): "The foreign ministers of both countries said the meeting helped “build trust”..." ---
 .source "004_88e86da6d2e3b9ba.txt" "The foreign ministers of both countries said the meeting helped “build trust” between Russia and Japan."
-event_result(e025, build_trust).
+event_result(e023, build_trust).   % "the meeting" = the talks e023
 said(kishida, russia, "build trust").
 said(lavrov, japan, "build trust").
 
@@ -848,18 +1294,16 @@ alias(kishida, "Japanese Foreign Minister Fumio Kishida").
 alias(lavrov, "Sergei Lavrov").
 role(kishida, foreign_minister, japan).
 role(lavrov, foreign_minister, russia).
-% Heading "Japanese Russian ministers meet 11.13" + Reuters' report of November 1st on its
-% outcome -> 2013-11-01. Place not stated.
-event(e025, kishida, lavrov, "040", unknown, 2013-11-01, 2013-11-01).
-event_status(e025, happened).
-event_label(e025, "Kishida meets Lavrov").
-event_article(e025, "004_88e86da6d2e3b9ba.txt").
+% The meeting is the talks e023 (place not stated).
+event_participant(e023, kishida).
+event_participant(e023, lavrov).
 
 .source "004_88e86da6d2e3b9ba.txt" "“Ever since Prime Minster Abe visited Russia in April, bilateral cooperation has been progressing in many fields such as economy, security and human exchanges”"
 alias(abe, "Prime Minster Abe").   % sic: "Minster"
 role(abe, prime_minister, japan).
 % "in April", said in November 2013 -> April 2013.
 event(e026, abe, russia, "042", russia, 2013-04-01, 2013-04-30).
+event_evidence(e026, "004_88e86da6d2e3b9ba.txt", "“Ever since Prime Minster Abe visited Russia in April, bilateral cooperation has been progressing in many fields such as economy, security and human exchanges”").
 event_status(e026, happened).
 event_label(e026, "Abe visits Russia").
 event_article(e026, "004_88e86da6d2e3b9ba.txt").
@@ -873,20 +1317,20 @@ said(kishida, russia, "Ever since Prime Minster Abe visited Russia in April, bil
 .source "004_88e86da6d2e3b9ba.txt" "On 2nd November 2013, the BBC reported that Japan and Russia have agreed to hold joint military exercises and combine forces over cyber security."
 actor(bbc, "BBC", media).
 alias(bbc, "BBC").
-% Agreed during the November 2013 talks (heading), reported on 2013-11-02.
-event(e027, japan, russia, "031", unknown, 2013-11-01, 2013-11-02).
-event_status(e027, happened).
-event_label(e027, "Japan and Russia agree to hold joint military exercises and combine forces over cyber security").
-event_article(e027, "004_88e86da6d2e3b9ba.txt").
-event_topic(e027, e028).
-event_topic(e027, cyber_security).
-agreement(e027, hold_joint_military_exercises).
-agreement(e027, combine_forces_over_cyber_security).
-event_reported_by(e027, bbc).
-reported_on(e027, bbc, 2013-11-02).
+% Agreed at the ministers' talks (e023), reported by the BBC on 2013-11-02.
+event_participant(e023, japan).
+event_participant(e023, russia).
+event_topic(e023, e028).
+event_topic(e023, cyber_security).
+agreement(e023, hold_joint_military_exercises).
+agreement(e023, combine_forces_over_cyber_security).
+event_reported_by(e023, bbc).
+reported_on(e023, bbc, 2013-11-02).
 % After the agreement; no date given.
 event(e028, japan, russia, "062", unknown, 2013-11-01, 9999-12-31).
+event_evidence(e028, "004_88e86da6d2e3b9ba.txt", "On 2nd November 2013, the BBC reported that Japan and Russia have agreed to hold joint military exercises and combine forces over cyber security.").
 event_status(e028, planned).
+joint_act(e028).
 event_label(e028, "Japan-Russia joint military exercises").
 event_article(e028, "004_88e86da6d2e3b9ba.txt").
 event_reported_by(e028, bbc).
@@ -897,17 +1341,15 @@ actor(russia_today, "Russia Today", media).
 alias(russia_today, "Russia Today").
 
 .source "004_88e86da6d2e3b9ba.txt" "ministers discussed international security and bilateral relations, as well as plans to hold joint navy exercises to combat terrorism and piracy."
-% "the ministers" of the post; the conference belongs to the November 2013 talks.
-event(e029, japan, russia, "040", unknown, 2013-11-01, 2013-11-30).
-event_status(e029, happened).
-event_label(e029, "Japanese and Russian ministers hold a joint conference").
-event_article(e029, "004_88e86da6d2e3b9ba.txt").
-event_topic(e029, international_security).
-event_topic(e029, bilateral_relations).
-event_topic(e029, e030).
-event_reported_by(e029, russia_today).
+% "their joint conference" of "the ministers": the talks e023.
+event_topic(e023, international_security).
+event_topic(e023, bilateral_relations).
+event_topic(e023, e030).
+event_reported_by(e023, russia_today).
 event(e030, japan, russia, "062", unknown, 2013-11-01, 9999-12-31).
+event_evidence(e030, "004_88e86da6d2e3b9ba.txt", "ministers discussed international security and bilateral relations, as well as plans to hold joint navy exercises to combat terrorism and piracy.").
 event_status(e030, planned).
+joint_act(e030).
 event_label(e030, "Japan-Russia joint navy exercises to combat terrorism and piracy").
 event_article(e030, "004_88e86da6d2e3b9ba.txt").
 event_purpose(e030, combat_terrorism).
@@ -928,13 +1370,15 @@ alias(japan, "Tokyo").
 alias(united_states, "Washington").
 alias(south_china_sea, "the South China Sea").
 deployment(united_states, us_missile_defense, south_china_sea, planned).
-% Suggested in the context of the November 2013 talks the post covers.
-event(e031, russia, japan, "036", unknown, 2013-11-01, 2013-11-30).
+% Not dated: before the post (<= 2013-11-30); the text gives no earlier bound.
+event(e031, russia, japan, "036", unknown, 0001-01-01, 2013-11-30).
+event_evidence(e031, "004_88e86da6d2e3b9ba.txt", "Moscow suggested holding another meeting with Tokyo about Washington’s move to deploy missile defenses around the arc of the South China Sea").
 event_status(e031, happened).
 event_label(e031, "Moscow suggests another meeting with Tokyo about U.S. missile defense").
 event_article(e031, "004_88e86da6d2e3b9ba.txt").
 event_topic(e031, e032).
 event(e032, russia, japan, "040", unknown, 2013-11-01, 9999-12-31).
+event_evidence(e032, "004_88e86da6d2e3b9ba.txt", "Moscow suggested holding another meeting with Tokyo about Washington’s move to deploy missile defenses around the arc of the South China Sea").
 event_status(e032, proposed).
 event_label(e032, "Another Russia-Japan meeting about Washington’s missile defense deployment").
 event_article(e032, "004_88e86da6d2e3b9ba.txt").
@@ -983,6 +1427,7 @@ cites(nato_watch, global_security_newswire).
 dissolved(putin, missile_defense_task_force).
 % Reported on 31 October 2013; the day of the dissolution itself is not given.
 event(e033, putin, nato, "160", unknown, 0001-01-01, 2013-10-31).
+event_evidence(e033, "004_88e86da6d2e3b9ba.txt", "“Putin Dissolves Task Force for Missile Defense Cooperation with NATO”, Source: Global Security Newswire, 31 October 2013.").
 event_status(e033, happened).
 event_label(e033, "Putin dissolves the Task Force for Missile Defense Cooperation with NATO").
 event_article(e033, "004_88e86da6d2e3b9ba.txt").
@@ -1018,14 +1463,22 @@ proposal(putin, syrian_chemical_weapons_under_international_control, syria).
 said(sestanovich, putin, "President Vladimir Putin seized the world’s attention with his proposal to put Syria’s chemical weapons under international control").
 
 .source "004_88e86da6d2e3b9ba.txt" "To many, the fancy footwork had a clear message: Russia was back in the diplomatic big league at last."
-said(sestanovich, russia, "Russia was back in the diplomatic big league at last").
+% The opinion of unnamed "many", relayed by Sestanovich: not his own.
+actor(many, "many (unnamed people Sestanovich refers to)", group).
+alias(many, "many").
+said(many, russia, "Russia was back in the diplomatic big league at last").
+relayed_by(many, "Russia was back in the diplomatic big league at last", sestanovich).
 
 % --- 004 ¶11 (line 27): "“Some experts point out that Mr Putin has at least improved ties with China..." ---
 .source "004_88e86da6d2e3b9ba.txt" "Some experts point out that Mr Putin has at least improved ties with China"
 alias(putin, "Mr Putin").
 alias(china, "China").
+% What unnamed "some experts" point out, relayed by Sestanovich: not his own opinion.
+actor(some_experts, "some experts (unnamed)", group).
+alias(some_experts, "Some experts").
 relations(putin, china, improved_ties).
-said(sestanovich, putin, "Mr Putin has at least improved ties with China").
+said(some_experts, putin, "Mr Putin has at least improved ties with China").
+relayed_by(some_experts, "Mr Putin has at least improved ties with China", sestanovich).
 
 .source "004_88e86da6d2e3b9ba.txt" "When you have good relations only with China, you have nowhere else to turn."
 said(sestanovich, china, "When you have good relations only with China, you have nowhere else to turn").
@@ -1040,15 +1493,15 @@ said(sestanovich, russians, "Russians are as uneasy about China’s rise as Amer
 
 % --- 004 ¶12 (line 29): "“Many think they can stand up to Moscow because its leverage is declining..." ---
 .source "004_88e86da6d2e3b9ba.txt" "Many think they can stand up to Moscow because its leverage is declining."
-trend(russia, leverage, declining).
+trend(russia, leverage, declining, 2013).   % present tense in a 2013 post
 said(sestanovich, russia, "Many think they can stand up to Moscow because its leverage is declining").
 
 .source "004_88e86da6d2e3b9ba.txt" "Upheaval in global energy markets – especially the shale gas revolution – is one reason."
 said(sestanovich, russia, "Upheaval in global energy markets – especially the shale gas revolution – is one reason").
 
 .source "004_88e86da6d2e3b9ba.txt" "The dramatic drop in Russian economic growth this year further saps Russian influence"
-trend(russia, economic_growth, dramatic_drop).   % "this year" = 2013
-trend(russia, influence, declining).
+trend(russia, economic_growth, dramatic_drop, 2013).   % "this year" = 2013
+trend(russia, influence, declining, 2013).
 said(sestanovich, russia, "The dramatic drop in Russian economic growth this year further saps Russian influence").
 
 % --- 004 ¶13 (line 32): "Is Sestanovich giving good advice?" -- the blogger's question, no facts. ---
