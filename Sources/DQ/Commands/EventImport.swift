@@ -48,9 +48,9 @@ extension Session {
     let target = name ?? layout.relation
     guard layout.fits(columns: schema[target]?.columns) else { return nil }
     if layout.headerPrefix == nil {
-      let store = ValueStore()
+      let interner = FieldInterner(store: ValueStore())
       let typed = { (k: Int, kind: EventLayout.Kind) -> Bool in
-        Array(first.fields[k].utf8).withUnsafeBufferPointer { !$0.isEmpty && Importer.typedValue($0, kind, store: store) != nil }
+        Array(first.fields[k].utf8).withUnsafeBufferPointer { !$0.isEmpty && Importer.typedValue($0, kind, interner: interner) != nil }
       }
       guard typed(0, .integer), typed(1, .compactDate) else { return nil }
     }
