@@ -818,10 +818,11 @@ final class FieldInterner {
   @inline(__always)
   func symbol(_ f: UnsafeBufferPointer<UInt8>) -> Value {
     guard f.count <= Self.maxLength else { return store.symbol(String(decoding: f, as: UTF8.self)) }
+    guard let bytes = f.baseAddress, !f.isEmpty else { return store.symbol("") }
     let h = Self.hash(f)
     var s = Int(truncatingIfNeeded: h) & mask
     while hashes[s] != 0 {
-      if hashes[s] == h, Int(lengths[s]) == f.count, f.isEmpty || memcmp(arena + offsets[s], f.baseAddress, f.count) == 0 {
+      if hashes[s] == h, Int(lengths[s]) == f.count, memcmp(arena + offsets[s], bytes, f.count) == 0 {
         return values[s]
       }
       s = (s + 1) & mask
@@ -832,7 +833,7 @@ final class FieldInterner {
       while arenaUsed + f.count > arenaCapacity { arenaCapacity *= 2 }
       arena = Memory.resize(arena, count: arenaCapacity)
     }
-    if let b = f.baseAddress { (arena + arenaUsed).update(from: b, count: f.count) }
+    (arena + arenaUsed).update(from: bytes, count: f.count)
     (hashes[s], offsets[s], lengths[s], values[s]) = (h, arenaUsed, Int32(f.count), v)
     arenaUsed += f.count
     entries += 1
