@@ -52,6 +52,13 @@ enum Importer {
     reader.pendingSkip = skip
     reader.pendingHeader = header
     var emptyRows = 0
+    // Into a relation with no facts yet the rows go block by block, so its rows are never held
+    // twice (a failure then empties it again); into one with facts they are gathered first
+    // and inserted at the end, which leaves it untouched on a failure.
+    let holder = table.factRows
+    let direct = arity > 0 && holder.count == 0
+    var added = 0
+    var reserved = false
     while true {
       let step: Result<Bool, Failure>
       if let layout {
@@ -62,19 +69,36 @@ enum Importer {
       let done: Bool
       switch step {
       case .success(let d): done = d
-      case .failure(let f): throw f
+      case .failure(let f):
+        if direct { holder.removeAllReleasingMemory() }
+        throw f
+      }
+      if direct {
+        let n = rows.rowCount(arity: arity)
+        // After the first block, room for the rows the whole file should hold (by the bytes a
+        // row takes so far), so the table is not rebuilt again and again as it grows.
+        if !reserved, n > 0, input.fileSize > 0, !done {
+          reserved = true
+          let estimate = Int(Double(input.fileSize) / Double(max(1, reader.i)) * Double(n) * 1.05)
+          holder.reserve(min(estimate, Int(Int32.max)))
+        }
+        added += holder.insertAll(rows.base, count: n)
+        rows.count = 0
       }
       if done { break }
       // The record at `reader.i` needs more bytes: keep it, read the next block after it.
-      try input.refill(keeping: reader.i, line: reader.lineNumber + 1)
+      do throws(Failure) {
+        try input.refill(keeping: reader.i, line: reader.lineNumber + 1)
+      } catch {
+        if direct { holder.removeAllReleasingMemory() }
+        throw error
+      }
       reader.rebase(input.window, final: input.atEnd)
     }
-    let holder = table.factRows
-    var added = 0
-    if arity > 0 {
+    if !direct, arity > 0 {
       holder.reserve(rows.rowCount(arity: arity))
       added = holder.insertAll(rows.base, count: rows.rowCount(arity: arity))
-    } else if emptyRows > 0, holder.insert([]) {
+    } else if arity == 0, emptyRows > 0, holder.insert([]) {
       added = 1
     }
     table.appendCitations(added, citation)
@@ -97,6 +121,8 @@ enum Importer {
     private var linesChecked = 0
     /// True once the file has no more bytes.
     private(set) var atEnd = false
+    /// The size of a regular file (0 for a pipe or a device).
+    private(set) var fileSize = 0
 
     /// The size of a block: small enough to stay in cache, large enough that a read costs
     /// nothing next to parsing it.
@@ -111,6 +137,7 @@ enum Importer {
         if fd != 0 { close(fd) }
         throw Failure(message: "Cannot read '\(path)': \(String(cString: strerror(EISDIR)))", line: 0, unreadable: true)
       }
+      if (info.st_mode & S_IFMT) == S_IFREG { fileSize = Int(clamping: info.st_size) }
       self.fd = fd
       capacity = max(1, blockBytes)
       buffer = Memory.allocate(UInt8.self, count: capacity)
