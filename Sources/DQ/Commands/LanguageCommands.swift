@@ -364,10 +364,8 @@ extension Session {
     else {
       report(
         Diagnostic(
-          .error, .semantic,
-          "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION' or '.import --format gdelt|icews FILE [RELATION]'",
-          at: span,
-          hint: "e.g. .import edges.tsv edge, .import --header --delimiter ; people.csv person, or .import --format gdelt events.tsv"))
+          .error, .semantic, "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION'", at: span,
+          hint: "e.g. .import edges.tsv edge, or .import --header --delimiter ; people.csv person; event exports: .import --format gdelt|icews FILE [RELATION]"))
       return .reported(.usageError)
     }
     if let layout {
