@@ -78,6 +78,17 @@ import Testing
     #expect(session.database.tables["kept"]?.factRows.count == 1)
   }
 
+  @Test func skippingPastTheFirstBlocksLoadsTheRest() throws {
+    var text = ""
+    for k in 0..<300_000 { text += "r\(k),\(k)\n" }
+    let url = try file("skip.csv", Array(text.utf8))
+    defer { try? FileManager.default.removeItem(at: url) }
+    let session = TestDQ.quietSession()
+    #expect(session.run(SourceFile(name: "t.dq", text: ".import --skip 250000 \(url.path) r\n")) == .ok)
+    #expect(session.database.tables["r"]?.factRows.count == 50_000)
+    #expect(session.database.tables["r"]?.factRows.row(0).map { session.database.store.text($0) } == ["r250000", "250000"])
+  }
+
   @Test func bytesThatAreNotUTF8InALaterBlockNameTheirLine() throws {
     var bytes = Array(String(repeating: "a\t1\n", count: 400_000).utf8)
     bytes += [0x62, 0xE9, 0x09, 0x32, 0x0A]

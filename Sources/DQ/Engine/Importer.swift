@@ -651,23 +651,34 @@ enum Importer {
     let store = ValueStore()
     let input = try BlockReader(path)
     try input.refill(keeping: 0)
+    var reader = RecordReader(input.window, format: format, separator: separator, path: path, store: store)
+    reader.final = input.atEnd
+    reader.pendingSkip = skip
+    // The lines to skip, block by block (they may be many).
     while true {
-      var reader = RecordReader(input.window, format: format, separator: separator, path: path, store: store)
-      reader.final = input.atEnd
-      reader.pendingSkip = skip
+      switch reader.skipPreamble() {
+      case .success(true): break
+      case .success(false):
+        try input.refill(keeping: reader.i, line: reader.lineNumber + 1)
+        reader.rebase(input.window, final: input.atEnd)
+        continue
+      case .failure(let f): throw f
+      }
+      break
+    }
+    // The first two records, from one window: it grows until they fit.
+    var (start, line) = (reader.i, reader.lineNumber)
+    while true {
       if let result = sniff(&reader), !reader.truncated { return try result.get() }
-      // The first records do not fit in the window yet: read on (the buffer grows).
-      try input.refill(keeping: 0, line: reader.lineNumber)
+      try input.refill(keeping: start, line: line + 1)
+      reader.rebase(input.window, final: input.atEnd)
+      reader.lineNumber = line
+      start = 0
     }
   }
 
   /// The sniffer over one window; nil when it needs more of the file.
   private static func sniff(_ reader: inout RecordReader) -> Result<(fields: [String], looksLikeHeader: Bool)?, Failure>? {
-    switch reader.skipPreamble() {
-    case .success(false): return nil
-    case .failure(let f): return .failure(f)
-    case .success(true): break
-    }
     let first: [(text: String, typed: Bool)]
     switch reader.nextRawRecord() {
     case .success(let r?): first = r
