@@ -558,10 +558,9 @@ enum Importer {
           }
         }
         guard let version = layout.versions[fields] else {
-          let name = layout.name == "gdelt" ? "GDELT" : "ICEWS"
           return .failure(
             Failure(
-              message: "\(path):\(lineNumber):1: a \(name) record has \(layout.fieldCounts) fields, but this one has \(fields); nothing was imported",
+              message: "\(path):\(lineNumber):1: a record of \(fields) field\(fields == 1 ? "" : "s"), but \(layout.name.uppercased()) records have \(layout.fieldCounts); nothing was imported",
               line: lineNumber))
         }
         let row = rows.reserve(layout.arity)
