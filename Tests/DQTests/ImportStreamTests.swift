@@ -78,6 +78,40 @@ import Testing
     #expect(session.database.tables["kept"]?.factRows.count == 1)
   }
 
+  @Test func decimalsReadFromBytesAreTheDoublesTheirTextSpells() throws {
+    // The importer reads decimals without making a String; every one must be the double
+    // Double(text) gives, short or long (the long ones take Double's own parser).
+    var generator = SystemRandomNumberGenerator()
+    var texts: [String] = ["0.1", "-0.0", "0.30000000000000004", "123456789012.345", "9007199254740993.5", "1.7976931348623157"]
+    for _ in 0..<2000 {
+      let digits = Int.random(in: 1...9, using: &generator)
+      let fraction = Int.random(in: 1...10, using: &generator)
+      var t = Int.random(in: 0...1, using: &generator) == 0 ? "" : "-"
+      t += String(Int.random(in: 1...9, using: &generator))
+      for _ in 1..<digits { t += String(Int.random(in: 0...9, using: &generator)) }
+      t += "."
+      for _ in 0..<fraction { t += String(Int.random(in: 0...9, using: &generator)) }
+      texts.append(t)
+    }
+    let url = try file("decimals.tsv", Array(texts.joined(separator: "\n").utf8))
+    defer { try? FileManager.default.removeItem(at: url) }
+    let database = Database()
+    let table = database.table("d", arity: 1)
+    _ = try Importer.load(path: url.path, format: .tsv, into: table, store: database.store, citation: -1)
+    var loaded: [UInt64: Bool] = [:]
+    for r in 0..<table.factRows.count {
+      guard case .decimal(let d) = database.store.decode(table.factRows[r, 0]) else {
+        Issue.record("row \(r) is not a decimal")
+        continue
+      }
+      loaded[d.bitPattern] = true
+    }
+    for t in texts {
+      let expected = Double(t) ?? .nan
+      #expect(loaded[(expected == 0 ? 0.0 : expected).bitPattern] == true, "\(t)")
+    }
+  }
+
   @Test func skippingPastTheFirstBlocksLoadsTheRest() throws {
     var text = ""
     for k in 0..<300_000 { text += "r\(k),\(k)\n" }

@@ -1,5 +1,6 @@
-/// Loads facts from TSV or CSV files straight into a relation (`.import FILE RELATION`), with
-/// no parsing of dq source: the fast way to bring large data in.
+/// Loads facts from TSV or CSV files, and GDELT and ICEWS event exports, straight into a
+/// relation (`.import FILE RELATION`), with no parsing of dq source: the fast way to bring large
+/// data in. Files are read in blocks (`BlockReader`), so their size does not bound what loads.
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -17,7 +18,8 @@ enum Importer {
     var unreadable = false
   }
 
-  /// The bytes of an import file, within `Limits.maxImportBytes` and `maxImportLineBytes`.
+  /// The bytes of a whole file (JSON Lines imports read this way; TSV, CSV and the event
+  /// formats stream, see `load`), within `Limits.maxImportBytes` and `maxImportLineBytes`.
   /// Bytes that are not UTF-8 are refused, naming the line, rather than turned into U+FFFD.
   static func read(_ path: String) -> Result<[UInt8], Failure> {
     SourceReader.readBytes(path, maxBytes: Limits.maxImportBytes, maxLineBytes: Limits.maxImportLineBytes)
@@ -762,9 +764,23 @@ enum Importer {
       guard let v = IntegerLiteral.value(magnitude: m, negative: negative) else { return nil }
       return .integer(v)
     }
-    guard f[k] == UInt8(ascii: "."), k + 1 < f.count, UnsafeBufferPointer(rebasing: f[(k + 1)...]).allSatisfy(isDigit),
-      let d = decimalValue(f), d.isFinite
-    else { return nil }
+    guard f[k] == UInt8(ascii: "."), k + 1 < f.count else { return nil }
+    // The fraction's digits, read on into the same mantissa (one pass over the field).
+    var mantissa = m
+    var j = k + 1
+    while j < f.count {
+      let d = f[j] &- 48
+      if d > 9 { return nil }
+      mantissa = mantissa &* 10 &+ UInt64(d)
+      j += 1
+    }
+    let fraction = f.count - k - 1
+    if k - start + fraction <= 15 {
+      // Both exact: one division rounds correctly, as `Double(_:)` does.
+      let d = Double(mantissa) / exactPowersOfTen[fraction]
+      return .decimal(negative ? -d : d)
+    }
+    guard let d = Double(String(decoding: f, as: UTF8.self)), d.isFinite else { return nil }
     return .decimal(d)
   }
 }
@@ -936,7 +952,7 @@ final class FieldInterner {
 
 extension Importer {
   /// Powers of ten a double holds exactly.
-  private static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+  static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
 
   /// `-?digits.digits` as a double, read from the bytes: with at most 15 digits in all the
   /// digits and the power of ten are exact, so one division rounds correctly (as `Double(_:)`
