@@ -44,7 +44,11 @@ WORKLOADS = {
     "sg-tree": ("sg", ["parent"]),
     "join-100k": ("join", ["r", "s", "t"]),
     "join-1m": ("join", ["r", "s", "t"]),
+    "load-1m": ("load", ["rows"]),
 }
+# Workloads that only load their input (dq, SQLite and DuckDB, each with its own CSV loader):
+# reported in rows per second too.
+LOAD_WORKLOADS = {"load-1m"}
 QUICK = ["startup-dataset", "startup-empty", "tc-chain-1000", "join-100k"]
 
 STARTUP_DESCRIPTIONS = {
@@ -76,6 +80,8 @@ class Engines:
         dq_limits = ["--max-tuples", "0", "--timeout", "0"]
         if kind == "startup-dataset":
             return [self.dq, *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."] if engine == "dq" else None
+        if kind == "load" and engine in ("swipl", "clingo"):
+            return None  # no CSV loader to compare
         if kind == "startup":
             return {
                 "dq": [self.dq, "--no-dataset", *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."],
@@ -258,6 +264,27 @@ def dq_memory(engines, workloads):
     return found
 
 
+def load_section(results, loads, chosen):
+    """Rows per second and peak memory of the load workloads, engine by engine."""
+    out = ["## Loading a CSV\n",
+           "`load-1m`: each engine loads the same CSV with its own loader (dq `.import`, SQLite `.import "
+           "--csv` into a declared table, DuckDB `read_csv` with declared column types and `SET threads = 1`) "
+           "and counts the rows; the counts must agree. Rows per second: rows / median wall time "
+           "(process start-up included).\n",
+           "| Workload | engine | median wall | rows/s | peak RSS |",
+           "|---|---|---:|---:|---:|"]
+    for w in loads:
+        rows = results[w]["expected"]["results"]
+        for e in chosen:
+            sm = summarize(results[w]["runs"].get(e, []))
+            if not sm or sm["status"] != "ok" or not sm["wall"]:
+                continue
+            rss = f"{sm['rss']:.0f} MiB" if sm["rss"] is not None else "?"
+            out.append(f"| {w} | {ENGINE_TITLES[e]} | {fmt_time(sm['wall'])} s | {rows / sm['wall']:,.0f} | {rss} |")
+    out.append("")
+    return "\n".join(out)
+
+
 def memory_section(memory):
     out = ["## dq memory per stored tuple\n",
            "From `.memory` after each program ran (a separate, untimed run): the bytes a relation holds "
@@ -418,6 +445,9 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
         out.append("**Runs that did not finish:**\n")
         out.extend(failures)
         out.append("")
+    loads = [w for w in results if w in LOAD_WORKLOADS]
+    if loads:
+        out.append(load_section(results, loads, chosen))
     if memory:
         out.append(memory_section(memory))
     out.append("## Engines\n")

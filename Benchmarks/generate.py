@@ -19,6 +19,7 @@ with a fixed seed: the files are byte-for-byte the same on every run and machine
 """
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -187,6 +188,38 @@ def join(r_rows, s_rows, t_rows, b_domain, c_domain, groups, seed):
     return build
 
 
+def load_rows(rows, seed):
+    """One CSV of `rows` records and 8 columns, the kinds event data has: an id, a decimal, a
+    date, a CAMEO-like code with leading zeros, a count, a word, a country code, a signed decimal.
+    Only CSV is written: the workload is the engines' own CSV loaders."""
+    def build(d):
+        rng = random.Random(seed)
+        words = ["talks", "summit", "visit", "sanctions", "trade", "protest", "aid", "treaty", "border",
+                 "energy", "pipeline", "islands", "minister", "president", "forum", "exercise"]
+        countries = ["RUS", "JPN", "USA", "CHN", "KOR", "PRK", "UKR", "DEU", "FRA", "GBR", "IND", "TUR"]
+        codes = ["010", "020", "036", "040", "042", "043", "046", "057", "061", "071", "081", "0871",
+                 "100", "112", "120", "130", "141", "172", "190", "195"]
+        first = datetime.date(2000, 1, 1).toordinal()
+        with open(os.path.join(d, "rows.csv"), "w") as f:
+            out = []
+            for i in range(rows):
+                day = datetime.date.fromordinal(first + rng.randrange(9000)).isoformat()
+                out.append(f"{i},{rng.randrange(100000) / 100},{day},{rng.choice(codes)},{rng.randrange(1000)},"
+                           f"{rng.choice(words)},{rng.choice(countries)},{rng.randrange(-1000, 1000) / 100}\n")
+                if len(out) == 10000:
+                    f.write("".join(out))
+                    out = []
+            f.write("".join(out))
+        return {
+            "results": rows,
+            "description": f"load a CSV of {rows:,} rows and 8 columns (id, decimal, date, code with leading "
+            f"zeros such as 036, count, word, country code, signed decimal; no header), then count the rows; "
+            f"seed {seed}",
+        }
+
+    return build
+
+
 WORKLOADS = {
     "tc-chain-1000": chain(1000),
     "tc-chain-2000": chain(2000),
@@ -194,6 +227,7 @@ WORKLOADS = {
     "sg-tree": random_tree(3100, seed=20240602),
     "join-100k": join(100_000, 10_000, 1_000, 10_000, 1_000, 400, seed=20240603),
     "join-1m": join(1_000_000, 100_000, 10_000, 100_000, 10_000, 400, seed=20240604),
+    "load-1m": load_rows(1_000_000, seed=20240605),
 }
 
 

@@ -169,7 +169,15 @@ extension Session {
       case .fact(let r), .rule(let r): defined.insert(r.head.name)
       case .facts(let b): defined.insert(b.name)
       case .command("import", let argument, _):
-        if let last = argument.split(separator: " ").last { defined.insert(String(last)) }
+        let words = argument.split(separator: " ").map(String.init)
+        if let last = words.last { defined.insert(last) }
+        // An event export without RELATION fills its format's own relation: the one
+        // `--format` names, or either when the format is recognised from the file.
+        if let f = words.firstIndex(of: "--format"), f + 1 < words.count, let layout = EventLayout.named(words[f + 1]) {
+          defined.insert(layout.relation)
+        } else if words.count == 1 {
+          defined.formUnion([EventLayout.gdelt.relation, EventLayout.icews.relation])
+        }
       case .declaration(let d): defined.insert(d.name)
       default: break
       }

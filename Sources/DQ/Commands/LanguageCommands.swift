@@ -315,9 +315,11 @@ extension Session {
   /// `.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION`: loads a TSV
   /// file (CSV when its name ends in .csv or a delimiter other than a tab is named), one fact
   /// per record; numbers and dates become numbers and dates, anything else a symbol. A header
-  /// (sniffed, or forced) is skipped and names a new relation's columns.
+  /// (sniffed, or forced) is skipped and names a new relation's columns. `--format gdelt` and
+  /// `--format icews` read event exports into their fixed columns (EventLayout), RELATION
+  /// then defaulting to `gdelt_event` / `icews_event`; such files are also recognised unasked.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
-    let (argument, span) = (arg.text, arg.span)
+    let span = arg.span
     var words = arg.words
     // Options come before FILE: `--skip N` leaves out the first N lines, `--header` and
     // `--no-header` say whether the first record names the columns (else it is sniffed), and
@@ -325,13 +327,17 @@ extension Session {
     var skip = 0
     var header: Bool?
     var delimiter: UInt8?
+    var layout: EventLayout?
     var badOption = false
-    while words.count > 2, words[0].hasPrefix("--") {
+    while words.count > 1, words[0].hasPrefix("--") {
       let option = words.removeFirst()
       switch option {
       case "--skip":
         guard let n = Int(words.removeFirst()), n >= 0 else { badOption = true; break }
         skip = n
+      case "--format":
+        guard let l = EventLayout.named(words.removeFirst()) else { badOption = true; break }
+        layout = l
       case "--header": header = true
       case "--no-header": header = false
       case "--delimiter":
@@ -347,34 +353,40 @@ extension Session {
       }
       if badOption { break }
     }
-    guard !badOption, words.count == 2, let first = words[1].unicodeScalars.first, first >= "a" && first <= "z" else {
+    // A relative path is looked up beside the script first, then from the working directory.
+    // An event export needs no RELATION: it has its own (`gdelt_event`, `icews_event`).
+    let path = words.first.map { Self.besideScript($0, of: span.file.name) } ?? ""
+    if !badOption, words.count == 1, layout == nil, delimiter == nil, header == nil, skip == 0 {
+      layout = detectedLayout(path, into: nil)
+    }
+    guard !badOption, words.count == 2 || (words.count == 1 && layout != nil),
+      let first = (words.last ?? "").unicodeScalars.first, words.count == 1 || (first >= "a" && first <= "z")
+    else {
       report(
         Diagnostic(
           .error, .semantic, "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION'", at: span,
-          hint: "e.g. .import edges.tsv edge, or .import --header --delimiter ; people.csv person"))
+          hint: "e.g. .import edges.tsv edge, or .import --header --delimiter ; people.csv person; event exports: .import --format gdelt|icews FILE [RELATION]"))
       return .reported(.usageError)
     }
+    if let layout {
+      return importEvents(path, layout: layout, into: words.count == 2 ? words[1] : layout.relation, at: span)
+    }
     let name = words[1]
-    // A relative path is looked up beside the script first, then from the working directory.
-    let path = Self.besideScript(words[0], of: span.file.name)
     if JSONLinesReader.handles(path) { return importJSONLines(path, into: name, at: span) }
+    if delimiter == nil, header == nil, skip == 0, let detected = detectedLayout(path, into: name) {
+      return importEvents(path, layout: detected, into: name, at: span)
+    }
     // A named delimiter other than a tab reads fields as CSV does (with quotes); Souffle's
     // `.facts` files are TSV, like every name that does not end in `.csv`.
     let format: Importer.Format =
       delimiter.map { $0 == 9 ? .tsv : .csv } ?? (path.lowercased().hasSuffix(".csv") ? .csv : .tsv)
-    let bytes: [UInt8]
-    switch Importer.read(path) {
-    case .success(let b): bytes = b
-    case .failure(let e):
-      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
-      return .unreadable(e.message)
-    }
     // The first record: a header when forced, or when it sniffs like one.
     let firstRecord: (fields: [String], looksLikeHeader: Bool)?
     do throws(Importer.Failure) {
-      firstRecord = try Importer.firstRecord(bytes, path: path, format: format, separator: delimiter, skip: skip)
+      firstRecord = try Importer.firstRecord(path: path, format: format, separator: delimiter, skip: skip)
     } catch {
-      return .error(error.message)
+      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
+      return error.unreadable ? .unreadable(error.message) : .error(error.message)
     }
     // Souffle writes `.facts` files without a header: they are never sniffed for one.
     let isFacts = path.lowercased().hasSuffix(".facts")
@@ -402,13 +414,13 @@ extension Session {
     let before = table.factRows.count
     do throws(Importer.Failure) {
       _ = try Importer.load(
-        bytes: bytes, path: path, format: format, separator: delimiter, skip: skip, header: hasHeader,
+        path: path, format: format, separator: delimiter, skip: skip, header: hasHeader,
         declaredColumns: savedSchema[name].flatMap { $0.declared ? $0.columns : nil }, into: table,
         store: database.store, citation: reading.currentCitation)
     } catch {
       schema = savedSchema
       if !hadTable { database.drop(name) }
-      return .error(error.message)
+      return error.unreadable ? .unreadable(error.message) : .error(error.message)
     }
     // The rows a loaded file imports are its own (the new ones: they were appended).
     if reading.origin != nil {
