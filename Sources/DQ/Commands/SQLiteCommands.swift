@@ -62,6 +62,11 @@ extension Session {
         return .reported(.staticError)
       }
     }
+    // A column of a declared relation whose facts are all numbers (or all dates) takes no other
+    // kind, as for a CSV import.
+    for (name, t) in staged {
+      if let problem = wrongKind(t, into: name, path: path) { return .error(problem) }
+    }
     var resolver = Resolver(schema: schema)
     for (name, t) in staged {
       let arity = t.columns.count
@@ -86,6 +91,26 @@ extension Session {
       noteFactsChanged(name)
     }
     return .ok
+  }
+
+  /// The first value of `t` whose kind differs from that of every fact in its column of the
+  /// declared relation `name` (when the facts of that column all have one kind, not symbol).
+  private func wrongKind(_ t: SQLiteReader.Table, into name: String, path: String) -> String? {
+    guard let declared = schema[name], declared.declared, let facts = database.tables[name]?.factRows, facts.count > 0,
+      facts.arity == t.columns.count
+    else { return nil }
+    let store = database.store
+    func kindName(_ k: ValueKind) -> String { k == .number ? "number" : k == .date ? "date" : "symbol" }
+    for c in 0..<facts.arity {
+      let kind = store.kind(facts[0, c])
+      guard kind != .symbol, (1..<facts.count).allSatisfy({ store.kind(facts[$0, c]) == kind }) else { continue }
+      for r in 0..<t.rowCount where store.kind(t.rows[r * facts.arity + c]) != kind {
+        let v = t.rows[r * facts.arity + c]
+        return
+          "'\(path)': table '\(t.name)', row \(r + 1), column '\(t.columns[c])' holds '\(store.text(v))', a \(kindName(store.kind(v))), but column \(c + 1) ('\(declared.columns[c])') of the declared relation holds only \(kindName(kind))s; nothing was imported"
+      }
+    }
+    return nil
   }
 
   /// `.export [--format sqlite] RELATION FILE` when FILE ends in .db, .sqlite or .sqlite3 or

@@ -93,6 +93,15 @@ final class SQLiteStatement {
   let handle: OpaquePointer
   init(_ handle: OpaquePointer) { self.handle = handle }
   deinit { sqlite3_finalize(handle) }
+
+  /// Steps to the next row: false at the end (or on a failure, which `lastError` names).
+  func nextRow() -> Bool { sqlite3_step(handle) == SQLITE_ROW }
+
+  /// Column `c` of the current row as text.
+  func text(_ c: Int32) -> String {
+    guard let p = sqlite3_column_text(handle, c) else { return "" }
+    return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, c))), as: UTF8.self)
+  }
 }
 
 extension String {
@@ -149,7 +158,7 @@ enum SQLiteReader {
       let rc = sqlite3_step(stmt.handle)
       if rc == SQLITE_DONE { break }
       guard rc == SQLITE_ROW else { throw SQLiteFailure(message: "Cannot read '\(db.path)': \(db.lastError)", unreadable: true) }
-      names.append(text(stmt.handle, 0))
+      names.append(stmt.text(0))
     }
     return names
   }
@@ -217,11 +226,5 @@ enum SQLiteReader {
     default:
       throw fail("holds a BLOB (\(sqlite3_column_bytes(s, c)) bytes), which has no dq value")
     }
-  }
-
-  /// Column `c` of the current row as text.
-  private static func text(_ s: OpaquePointer, _ c: Int32) -> String {
-    guard let p = sqlite3_column_text(s, c) else { return "" }
-    return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, c))), as: UTF8.self)
   }
 }
