@@ -216,7 +216,7 @@ import Testing
       ])
   }
 
-  @Test func theMemoryLimitStopsALargeTableAndLoadsNothing() throws {
+  @Test func theMemoryLimitOrCtrlCStopsALargeTableAndLoadsNothing() throws {
     let dir = try folder()
     let path = dir + "/big.db"
     let db = try SQLiteConnection(path: path, writable: true)
@@ -230,6 +230,13 @@ import Testing
     #expect(run.errors.first?.contains("would hold more than the memory limit") == true, "\(run.errors)")
     #expect(run.session.database.tables["big"] == nil)
     run.session.options.maxMemory = 0
+    // Ctrl-C stops the read too, loading nothing.
+    run.errors = []
+    run.session.capture.interruption = { true }
+    #expect(run(".import \(path) big") == .runtimeError)
+    #expect(run.errors.first?.contains("reading table 'big' was interrupted") == true, "\(run.errors)")
+    #expect(run.session.database.tables["big"] == nil)
+    run.session.capture.interruption = nil
     #expect(run(".import \(path) big") == .ok, "\(run.errors)")
     #expect(run.session.database.tables["big"]?.rows.count == 300_000)
   }

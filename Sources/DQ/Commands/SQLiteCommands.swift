@@ -47,7 +47,8 @@ extension Session {
       var bytes = 0
       for (t, name) in zip(chosen, names) {
         staged.append(
-          (name, try SQLiteReader.readTable(db, table: t, store: database.store, memoryLimit: options.maxMemory, staged: &bytes)))
+          (name, try SQLiteReader.readTable(db, table: t, store: database.store, memoryLimit: options.maxMemory, staged: &bytes,
+            interrupted: frontEnd.interruption)))
       }
     } catch {
       return error.kind == .unreadable ? .unreadable(error.message) : .error(error.message)

@@ -164,9 +164,11 @@ enum SQLiteReader {
   }
 
   /// Every row of table (or view) `name`. `memoryLimit` (bytes, 0: none) bounds what dq holds
-  /// with the staged rows counted in, as a query's `--memory` bounds its tuples.
+  /// with the staged rows counted in, as a query's `--memory` bounds its tuples; `interrupted`
+  /// (Ctrl-C in the shell) stops a long read, loading nothing.
   static func readTable(
-    _ db: SQLiteConnection, table name: String, store: ValueStore, memoryLimit: Int, staged: inout Int
+    _ db: SQLiteConnection, table name: String, store: ValueStore, memoryLimit: Int, staged: inout Int,
+    interrupted: (() -> Bool)? = nil
   ) throws(SQLiteFailure) -> Table {
     let stmt = try db.prepare("SELECT * FROM \(SQLiteConnection.quoted(name))", while: " (table '\(name)')")
     let s = stmt.handle
@@ -191,6 +193,9 @@ enum SQLiteReader {
         rows.append(try value(s, Int32(c), date: dateColumn[c], store: store) { problem in
           SQLiteFailure(message: "'\(db.path)': table '\(name)', row \(rowCount), column '\(columns[c])' \(problem); nothing was imported")
         })
+      }
+      if rowCount & 4095 == 0, interrupted?() == true {
+        throw SQLiteFailure(message: "'\(db.path)': reading table '\(name)' was interrupted; nothing was imported")
       }
       // The staged values, checked every 4096 rows against the memory budget.
       if memoryLimit > 0, rowCount & 4095 == 0, Memory.held + staged + rows.count * MemoryLayout<Value>.stride > memoryLimit {
