@@ -11,12 +11,14 @@ let package = Package(
     // Library: the language and the engine; no terminal, no argv, no libedit.
     .target(
       name: "DQ",
-      dependencies: ["CEngine"],
+      dependencies: ["CEngine", "CSQLite"],
       swiftSettings: [
         // The engine's buffers are owned by single-threaded classes; runtime exclusivity checks
         // cost a fifth of the evaluation time, so release builds leave them out.
         .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
       ]),
+    // SQLite databases in and out (`.attach`, `.import FILE.db`, `.export RELATION FILE.db`).
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // Shell: the REPL and script front end, testable without a terminal.
     .target(name: "DQShell", dependencies: ["DQ", "CSupport", "CEditLine"]),
     // A prefetch hint for the engine's hash tables (Swift cannot spell one).

@@ -41,7 +41,8 @@ let usage = """
         --no-warnings      do not warn about relations with no facts or rules
         --list             list every relation: arity, columns, rows, description
         --export REL FILE  write every tuple of relation REL to FILE (.tsv, .csv, .jsonl,
-                           .json), through a temporary file renamed into place
+                           .json, .db: a SQLite table), through a temporary file renamed
+                           into place
         --why QUERY        explain each answer of QUERY down to facts and their sources
         --depth N          levels of rules --why shows before cutting the tree (default 6,
                            at most 1000)

@@ -44,7 +44,7 @@ extension CommandTable {
       run: { session, arg in session.unload(arg) }),
     Command(
       name: "import", usage: ".import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION",
-      summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl)",
+      summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl, SQLite if .db)",
       details: """
           One fact per record. CSV follows RFC 4180: quoted fields hold commas, "" and line
           breaks; CRLF line ends are fine. Souffle's .facts files are TSV.
@@ -56,12 +56,31 @@ extension CommandTable {
           or |; \\t or tab for a tab). A column of a .decl'ared relation whose facts are all
           numbers (or all dates) takes no other kind: FILE:LINE:COL names the field, nothing loads.
           --skip N leaves out the first N lines. JSON Lines (.jsonl, .ndjson): one object per
-          line, its keys naming the columns. A relative FILE is looked for beside the script first.
+          line, its keys naming the columns. SQLite (.db, .sqlite, .sqlite3, or SQLite's header):
+          '.import FILE.db' loads every table as '.attach' does; '.import FILE.db TABLE [RELATION]'
+          one table. A relative FILE is looked for beside the script first.
         """,
       run: { session, arg in session.importFacts(arg) }),
     Command(
-      name: "export", usage: ".export [--format F] RELATION FILE", summary: "Write every tuple of a relation to a file (TSV, CSV, JSON Lines, JSON)",
-      details: "  The format comes from FILE's extension (.tsv, .csv, .jsonl or .ndjson, .json) or --format;\n  derived relations are computed first. A header names the columns (TSV, CSV). The file is\n  written beside its target and renamed over it, never left half-written; .import reads it back.",
+      name: "attach", usage: ".attach FILE.db", summary: "Load every table and view of a SQLite database as relations",
+      details: """
+          Each table or view becomes a relation named after it, its columns named as .decl spells
+          them (lower snake case). INTEGER is an integer, REAL a decimal, TEXT a symbol (a date
+          when its column's declared type says DATE), NULL the empty symbol; a BLOB is refused.
+          Every table is read before any relation changes: an error loads nothing.
+        """,
+      wholeNameOnly: true,
+      run: { session, arg in session.attachDatabase(arg) }),
+    Command(
+      name: "export", usage: ".export [--format F] RELATION FILE",
+      summary: "Write every tuple of a relation to a file (TSV, CSV, JSON Lines, JSON, SQLite)",
+      details: """
+          The format comes from FILE's extension (.tsv, .csv, .jsonl or .ndjson, .json, .db or
+          .sqlite) or --format; derived relations are computed first. A header names the columns
+          (TSV, CSV). SQLite: one table named RELATION, replaced in an existing database (its
+          other tables are kept). The file is written beside its target and renamed over it,
+          never left half-written; .import reads it back.
+        """,
       run: { session, arg in session.exportRelation(arg) }),
     Command(
       name: "relations", aliases: ["tables"], usage: ".relations [PATTERN]", summary: "List relations: arity, columns, rows, description",
@@ -319,6 +338,7 @@ extension Session {
   /// `--format icews` read event exports into their fixed columns (EventLayout), RELATION
   /// then defaulting to `gdelt_event` / `icews_event`; such files are also recognised unasked.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
+    if let sqlite = importDatabaseIfSQLite(arg) { return sqlite }
     let span = arg.span
     var words = arg.words
     // Options come before FILE: `--skip N` leaves out the first N lines, `--header` and
@@ -434,11 +454,12 @@ extension Session {
   /// `.export [--format F] RELATION FILE`: every tuple of the relation (derived ones computed
   /// first) written to FILE in the format its extension (or F) names, all or nothing.
   func exportRelation(_ arg: CommandArgument) -> CommandOutcome {
+    if let sqlite = exportDatabaseIfSQLite(arg) { return sqlite }
     var words = arg.words
     var format: Exporter.Format?
     if words.count == 4, words[0] == "--format" {
       guard let f = Exporter.Format(rawValue: words[1].lowercased()) else {
-        return .usage("Unknown export format '\(words[1])'; use tsv, csv, jsonl or json")
+        return .usage("Unknown export format '\(words[1])'; use tsv, csv, jsonl, json or sqlite")
       }
       format = f
       words.removeFirst(2)
@@ -446,7 +467,7 @@ extension Session {
     guard words.count == 2 else { return .usage("Use '.export [--format F] RELATION FILE', e.g. .export met met.csv") }
     let (name, path) = (words[0], words[1])
     guard let chosen = format ?? Exporter.format(forPath: path) else {
-      return .usage("Cannot tell the format of '\(path)' from its extension; use .tsv, .csv, .jsonl, .json or --format")
+      return .usage("Cannot tell the format of '\(path)' from its extension; use .tsv, .csv, .jsonl, .json, .db or --format")
     }
     guard let relation = schema[name] else {
       let hint = Suggest.closest(to: name, in: Array(schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""

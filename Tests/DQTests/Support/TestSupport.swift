@@ -87,6 +87,8 @@ final class Capture: FrontEnd {
   var onWrite: (String) -> Void = { _ in }
   var onReport: (Diagnostic) -> Void = { _ in }
   var onAnswers: (Query, [[Value]]) -> Void = { _, _ in }
+  /// Ctrl-C as the session asks for it (nil: never pressed).
+  var interruption: (() -> Bool)? = nil
   func write(_ text: String) { onWrite(text) }
   func report(_ diagnostic: Diagnostic) { onReport(diagnostic) }
   func answered(_ query: Query, rows: [[Value]]) { onAnswers(query, rows) }
