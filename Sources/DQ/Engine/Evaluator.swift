@@ -43,6 +43,32 @@ final class Evaluator {
     for rule in bound.firstRound {
       try run(rule, versions)
     }
+    try rounds(bound, versions)
+  }
+
+  /// Continues semi-naive evaluation of a stratum from what its relations hold now (a fixpoint
+  /// computed before): `seed` adds rows that count as derived in the first round, the rules of
+  /// `first` run once over full relations, and then the stratum's delta versions run round
+  /// after round over what is new until nothing is. Rows are only appended, so the rows kept
+  /// keep their numbers. When a limit stops it, the caller drops the stratum's relations.
+  func extend(_ plan: StratumPlan, first: [RulePlan], seed: () -> Void) throws(EvaluationError) {
+    let stratum = PlanBinder.bind(plan, to: database)
+    let firstRound = first.map { PlanBinder.bind($0, to: database) }
+    var versions: [String: RelationVersions] = [:]
+    for name in plan.relations {
+      guard let table = database.tables[name] else { continue }
+      versions[name] = RelationVersions(table.rows)
+      versions[name]?.beginFirstRound()
+    }
+    seed()
+    for rule in firstRound { try run(rule, versions) }
+    try rounds(stratum, versions)
+  }
+
+  /// The rounds of a recursive stratum after the first, until nothing is new.
+  private func rounds(_ bound: BoundStratum, _ start: [String: RelationVersions]) throws(EvaluationError) {
+    let stratum = bound.plan
+    var versions = start
     guard stratum.recursive else { return }
     // Each round touches only what changed: the relations that gained rows or still have a
     // delta, and the delta versions of those (its delta atom is planned first). A stratum of

@@ -29,7 +29,7 @@ extension Session {
         errors.forEach(report)
         return .staticError
       }
-      removeClauses(of: program.loadedFiles[i])
+      removeClauses(of: program.loadedFiles[i], reloading: true)
       program.loadedFiles[i] = record
     } else {
       program.loadedFiles.append(record)
@@ -38,6 +38,11 @@ extension Session {
     reading.origin = key
     defer { reading.origin = saved }
     let status = run(file)
+    // Relations whose rules the new version no longer has hold their facts.
+    for t in database.tables.values where t.hasRules && !rules.contains(where: { $0.head.name == t.name }) {
+      database.keepOnlyFacts(t.name)
+      evaluation.contentChanged(t.name)
+    }
     if let i = program.loadedFiles.firstIndex(where: { $0.key == key }) {
       // The relations it named first, so `.unload` can forget the ones nothing else uses.
       program.loadedFiles[i].relations = Set(
@@ -100,21 +105,26 @@ extension Session {
 
   /// Takes out what a loaded file added: its rules, the facts only it stated, and the relations
   /// it named that nothing uses any more. What depends on a changed relation is computed again.
-  func removeClauses(of file: LoadedFile) {
+  func removeClauses(of file: LoadedFile, reloading: Bool = false) {
     let others = program.loadedFiles.filter { $0.key != file.key }
     let fromFile = { (r: Rule) in file.sources.contains(ObjectIdentifier(r.span.file)) }
     let removedHeads = Set(rules.filter(fromFile).map(\.head.name))
     rules.removeAll(where: fromFile)
-    var changed = removedHeads
     for (name, tuples) in file.facts {
       let pinned = program.pinnedFacts[name] ?? []
-      let drop = tuples.filter { t in !pinned.contains(t) && !others.contains { $0.facts[name]?.contains(t) == true } }
-      if database.removeFacts(name, drop) > 0 { changed.insert(name) }
+      let drop = tuples.filter { t in
+        !pinned.contains(t) && !others.contains { $0.facts[name]?.contains(t) == true } && database.isFact(name, t)
+      }
+      if database.removeFacts(name, drop) > 0 { noteFactsChanged(name, inserted: [], deleted: Array(drop)) }
     }
-    for name in changed {
-      if !rules.contains(where: { $0.head.name == name }) { database.keepOnlyFacts(name) }
+    for name in removedHeads {
       evaluation.definitionChanged(name)
-      evaluation.contentChanged(name)
+      // A relation left without rules holds its facts; when the file is loaded again, that
+      // waits until it has run (its rules may come back, and what they derived is kept).
+      if !reloading && !rules.contains(where: { $0.head.name == name }) {
+        database.keepOnlyFacts(name)
+        evaluation.contentChanged(name)
+      }
     }
     // A relation the file named that has no facts, no rules and no use left is forgotten, so a
     // new version of the file may give it other columns; unless it was declared or first used
