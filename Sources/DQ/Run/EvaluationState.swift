@@ -24,6 +24,8 @@ struct EvaluationState {
   /// every comparison of answers).
   var incrementalUpdates = 0
   var recomputations = 0
+  /// Updates that gave up over-deleting (and computed the stratum again instead).
+  var overDeletionsAbandoned = 0
 
   /// Tuples a relation's change log may hold before it is dropped: a stratum reading a
   /// relation that changed more than this is computed again rather than updated.

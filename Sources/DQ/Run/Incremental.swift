@@ -16,7 +16,9 @@
 /// What the stratum gained and lost is logged in turn, so the strata reading it are updated the
 /// same way. A stratum whose rules changed, or that reads a changed relation under negation or
 /// in an aggregate, is computed again instead (only when one of its inputs changed); so is one
-/// whose input log was dropped (changes of more than `EvaluationState.logLimit` tuples).
+/// whose input log was dropped (changes of more than `EvaluationState.logLimit` tuples), and
+/// one whose over-deletion grows past an eighth of its tuples (computing it again costs less
+/// than deleting and re-deriving that much; an edge inside a large cycle of a closure is one).
 ///
 /// Derived rows are only appended, and over-deletion keeps the rows that stay in order, so a
 /// derived tuple's row still comes after the rows of a derivation of it (`.why` relies on it).
@@ -119,8 +121,18 @@ extension Session {
         }
         let plan = Planner.plan(
           stratum: s.relations.map { "~" + $0 }, recursive: s.recursive, rules: overRules, size: database.rowCount)
-        try evaluator.extend(plan, first: plan.firstRound) {
+        // Past a fraction of the stratum, over-deleting and re-deriving would cost more than
+        // computing the stratum again (an edge inside a large cycle: every path may use it).
+        let stored = s.relations.reduce(0) { $0 + (database.tables[$1]?.rows.count ?? 0) }
+        let most = max(1000, stored / Self.overDeletionShare)
+        let finished = try evaluator.extend(plan, first: plan.firstRound, giveUp: {
+          over.values.reduce(0) { $0 + $1.count } > most
+        }) {
           for (m, tuples) in factsDeleted { for t in tuples { over[m]?.insert(t) } }
+        }
+        if !finished {
+          evaluation.overDeletionsAbandoned += 1
+          return false
         }
         for m in s.relations {
           guard let rows = database.tables[m]?.rows, let candidates = over[m], candidates.count > 0 else { continue }
@@ -214,6 +226,10 @@ extension Session {
     }
     return true
   }
+
+  /// Over-deletion stops once it has set aside more than 1/`overDeletionShare` of the
+  /// stratum's tuples; the stratum is then computed again from scratch.
+  static let overDeletionShare = 8
 
   /// The atom with its relation name prefixed (a name no program can write).
   static func renamed(_ a: Atom, _ prefix: String) -> Atom {
