@@ -287,12 +287,14 @@ def edit_section(results):
         if not runs:
             continue
         if not out:
-            out = ["## dq after edits
-",
+            out = ["## dq after edits\n",
                    "The closure is counted, then counted again after each edit in the same process; each row is "
                    "the median over the runs of the time `.timing` reports for that count's evaluation (which "
                    "first brings `path` up to date: an insert continues semi-naive evaluation from the "
-                   "computed closure, a retraction deletes and re-derives). No peer keeps a computed result "
+                   "computed closure; a retraction deletes and re-derives, or computes the closure again once "
+                   "over-deletion passes an eighth of it, as an edge inside the graph's big cycle does). The first "
+                   "edit after a full evaluation also builds what edits need (the deduplication table and an "
+                   "index of `path` by its second column). No peer keeps a computed result "
                    "across edits (each would evaluate from scratch, as in the first row), so the workload is "
                    "dq's alone.\n",
                    "| Workload | step | count | evaluate (ms) | of the first |",

@@ -157,6 +157,19 @@ import Testing
     #expect(f.recomputations == computed + 1)
   }
 
+  @Test func memoryAfterEditsListsOnlyTheProgramsRelations() throws {
+    let f = try Fixture()
+    f.run("edge(1, 2). edge(2, 3).\n" + Self.closure)
+    _ = f.run("?- path(X, Y).")
+    f.run("edge(3, 4).\n.retract edge(1, 2)")
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n2\t3\n2\t4\n3\t4\n")
+    // The relations an update works in are gone once it is done.
+    #expect(Set(f.session.database.tables.keys) == ["edge", "path"])
+    let memory = f.run(".memory").out
+    #expect(memory.contains("path") && !memory.contains("~path") && !memory.contains("-edge") && !memory.contains("+edge"), "\(memory)")
+    #expect(f.updates >= 1)
+  }
+
   @Test func aNewRuleComputesOnlyTheStrataItReaches() throws {
     let f = try Fixture()
     f.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "far(X) :- path(1, X), not edge(1, X).\nother(X) :- edge(X, _).\n")
