@@ -115,7 +115,8 @@ extension Session {
   }
 
   /// Takes out what a loaded file added: its rules, the facts only it stated, and the relations
-  /// it named that nothing uses any more. What depends on a changed relation is computed again.
+  /// it named that nothing uses any more. The facts taken out are logged one by one, so what
+  /// depends on them is brought up to date (`Incremental.swift`) when next asked.
   /// When the file is being loaded again, `reloading` names the relations its new version
   /// defines (with their arity).
   func removeClauses(of file: LoadedFile, reloading: [String: Int]? = nil) {
