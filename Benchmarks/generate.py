@@ -110,20 +110,68 @@ def chain(n):
     return build
 
 
+def random_edges(nodes, edges, seed):
+    """`edges` distinct random edges between `nodes` nodes, no self-loops, sorted."""
+    rng = random.Random(seed)
+    chosen = set()
+    while len(chosen) < edges:
+        x, y = rng.randrange(nodes), rng.randrange(nodes)
+        if x != y:
+            chosen.add((x, y))
+    return sorted(chosen)
+
+
 def random_graph(nodes, edges, seed):
     def build(d):
-        rng = random.Random(seed)
-        chosen = set()
-        while len(chosen) < edges:
-            x, y = rng.randrange(nodes), rng.randrange(nodes)
-            if x != y:
-                chosen.add((x, y))
-        rows = sorted(chosen)
+        rows = random_edges(nodes, edges, seed)
         write_relation(d, "edge", rows)
         return {
             "results": transitive_closure_size(list(range(nodes)), rows),
             "description": f"TC of a random digraph: {nodes} nodes, {edges} distinct edges "
             f"(no self-loops), seed {seed}",
+        }
+
+    return build
+
+
+# The edits of the "edit" workload, in order: (dq text of the edit, how it changes the edges).
+# The count of the closure is asked before the first edit and after each one.
+EDIT_NEW_NODE = 99999
+
+
+def edit_steps(rows):
+    removed = rows[len(rows) // 2]  # an edge of the graph itself, in its big component
+    return [
+        (f"edge(1, {EDIT_NEW_NODE}).", "insert one edge to a new node"),
+        (f"edge(2, {EDIT_NEW_NODE - 1}).", "insert a second edge to a new node"),
+        (f".retract edge(1, {EDIT_NEW_NODE})", "retract the first inserted edge"),
+        (f".retract edge({removed[0]}, {removed[1]})", "retract an edge of the graph"),
+    ], removed
+
+
+def edit_random_graph(nodes, edges, seed):
+    def build(d):
+        rows = random_edges(nodes, edges, seed)
+        write_relation(d, "edge", rows)
+        steps, removed = edit_steps(rows)
+        everything = list(range(nodes)) + [EDIT_NEW_NODE - 1, EDIT_NEW_NODE]
+        states = [
+            rows,
+            rows + [(1, EDIT_NEW_NODE)],
+            rows + [(1, EDIT_NEW_NODE), (2, EDIT_NEW_NODE - 1)],
+            rows + [(2, EDIT_NEW_NODE - 1)],
+            [r for r in rows if r != removed] + [(2, EDIT_NEW_NODE - 1)],
+        ]
+        counts = [transitive_closure_size(everything, s) for s in states]
+        return {
+            "results": counts[-1],
+            "counts": counts,
+            "edits": [text for text, _ in steps],
+            "edit_descriptions": [what for _, what in steps],
+            "description": f"dq only: the TC of the random digraph of tc-random-2000 ({nodes} nodes, {edges} edges, "
+            f"seed {seed}) counted, then counted again after each of {len(steps)} edits in the same process "
+            "(two inserted edges, the first retracted again, then an edge of the graph retracted); "
+            f"counts {', '.join(f'{c:,}' for c in counts)}",
         }
 
     return build
@@ -224,6 +272,7 @@ WORKLOADS = {
     "tc-chain-1000": chain(1000),
     "tc-chain-2000": chain(2000),
     "tc-random-2000": random_graph(2000, 6000, seed=20240601),
+    "edit-random-2000": edit_random_graph(2000, 6000, seed=20240601),
     "sg-tree": random_tree(3100, seed=20240602),
     "join-100k": join(100_000, 10_000, 1_000, 10_000, 1_000, 400, seed=20240603),
     "join-1m": join(1_000_000, 100_000, 10_000, 100_000, 10_000, 400, seed=20240604),

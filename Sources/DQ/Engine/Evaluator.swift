@@ -43,7 +43,43 @@ final class Evaluator {
     for rule in bound.firstRound {
       try run(rule, versions)
     }
-    guard stratum.recursive else { return }
+    try rounds(bound, versions)
+  }
+
+  /// Continues semi-naive evaluation of a stratum from what its relations hold now (a fixpoint
+  /// computed before): `seed` adds rows that count as derived in the first round, the rules of
+  /// `first` run once over full relations, and then the stratum's delta versions run round
+  /// after round over what is new until nothing is. Rows are only appended, so the rows kept
+  /// keep their numbers. When a limit stops it, the caller drops the stratum's relations.
+  /// `giveUp`, asked after every round, may stop it early: then it returns false and what the
+  /// relations hold is not a fixpoint.
+  @discardableResult
+  func extend(
+    _ plan: StratumPlan, first: [RulePlan], giveUp: (() -> Bool)? = nil, seed: () -> Void
+  ) throws(EvaluationError) -> Bool {
+    let stratum = PlanBinder.bind(plan, to: database)
+    let firstRound = first.map { PlanBinder.bind($0, to: database) }
+    var versions: [String: RelationVersions] = [:]
+    for name in plan.relations {
+      guard let table = database.tables[name] else { continue }
+      versions[name] = RelationVersions(table.rows)
+      versions[name]?.beginFirstRound()
+    }
+    seed()
+    for rule in firstRound { try run(rule, versions) }
+    if giveUp?() == true { return false }
+    return try rounds(stratum, versions, giveUp: giveUp)
+  }
+
+  /// The rounds of a recursive stratum after the first, until nothing is new (true), or until
+  /// `giveUp` says to stop (false).
+  @discardableResult
+  private func rounds(
+    _ bound: BoundStratum, _ start: [String: RelationVersions], giveUp: (() -> Bool)? = nil
+  ) throws(EvaluationError) -> Bool {
+    let stratum = bound.plan
+    var versions = start
+    guard stratum.recursive else { return true }
     // Each round touches only what changed: the relations that gained rows or still have a
     // delta, and the delta versions of those (its delta atom is planned first). A stratum of
     // thousands of relations that change a few at a time costs the changes, not the stratum.
@@ -72,7 +108,8 @@ final class Evaluator {
         }
         onRound(stratum, round, added)
       }
-      if withDelta.isEmpty { return }
+      if withDelta.isEmpty { return true }
+      if giveUp?() == true { return false }
       try budget.check(nil)
       // Relations with a delta now must move it to "old" next round, even if nothing is added.
       pending = Set(withDelta)

@@ -237,6 +237,28 @@ public final class Relation {
     data = Memory.resize(data, count: 16 * arity)
   }
 
+  /// Removes the rows whose numbers are given (ascending, each once), keeping the others in
+  /// their order: a derived relation's row order is its derivation order (`--why`), and the
+  /// rows that stay keep derivations among the rows before them. Indexes are dropped (rebuilt
+  /// when next read), and so is the table (rebuilt when next needed).
+  public func removeRows(_ sorted: [Int]) {
+    guard let first = sorted.first else { return }
+    var write = first
+    var k = 0
+    for r in first..<count {
+      if k < sorted.count && sorted[k] == r {
+        k += 1
+        continue
+      }
+      if write != r { (data + write &* arity).update(from: data + r &* arity, count: arity) }
+      write += 1
+    }
+    count = write
+    for index in indexes { index.unbuild() }
+    isClustered = false
+    releaseTable()
+  }
+
   // MARK: - At rest
 
   /// Before rows are added: a clustered relation stops being one (its directory would miss the

@@ -1,18 +1,91 @@
 /// What has been computed from the program and what is stale: for each relation a content
-/// version (bumped when its tuples change) and a definition version (bumped when its rules or
-/// the facts of a relation with rules change), and for each stratum the versions of its inputs
-/// when it was last evaluated. A stratum whose stamp still matches is not evaluated again.
-/// This is the part incremental evaluation replaces.
+/// version (bumped when its tuples change) and a definition version (bumped when its rules
+/// change), and for each stratum the versions of its inputs when it was last evaluated. A
+/// stratum whose stamp still matches is not evaluated again; one whose inputs changed by
+/// tuples the change log still holds is brought up to date incrementally (`Incremental.swift`).
+///
+/// The facts of a relation with rules have a content version of their own, under "!name".
 struct EvaluationState {
   var contentVersion: [String: Int] = [:]
   var definitionVersion: [String: Int] = [:]
   /// Per stratum (its relations joined by commas): the versions its inputs had when it was
-  /// last computed ("#name" for a member's definition).
+  /// last computed ("#" for the fingerprint of its rules, "!name" for a member's facts,
+  /// "=name" for a member's own contents, which only the stratum changes).
   var stamps: [String: [String: Int]] = [:]
+  /// The tuples each content version added and removed, per relation (or "!name"), oldest
+  /// first; versions at or below `floor` are not logged (their changes were too large to keep,
+  /// or not known tuple by tuple), so a stamp that old means computing again.
+  var changes: [String: [Change]] = [:]
+  var floor: [String: Int] = [:]
+  /// Tuples logged per relation: past `logLimit` the log is dropped (a reset).
+  var logged: [String: Int] = [:]
+  /// Strata brought up to date from their inputs' changes, and strata computed from scratch,
+  /// since the session began (for the tests: an update that silently recomputed would pass
+  /// every comparison of answers).
+  var incrementalUpdates = 0
+  var recomputations = 0
+  /// Updates that gave up over-deleting (and computed the stratum again instead).
+  var overDeletionsAbandoned = 0
 
-  /// The tuples of `name` changed.
-  mutating func contentChanged(_ name: String) { contentVersion[name, default: 0] += 1 }
-  /// The rules of `name` (or the facts of a relation with rules) changed.
+  /// Tuples a relation's change log may hold before it is dropped: a stratum reading a
+  /// relation that changed more than this is computed again rather than updated.
+  static let logLimit = 200_000
+
+  /// One content version's changes.
+  struct Change {
+    let version: Int
+    let inserted: [[Value]]
+    let deleted: [[Value]]
+  }
+
+  /// The tuples of `name` changed in a way not logged tuple by tuple: what reads it is
+  /// computed again.
+  mutating func contentChanged(_ name: String) {
+    contentVersion[name, default: 0] += 1
+    changes[name] = nil
+    logged[name] = nil
+    floor[name] = contentVersion[name]
+  }
+
+  /// The tuples of `name` changed by exactly these insertions and deletions (each inserted
+  /// tuple was absent, each deleted one present).
+  mutating func contentChanged(_ name: String, inserted: [[Value]], deleted: [[Value]]) {
+    if inserted.isEmpty && deleted.isEmpty { return }
+    let total = logged[name, default: 0] + inserted.count + deleted.count
+    guard total <= Self.logLimit else { return contentChanged(name) }
+    contentVersion[name, default: 0] += 1
+    logged[name] = total
+    changes[name, default: []].append(Change(version: contentVersion[name, default: 0], inserted: inserted, deleted: deleted))
+  }
+
+  /// The net tuples added to and removed from `name` since version `since`, or nil when the
+  /// log does not reach back that far.
+  func changes(of name: String, since: Int) -> (inserted: [[Value]], deleted: [[Value]])? {
+    if since < floor[name, default: 0] { return nil }
+    var inserted: Set<[Value]> = []
+    var deleted: Set<[Value]> = []
+    for c in changes[name] ?? [] where c.version > since {
+      for t in c.deleted where inserted.remove(t) == nil { deleted.insert(t) }
+      for t in c.inserted where deleted.remove(t) == nil { inserted.insert(t) }
+    }
+    return (Array(inserted), Array(deleted))
+  }
+
+  /// Drops log entries no stamp needs any more (every stratum reading `name` is past them).
+  mutating func trimLogs() {
+    var oldest: [String: Int] = [:]
+    for stamp in stamps.values {
+      for (name, v) in stamp { oldest[name] = min(oldest[name] ?? v, v) }
+    }
+    for (name, log) in changes {
+      let keep = log.filter { $0.version > (oldest[name] ?? Int.max) }
+      if keep.count == log.count { continue }
+      changes[name] = keep.isEmpty ? nil : keep
+      logged[name] = keep.reduce(0) { $0 + $1.inserted.count + $1.deleted.count }
+    }
+  }
+
+  /// The rules of `name` changed.
   mutating func definitionChanged(_ name: String) { definitionVersion[name, default: 0] += 1 }
   /// Nothing computed so far can be trusted (the dataset's rules were set aside).
   mutating func forgetComputed() { stamps = [:] }
@@ -34,12 +107,21 @@ extension Session {
     _modify { yield &evaluation.stamps }
   }
 
+  /// The explicit facts of `name` changed in a way not known tuple by tuple (an import): what
+  /// reads them is computed again.
   func noteFactsChanged(_ name: String) {
-    if database.tables[name]?.hasRules == true {
-      definitionVersion[name, default: 0] += 1
-    } else {
-      contentVersion[name, default: 0] += 1
-    }
+    evaluation.contentChanged(factsKey(name))
+  }
+
+  /// The explicit facts of `name` gained and lost exactly these tuples.
+  func noteFactsChanged(_ name: String, inserted: [[Value]], deleted: [[Value]] = []) {
+    evaluation.contentChanged(factsKey(name), inserted: inserted, deleted: deleted)
+  }
+
+  /// Where the versions of a relation's facts are kept: the relation's own (it holds just its
+  /// facts) or, for a relation with rules, "!name".
+  func factsKey(_ name: String) -> String {
+    database.tables[name]?.hasRules == true ? "!" + name : name
   }
 
 
@@ -102,13 +184,22 @@ extension Session {
     return rows
   }
 
-  /// Recomputes the strata the literals depend on whose inputs or definitions changed.
+  /// Brings the strata the literals depend on up to date: a stratum whose inputs are as they
+  /// were is left alone; one whose inputs changed by logged tuples is updated incrementally
+  /// (`Incremental.swift`); any other is computed again. Under `.steps` every stratum is
+  /// computed again, so its rounds can be shown.
   func update(for body: [Literal], evaluator: Evaluator) throws(EvaluationError) {
     guard let strata = Stratifier.strata(neededBy: body, rules: rules) else { return }
+    defer { evaluation.trimLogs() }
     var number = 0
     for (s, stratumRules) in strata {
       number += 1
       if stratumRules.isEmpty {
+        // A relation whose last rule went (a file loaded again without it) holds its facts.
+        for m in s.relations where database.tables[m]?.hasRules == true {
+          database.keepOnlyFacts(m)
+          evaluation.contentChanged(m)
+        }
         if let trace = tracing {
           let rows = s.relations.map { database.tables[$0]?.rows.count ?? 0 }.reduce(0, +)
           trace("Stratum \(number): \(s.relations.joined(separator: ", ")): facts only, \(rows) row\(rows == 1 ? "" : "s")\n")
@@ -122,11 +213,28 @@ extension Session {
           for n in Self.relationNames(l) where !members.contains(n) { stamp[n] = contentVersion[n, default: 0] }
         }
       }
-      for m in s.relations { stamp["#" + m] = definitionVersion[m, default: 0] }
+      stamp["#"] = rulesFingerprint(stratumRules)
+      for m in s.relations {
+        stamp["!" + m] = contentVersion["!" + m, default: 0]
+        stamp["=" + m] = contentVersion[m, default: 0]
+      }
       let key = s.relations.joined(separator: ",")
-      if stamps[key] == stamp && tracing == nil { continue }
-      for m in s.relations { contentVersion[m, default: 0] += 1 }
+      let previous = stamps[key]
+      if previous == stamp && tracing == nil { continue }
       stamps[key] = nil
+      if tracing == nil, let previous,
+        try updateIncrementally(s, rules: stratumRules, old: previous, new: stamp, evaluator: evaluator)
+      {
+        for m in s.relations { stamp["=" + m] = contentVersion[m, default: 0] }
+        stamps[key] = stamp
+        evaluation.incrementalUpdates += 1
+        continue
+      }
+      // Computed again under `.steps` with nothing changed: the same tuples, nothing to log.
+      if previous != stamp {
+        for m in s.relations { evaluation.contentChanged(m) }
+      }
+      evaluation.recomputations += 1
       let plan = Planner.plan(stratum: s.relations, recursive: s.recursive, rules: stratumRules, size: database.rowCount)
       if let trace = tracing {
         let kind = s.recursive ? "recursive, evaluated in rounds until nothing is new" : "computed once from the strata before"
@@ -147,7 +255,14 @@ extension Session {
           }
         }
       }
-      try evaluator.evaluate(plan)
+      do {
+        try evaluator.evaluate(plan)
+      } catch {
+        // Emptied by the evaluator: whatever read them must not trust their log.
+        for m in s.relations { evaluation.contentChanged(m) }
+        evaluator.onRound = nil
+        throw error
+      }
       evaluator.onRound = nil
       if let trace = tracing, !s.recursive {
         for m in s.relations {
@@ -155,6 +270,7 @@ extension Session {
           trace("  \(m): \(rows) row\(rows == 1 ? "" : "s")\n")
         }
       }
+      for m in s.relations { stamp["=" + m] = contentVersion[m, default: 0] }
       stamps[key] = stamp
     }
   }

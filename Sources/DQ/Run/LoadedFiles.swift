@@ -24,12 +24,23 @@ extension Session {
   func runLoaded(_ file: SourceFile, key: String) -> Status {
     let record = LoadedFile(key: key, path: file.name, sources: [ObjectIdentifier(file)], parent: reading.origin)
     if let i = program.loadedFiles.firstIndex(where: { $0.key == key }) {
-      let (_, errors) = Parser.parse(file)
+      let (statements, errors) = Parser.parse(file)
       if !errors.isEmpty {
         errors.forEach(report)
         return .staticError
       }
-      removeClauses(of: program.loadedFiles[i])
+      // The relations the new version defines again with the same columns stay, with what
+      // was computed for them, so what changed can be updated rather than computed again.
+      var defined: [String: Int] = [:]
+      for s in statements {
+        switch s {
+        case .fact(let r), .rule(let r): defined[r.head.name] = r.head.arity
+        case .facts(let b): defined[b.name] = b.arity
+        case .declaration(let d): defined[d.name] = d.columns.count
+        default: break
+        }
+      }
+      removeClauses(of: program.loadedFiles[i], reloading: defined)
       program.loadedFiles[i] = record
     } else {
       program.loadedFiles.append(record)
@@ -38,6 +49,11 @@ extension Session {
     reading.origin = key
     defer { reading.origin = saved }
     let status = run(file)
+    // Relations whose rules the new version no longer has hold their facts.
+    for t in database.tables.values where t.hasRules && !rules.contains(where: { $0.head.name == t.name }) {
+      database.keepOnlyFacts(t.name)
+      evaluation.contentChanged(t.name)
+    }
     if let i = program.loadedFiles.firstIndex(where: { $0.key == key }) {
       // The relations it named first, so `.unload` can forget the ones nothing else uses.
       program.loadedFiles[i].relations = Set(
@@ -99,22 +115,30 @@ extension Session {
   }
 
   /// Takes out what a loaded file added: its rules, the facts only it stated, and the relations
-  /// it named that nothing uses any more. What depends on a changed relation is computed again.
-  func removeClauses(of file: LoadedFile) {
+  /// it named that nothing uses any more. The facts taken out are logged one by one, so what
+  /// depends on them is brought up to date (`Incremental.swift`) when next asked.
+  /// When the file is being loaded again, `reloading` names the relations its new version
+  /// defines (with their arity).
+  func removeClauses(of file: LoadedFile, reloading: [String: Int]? = nil) {
     let others = program.loadedFiles.filter { $0.key != file.key }
     let fromFile = { (r: Rule) in file.sources.contains(ObjectIdentifier(r.span.file)) }
     let removedHeads = Set(rules.filter(fromFile).map(\.head.name))
     rules.removeAll(where: fromFile)
-    var changed = removedHeads
     for (name, tuples) in file.facts {
       let pinned = program.pinnedFacts[name] ?? []
-      let drop = tuples.filter { t in !pinned.contains(t) && !others.contains { $0.facts[name]?.contains(t) == true } }
-      if database.removeFacts(name, drop) > 0 { changed.insert(name) }
+      let drop = tuples.filter { t in
+        !pinned.contains(t) && !others.contains { $0.facts[name]?.contains(t) == true } && database.isFact(name, t)
+      }
+      if database.removeFacts(name, drop) > 0 { noteFactsChanged(name, inserted: [], deleted: Array(drop)) }
     }
-    for name in changed {
-      if !rules.contains(where: { $0.head.name == name }) { database.keepOnlyFacts(name) }
+    for name in removedHeads {
       evaluation.definitionChanged(name)
-      evaluation.contentChanged(name)
+      // A relation left without rules holds its facts; when the file is loaded again, that
+      // waits until it has run (its rules may come back, and what they derived is kept).
+      if reloading == nil && !rules.contains(where: { $0.head.name == name }) {
+        database.keepOnlyFacts(name)
+        evaluation.contentChanged(name)
+      }
     }
     // A relation the file named that has no facts, no rules and no use left is forgotten, so a
     // new version of the file may give it other columns; unless it was declared or first used
@@ -124,7 +148,7 @@ extension Session {
     for name in named where !datasetRelations.contains(name) {
       let used = rules.contains { $0.head.name == name || $0.body.contains { Self.relationNames($0).contains(name) } }
       let rows = database.tables[name]?.factRows.count ?? 0
-      guard !used, rows == 0, let r = schema[name] else { continue }
+      guard !used, rows == 0, let r = schema[name], reloading?[name] != r.arity else { continue }
       if let origin = r.origin, origin.file.name.hasPrefix("<") || keepers.contains(ObjectIdentifier(origin.file)) { continue }
       schema.remove(name)
       database.drop(name)

@@ -56,11 +56,7 @@ extension Session {
       // Gone from everywhere: no file keeps stating it, nothing pins it.
       program.pinnedFacts[r.head.name]?.remove(tuple)
       for i in program.loadedFiles.indices { program.loadedFiles[i].facts[r.head.name]?.remove(tuple) }
-      noteFactsChanged(r.head.name)
-      if database.tables[r.head.name]?.hasRules != true {
-        // The relation holds exactly its facts: its contents changed.
-        evaluation.contentChanged(r.head.name)
-      }
+      noteFactsChanged(r.head.name, inserted: [], deleted: [tuple])
       return .success(true)
     } catch {
       return .failure(Diagnostics(all: [error.diagnostic]))

@@ -122,7 +122,7 @@ extension Session {
         let tuple = try groundTuple(r.head)
         let added = database.addFact(r.head.name, tuple, citation: reading.currentCitation)
         recordFact(r.head.name, tuple, new: added)
-        noteFactsChanged(r.head.name)
+        if added { noteFactsChanged(r.head.name, inserted: [tuple]) }
       } catch {
         report(error.diagnostic)
         return .runtimeError
@@ -132,6 +132,7 @@ extension Session {
       let table = database.table(b.name, arity: b.arity)
       let holder = table.factRows
       holder.reserve(b.count)
+      let before = holder.count
       var tuple = [Value](repeating: 0, count: max(1, b.arity))
       var added = 0
       let tracking = reading.origin != nil || !program.loadedFiles.isEmpty
@@ -142,7 +143,12 @@ extension Session {
         if tracking { recordFact(b.name, b.arity == 0 ? [] : tuple, new: stored) }
       }
       table.appendCitations(added, reading.currentCitation)
-      noteFactsChanged(b.name)
+      // New facts are appended: the rows after `before` are the ones this batch added.
+      if added > EvaluationState.logLimit || holder.count != before + added {
+        noteFactsChanged(b.name)
+      } else if added > 0 {
+        noteFactsChanged(b.name, inserted: (before..<holder.count).map { holder.row($0) })
+      }
     case .rule(let r):
       if r.body.isEmpty, r.head.variables.isEmpty { return execute(.fact(r)) }
       rules.append(r)

@@ -1,0 +1,185 @@
+/// Edits after a computation: `.retract`, loading a file again, `.unload`, `.why` and limits,
+/// with the incremental path checked to be the one taken (the session's counters).
+import Foundation
+import Testing
+
+@testable import DQ
+
+@Suite struct IncrementalEditTests {
+  /// A session over no dataset with tsv answers, and a folder for files.
+  final class Fixture {
+    let session = Session(loadDataset: false)
+    let transcript = Transcript()
+    let folder: String
+
+    init() throws {
+      session.frontEnd = transcript
+      session.options.format = .tsv
+      folder = FileManager.default.temporaryDirectory.appendingPathComponent("dq-incr-\(UUID().uuidString)").path
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func write(_ name: String, _ text: String) throws {
+      try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { folder + "/" + name }
+
+    /// Runs `text` as if typed; returns its answers and the messages of its errors.
+    @discardableResult
+    func run(_ text: String) -> (out: String, errors: [String]) {
+      transcript.output = ""
+      transcript.diagnostics = []
+      session.blocksWritten = 0
+      session.run(SourceFile(name: "<stdin>", text: text))
+      return (transcript.output, transcript.diagnostics.filter { $0.severity == .error }.map(\.message))
+    }
+
+    var recomputations: Int { session.evaluation.recomputations }
+    var updates: Int { session.evaluation.incrementalUpdates }
+  }
+
+  static let closure = "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+
+  @Test func retractRemovesExactlyWhatLostItsLastDerivation() throws {
+    let f = try Fixture()
+    // Two ways from 1 to 3: taking out one keeps path(1, 3); taking out both drops it.
+    f.run("edge(1, 2). edge(2, 3). edge(1, 3). edge(3, 4).\n" + Self.closure)
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
+    let computed = f.recomputations
+    f.run(".retract edge(1, 3)")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
+    f.run(".retract edge(2, 3)")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n")
+    #expect(f.run("?- path(X, 4).").out == "X\n3\n")
+    #expect(f.recomputations == computed)
+    #expect(f.updates >= 2)
+  }
+
+  @Test func whyAfterEditsExplainsWithWhatIsThere() throws {
+    let f = try Fixture()
+    f.run("edge(1, 2). edge(2, 3). edge(1, 3).\n" + Self.closure)
+    _ = f.run("?- path(1, 3).")
+    f.run(".retract edge(1, 3)\nedge(3, 4).")
+    let why = f.run(".why path(1, 4)").out
+    // The derivation goes through 2 now, and names no retracted fact.
+    #expect(why.contains("edge(2, 3)   fact"), "\(why)")
+    #expect(why.contains("edge(3, 4)   fact"), "\(why)")
+    #expect(!why.contains("edge(1, 3)"), "\(why)")
+    // `.steps` shows the closure computed from scratch, with the edited facts.
+    let steps = f.run(".steps path(1, X)").out
+    #expect(steps.contains("path"), "\(steps)")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
+  }
+
+  @Test func reloadingAFileWithOtherFactsUpdatesWhatTheyDerive() throws {
+    let f = try Fixture()
+    try f.write("g.dq", "edge(1, 2). edge(2, 3). edge(3, 4).\n" + Self.closure)
+    f.run(".load \(f.path("g.dq"))")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
+    let computed = f.recomputations
+    // The same rules, one fact fewer and one more: path is updated, not computed again.
+    try f.write("g.dq", "edge(1, 2). edge(3, 4). edge(4, 5).\n" + Self.closure)
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n3\t4\n3\t5\n4\t5\n")
+    #expect(f.recomputations == computed)
+    // Other rules: computed again.
+    try f.write("g.dq", "edge(1, 2). edge(3, 4). edge(4, 5).\npath(X, Y) :- edge(Y, X).\n")
+    #expect(f.run(".reload").errors == [])
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n2\t1\n4\t3\n5\t4\n")
+    #expect(f.recomputations == computed + 1)
+  }
+
+  @Test func unloadingFactsUpdatesTheRulesOfAnotherFile() throws {
+    let f = try Fixture()
+    try f.write("rules.dq", Self.closure)
+    try f.write("more.dq", "edge(3, 4). edge(4, 5).\n")
+    f.run("edge(1, 2). edge(2, 3).\n.load \(f.path("rules.dq"))\n.load \(f.path("more.dq"))")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n5\n")
+    let computed = f.recomputations
+    #expect(f.run(".unload \(f.path("more.dq"))").errors == [])
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n")
+    #expect(f.recomputations == computed)
+    // Unloading the rules leaves edge and no path tuples derived by them.
+    #expect(f.run(".unload \(f.path("rules.dq"))").errors == [])
+    #expect(f.run("?- edge(X, Y).").out == "X\tY\n1\t2\n2\t3\n")
+  }
+
+  @Test func factsOfARelationWithRulesAreMaintainedToo() throws {
+    let f = try Fixture()
+    f.run("edge(1, 2).\npath(5, 6).\n" + Self.closure)
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n5\t6\n")
+    let computed = f.recomputations
+    f.run("path(2, 7).\n.retract path(5, 6)")
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n2\t7\n")
+    // A fact also derived stays when retracted as a fact.
+    f.run("path(1, 2).\n.retract path(1, 2)")
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n2\t7\n")
+    #expect(f.recomputations == computed)
+  }
+
+  @Test func aLimitStoppingAnUpdateLeavesTheStratumToBeComputedAgain() throws {
+    let f = try Fixture()
+    let chain = (1..<40).map { "edge(\($0), \($0 + 1))." }.joined(separator: " ")
+    f.run(chain + "\n" + Self.closure)
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n780\n")
+    // 40 new tuples, 10 allowed: the update stops.
+    f.run("edge(40, 41).")
+    f.session.options.maxTuples = 10
+    #expect(f.run("?- N = count : { path(X, Y) }.").errors.first?.contains("tuples") == true)
+    f.session.options.maxTuples = 0
+    let computed = f.recomputations
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n820\n")
+    #expect(f.recomputations == computed + 1)
+    // And edits after that are incremental again.
+    f.run(".retract edge(20, 21)")
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n\(190 + 210)\n")
+    #expect(f.recomputations == computed + 1)
+  }
+
+  @Test func anEdgeEveryPathUsesIsComputedAgainRatherThanDeletedAndRederived() throws {
+    let f = try Fixture()
+    // A cycle of 60: every one of the 3,600 paths but a few uses each edge.
+    let cycle = (0..<60).map { "edge(\($0), \(($0 + 1) % 60))." }.joined(separator: " ")
+    f.run(cycle + "\n" + Self.closure)
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n3600\n")
+    let computed = f.recomputations
+    f.run(".retract edge(59, 0)")
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n1770\n")
+    #expect(f.session.evaluation.overDeletionsAbandoned == 1)
+    #expect(f.recomputations == computed + 1)
+    // An edge little depends on is still deleted incrementally.
+    f.run(".retract edge(58, 59)")
+    #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n\(1770 - 59)\n")
+    #expect(f.session.evaluation.overDeletionsAbandoned == 1)
+    #expect(f.recomputations == computed + 1)
+  }
+
+  @Test func memoryAfterEditsListsOnlyTheProgramsRelations() throws {
+    let f = try Fixture()
+    f.run("edge(1, 2). edge(2, 3).\n" + Self.closure)
+    _ = f.run("?- path(X, Y).")
+    f.run("edge(3, 4).\n.retract edge(1, 2)")
+    #expect(f.run("?- path(X, Y).").out == "X\tY\n2\t3\n2\t4\n3\t4\n")
+    // The relations an update works in are gone once it is done.
+    #expect(Set(f.session.database.tables.keys) == ["edge", "path"])
+    let memory = f.run(".memory").out
+    #expect(memory.contains("path") && !memory.contains("~path") && !memory.contains("-edge") && !memory.contains("+edge"), "\(memory)")
+    #expect(f.updates >= 1)
+  }
+
+  @Test func aNewRuleComputesOnlyTheStrataItReaches() throws {
+    let f = try Fixture()
+    f.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "far(X) :- path(1, X), not edge(1, X).\nother(X) :- edge(X, _).\n")
+    #expect(f.run("?- far(X).").out == "X\n3\n")
+    #expect(f.run("?- other(X).").out == "X\n1\n2\n")
+    let computed = f.recomputations
+    // A rule of far: far is computed again, path and other are not.
+    f.run("far(X) :- edge(X, 1).\nedge(3, 1).")
+    #expect(f.run("?- far(X).").out == "X\n1\n3\n")
+    #expect(f.run("?- other(X).").out == "X\n1\n2\n3\n")
+    #expect(f.recomputations == computed + 1)
+  }
+}
