@@ -94,7 +94,7 @@ public enum Limits {
   public static let maxSourceBytes = 1 << 30
   /// The longest line of a source file, in bytes.
   public static let maxSourceLineBytes = 16 << 20
-  /// The most bytes `.import` reads from one file.
+  /// The most bytes a JSON Lines `.import` reads (TSV, CSV and the event formats stream any size).
   public static let maxImportBytes = 16 << 30
   /// The longest line (record) of an imported file, in bytes.
   public static let maxImportLineBytes = 16 << 20

@@ -18,23 +18,10 @@ extension Session {
     resolver.declareUse(name, arity: layout.arity, at: span)
     resolver.schema.nameColumns(name, layout.columns)
     schema = resolver.schema
-    let table = database.table(name, arity: layout.arity)
-    let before = table.factRows.count
-    do throws(Importer.Failure) {
+    return loadRows(into: name, arity: layout.arity, restoring: savedSchema, hadTable: hadTable) { table throws(Importer.Failure) in
       _ = try Importer.load(
         path: path, format: .tsv, layout: layout, into: table, store: database.store, citation: reading.currentCitation)
-    } catch {
-      schema = savedSchema
-      if !hadTable { database.drop(name) }
-      return error.unreadable ? .unreadable(error.message) : .error(error.message)
     }
-    // The rows a loaded file imports are its own (the new ones: they were appended).
-    if reading.origin != nil {
-      let holder = table.factRows
-      for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
-    }
-    noteFactsChanged(name)
-    return .ok
   }
 
   /// The event layout a file shows unasked (nil when none, or when the relation `name` says

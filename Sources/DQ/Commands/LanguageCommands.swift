@@ -430,19 +430,31 @@ extension Session {
     }
     resolver.declareUse(name, arity: arity, at: span)
     schema = resolver.schema
+    let declared = savedSchema[name].flatMap { $0.declared ? $0.columns : nil }
+    return loadRows(into: name, arity: arity, restoring: savedSchema, hadTable: hadTable) { table throws(Importer.Failure) in
+      _ = try Importer.load(
+        path: path, format: format, separator: delimiter, skip: skip, header: hasHeader,
+        declaredColumns: declared, into: table, store: database.store, citation: reading.currentCitation)
+    }
+  }
+
+  /// Runs an importer's `load` into relation `name`, all or nothing: on a failure the schema
+  /// goes back to `savedSchema` and a table the import made is dropped; on success the rows it
+  /// appended are recorded as the loading file's own (so `.unload` and a reload find them).
+  func loadRows(
+    into name: String, arity: Int, restoring savedSchema: Schema, hadTable: Bool,
+    _ load: (Database.Table) throws(Importer.Failure) -> Void
+  ) -> CommandOutcome {
     let table = database.table(name, arity: arity)
     let before = table.factRows.count
     do throws(Importer.Failure) {
-      _ = try Importer.load(
-        path: path, format: format, separator: delimiter, skip: skip, header: hasHeader,
-        declaredColumns: savedSchema[name].flatMap { $0.declared ? $0.columns : nil }, into: table,
-        store: database.store, citation: reading.currentCitation)
+      try load(table)
     } catch {
       schema = savedSchema
       if !hadTable { database.drop(name) }
+      // Like `dq nofile.dq`: an input file that cannot be read exits 66.
       return error.unreadable ? .unreadable(error.message) : .error(error.message)
     }
-    // The rows a loaded file imports are its own (the new ones: they were appended).
     if reading.origin != nil {
       let holder = table.factRows
       for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
@@ -469,20 +481,33 @@ extension Session {
     guard let chosen = format ?? Exporter.format(forPath: path) else {
       return .usage("Cannot tell the format of '\(path)' from its extension; use .tsv, .csv, .jsonl, .json, .db or --format")
     }
+    let relation: RelationSchema, rows: [[Value]]
+    switch tuplesToExport(name) {
+    case .success(let found): (relation, rows) = found
+    case .failure(let refusal): return refusal.outcome
+    }
+    let text = Exporter.render(rows: rows, columns: relation.columns, format: chosen, store: database.store)
+    if let problem = Exporter.writeAtomically(path, text) { return .ioError(problem) }
+    return .ok
+  }
+
+  /// Why a relation cannot be exported: it is unknown, or computing it failed.
+  struct ExportRefusal: Error { let outcome: CommandOutcome }
+
+  /// Every tuple of relation `name` for `.export`, derived ones computed first, with its schema
+  /// entry (for the column names).
+  func tuplesToExport(_ name: String) -> Result<(RelationSchema, [[Value]]), ExportRefusal> {
     guard let relation = schema[name] else {
       let hint = Suggest.closest(to: name, in: Array(schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
-      return .error("No relation '\(name)'\(hint)")
+      return .failure(ExportRefusal(outcome: .error("No relation '\(name)'\(hint)")))
     }
     do throws(EvaluationError) {
       try evaluateAll(budget: makeBudget())
     } catch {
-      return .error(error.message)
+      return .failure(ExportRefusal(outcome: .error(error.message)))
     }
     let stored = database.tables[name]?.rows
-    let rows = (0..<(stored?.count ?? 0)).compactMap { stored?.row($0) }
-    let text = Exporter.render(rows: rows, columns: relation.columns, format: chosen, store: database.store)
-    if let problem = Exporter.writeAtomically(path, text) { return .ioError(problem) }
-    return .ok
+    return .success((relation, (0..<(stored?.count ?? 0)).compactMap { stored?.row($0) }))
   }
 
   /// A header's fields as column names: lower snake case (`Event ID` is `event_id`), `cN` for

@@ -127,17 +127,11 @@ extension Session {
       guard lower.hasSuffix(".db") || lower.hasSuffix(".sqlite") || lower.hasSuffix(".sqlite3") else { return nil }
     }
     let (name, path) = (words[0], words[1])
-    guard let relation = schema[name] else {
-      let hint = Suggest.closest(to: name, in: Array(schema.relations.keys)).map { "; did you mean '\($0)'?" } ?? ""
-      return .error("No relation '\(name)'\(hint)")
+    let relation: RelationSchema, rows: [[Value]]
+    switch tuplesToExport(name) {
+    case .success(let found): (relation, rows) = found
+    case .failure(let refusal): return refusal.outcome
     }
-    do throws(EvaluationError) {
-      try evaluateAll(budget: makeBudget())
-    } catch {
-      return .error(error.message)
-    }
-    let stored = database.tables[name]?.rows
-    let rows = (0..<(stored?.count ?? 0)).compactMap { stored?.row($0) }
     do throws(SQLiteFailure) {
       try SQLiteWriter.write(path, table: name, columns: relation.columns, rows: rows, store: database.store)
     } catch {
