@@ -199,7 +199,7 @@ extension Session {
       return .ok
     } catch {
       report(error.diagnostic)
-      return .runtimeError
+      return error.reason == .unavailable ? .unavailable : .runtimeError
     }
   }
 }

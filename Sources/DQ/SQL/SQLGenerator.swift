@@ -1,0 +1,183 @@
+/// Turns plan IR (`Plan.swift`) into PostgreSQL: a rule or query plan becomes one SELECT over
+/// the relations' tables (see `SQLValueEncoding` for how values are stored).
+///
+/// A plan's steps run in order; SQL does not promise an order of evaluation, so every step that
+/// can raise an error (arithmetic, `sum`) closes the query built so far into a subquery
+/// (`OFFSET 0` keeps PostgreSQL from merging it or pushing conditions into it) whose output
+/// computes the value: it is computed for exactly the bindings that reached the step, as the
+/// native engine does. Conditions that cannot fail (joins, comparisons, `NOT EXISTS`) stay
+/// where the planner can reorder them.
+struct SQLGenerator {
+  /// Where the type, the functions and the tables live.
+  let schema: String
+  /// Places errors are reported at: the number a SQL function is given is an index here.
+  private(set) var spans: [SourceSpan?] = []
+  private var aliases = 0
+
+  init(schema: String) { self.schema = schema }
+
+  // MARK: - Names
+
+  func table(_ relation: String, _ range: RowRange = .full) -> String {
+    switch range {
+    case .full, .old: return "\(schema).\(SQLValueEncoding.identifier(relation))"
+    case .delta: return "\(schema).\(SQLValueEncoding.identifier(relation + "$d"))"
+    }
+  }
+  func newTable(_ relation: String) -> String { "\(schema).\(SQLValueEncoding.identifier(relation + "$n"))" }
+  static func column(_ c: Int) -> String { "c\(c)" }
+  /// A relation of no columns keeps one (always the integer 0), so every table has a column.
+  static func columnCount(_ arity: Int) -> Int { max(1, arity) }
+  var zero: String { SQLValueEncoding.literal(.integer(0), schema: schema) }
+
+  private mutating func span(_ origin: Origin) -> Int {
+    spans.append(origin.span)
+    return spans.count - 1
+  }
+
+  private mutating func alias(_ prefix: String) -> String {
+    aliases += 1
+    return "\(prefix)\(aliases)"
+  }
+
+  // MARK: - Bodies
+
+  /// The query under construction: FROM items, WHERE conditions, and the SQL of each bound slot.
+  private struct Level {
+    var from: [String] = []
+    var conditions: [String] = []
+    var slots: [Int: String] = [:]
+  }
+
+  /// A SELECT of the projection's values (as columns c0, c1, ...) for the plan's bindings.
+  mutating func select(_ plan: RulePlan, distinct: Bool = true) -> String {
+    var level = Level()
+    body(plan.steps, &level)
+    var values: [String] = []
+    for p in plan.projection { values.append(operand(p, &level)) }
+    if values.isEmpty { values = [zero] }
+    return finish(level, values.enumerated().map { "\($1) AS \(Self.column($0))" }, distinct: distinct)
+  }
+
+  private func finish(_ level: Level, _ outputs: [String], distinct: Bool) -> String {
+    var sql = "SELECT \(distinct ? "DISTINCT " : "")\(outputs.joined(separator: ", "))"
+    if !level.from.isEmpty { sql += " FROM " + level.from.joined(separator: " CROSS JOIN ") }
+    if !level.conditions.isEmpty { sql += " WHERE " + level.conditions.joined(separator: " AND ") }
+    return sql
+  }
+
+  private mutating func body(_ steps: [Step], _ level: inout Level) {
+    for step in steps { self.step(step, &level) }
+  }
+
+  private mutating func step(_ step: Step, _ level: inout Level) {
+    switch step {
+    case .scan(let a, _), .lookup(let a, _):
+      let keys = a.keys.map { operand($0, &level) }
+      let checks = a.checkOperands.map { operand($0, &level) }
+      let t = alias("t")
+      level.from.append("\(table(a.relation, a.range)) AS \(t)")
+      for (c, k) in zip(a.keyColumns, keys) { level.conditions.append("\(t).\(Self.column(c)) = \(k)") }
+      for (c, k) in zip(a.checkColumns, checks) { level.conditions.append("\(t).\(Self.column(c)) = \(k)") }
+      for (c, s) in zip(a.bindColumns, a.bindSlots) { level.slots[s] = "\(t).\(Self.column(c))" }
+    case .member(let a):
+      level.conditions.append("EXISTS (\(probe(a, &level)))")
+    case .absent(let a):
+      level.conditions.append("NOT EXISTS (\(probe(a, &level)))")
+    case .filter(let op, let a, let b):
+      let x = operand(a, &level), y = operand(b, &level)
+      switch op {
+      case .equal: level.conditions.append("\(x) = \(y)")
+      case .notEqual: level.conditions.append("\(x) <> \(y)")
+      default: level.conditions.append("\(schema).dq_cmp(\(x), \(y)) \(op.rawValue) 0")
+      }
+    case .assign(let slot, let o):
+      level.slots[slot] = operand(o, &level)
+    case .aggregate(let plan):
+      let value = aggregate(plan, level)
+      let v = materialize(value, &level)
+      switch plan.result {
+      case .bind(let slot):
+        level.slots[slot] = v
+        level.conditions.append("\(v) IS NOT NULL")
+      case .compare(let o):
+        level.conditions.append("\(v) = \(operand(o, &level))")
+      }
+    }
+  }
+
+  /// `SELECT 1 FROM table WHERE` the atom's key and check columns equal their operands.
+  private mutating func probe(_ a: AtomAccess, _ level: inout Level) -> String {
+    let keys = a.keys.map { operand($0, &level) }
+    let checks = a.checkOperands.map { operand($0, &level) }
+    let t = alias("p")
+    var conditions: [String] = []
+    for (c, k) in zip(a.keyColumns, keys) { conditions.append("\(t).\(Self.column(c)) = \(k)") }
+    for (c, k) in zip(a.checkColumns, checks) { conditions.append("\(t).\(Self.column(c)) = \(k)") }
+    // A check against a column of the same atom (`not p(X, X)` with X free) compares columns.
+    return "SELECT 1 FROM \(table(a.relation, a.range)) AS \(t)" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+  }
+
+  /// The aggregate's value for the bindings of the enclosing level (a correlated subquery): a
+  /// `dqv`, NULL for `min`/`max` over nothing.
+  private mutating func aggregate(_ plan: AggregatePlan, _ outer: Level) -> String {
+    var inner = Level()
+    inner.slots = outer.slots
+    body(plan.body, &inner)
+    var outputs = plan.localSlots.compactMap { inner.slots[$0] }.enumerated().map { "\($1) AS l\($0)" }
+    if let value = plan.value { outputs.append("\(operand(value, &inner)) AS v") }
+    if outputs.isEmpty { outputs = ["1 AS l0"] }
+    let bindings = finish(inner, outputs, distinct: true)
+    let z = alias("z")
+    switch plan.function {
+    case .count:
+      return "(SELECT ROW(0, count(*), 0, '')::\(schema).dqv FROM (\(bindings)) AS \(z))"
+    case .sum:
+      let sp = span(plan.origin)
+      return "(SELECT \(schema).dq_sum(array_agg(\(z).v ORDER BY (\(z).v).f), \(sp)) FROM (\(bindings)) AS \(z))"
+    case .min:
+      return "(SELECT \(schema).dq_min(\(z).v) FROM (\(bindings)) AS \(z))"
+    case .max:
+      return "(SELECT \(schema).dq_max(\(z).v) FROM (\(bindings)) AS \(z))"
+    }
+  }
+
+  /// The SQL of an operand; arithmetic is computed in a subquery of its own first (see above).
+  private mutating func operand(_ o: Operand, _ level: inout Level) -> String {
+    switch o {
+    case .slot(let s): return level.slots[s] ?? "NULL"
+    case .constant(let c): return SQLValueEncoding.literal(c, schema: schema)
+    case .expression(let e):
+      let sql = expression(e, level)
+      return materialize(sql, &level)
+    }
+  }
+
+  private mutating func expression(_ e: Expression, _ level: Level) -> String {
+    switch e {
+    case .slot(let s): return level.slots[s] ?? "NULL"
+    case .constant(let c): return SQLValueEncoding.literal(c, schema: schema)
+    case .binary(let op, let a, let b, let origin):
+      let x = expression(a, level), y = expression(b, level)
+      return "\(schema).dq_arith('\(op.rawValue)', \(x), \(y), \(span(origin)))"
+    case .negate(let a, let origin):
+      return "\(schema).dq_neg(\(expression(a, level)), \(span(origin)))"
+    }
+  }
+
+  /// Closes the level into a subquery that also outputs `value` (computed once per binding that
+  /// reached this step), and returns the column holding it.
+  private mutating func materialize(_ value: String, _ level: inout Level) -> String {
+    let q = alias("q")
+    let slots = level.slots.keys.sorted()
+    var outputs = slots.map { "\(level.slots[$0] ?? "NULL") AS s\($0)" }
+    outputs.append("\(value) AS x")
+    var sql = finish(level, outputs, distinct: false)
+    sql += " OFFSET 0"
+    var next = Level()
+    next.from = ["(\(sql)) AS \(q)"]
+    for s in slots { next.slots[s] = "\(q).s\(s)" }
+    level = next
+    return "\(q).x"
+  }
+}
