@@ -130,7 +130,8 @@ if arguments.check {
       writeStderr("dq: error: cannot read '\(path)': \(e.reason)\n")
       exit(66)
     }
-    let problems = ExpectationChecker.check(name: path, text: text)
+    // `--engine postgres` runs the files on that engine (those marked native-only are passed over).
+    let problems = ExpectationChecker.check(name: path, text: text, engine: arguments.options.engine == .native ? nil : arguments.options.engine)
     if problems.isEmpty {
       writeStdout("\(path): ok\n")
     } else {

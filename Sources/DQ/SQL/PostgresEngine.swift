@@ -40,31 +40,17 @@ public final class PostgresEngine {
     var statement = ""
     do throws(PostgresError) {
       try prepare()
+      // The time limit holds in the server too: a statement still running when it passes is
+      // cancelled (and reported as the native engine reports the limit, below).
+      let left = budget.timeout > 0 && budget.timeout < 3.2e9 ? max(1, Int((budget.timeout - budget.elapsedSeconds) * 1000) + 200) : 0
+      try connection.execute("SET statement_timeout = \(left)")
       let size: (String) -> Int = { database.rowCount($0) }
       let strata = Stratifier.strata(neededBy: body, rules: rules) ?? []
       let plans = strata.map { (s, r) in
         Planner.plan(stratum: s.relations, recursive: s.recursive, rules: r, size: size)
       }
       let query = Planner.plan(body: body, projection: variables, size: size)
-      // Every relation read or derived, with its arity.
-      var arity: [String: Int] = [:]
-      func note(_ steps: [Step]) {
-        for step in steps {
-          switch step {
-          case .scan(let a, _), .lookup(let a, _), .member(let a), .absent(let a): arity[a.relation] = a.arity
-          case .aggregate(let g): note(g.body)
-          default: break
-          }
-        }
-      }
-      for p in plans {
-        for r in p.firstRound + p.deltaVersions {
-          note(r.steps)
-          if let h = r.headName { arity[h] = r.projection.count }
-        }
-      }
-      note(query.steps)
-      let derived = Set(plans.flatMap(\.relations))
+      let (arity, derived) = Self.relations(plans, query)
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
         try load(name, arity: n, derived: derived.contains(name), database: database)
       }
@@ -95,6 +81,13 @@ public final class PostgresEngine {
       }
       return out
     } catch {
+      if error.code == "57014" {
+        do { try budget.check(querySpan) } catch { throw error }
+      }
+      if error.code == Self.tupleLimitCode {
+        let at = error.detail.flatMap { Int($0) }.flatMap { $0 >= 0 && $0 < generator.spans.count ? generator.spans[$0] : nil }
+        do { try budget.countDerived(max(1, budget.maxTuples - budget.derived + 1), at ?? querySpan) } catch { throw error }
+      }
       throw Self.evaluationError(error, spans: generator.spans, at: querySpan)
     }
   }
@@ -103,15 +96,27 @@ public final class PostgresEngine {
   /// rules starts from its facts only), and for derived relations the delta and new tables.
   private func load(_ name: String, arity: Int, derived: Bool, database: Database) throws(PostgresError) {
     let g = SQLGenerator(schema: schema)
-    let columns = (0..<SQLGenerator.columnCount(arity)).map { "\(SQLGenerator.column($0)) \(schema).dqv" }.joined(separator: ", ")
+    try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
+    guard let data = Self.copyData(name, arity: arity, database: database) else { return }
+    try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
+    try connection.execute("ANALYZE \(g.table(name))")
+  }
+
+  /// Drops and creates a relation's table (and its delta and new tables when it is derived).
+  static func createTables(_ name: String, arity: Int, derived: Bool, _ g: SQLGenerator) -> String {
+    let columns = (0..<SQLGenerator.columnCount(arity)).map { "\(SQLGenerator.column($0)) \(g.schema).dqv" }.joined(separator: ", ")
     var tables = [g.table(name)]
     if derived { tables += [g.table(name, .delta), g.newTable(name)] }
     var sql = ""
     for t in tables { sql += "DROP TABLE IF EXISTS \(t); CREATE TABLE \(t) (\(columns)); " }
-    try connection.execute(sql)
-    guard let table = database.tables[name], table.arity == arity else { return }
+    return sql
+  }
+
+  /// The explicit facts of a relation in COPY's text format (nil when it has none).
+  static func copyData(_ name: String, arity: Int, database: Database) -> String? {
+    guard let table = database.tables[name], table.arity == arity else { return nil }
     let facts = table.hasRules ? table.facts : table.rows
-    guard let facts, facts.count > 0 else { return }
+    guard let facts, facts.count > 0 else { return nil }
     var data = ""
     let store = database.store
     for r in 0..<facts.count {
@@ -127,45 +132,105 @@ public final class PostgresEngine {
       data += "\n"
       if arity == 0 { break }
     }
-    try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
-    try connection.execute("ANALYZE \(g.table(name))")
+    return data
   }
 
-  /// Computes a stratum: every rule once over the full relations, then, when it is recursive,
-  /// the delta versions in rounds until no relation gains a row.
+  /// Moves a relation's new rows that are not yet in it to its delta table and into it.
+  static func mergeStatement(_ name: String, _ g: SQLGenerator) -> String {
+    let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
+    return """
+      TRUNCATE \(delta); INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full); \
+      INSERT INTO \(full) SELECT * FROM \(delta); TRUNCATE \(new); ANALYZE \(delta); ANALYZE \(full)
+      """
+  }
+
+  /// Relations read or derived by the plans, with their arities, and the derived ones.
+  static func relations(_ plans: [StratumPlan], _ query: RulePlan) -> (arity: [String: Int], derived: Set<String>) {
+    var arity: [String: Int] = [:]
+    func note(_ steps: [Step]) {
+      for step in steps {
+        switch step {
+        case .scan(let a, _), .lookup(let a, _), .member(let a), .absent(let a): arity[a.relation] = a.arity
+        case .aggregate(let g): note(g.body)
+        default: break
+        }
+      }
+    }
+    for p in plans {
+      for r in p.firstRound + p.deltaVersions {
+        note(r.steps)
+        if let h = r.headName { arity[h] = r.projection.count }
+      }
+    }
+    note(query.steps)
+    return (arity, Set(plans.flatMap(\.relations)))
+  }
+
+  /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
+  /// what it derived toward the tuple limit.
   private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
-    func derive(_ rules: [RulePlan]) throws(PostgresError) {
+    let before = try count(plan.relations, g)
+    let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
+    statement = Self.stratumBlock(plan, &g, tupleLimit: limit)
+    try connection.execute(statement)
+    let added = try count(plan.relations, g) - before
+    let span = plan.firstRound.first?.origin.span
+    do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
+  }
+
+  private func count(_ relations: [String], _ g: SQLGenerator) throws(PostgresError) -> Int {
+    let sql = "SELECT " + relations.map { "(SELECT count(*) FROM \(g.table($0)))" }.joined(separator: " + ")
+    return Int(try connection.query(sql).first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0)
+  }
+
+  /// The SQLSTATE of the tuple limit raised inside a stratum's block.
+  static let tupleLimitCode = "DQ002"
+
+  /// A stratum as one PL/pgSQL block: every rule once over the full relations, each relation's
+  /// new rows moved to its delta table and into it; then, when the stratum is recursive, the
+  /// delta versions of its rules in rounds until no relation gains a row (semi-naive
+  /// evaluation). Tables are analysed as they grow (rounds 1, 2, 4, 8, ...), so the server
+  /// plans with current sizes. With a tuple limit, exceeding it raises DQ002.
+  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int) -> String {
+    func derive(_ rules: [RulePlan]) -> String {
+      var out = ""
       for rule in rules {
         guard let head = rule.headName else { continue }
-        statement = "INSERT INTO \(g.newTable(head)) " + g.select(rule)
-        try connection.execute(statement)
+        out += "    INSERT INTO \(g.newTable(head)) \(g.select(rule));\n"
       }
+      return out
     }
-    /// Moves the new rows to the delta and full tables; returns how many were new.
-    func merge() throws(PostgresError) -> Int {
-      var added = 0
-      for name in plan.relations {
-        let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
-        statement = """
-          TRUNCATE \(delta); INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full); \
-          INSERT INTO \(full) SELECT * FROM \(delta); TRUNCATE \(new); ANALYZE \(delta); ANALYZE \(full)
-          """
-        try connection.execute(statement)
-        statement = "SELECT count(*) FROM \(delta)"
-        added += Int(try connection.query(statement).first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0)
-      }
-      return added
+    var merge = "    added := 0;\n"
+    for name in plan.relations {
+      let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
+      merge += """
+            TRUNCATE \(delta);
+            INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            added := added + n;
+            INSERT INTO \(full) SELECT * FROM \(delta);
+            TRUNCATE \(new);
+
+        """
     }
-    try derive(plan.firstRound)
-    var added = try merge()
-    do { try budget.countDerived(added, nil) } catch { throw PostgresError(evaluation: error) }
-    guard plan.recursive else { return }
-    while added > 0 {
-      do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
-      try derive(plan.deltaVersions)
-      added = try merge()
-      do { try budget.countDerived(added, nil) } catch { throw PostgresError(evaluation: error) }
+    let analyse = plan.relations.map { "ANALYZE \(g.table($0)); ANALYZE \(g.table($0, .delta));" }.joined(separator: " ")
+    let spanNumber = g.spanNumber(plan.firstRound.first?.origin ?? .none)
+    var limitCheck = "    total := total + added;\n"
+    if tupleLimit > 0 {
+      limitCheck += "    IF total > \(tupleLimit) THEN RAISE EXCEPTION USING ERRCODE = '\(tupleLimitCode)', MESSAGE = 'tuple limit', DETAIL = '\(spanNumber)'; END IF;\n"
     }
+    var sql = "DO $dq$\nDECLARE added bigint := 0; n bigint; total bigint := 0; round int := 1;\nBEGIN\n"
+    sql += derive(plan.firstRound) + merge + limitCheck
+    sql += "    \(analyse)\n"
+    if plan.recursive {
+      sql += "  WHILE added > 0 LOOP\n"
+      sql += "    round := round + 1;\n"
+      sql += derive(plan.deltaVersions) + merge + limitCheck
+      sql += "    IF round & (round - 1) = 0 THEN \(analyse) END IF;\n"
+      sql += "  END LOOP;\n"
+    }
+    sql += "END\n$dq$;"
+    return sql
   }
 
   /// A server error as dq reports it: dq's own errors (raised by its SQL functions) exactly as

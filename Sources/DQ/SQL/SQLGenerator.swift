@@ -30,6 +30,9 @@ struct SQLGenerator {
   static func columnCount(_ arity: Int) -> Int { max(1, arity) }
   var zero: String { SQLValueEncoding.literal(.integer(0), schema: schema) }
 
+  /// The number SQL passes for a place in the program (see `spans`).
+  mutating func spanNumber(_ origin: Origin) -> Int { span(origin) }
+
   private mutating func span(_ origin: Origin) -> Int {
     spans.append(origin.span)
     return spans.count - 1
@@ -72,20 +75,31 @@ struct SQLGenerator {
 
   private mutating func step(_ step: Step, _ level: inout Level) {
     switch step {
+    case .scan(let a, .firstMatch), .lookup(let a, .firstMatch):
+      // None of the atom's new variables is read later: an existence check.
+      level.conditions.append("EXISTS (\(probe(a, &level)))")
+    case .scan(let a, .distinct(let columns)) where a.keys.isEmpty && a.checkColumns.isEmpty:
+      // Only some columns are read later: their distinct combinations.
+      let t = alias("t")
+      let list = columns.map { Self.column($0) }.joined(separator: ", ")
+      level.from.append("(SELECT DISTINCT \(list) FROM \(table(a.relation, a.range))) AS \(t)")
+      for (c, s) in zip(a.bindColumns, a.bindSlots) where columns.contains(c) { level.slots[s] = "\(t).\(Self.column(c))" }
     case .scan(let a, _), .lookup(let a, _):
-      let keys = a.keys.map { operand($0, &level) }
-      let checks = a.checkOperands.map { operand($0, &level) }
+      let keys = operands(a.keys, &level)
       let t = alias("t")
       level.from.append("\(table(a.relation, a.range)) AS \(t)")
       for (c, k) in zip(a.keyColumns, keys) { level.conditions.append("\(t).\(Self.column(c)) = \(k)") }
-      for (c, k) in zip(a.checkColumns, checks) { level.conditions.append("\(t).\(Self.column(c)) = \(k)") }
+      // Binds first: a check compares a column with a variable bound by the same atom.
       for (c, s) in zip(a.bindColumns, a.bindSlots) { level.slots[s] = "\(t).\(Self.column(c))" }
+      let checks = operands(a.checkOperands, &level)
+      for (c, k) in zip(a.checkColumns, checks) { level.conditions.append("\(t).\(Self.column(c)) = \(k)") }
     case .member(let a):
       level.conditions.append("EXISTS (\(probe(a, &level)))")
     case .absent(let a):
       level.conditions.append("NOT EXISTS (\(probe(a, &level)))")
     case .filter(let op, let a, let b):
-      let x = operand(a, &level), y = operand(b, &level)
+      let xy = operands([a, b], &level)
+      let x = xy[0], y = xy[1]
       switch op {
       case .equal: level.conditions.append("\(x) = \(y)")
       case .notEqual: level.conditions.append("\(x) <> \(y)")
@@ -101,16 +115,25 @@ struct SQLGenerator {
         level.slots[slot] = v
         level.conditions.append("\(v) IS NOT NULL")
       case .compare(let o):
-        level.conditions.append("\(v) = \(operand(o, &level))")
+        level.conditions.append("\(v) = \(operands([o], &level)[0])")
       }
     }
   }
 
   /// `SELECT 1 FROM table WHERE` the atom's key and check columns equal their operands.
   private mutating func probe(_ a: AtomAccess, _ level: inout Level) -> String {
-    let keys = a.keys.map { operand($0, &level) }
-    let checks = a.checkOperands.map { operand($0, &level) }
+    let keys = operands(a.keys, &level)
     let t = alias("p")
+    // A check may compare with a variable this atom binds (`p(X, X)` as an existence check).
+    var inner = level
+    for (c, s) in zip(a.bindColumns, a.bindSlots) { inner.slots[s] = "\(t).\(Self.column(c))" }
+    let checks = a.checkOperands.map { o -> String in
+      switch o {
+      case .slot(let s): return inner.slots[s] ?? "NULL"
+      case .constant(let c): return SQLValueEncoding.literal(c, schema: schema)
+      case .expression(let e): return expression(e, inner)
+      }
+    }
     var conditions: [String] = []
     for (c, k) in zip(a.keyColumns, keys) { conditions.append("\(t).\(Self.column(c)) = \(k)") }
     for (c, k) in zip(a.checkColumns, checks) { conditions.append("\(t).\(Self.column(c)) = \(k)") }
@@ -124,8 +147,9 @@ struct SQLGenerator {
     var inner = Level()
     inner.slots = outer.slots
     body(plan.body, &inner)
+    let value = plan.value.map { operand($0, &inner) }
     var outputs = plan.localSlots.compactMap { inner.slots[$0] }.enumerated().map { "\($1) AS l\($0)" }
-    if let value = plan.value { outputs.append("\(operand(value, &inner)) AS v") }
+    if let value { outputs.append("\(value) AS v") }
     if outputs.isEmpty { outputs = ["1 AS l0"] }
     let bindings = finish(inner, outputs, distinct: true)
     let z = alias("z")
@@ -144,14 +168,32 @@ struct SQLGenerator {
 
   /// The SQL of an operand; arithmetic is computed in a subquery of its own first (see above).
   private mutating func operand(_ o: Operand, _ level: inout Level) -> String {
-    switch o {
-    case .slot(let s): return level.slots[s] ?? "NULL"
-    case .constant(let c): return SQLValueEncoding.literal(c, schema: schema)
-    case .expression(let e):
+    operands([o], &level)[0]
+  }
+
+  /// The SQL of several operands of one step: their arithmetic is computed first (each closing
+  /// the level, which renames every slot), then all are read from the resulting level.
+  private mutating func operands(_ os: [Operand], _ level: inout Level) -> [String] {
+    var hidden: [Int: Int] = [:]
+    for (i, o) in os.enumerated() {
+      guard case .expression(let e) = o else { continue }
       let sql = expression(e, level)
-      return materialize(sql, &level)
+      let v = materialize(sql, &level)
+      hiddenSlots -= 1
+      level.slots[hiddenSlots] = v
+      hidden[i] = hiddenSlots
+    }
+    return os.enumerated().map { i, o in
+      switch o {
+      case .slot(let s): return level.slots[s] ?? "NULL"
+      case .constant(let c): return SQLValueEncoding.literal(c, schema: schema)
+      case .expression: return hidden[i].flatMap { level.slots[$0] } ?? "NULL"
+      }
     }
   }
+
+  /// Slots below zero hold values computed for a step (not variables of the plan).
+  private var hiddenSlots = 0
 
   private mutating func expression(_ e: Expression, _ level: Level) -> String {
     switch e {
@@ -170,13 +212,14 @@ struct SQLGenerator {
   private mutating func materialize(_ value: String, _ level: inout Level) -> String {
     let q = alias("q")
     let slots = level.slots.keys.sorted()
-    var outputs = slots.map { "\(level.slots[$0] ?? "NULL") AS s\($0)" }
+    func name(_ s: Int) -> String { s >= 0 ? "s\(s)" : "h\(-s)" }
+    var outputs = slots.map { "\(level.slots[$0] ?? "NULL") AS \(name($0))" }
     outputs.append("\(value) AS x")
     var sql = finish(level, outputs, distinct: false)
     sql += " OFFSET 0"
     var next = Level()
     next.from = ["(\(sql)) AS \(q)"]
-    for s in slots { next.slots[s] = "\(q).s\(s)" }
+    for s in slots { next.slots[s] = "\(q).\(name(s))" }
     level = next
     return "\(q).x"
   }
