@@ -32,6 +32,8 @@ public struct Arguments: Sendable {
     case always
   }
   public var startupFile = StartupFile.whenInteractive
+  /// `--sql`: print the program as one PostgreSQL script instead of running its queries.
+  public var sql = false
 
   public init() {}
 
@@ -112,6 +114,7 @@ public struct Arguments: Sendable {
           problems.append(.badValue(option: arg, value: f, reason: "unknown format '\(f)' (use \(OutputFormat.names))"))
         }
       case "--no-dataset": a.loadDataset = false
+      case "--sql": a.sql = true
       case "--engine":
         guard let e = take() else { break }
         switch e {

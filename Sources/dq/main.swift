@@ -145,6 +145,24 @@ if arguments.check {
 if arguments.interactive && (arguments.check || arguments.list || !arguments.why.isEmpty) {
   fail("-i cannot be combined with --check, --list or --why")
 }
+if arguments.sql {
+  // `--sql`: the files run as usual (static errors reported, exit codes the same), but each
+  // query adds its SQL to one script instead of printing answers; the script is printed last.
+  guard !arguments.files.isEmpty || !arguments.texts.isEmpty else { fail("--sql needs a FILE or -e TEXT") }
+  guard !arguments.interactive, !arguments.check else { fail("--sql cannot be combined with -i or --check") }
+  var options = arguments.options
+  options.engine = .sqlScript
+  options.warnings = false
+  let sqlRenderer = DiagnosticRenderer(color: isatty(2) != 0 && getenv("NO_COLOR") == nil)
+  let run = ScriptRun(
+    options: options, loadDataset: arguments.loadDataset, write: { _ in }, writeError: writeStderr,
+    report: { writeStderr(sqlRenderer.render($0)) })
+  let inputs: [(name: String, text: Result<String, SourceReader.Failure>)] =
+    arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) } + arguments.texts.map { ("<command line>", .success($0)) }
+  let status = run.run(inputs)
+  if status == .ok || status == .exit { writeStdout(run.session.sqlScript?.text ?? SQLScript.empty) }
+  exitFlushed(status.exitCode)
+}
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)
 // Files and `-e` texts run as `dq --check` runs them (dot-commands included).

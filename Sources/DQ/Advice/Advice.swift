@@ -23,7 +23,7 @@ extension Session {
   func explainEmptyAnswer(_ q: Query, unknown: Set<String>) {
     // The advice reads the relations' rows: on another engine they are computed here first
     // (natively, only when an answer is empty), so the warnings are the native engine's.
-    if case .postgres = options.engine {
+    if options.engine != .native {
       let engine = options.engine
       options.engine = .native
       defer { options.engine = engine }

@@ -76,7 +76,7 @@ extension Session {
       lastDerived = budget.derived
     }
     var rows: [[Value]]
-    if case .postgres = options.engine {
+    if options.engine != .native {
       rows = try postgresBindings(of: body, variables: variables, budget: budget)
       lastTimings.evaluate += clock.now - mark
       mark = clock.now

@@ -69,6 +69,8 @@ public final class Session {
   /// The open PostgreSQL engine (made on the first query that needs it) and the choice it
   /// was made for.
   var postgres: (engine: PostgresEngine, choice: EngineChoice)?
+  /// With the `.sqlScript` engine (`dq --sql`): the script the queries so far make.
+  public internal(set) var sqlScript: SQLScript?
 
   /// The clauses and schema (see `Program`).
   var program = Program()

@@ -4,11 +4,14 @@ public enum EngineChoice: Sendable, Equatable {
   /// A PostgreSQL server: the connection string (empty: libpq's environment, PGHOST etc.) and
   /// the schema to keep derived relations in (nil: a temporary one, nothing left behind).
   case postgres(conninfo: String, schema: String?)
+  /// `dq --sql`: nothing is computed; each query's SQL is added to the session's `sqlScript`.
+  case sqlScript
 
   public var name: String {
     switch self {
     case .native: return "native"
     case .postgres: return "postgres"
+    case .sqlScript: return "sql"
     }
   }
 }
@@ -18,6 +21,13 @@ extension Session {
   /// on the first query that needs it and stays open while the choice stays the same.
   func postgresBindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
     let choice = options.engine
+    if choice == .sqlScript {
+      let script = sqlScript ?? SQLScript()
+      sqlScript = script
+      let title = "?- " + body.map { "\($0)" }.joined(separator: ", ") + "."
+      script.add(query: body, variables: variables, title: title, rules: rules, database: database)
+      return []
+    }
     guard case .postgres(let conninfo, let schemaName) = choice else { return [] }
     let span = body.first?.span
     if postgres?.choice != choice {
@@ -38,8 +48,10 @@ extension Session {
   func chooseEngine(_ text: String) -> CommandOutcome {
     let words = text.split(separator: " ", maxSplits: 1).map(String.init)
     guard let first = words.first else {
+      beginBlock()
       switch options.engine {
       case .native: write("native\n")
+      case .sqlScript: write("sql\n")
       case .postgres(let conninfo, let schema):
         write("postgres" + (conninfo.isEmpty ? "" : " " + conninfo) + (schema.map { " (schema \($0))" } ?? "") + "\n")
       }

@@ -12,6 +12,8 @@ public final class PostgresEngine {
   /// `pg_temp`, or the schema `--db-schema` names.
   let schema: String
   private var prepared = false
+  /// The rule of the stratum being computed, where a time limit reached in the server is reported.
+  private var currentSpan: SourceSpan?
   /// The connection string as given (for `.engine` to show).
   public let conninfo: String
 
@@ -82,7 +84,7 @@ public final class PostgresEngine {
       return out
     } catch {
       if error.code == "57014" {
-        do { try budget.check(querySpan) } catch { throw error }
+        do { try budget.check(currentSpan ?? querySpan) } catch { throw error }
       }
       if error.code == Self.tupleLimitCode {
         let at = error.detail.flatMap { Int($0) }.flatMap { $0 >= 0 && $0 < generator.spans.count ? generator.spans[$0] : nil }
@@ -169,6 +171,8 @@ public final class PostgresEngine {
   /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
   /// what it derived toward the tuple limit.
   private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
+    currentSpan = plan.firstRound.first?.origin.span
+    defer { currentSpan = nil }
     let before = try count(plan.relations, g)
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
     statement = Self.stratumBlock(plan, &g, tupleLimit: limit)

@@ -228,4 +228,18 @@ enum SQLValueEncoding {
       END $$;
       """
   }
+
+  /// Functions a script uses to show answers: `dq_show` (a value as text) and `dq_key` (a sort
+  /// key in dq's order; numbers compared as numeric, so decimals beyond 15 digits may tie).
+  static func display(schema s: String) -> String {
+    """
+    CREATE FUNCTION \(s).dq_show(a \(s).dqv) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+      SELECT CASE a.k WHEN 0 THEN a.i::text WHEN 1 THEN a.f::text
+        WHEN 2 THEN to_char(DATE '1970-01-01' + a.i::int, 'YYYY-MM-DD') ELSE a.s END $$;
+    CREATE FUNCTION \(s).dq_key(a \(s).dqv, OUT g int, OUT n numeric, OUT k smallint, OUT i bigint, OUT s text)
+      LANGUAGE sql IMMUTABLE AS $$
+      SELECT CASE WHEN a.k <= 1 THEN 0 ELSE a.k - 1 END, CASE a.k WHEN 0 THEN a.i::numeric WHEN 1 THEN a.f::numeric END,
+        a.k, a.i, a.s COLLATE "C" $$;
+    """
+  }
 }
