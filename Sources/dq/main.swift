@@ -39,6 +39,14 @@ let usage = """
         --memory SIZE      stop a query when dq holds more than SIZE (e.g. 4G, 800M, 25%;
                            default half the machine's memory; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
+        --engine ENGINE    native (default) or postgres: compute queries in a PostgreSQL
+                           server (needs libpq; .why, .steps and listings stay native)
+        --db CONNINFO      the server for --engine postgres (a postgresql:// URI or
+                           key=value pairs; default: libpq's PGHOST, PGPORT, ... )
+        --db-schema NAME   keep the relations in schema NAME (replaced each run) instead
+                           of temporary tables
+        --sql              print the program as one PostgreSQL script (psql -f) instead
+                           of running its queries
         --list             list every relation: arity, columns, rows, description
         --export REL FILE  write every tuple of relation REL to FILE (.tsv, .csv, .jsonl,
                            .json), through a temporary file renamed into place

@@ -40,6 +40,7 @@ public final class PostgresEngine {
   ) throws(EvaluationError) -> [[Value]] {
     var generator = SQLGenerator(schema: schema)
     var statement = ""
+    currentSpan = nil
     do throws(PostgresError) {
       try prepare()
       // The time limit holds in the server too: a statement still running when it passes is
@@ -111,8 +112,17 @@ public final class PostgresEngine {
     if derived { tables += [g.table(name, .delta), g.newTable(name)] }
     var sql = ""
     for t in tables { sql += "DROP TABLE IF EXISTS \(t); CREATE TABLE \(t) (\(columns)); " }
+    if derived && uniqueIndexed(arity) {
+      let list = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }.joined(separator: ", ")
+      sql += "CREATE UNIQUE INDEX ON \(g.table(name)) (\(list)); "
+    }
     return sql
   }
+
+  /// Whether a derived relation's table gets a unique index over all its columns, so a round's
+  /// new rows are found with `ON CONFLICT DO NOTHING` (a probe per row) instead of comparing
+  /// with the whole table. PostgreSQL indexes at most 32 columns.
+  static func uniqueIndexed(_ arity: Int) -> Bool { SQLGenerator.columnCount(arity) <= 32 }
 
   /// The explicit facts of a relation in COPY's text format (nil when it has none).
   static func copyData(_ name: String, arity: Int, database: Database) -> String? {
@@ -135,15 +145,6 @@ public final class PostgresEngine {
       if arity == 0 { break }
     }
     return data
-  }
-
-  /// Moves a relation's new rows that are not yet in it to its delta table and into it.
-  static func mergeStatement(_ name: String, _ g: SQLGenerator) -> String {
-    let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
-    return """
-      TRUNCATE \(delta); INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full); \
-      INSERT INTO \(full) SELECT * FROM \(delta); TRUNCATE \(new); ANALYZE \(delta); ANALYZE \(full)
-      """
   }
 
   /// Relations read or derived by the plans, with their arities, and the derived ones.
@@ -172,7 +173,6 @@ public final class PostgresEngine {
   /// what it derived toward the tuple limit.
   private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
     currentSpan = plan.firstRound.first?.origin.span
-    defer { currentSpan = nil }
     let before = try count(plan.relations, g)
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
     statement = Self.stratumBlock(plan, &g, tupleLimit: limit)
@@ -205,17 +205,30 @@ public final class PostgresEngine {
       return out
     }
     var merge = "    added := 0;\n"
-    for name in plan.relations {
+    for (i, name) in plan.relations.enumerated() {
       let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
-      merge += """
-            TRUNCATE \(delta);
-            INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full);
-            GET DIAGNOSTICS n = ROW_COUNT;
-            added := added + n;
-            INSERT INTO \(full) SELECT * FROM \(delta);
-            TRUNCATE \(new);
+      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 32
+      if uniqueIndexed(arity) {
+        merge += """
+              TRUNCATE \(delta);
+              WITH fresh\(i) AS (INSERT INTO \(full) SELECT * FROM \(new) ON CONFLICT DO NOTHING RETURNING *)
+                INSERT INTO \(delta) SELECT * FROM fresh\(i);
+              GET DIAGNOSTICS n = ROW_COUNT;
+              added := added + n;
+              TRUNCATE \(new);
 
-        """
+          """
+      } else {
+        merge += """
+              TRUNCATE \(delta);
+              INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full);
+              GET DIAGNOSTICS n = ROW_COUNT;
+              added := added + n;
+              INSERT INTO \(full) SELECT * FROM \(delta);
+              TRUNCATE \(new);
+
+          """
+      }
     }
     let analyse = plan.relations.map { "ANALYZE \(g.table($0)); ANALYZE \(g.table($0, .delta));" }.joined(separator: " ")
     let spanNumber = g.spanNumber(plan.firstRound.first?.origin ?? .none)
