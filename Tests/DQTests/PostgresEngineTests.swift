@@ -145,7 +145,7 @@ import Testing
     let text = "e(1). e(2).\n.engine\n?- e(X).\n.engine postgres \(conninfo)\n.engine\n?- e(X), X > 1.\n.engine native\n?- e(X), X < 2.\n"
     let (output, diagnostics, status) = Self.run(text, engine: .native)
     #expect(status == .ok, "\(diagnostics)")
-    #expect(output == "native\n\nX\n1\n2\npostgres \(conninfo)\n\nX\n2\n\nX\n1\n")
+    #expect(output == "native\n\nX\n1\n2\n\npostgres \(conninfo)\n\nX\n2\n\nX\n1\n")
   }
 
   @Test("dq --sql prints a script psql runs, giving the program's answers")
