@@ -54,8 +54,10 @@ public final class PostgresEngine {
       }
       let query = Planner.plan(body: body, projection: variables, size: size)
       let (arity, derived) = Self.relations(plans, query)
+      let keys = Self.lookups(plans, query)
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
         try load(name, arity: n, derived: derived.contains(name), database: database)
+        if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
       }
       for p in plans {
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
@@ -145,6 +147,32 @@ public final class PostgresEngine {
       if arity == 0 { break }
     }
     return data
+  }
+
+  /// The key columns the plans look relations up by (as the native engine's indexes), so the
+  /// server can probe instead of scanning: one index per relation and column list.
+  static func lookups(_ plans: [StratumPlan], _ query: RulePlan) -> [String: Set<[Int]>] {
+    var out: [String: Set<[Int]>] = [:]
+    func note(_ steps: [Step]) {
+      for step in steps {
+        switch step {
+        case .lookup(let a, _), .absent(let a):
+          if !a.keyColumns.isEmpty, a.keyColumns.count <= 32 { out[a.relation, default: []].insert(a.keyColumns) }
+        case .aggregate(let g): note(g.body)
+        default: break
+        }
+      }
+    }
+    for p in plans { for r in p.firstRound + p.deltaVersions { note(r.steps) } }
+    note(query.steps)
+    return out
+  }
+
+  /// `CREATE INDEX` statements for the lookups of one relation's full table.
+  static func indexes(_ name: String, _ keys: Set<[Int]>, _ g: SQLGenerator) -> String {
+    keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
+      "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", "))); "
+    }.joined()
   }
 
   /// Relations read or derived by the plans, with their arities, and the derived ones.

@@ -33,12 +33,14 @@ public final class SQLScript {
     let plans = strata.map { (s, r) in Planner.plan(stratum: s.relations, recursive: s.recursive, rules: r, size: size) }
     let query = Planner.plan(body: body, projection: variables, size: size)
     let (arity, derived) = PostgresEngine.relations(plans, query)
+    let keys = PostgresEngine.lookups(plans, query)
     text += "\n-- \(title.split(separator: "\n").joined(separator: " "))\n"
     for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
       text += PostgresEngine.createTables(name, arity: n, derived: derived.contains(name), g) + "\n"
       if let data = PostgresEngine.copyData(name, arity: n, database: database) {
         text += "COPY \(g.table(name)) FROM STDIN;\n" + data + "\\.\n"
       }
+      if let k = keys[name] { text += PostgresEngine.indexes(name, k, g) + "\n" }
     }
     for p in plans { text += PostgresEngine.stratumBlock(p, &g, tupleLimit: 0) + "\n" }
     let select = g.select(query)
