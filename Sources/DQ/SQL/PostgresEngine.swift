@@ -168,10 +168,12 @@ public final class PostgresEngine {
     return out
   }
 
-  /// `CREATE INDEX` statements for the lookups of one relation's full table.
+  /// `CREATE INDEX` statements for the lookups of one relation's full table. They only speed
+  /// lookups up: one that cannot be built (a value longer than a btree row may hold) is left out.
   static func indexes(_ name: String, _ keys: Set<[Int]>, _ g: SQLGenerator) -> String {
     keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
-      "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", "))); "
+      let index = "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")))"
+      return "DO $dq$ BEGIN \(index); EXCEPTION WHEN program_limit_exceeded THEN NULL; END $dq$; "
     }.joined()
   }
 

@@ -27,18 +27,16 @@ enum PostgresTestServer {
       return .success("host=\(host) port=\(port) user=postgres dbname=postgres connect_timeout=10")
     }
     let script = Fixture.root.appendingPathComponent("Scripts/postgres-test-server").path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: script)
-    p.arguments = ["start"]
-    let out = Pipe()
-    p.standardOutput = out
-    do { try p.run() } catch { return .failure(ServerProblem(description: "cannot run \(script): \(error)")) }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard p.terminationStatus == 0 else {
-      return .failure(ServerProblem(description: "\(script) start failed (status \(p.terminationStatus))"))
+    // Started with system(), its output sent to a file: the server it starts inherits the test
+    // process's descriptors, so neither a pipe's end nor Foundation's wait for a Process (which
+    // watches a descriptor the child holds) would ever come.
+    let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("dq-pg-env-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: outPath) }
+    let status = system("'\(script)' start > '\(outPath)'")
+    guard status == 0 else {
+      return .failure(ServerProblem(description: "\(script) start failed (status \(status))"))
     }
+    let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     var values: [String: String] = [:]
     for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
       let kv = word.split(separator: "=", maxSplits: 1)
@@ -50,11 +48,8 @@ enum PostgresTestServer {
     startedDirectory = host
     atexit {
       guard let dir = PostgresTestServer.startedDirectory else { return }
-      let stop = Process()
-      stop.executableURL = URL(fileURLWithPath: Fixture.root.appendingPathComponent("Scripts/postgres-test-server").path)
-      stop.arguments = ["stop", dir]
-      try? stop.run()
-      stop.waitUntilExit()
+      let script = Fixture.root.appendingPathComponent("Scripts/postgres-test-server").path
+      _ = system("'\(script)' stop '\(dir)' > /dev/null 2>&1")
     }
     return .success("host=\(host) port=\(port) user=postgres dbname=postgres connect_timeout=10")
   }
