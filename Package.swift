@@ -11,7 +11,7 @@ let package = Package(
     // Library: the language and the engine; no terminal, no argv, no libedit.
     .target(
       name: "DQ",
-      dependencies: ["CEngine", "CSQLite"],
+      dependencies: ["CEngine", "CSQLite", "CPostgres"],
       swiftSettings: [
         // The engine's buffers are owned by single-threaded classes; runtime exclusivity checks
         // cost a fifth of the evaluation time, so release builds leave them out.
@@ -23,6 +23,9 @@ let package = Package(
     .target(name: "DQShell", dependencies: ["DQ", "CSupport", "CEditLine"]),
     // A prefetch hint for the engine's hash tables (Swift cannot spell one).
     .target(name: "CEngine"),
+    // libpq, opened with dlopen on first use of `--engine postgres` (nothing is linked, so the
+    // static binary and the native engine do not depend on it).
+    .target(name: "CPostgres", linkerSettings: [.linkedLibrary("dl")]),
     // Standard streams and SIGINT, touched from C (Swift 6 rejects the C globals).
     .target(name: "CSupport"),
     // libedit through its readline-compatible API.

@@ -59,8 +59,9 @@ STARTUP_DESCRIPTIONS = {
     "peers: `SELECT 1`, `X is 1`, the fact `result(1).`",
 }
 
-ENGINE_TITLES = {"dq": "dq", "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo"}
-ALL_ENGINES = ["dq", "sqlite", "duckdb", "swipl", "clingo"]
+ENGINE_TITLES = {"dq": "dq", "dq-postgres": "dq --engine postgres", "postgres": "PostgreSQL (hand-written SQL)",
+                 "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo"}
+ALL_ENGINES = ["dq", "dq-postgres", "postgres", "sqlite", "duckdb", "swipl", "clingo"]
 TIMEOUT = 300  # seconds per engine run; set from --timeout
 
 
@@ -74,12 +75,17 @@ class Engines:
         self.swipl = shutil.which("swipl")
         self.duckdb = args.duckdb  # the DuckDB CLI binary, or None to use the Python module
         self.swipl_limits = ["--stack-limit=16g", "--table-space=16g"]
+        # The PostgreSQL server of dq-postgres and postgres (started by `run`): a libpq conninfo.
+        self.pg = os.environ.get("DQ_BENCH_PG")
+        self.psql = os.environ.get("DQ_BENCH_PSQL") or shutil.which("psql")
 
     def command(self, engine, workload):
         kind, relations = WORKLOADS[workload]
         prog = lambda ext: os.path.join(PROGRAMS, f"{kind}.{ext}")  # noqa: E731
         files = lambda ext: [f"{r}.{ext}" for r in relations]  # noqa: E731
         dq_limits = ["--max-tuples", "0", "--timeout", "0"]
+        if engine in ("dq-postgres", "postgres") and (not self.pg or kind.startswith("startup")):
+            return None
         if kind == "startup-dataset":
             return [self.dq, *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."] if engine == "dq" else None
         if kind == "load" and engine in ("swipl", "clingo"):
@@ -105,6 +111,12 @@ class Engines:
             # dq reads the same CSV files as SQLite and DuckDB, through `.import`.
             "dq": [self.dq, "--no-dataset", "--format", "tsv", *dq_limits, "-e",
                    "".join(f".import {r}.csv {r}\n" for r in relations) + open(prog("dq")).read()],
+            # The same program computed in the server: facts loaded with COPY, strata as PL/pgSQL.
+            "dq-postgres": [self.dq, "--no-dataset", "--format", "tsv", *dq_limits, "--engine", "postgres",
+                            "--db", self.pg or "", "-e",
+                            "".join(f".import {r}.csv {r}\n" for r in relations) + open(prog("dq")).read()],
+            "postgres": [self.psql or "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.pg or "",
+                         "-f", prog("postgres.sql")],
             "sqlite": [self.sqlite, "-batch", "-bail", ":memory:", "-init", prog("sqlite.sql")],
             "duckdb": self.duckdb_command(path=prog("duckdb.sql")),
             "swipl": [self.swipl, "--no-threads", *self.swipl_limits, "-q", "-g", "main", "-t", "halt",
@@ -148,7 +160,10 @@ class Engines:
         duck = (first_line([self.duckdb, "-version"]) + " (CLI, PyPI package duckdb-cli)" if self.duckdb
                 else first_line([self.python, "-c", "import duckdb; print('DuckDB', duckdb.__version__)"])
                 + " (Python module)")
+        pg = first_line([self.psql or "psql", "-X", "-A", "-t", "-d", self.pg or "", "-c", "SHOW server_version"])
         return {
+            "dq-postgres": f"the same dq, PostgreSQL {pg} (a throwaway server on a Unix socket, fsync off)",
+            "postgres": f"PostgreSQL {pg} through psql, the same server",
             "dq": f"{first_line([self.dq, '--version'])}, release build of commit {commit}"
             + (" plus uncommitted changes in Sources/" if dirty else ""),
             "sqlite": "SQLite " + first_line([self.sqlite, "--version"]).split(" ")[0] + " (Debian sqlite3 CLI)",

@@ -5,7 +5,9 @@
 ///   for an error reported on line N); `% expect warning: MESSAGE` likewise for warnings;
 /// - `% options: --no-dataset --format tsv --max-tuples N --timeout S --memory SIZE` — how to run the file;
 /// - `% skip: REASON` — do not check this file;
-/// - `% expect exit: N` — the exit status (64 a bad command argument, 66 an unreadable file).
+/// - `% expect exit: N` — the exit status (64 a bad command argument, 66 an unreadable file);
+/// - `% engine: native-only (REASON)` — the file is not run on the PostgreSQL engine (the golden
+///   tests run every other file on both engines with the same expectations).
 ///
 /// Otherwise the exit status is implied by the expectations: 70 with a `% expect runtime error:`,
 /// 65 with a `% expect error:`, else 0. The file runs through `ScriptRun`, the path `dq FILE`
@@ -24,6 +26,8 @@ public struct ExpectationChecker {
     public var loadDataset = true
     public var options = Session.Options()
     public var skip: String?
+    /// `% engine: native-only (REASON)`: why the file does not run on the PostgreSQL engine.
+    public var nativeOnly: String?
     public var optionProblems: [String] = []
     /// `% expect exit: N`: the exit status, when it is not the one the errors imply.
     public var exitStatus: Int32?
@@ -61,6 +65,8 @@ public struct ExpectationChecker {
       } else if comment.hasPrefix("expect exit:") {
         let value = String(comment.dropFirst("expect exit:".count)).trimmingSpaces
         if let n = Int32(value) { e.exitStatus = n } else { e.optionProblems.append("bad '% expect exit: \(value)'") }
+      } else if comment.hasPrefix("engine: native-only") {
+        e.nativeOnly = String(comment.dropFirst("engine: native-only".count)).trimmingSpaces
       } else if comment.hasPrefix("skip:") {
         e.skip = String(comment.dropFirst("skip:".count)).trimmingSpaces
       }
@@ -146,9 +152,15 @@ public struct ExpectationChecker {
   }
 
   /// Differences between what was expected and what happened; empty when the file passes.
-  public static func check(name: String, text: String) -> [String] {
-    let e = expectations(in: text)
+  /// With `engine`, the file runs on that engine instead of the one its options name (files
+  /// marked native-only are not run: no problems).
+  public static func check(name: String, text: String, engine: EngineChoice? = nil) -> [String] {
+    var e = expectations(in: text)
     if e.skip != nil { return [] }
+    if let engine {
+      if e.nativeOnly != nil, engine != .native { return [] }
+      e.options.engine = engine
+    }
     var problems = e.optionProblems
     let outcome = run(name: name, text: text, expectations: e)
     problems += compare(expected: e.output, actual: outcome.output)

@@ -32,6 +32,8 @@ public struct Arguments: Sendable {
     case always
   }
   public var startupFile = StartupFile.whenInteractive
+  /// `--sql`: print the program as one PostgreSQL script instead of running its queries.
+  public var sql = false
 
   public init() {}
 
@@ -112,6 +114,30 @@ public struct Arguments: Sendable {
           problems.append(.badValue(option: arg, value: f, reason: "unknown format '\(f)' (use \(OutputFormat.names))"))
         }
       case "--no-dataset": a.loadDataset = false
+      case "--sql": a.sql = true
+      case "--engine":
+        guard let e = take() else { break }
+        switch e {
+        case "native": a.options.engine = .native
+        case "postgres", "postgresql":
+          if case .postgres = a.options.engine { break }
+          a.options.engine = .postgres(conninfo: "", schema: nil)
+        default: problems.append(.badValue(option: arg, value: e, reason: "unknown engine '\(e)' (use native or postgres)"))
+        }
+      case "--db":
+        guard let c = take() else { break }
+        if case .postgres(_, let schema) = a.options.engine {
+          a.options.engine = .postgres(conninfo: c, schema: schema)
+        } else {
+          problems.append(.badValue(option: arg, value: c, reason: "'--db' needs '--engine postgres' before it"))
+        }
+      case "--db-schema":
+        guard let n = take() else { break }
+        if case .postgres(let conninfo, _) = a.options.engine, !n.isEmpty {
+          a.options.engine = .postgres(conninfo: conninfo, schema: n)
+        } else {
+          problems.append(.badValue(option: arg, value: n, reason: "'--db-schema' needs '--engine postgres' before it and a name"))
+        }
       case "--list": a.list = true
       case "--check": a.check = true
       case "--tutorial": a.tutorial = true

@@ -39,6 +39,14 @@ let usage = """
         --memory SIZE      stop a query when dq holds more than SIZE (e.g. 4G, 800M, 25%;
                            default half the machine's memory; 0: no limit)
         --no-warnings      do not warn about relations with no facts or rules
+        --engine ENGINE    native (default) or postgres: compute queries in a PostgreSQL
+                           server (needs libpq; .why, .steps and listings stay native)
+        --db CONNINFO      the server for --engine postgres (a postgresql:// URI or
+                           key=value pairs; default: libpq's PGHOST, PGPORT, ... )
+        --db-schema NAME   keep the relations in schema NAME (replaced each run) instead
+                           of temporary tables
+        --sql              print the program as one PostgreSQL script (psql -f) instead
+                           of running its queries
         --list             list every relation: arity, columns, rows, description
         --export REL FILE  write every tuple of relation REL to FILE (.tsv, .csv, .jsonl,
                            .json, .db: a SQLite table), through a temporary file renamed
@@ -131,7 +139,8 @@ if arguments.check {
       writeStderr("dq: error: cannot read '\(path)': \(e.reason)\n")
       exit(66)
     }
-    let problems = ExpectationChecker.check(name: path, text: text)
+    // `--engine postgres` runs the files on that engine (those marked native-only are passed over).
+    let problems = ExpectationChecker.check(name: path, text: text, engine: arguments.options.engine == .native ? nil : arguments.options.engine)
     if problems.isEmpty {
       writeStdout("\(path): ok\n")
     } else {
@@ -144,6 +153,24 @@ if arguments.check {
 }
 if arguments.interactive && (arguments.check || arguments.list || !arguments.why.isEmpty) {
   fail("-i cannot be combined with --check, --list or --why")
+}
+if arguments.sql {
+  // `--sql`: the files run as usual (static errors reported, exit codes the same), but each
+  // query adds its SQL to one script instead of printing answers; the script is printed last.
+  guard !arguments.files.isEmpty || !arguments.texts.isEmpty else { fail("--sql needs a FILE or -e TEXT") }
+  guard !arguments.interactive, !arguments.check else { fail("--sql cannot be combined with -i or --check") }
+  var options = arguments.options
+  options.engine = .sqlScript
+  options.warnings = false
+  let sqlRenderer = DiagnosticRenderer(color: isatty(2) != 0 && getenv("NO_COLOR") == nil)
+  let run = ScriptRun(
+    options: options, loadDataset: arguments.loadDataset, write: { _ in }, writeError: writeStderr,
+    report: { writeStderr(sqlRenderer.render($0)) })
+  let inputs: [(name: String, text: Result<String, SourceReader.Failure>)] =
+    arguments.files.map { ($0 == "-" ? "<stdin>" : $0, readFile($0)) } + arguments.texts.map { ("<command line>", .success($0)) }
+  let status = run.run(inputs)
+  if status == .ok || status == .exit { writeStdout(run.session.sqlScript?.text ?? SQLScript.empty) }
+  exitFlushed(status.exitCode)
 }
 let colorErrors = isatty(2) != 0 && getenv("NO_COLOR") == nil
 let renderer = DiagnosticRenderer(color: colorErrors)

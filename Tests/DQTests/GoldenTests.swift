@@ -35,4 +35,13 @@ struct Fixture: CustomTestStringConvertible, Sendable {
     let problems = ExpectationChecker.check(name: f.path, text: text)
     #expect(problems.isEmpty, Comment(rawValue: "\n" + problems.joined(separator: "\n")))
   }
+
+  /// The same file and the same expectations on the PostgreSQL engine (a server started for
+  /// the tests), unless it is marked `% engine: native-only (REASON)`.
+  @Test(arguments: Fixture.all) func fileMeetsItsExpectationsOnPostgres(_ f: Fixture) throws {
+    let text = try String(contentsOf: Fixture.root.appendingPathComponent(f.path), encoding: .utf8)
+    let engine = try PostgresTestServer.engine()
+    let problems = ExpectationChecker.check(name: f.path, text: text, engine: engine)
+    #expect(problems.isEmpty, Comment(rawValue: "\n" + problems.joined(separator: "\n")))
+  }
 }

@@ -21,6 +21,14 @@ extension Session {
   /// For a query with no answers: warns about each constant that occurs nowhere in its column,
   /// the likeliest reasons (a misspelled constant, or a lowercase name meant as a variable).
   func explainEmptyAnswer(_ q: Query, unknown: Set<String>) {
+    // The advice reads the relations' rows: on another engine they are computed here first
+    // (natively, only when an answer is empty), so the warnings are the native engine's.
+    if options.engine != .native {
+      let engine = options.engine
+      options.engine = .native
+      defer { options.engine = engine }
+      try? update(for: q.body, evaluator: Evaluator(database: database, budget: makeBudget()))
+    }
     let store = database.store
     for l in q.body {
       guard case .positive(let a) = l else { continue }

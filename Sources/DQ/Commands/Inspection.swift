@@ -149,6 +149,10 @@ extension Session {
   /// delta version per recursive atom), then its own plan; `.plan`.
   @discardableResult
   public func plan(_ query: CommandArgument) -> Status {
+    // Inspection explains the native engine's derivations, so it runs on the native engine.
+    let engine = options.engine
+    options.engine = .native
+    defer { options.engine = engine }
     guard let q = queryReportingErrors(query) else { return .staticError }
     guard let strata = Stratifier.strata(neededBy: q.body, rules: rules) else { return .staticError }
     var out = ""
@@ -172,6 +176,10 @@ extension Session {
   /// stratum the tuples each semi-naive round adds; then the answers; `.steps`.
   @discardableResult
   public func steps(_ query: CommandArgument) -> Status {
+    // Inspection explains the native engine's derivations, so it runs on the native engine.
+    let engine = options.engine
+    options.engine = .native
+    defer { options.engine = engine }
     guard let q = queryReportingErrors(query) else { return .staticError }
     var out = ""
     tracing = { out += $0 }
@@ -194,6 +202,10 @@ extension Session {
   /// `--graph` (the trees drawn in Graphviz DOT) and `--output FILE` (where the drawing goes).
   @discardableResult
   public func why(_ argument: CommandArgument, depth: Int = 6) -> Status {
+    // Inspection explains the native engine's derivations, so it runs on the native engine.
+    let engine = options.engine
+    options.engine = .native
+    defer { options.engine = engine }
     let usage = "Use '.why [--depth N] [--graph [--output FILE]] QUERY' with N a whole number from 1 to \(Limits.maxDepth)"
     guard let (options, query) = Self.leadingOptions(argument, valued: ["--depth", "--output"], flags: ["--graph"]) else {
       report(Diagnostic(.error, .semantic, usage, at: argument.span))
@@ -241,6 +253,10 @@ extension Session {
   /// with the third; the front end writes it (or renders it, for a picture file).
   @discardableResult
   public func graph(_ argument: CommandArgument) -> Status {
+    // Inspection explains the native engine's derivations, so it runs on the native engine.
+    let engine = options.engine
+    options.engine = .native
+    defer { options.engine = engine }
     guard let (options, query) = Self.leadingOptions(argument, valued: ["--output"], flags: []), !query.text.isEmpty else {
       report(
         Diagnostic(

@@ -152,6 +152,12 @@ extension CommandTable {
       details: "  tuples: distinct tuples a query may store (--max-tuples); time: seconds it may run\n  (--timeout); memory: bytes dq may hold while it runs (--memory; 4G, 800M, 25%).",
       run: { session, arg in session.limit(arg) }),
     Command(
+      name: "engine", usage: ".engine [native | postgres [CONNINFO]]",
+      summary: "Show the engine that computes answers, or choose one",
+      details: "  postgres computes each query inside a PostgreSQL server (CONNINFO: anything libpq\n  accepts; without it PGHOST, PGPORT, PGDATABASE, PGUSER apply). .why, .steps, .graph and\n  listings still use the native engine.",
+      wholeNameOnly: true,
+      run: { session, arg in session.chooseEngine(arg.text) }),
+    Command(
       name: "tokens", usage: ".tokens TEXT", summary: "Show the tokens the lexer reads in TEXT",
       run: { session, arg in
         session.beginBlock()

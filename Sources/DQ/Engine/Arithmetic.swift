@@ -110,7 +110,11 @@ enum Arithmetic {
 
 /// An error raised during evaluation, with the place in the program that caused it.
 public struct EvaluationError: Error, Sendable {
-  public enum Reason: Sendable { case runtime, tupleLimit, memoryLimit, timeout, interrupted }
+  public enum Reason: Sendable {
+    case runtime, tupleLimit, memoryLimit, timeout, interrupted
+    /// A database server dq was asked to use cannot be reached (exit 69).
+    case unavailable
+  }
   public var reason: Reason
   public var message: String
   public var span: SourceSpan?

@@ -36,6 +36,11 @@ public final class Budget {
 
   /// Time spent since the evaluation started.
   public var elapsed: Duration { ContinuousClock.now - start }
+  /// `elapsed` in seconds.
+  var elapsedSeconds: Double {
+    let c = elapsed.components
+    return Double(c.seconds) + Double(c.attoseconds) / 1e18
+  }
 
   /// Cheap per-row bookkeeping; every 65,536 calls, checks the clock, the memory held and the
   /// interrupt flag.

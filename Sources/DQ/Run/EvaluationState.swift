@@ -157,22 +157,30 @@ extension Session {
       if evaluating { lastTimings.evaluate += clock.now - mark }
       lastDerived = budget.derived
     }
-    let evaluator = Evaluator(database: database, budget: budget)
-    try update(for: body, evaluator: evaluator)
-    lastTimings.evaluate += clock.now - mark
-    mark = clock.now
-    evaluating = false
-    let compiled = Planner.plan(body: body, projection: variables, size: database.rowCount)
-    lastTimings.plan += clock.now - mark
-    mark = clock.now
-    evaluating = true
-    let rel = try evaluator.answers(compiled)
-    lastTimings.evaluate += clock.now - mark
-    mark = clock.now
-    evaluating = false
-    // The sorted answers are arrays of their own: their memory counts toward the budget too.
-    try budget.checkMemory(nil, extra: rel.count &* (rel.arity &* MemoryLayout<Value>.stride &+ 40))
-    var rows = (0..<rel.count).map { rel.row($0) }
+    var rows: [[Value]]
+    if options.engine != .native {
+      rows = try postgresBindings(of: body, variables: variables, budget: budget)
+      lastTimings.evaluate += clock.now - mark
+      mark = clock.now
+      evaluating = false
+    } else {
+      let evaluator = Evaluator(database: database, budget: budget)
+      try update(for: body, evaluator: evaluator)
+      lastTimings.evaluate += clock.now - mark
+      mark = clock.now
+      evaluating = false
+      let compiled = Planner.plan(body: body, projection: variables, size: database.rowCount)
+      lastTimings.plan += clock.now - mark
+      mark = clock.now
+      evaluating = true
+      let rel = try evaluator.answers(compiled)
+      lastTimings.evaluate += clock.now - mark
+      mark = clock.now
+      evaluating = false
+      // The sorted answers are arrays of their own: their memory counts toward the budget too.
+      try budget.checkMemory(nil, extra: rel.count &* (rel.arity &* MemoryLayout<Value>.stride &+ 40))
+      rows = (0..<rel.count).map { rel.row($0) }
+    }
     let store = database.store
     rows.sort { a, b in
       for i in 0..<a.count {

@@ -205,7 +205,7 @@ extension Session {
       return .ok
     } catch {
       report(error.diagnostic)
-      return .runtimeError
+      return error.reason == .unavailable ? .unavailable : .runtimeError
     }
   }
 }

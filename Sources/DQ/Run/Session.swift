@@ -22,6 +22,8 @@ public final class Session {
     public var maxMemory = Memory.defaultLimit
     /// Warn about relations that have no facts and no rules.
     public var warnings = true
+    /// Which engine computes answers (`--engine`, `.engine`); see `SQL/EngineChoice.swift`.
+    public var engine: EngineChoice = .native
     public init() {}
   }
 
@@ -41,6 +43,8 @@ public final class Session {
     case unreadableInput
     /// Output could not be written (a full disk, an unwritable `.output` file).
     case ioError
+    /// A database server (`--engine postgres`) could not be reached or used.
+    case unavailable
 
     public var exitCode: Int32 {
       switch self {
@@ -48,6 +52,7 @@ public final class Session {
       case .usageError: return 64
       case .staticError: return 65
       case .unreadableInput: return 66
+      case .unavailable: return 69
       case .runtimeError: return 70
       case .ioError: return 74
       }
@@ -60,6 +65,12 @@ public final class Session {
   public var frontEnd: any FrontEnd = Transcript()
   /// The commands `.name` lines run: the language's, plus the shell's in the shell.
   public var commands: CommandTable = .language
+
+  /// The open PostgreSQL engine (made on the first query that needs it) and the choice it
+  /// was made for.
+  var postgres: (engine: PostgresEngine, choice: EngineChoice)?
+  /// With the `.sqlScript` engine (`dq --sql`): the script the queries so far make.
+  public internal(set) var sqlScript: SQLScript?
 
   /// The clauses and schema (see `Program`).
   var program = Program()

@@ -1,0 +1,72 @@
+/// Which engine a session computes answers with (`--engine`, `--db`, `--db-schema`, `.engine`).
+public enum EngineChoice: Sendable, Equatable {
+  case native
+  /// A PostgreSQL server: the connection string (empty: libpq's environment, PGHOST etc.) and
+  /// the schema to keep derived relations in (nil: a temporary one, nothing left behind).
+  case postgres(conninfo: String, schema: String?)
+  /// `dq --sql`: nothing is computed; each query's SQL is added to the session's `sqlScript`.
+  case sqlScript
+
+  public var name: String {
+    switch self {
+    case .native: return "native"
+    case .postgres: return "postgres"
+    case .sqlScript: return "sql"
+    }
+  }
+}
+
+extension Session {
+  /// The query's bindings computed by the PostgreSQL engine (unsorted). The connection opens
+  /// on the first query that needs it and stays open while the choice stays the same.
+  func postgresBindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
+    let choice = options.engine
+    if choice == .sqlScript {
+      let script = sqlScript ?? SQLScript()
+      sqlScript = script
+      let title = "?- " + body.map { "\($0)" }.joined(separator: ", ") + "."
+      script.add(query: body, variables: variables, title: title, rules: rules, database: database)
+      return []
+    }
+    guard case .postgres(let conninfo, let schemaName) = choice else { return [] }
+    let span = body.first?.span
+    if postgres?.choice != choice {
+      postgres = nil
+      do {
+        postgres = (try PostgresEngine(conninfo: conninfo, schema: schemaName), choice)
+      } catch {
+        throw PostgresEngine.evaluationError(error, spans: [], at: span)
+      }
+    }
+    guard let pg = postgres?.engine else { return [] }
+    return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
+  }
+}
+
+extension Session {
+  /// `.engine [native | postgres [CONNINFO]]`.
+  func chooseEngine(_ text: String) -> CommandOutcome {
+    let words = text.split(separator: " ", maxSplits: 1).map(String.init)
+    guard let first = words.first else {
+      beginBlock()
+      switch options.engine {
+      case .native: write("native\n")
+      case .sqlScript: write("sql\n")
+      case .postgres(let conninfo, let schema):
+        write("postgres" + (conninfo.isEmpty ? "" : " " + conninfo) + (schema.map { " (schema \($0))" } ?? "") + "\n")
+      }
+      return .ok
+    }
+    switch first {
+    case "native" where words.count == 1:
+      options.engine = .native
+    case "postgres", "postgresql":
+      var schema: String? = nil
+      if case .postgres(_, let s) = options.engine { schema = s }
+      options.engine = .postgres(conninfo: words.count > 1 ? words[1] : "", schema: schema)
+    default:
+      return .usage("'.engine' takes native or postgres [CONNINFO], not '\(text)'")
+    }
+    return .ok
+  }
+}

@@ -1,0 +1,152 @@
+import CPostgres
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A failure talking to a PostgreSQL server: the connection could not be made or was lost
+/// (`unavailable`, exit 69), or a statement failed (exit 70). Carries the statement it came
+/// from, so the error can name it.
+public struct PostgresError: Error, Sendable {
+  public var unavailable: Bool
+  public var message: String
+  /// The SQLSTATE code, when the server sent one.
+  public var code: String?
+  public var detail: String?
+  /// The statement that failed (its first line, shortened), if any.
+  public var statement: String?
+  public var hint: String?
+  /// A dq error (a limit, an interruption) met between statements, passed through as it is.
+  var evaluation: EvaluationError?
+
+  init(unavailable: Bool, message: String, code: String? = nil, detail: String? = nil, statement: String? = nil, hint: String? = nil) {
+    (self.unavailable, self.message, self.code, self.detail, self.statement, self.hint) = (unavailable, message, code, detail, statement, hint)
+  }
+
+  init(evaluation: EvaluationError) {
+    self.init(unavailable: false, message: evaluation.message)
+    self.evaluation = evaluation
+  }
+}
+
+/// One libpq connection, opened with the connection string (or libpq's environment when it is
+/// empty). libpq is loaded with dlopen on first use (see CPostgres), so nothing of it is
+/// touched unless `--engine postgres` is asked for.
+final class PostgresConnection {
+  private let handle: OpaquePointer
+
+  /// Opens the connection; a connection that takes longer than `connect_timeout` (10 s unless
+  /// the connection string or PGCONNECT_TIMEOUT says otherwise) fails instead of hanging.
+  init(_ conninfo: String) throws(PostgresError) {
+    if dq_pq_load() != 0 {
+      throw PostgresError(
+        unavailable: true,
+        message: "--engine postgres needs libpq (Debian: libpq5): \(String(cString: dq_pq_load_error()))")
+    }
+    if getenv("PGCONNECT_TIMEOUT") == nil, !conninfo.contains("connect_timeout") {
+      setenv("PGCONNECT_TIMEOUT", "10", 0)
+    }
+    guard let c = dq_pq_connect(conninfo) else {
+      throw PostgresError(unavailable: true, message: "Cannot connect to PostgreSQL: out of memory")
+    }
+    if dq_pq_ok(c) == 0 {
+      let message = Self.trimmed(String(cString: dq_pq_error_message(c)))
+      dq_pq_finish(c)
+      throw PostgresError(unavailable: true, message: "Cannot connect to PostgreSQL: \(message)")
+    }
+    handle = c
+  }
+
+  deinit { dq_pq_finish(handle) }
+
+  /// Runs one or more statements that return no rows.
+  func execute(_ sql: String) throws(PostgresError) {
+    let r = try run(sql)
+    dq_pq_clear(r)
+  }
+
+  /// Runs a query and returns its rows as text (nil for SQL NULL).
+  func query(_ sql: String) throws(PostgresError) -> [[String?]] {
+    let r = try run(sql)
+    defer { dq_pq_clear(r) }
+    let rows = Int(dq_pq_ntuples(r)), fields = Int(dq_pq_nfields(r))
+    var out: [[String?]] = []
+    out.reserveCapacity(rows)
+    for i in 0..<rows {
+      var row: [String?] = []
+      row.reserveCapacity(fields)
+      for j in 0..<fields {
+        if dq_pq_is_null(r, Int32(i), Int32(j)) != 0 {
+          row.append(nil)
+        } else {
+          row.append(String(cString: dq_pq_value(r, Int32(i), Int32(j))))
+        }
+      }
+      out.append(row)
+    }
+    return out
+  }
+
+  /// `COPY table FROM STDIN` with `data` in COPY's text format.
+  func copy(_ statement: String, data: String) throws(PostgresError) {
+    let r = try run(statement, expectCopy: true)
+    dq_pq_clear(r)
+    var ok = true
+    var bytes = Array(data.utf8)
+    if !bytes.isEmpty {
+      ok = bytes.withUnsafeMutableBufferPointer { b in
+        b.withMemoryRebound(to: CChar.self) { c in dq_pq_put_copy_data(handle, c.baseAddress, Int32(c.count)) == 1 }
+      }
+    }
+    bytes = []
+    if dq_pq_put_copy_end(handle) != 1 { ok = false }
+    var failure: PostgresError? = ok ? nil : failureOfConnection(statement)
+    while let next = dq_pq_get_result(handle) {
+      if failure == nil, dq_pq_result_kind(next) == 3 { failure = Self.error(next, statement) }
+      dq_pq_clear(next)
+    }
+    if let failure { throw failure }
+  }
+
+  private func run(_ sql: String, expectCopy: Bool = false) throws(PostgresError) -> OpaquePointer {
+    guard let r = dq_pq_exec(handle, sql) else { throw failureOfConnection(sql) }
+    let kind = dq_pq_result_kind(r)
+    if kind == 3 || (kind == 2) != expectCopy {
+      let e = Self.error(r, sql)
+      dq_pq_clear(r)
+      if dq_pq_ok(handle) == 0 { throw failureOfConnection(sql) }
+      throw e
+    }
+    return r
+  }
+
+  private func failureOfConnection(_ sql: String) -> PostgresError {
+    PostgresError(
+      unavailable: true, message: "Lost the PostgreSQL connection: " + Self.trimmed(String(cString: dq_pq_error_message(handle))),
+      statement: Self.shortened(sql))
+  }
+
+  private static func error(_ r: OpaquePointer, _ sql: String) -> PostgresError {
+    func field(_ f: Character) -> String? {
+      guard let a = f.asciiValue, let p = dq_pq_error_field(r, Int32(a)) else { return nil }
+      return String(cString: p)
+    }
+    let message = field("M") ?? trimmed(String(cString: dq_pq_result_error(r)))
+    let code = field("C")
+    // Class 08 is a connection exception, 53 insufficient resources, 57 operator intervention.
+    let unavailable = code.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false
+    return PostgresError(unavailable: unavailable, message: message, code: code, detail: field("D"), statement: shortened(sql), hint: field("H"))
+  }
+
+  static func trimmed(_ s: String) -> String {
+    var t = Substring(s)
+    while let last = t.last, last.isWhitespace { t.removeLast() }
+    return String(t)
+  }
+
+  /// A statement's first line, cut to 100 characters, for error messages.
+  static func shortened(_ sql: String) -> String {
+    let first = sql.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? sql
+    return first.count > 100 ? String(first.prefix(100)) + "…" : first
+  }
+}

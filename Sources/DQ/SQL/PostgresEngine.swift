@@ -1,0 +1,303 @@
+/// Evaluates queries inside a PostgreSQL server: for each query, the relations it needs are
+/// loaded into tables (with COPY), its strata are computed by SQL generated from the same plans
+/// the native engine runs (semi-naive rounds driven by dq, with delta tables), and its answers
+/// are read back and handed to the session, which sorts and prints them as it always does, so
+/// the output is the native engine's.
+///
+/// Each query loads what it reads afresh from the session, so it sees exactly the clauses above
+/// it. By default everything lives in `pg_temp` (gone when the connection closes: nothing is
+/// left behind); with a schema name the tables stay there for other tools to read.
+public final class PostgresEngine {
+  private let connection: PostgresConnection
+  /// `pg_temp`, or the schema `--db-schema` names.
+  let schema: String
+  private var prepared = false
+  /// The rule of the stratum being computed, where a time limit reached in the server is reported.
+  private var currentSpan: SourceSpan?
+  /// The connection string as given (for `.engine` to show).
+  public let conninfo: String
+
+  public init(conninfo: String, schema: String?) throws(PostgresError) {
+    self.conninfo = conninfo
+    connection = try PostgresConnection(conninfo)
+    self.schema = schema.map(SQLValueEncoding.identifier) ?? "pg_temp"
+  }
+
+  /// Creates the type and functions once per connection (in a kept schema: afresh, replacing
+  /// what an earlier run left there).
+  private func prepare() throws(PostgresError) {
+    guard !prepared else { return }
+    if schema != "pg_temp" {
+      try connection.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema)")
+    }
+    try connection.execute("SET client_min_messages = warning; " + SQLValueEncoding.support(schema: schema))
+    prepared = true
+  }
+
+  /// The distinct bindings of `variables` satisfying `body`, computed in the server (unsorted).
+  func bindings(
+    of body: [Literal], variables: [String], rules: [Rule], database: Database, budget: Budget, querySpan: SourceSpan?
+  ) throws(EvaluationError) -> [[Value]] {
+    var generator = SQLGenerator(schema: schema)
+    var statement = ""
+    currentSpan = nil
+    do throws(PostgresError) {
+      try prepare()
+      // The time limit holds in the server too: a statement still running when it passes is
+      // cancelled (and reported as the native engine reports the limit, below).
+      let left = budget.timeout > 0 && budget.timeout < 3.2e9 ? max(1, Int((budget.timeout - budget.elapsedSeconds) * 1000) + 200) : 0
+      try connection.execute("SET statement_timeout = \(left)")
+      let size: (String) -> Int = { database.rowCount($0) }
+      let strata = Stratifier.strata(neededBy: body, rules: rules) ?? []
+      let plans = strata.map { (s, r) in
+        Planner.plan(stratum: s.relations, recursive: s.recursive, rules: r, size: size)
+      }
+      let query = Planner.plan(body: body, projection: variables, size: size)
+      let (arity, derived) = Self.relations(plans, query)
+      let keys = Self.lookups(plans, query)
+      for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
+        try load(name, arity: n, derived: derived.contains(name), database: database)
+        if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
+      }
+      for p in plans {
+        do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
+        try run(p, &generator, &statement, budget: budget)
+      }
+      let select = generator.select(query)
+      let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
+      statement = "SELECT \(parts.joined(separator: ", ")) FROM (\(select)) AS a"
+      let rows = try connection.query(statement)
+      if variables.isEmpty { return rows.isEmpty ? [] : [[]] }
+      do { try budget.countDerived(rows.count, querySpan) } catch { throw PostgresError(evaluation: error) }
+      let store = database.store
+      var out: [[Value]] = []
+      out.reserveCapacity(rows.count)
+      for row in rows {
+        var tuple: [Value] = []
+        for c in 0..<variables.count {
+          guard
+            let constant = SQLValueEncoding.decode(k: row[4 * c], i: row[4 * c + 1], f: row[4 * c + 2], s: row[4 * c + 3])
+          else {
+            throw PostgresError(unavailable: false, message: "PostgreSQL returned a value dq cannot read", statement: "SELECT")
+          }
+          tuple.append(store.constant(constant))
+        }
+        out.append(tuple)
+      }
+      return out
+    } catch {
+      if error.code == "57014" {
+        do { try budget.check(currentSpan ?? querySpan) } catch { throw error }
+      }
+      if error.code == Self.tupleLimitCode {
+        let at = error.detail.flatMap { Int($0) }.flatMap { $0 >= 0 && $0 < generator.spans.count ? generator.spans[$0] : nil }
+        do { try budget.countDerived(max(1, budget.maxTuples - budget.derived + 1), at ?? querySpan) } catch { throw error }
+      }
+      throw Self.evaluationError(error, spans: generator.spans, at: querySpan)
+    }
+  }
+
+  /// (Re)creates a relation's tables: the full one with its explicit facts (a relation with
+  /// rules starts from its facts only), and for derived relations the delta and new tables.
+  private func load(_ name: String, arity: Int, derived: Bool, database: Database) throws(PostgresError) {
+    let g = SQLGenerator(schema: schema)
+    try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
+    guard let data = Self.copyData(name, arity: arity, database: database) else { return }
+    try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
+    try connection.execute("ANALYZE \(g.table(name))")
+  }
+
+  /// Drops and creates a relation's table (and its delta and new tables when it is derived).
+  static func createTables(_ name: String, arity: Int, derived: Bool, _ g: SQLGenerator) -> String {
+    let columns = (0..<SQLGenerator.columnCount(arity)).map { "\(SQLGenerator.column($0)) \(g.schema).dqv" }.joined(separator: ", ")
+    var tables = [g.table(name)]
+    if derived { tables += [g.table(name, .delta), g.newTable(name)] }
+    var sql = ""
+    for t in tables { sql += "DROP TABLE IF EXISTS \(t); CREATE TABLE \(t) (\(columns)); " }
+    if derived && uniqueIndexed(arity) {
+      let list = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }.joined(separator: ", ")
+      sql += "CREATE UNIQUE INDEX ON \(g.table(name)) (\(list)); "
+    }
+    return sql
+  }
+
+  /// Whether a derived relation's table gets a unique index over all its columns, so a round's
+  /// new rows are found with `ON CONFLICT DO NOTHING` (a probe per row) instead of comparing
+  /// with the whole table. PostgreSQL indexes at most 32 columns.
+  static func uniqueIndexed(_ arity: Int) -> Bool { SQLGenerator.columnCount(arity) <= 32 }
+
+  /// The explicit facts of a relation in COPY's text format (nil when it has none).
+  static func copyData(_ name: String, arity: Int, database: Database) -> String? {
+    guard let table = database.tables[name], table.arity == arity else { return nil }
+    let facts = table.hasRules ? table.facts : table.rows
+    guard let facts, facts.count > 0 else { return nil }
+    var data = ""
+    let store = database.store
+    for r in 0..<facts.count {
+      if arity == 0 {
+        SQLValueEncoding.copyField(.integer(0), into: &data)
+      } else {
+        let row = facts.row(r)
+        for (c, v) in row.enumerated() {
+          if c > 0 { data += "\t" }
+          SQLValueEncoding.copyField(store.decode(v), into: &data)
+        }
+      }
+      data += "\n"
+      if arity == 0 { break }
+    }
+    return data
+  }
+
+  /// The key columns the plans look relations up by (as the native engine's indexes), so the
+  /// server can probe instead of scanning: one index per relation and column list.
+  static func lookups(_ plans: [StratumPlan], _ query: RulePlan) -> [String: Set<[Int]>] {
+    var out: [String: Set<[Int]>] = [:]
+    func note(_ steps: [Step]) {
+      for step in steps {
+        switch step {
+        case .lookup(let a, _), .absent(let a):
+          if !a.keyColumns.isEmpty, a.keyColumns.count <= 32 { out[a.relation, default: []].insert(a.keyColumns) }
+        case .aggregate(let g): note(g.body)
+        default: break
+        }
+      }
+    }
+    for p in plans { for r in p.firstRound + p.deltaVersions { note(r.steps) } }
+    note(query.steps)
+    return out
+  }
+
+  /// `CREATE INDEX` statements for the lookups of one relation's full table. They only speed
+  /// lookups up: one that cannot be built (a value longer than a btree row may hold) is left out.
+  static func indexes(_ name: String, _ keys: Set<[Int]>, _ g: SQLGenerator) -> String {
+    keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
+      let index = "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")))"
+      return "DO $dq$ BEGIN \(index); EXCEPTION WHEN program_limit_exceeded THEN NULL; END $dq$; "
+    }.joined()
+  }
+
+  /// Relations read or derived by the plans, with their arities, and the derived ones.
+  static func relations(_ plans: [StratumPlan], _ query: RulePlan) -> (arity: [String: Int], derived: Set<String>) {
+    var arity: [String: Int] = [:]
+    func note(_ steps: [Step]) {
+      for step in steps {
+        switch step {
+        case .scan(let a, _), .lookup(let a, _), .member(let a), .absent(let a): arity[a.relation] = a.arity
+        case .aggregate(let g): note(g.body)
+        default: break
+        }
+      }
+    }
+    for p in plans {
+      for r in p.firstRound + p.deltaVersions {
+        note(r.steps)
+        if let h = r.headName { arity[h] = r.projection.count }
+      }
+    }
+    note(query.steps)
+    return (arity, Set(plans.flatMap(\.relations)))
+  }
+
+  /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
+  /// what it derived toward the tuple limit.
+  private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
+    currentSpan = plan.firstRound.first?.origin.span
+    let before = try count(plan.relations, g)
+    let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
+    statement = Self.stratumBlock(plan, &g, tupleLimit: limit)
+    try connection.execute(statement)
+    let added = try count(plan.relations, g) - before
+    let span = plan.firstRound.first?.origin.span
+    do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
+  }
+
+  private func count(_ relations: [String], _ g: SQLGenerator) throws(PostgresError) -> Int {
+    let sql = "SELECT " + relations.map { "(SELECT count(*) FROM \(g.table($0)))" }.joined(separator: " + ")
+    return Int(try connection.query(sql).first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0)
+  }
+
+  /// The SQLSTATE of the tuple limit raised inside a stratum's block.
+  static let tupleLimitCode = "DQ002"
+
+  /// A stratum as one PL/pgSQL block: every rule once over the full relations, each relation's
+  /// new rows moved to its delta table and into it; then, when the stratum is recursive, the
+  /// delta versions of its rules in rounds until no relation gains a row (semi-naive
+  /// evaluation). Tables are analysed as they grow (rounds 1, 2, 4, 8, ...), so the server
+  /// plans with current sizes. With a tuple limit, exceeding it raises DQ002.
+  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int) -> String {
+    func derive(_ rules: [RulePlan]) -> String {
+      var out = ""
+      for rule in rules {
+        guard let head = rule.headName else { continue }
+        out += "    INSERT INTO \(g.newTable(head)) \(g.select(rule));\n"
+      }
+      return out
+    }
+    var merge = "    added := 0;\n"
+    for (i, name) in plan.relations.enumerated() {
+      let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
+      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 32
+      if uniqueIndexed(arity) {
+        merge += """
+              TRUNCATE \(delta);
+              WITH fresh\(i) AS (INSERT INTO \(full) SELECT * FROM \(new) ON CONFLICT DO NOTHING RETURNING *)
+                INSERT INTO \(delta) SELECT * FROM fresh\(i);
+              GET DIAGNOSTICS n = ROW_COUNT;
+              added := added + n;
+              TRUNCATE \(new);
+
+          """
+      } else {
+        merge += """
+              TRUNCATE \(delta);
+              INSERT INTO \(delta) SELECT * FROM \(new) EXCEPT SELECT * FROM \(full);
+              GET DIAGNOSTICS n = ROW_COUNT;
+              added := added + n;
+              INSERT INTO \(full) SELECT * FROM \(delta);
+              TRUNCATE \(new);
+
+          """
+      }
+    }
+    let analyse = plan.relations.map { "ANALYZE \(g.table($0)); ANALYZE \(g.table($0, .delta));" }.joined(separator: " ")
+    let spanNumber = g.spanNumber(plan.firstRound.first?.origin ?? .none)
+    var limitCheck = "    total := total + added;\n"
+    if tupleLimit > 0 {
+      limitCheck += "    IF total > \(tupleLimit) THEN RAISE EXCEPTION USING ERRCODE = '\(tupleLimitCode)', MESSAGE = 'tuple limit', DETAIL = '\(spanNumber)'; END IF;\n"
+    }
+    var sql = "DO $dq$\nDECLARE added bigint := 0; n bigint; total bigint := 0; round int := 1;\nBEGIN\n"
+    sql += derive(plan.firstRound) + merge + limitCheck
+    sql += "    \(analyse)\n"
+    if plan.recursive {
+      sql += "  WHILE added > 0 LOOP\n"
+      sql += "    round := round + 1;\n"
+      sql += derive(plan.deltaVersions) + merge + limitCheck
+      sql += "    IF round & (round - 1) = 0 THEN \(analyse) END IF;\n"
+      sql += "  END LOOP;\n"
+    }
+    sql += "END\n$dq$;"
+    return sql
+  }
+
+  /// A server error as dq reports it: dq's own errors (raised by its SQL functions) exactly as
+  /// the native engine words them, at the place in the program; others name the statement.
+  static func evaluationError(_ e: PostgresError, spans: [SourceSpan?], at span: SourceSpan?) -> EvaluationError {
+    if let inner = e.evaluation { return inner }
+    if e.code == SQLValueEncoding.errorCode, let detail = e.detail {
+      let parts = detail.split(separator: SQLValueEncoding.separator, omittingEmptySubsequences: false)
+      let where_ = parts.first.flatMap { Int($0) }.flatMap { $0 >= 0 && $0 < spans.count ? spans[$0] : nil }
+      var message = e.message
+      if parts.count > 1, let a = SQLValueEncoding.decodeDetail(parts[1]) {
+        message = message.replacing("{a}", with: Arithmetic.describe(a))
+      }
+      if parts.count > 2, let b = SQLValueEncoding.decodeDetail(parts[2]) {
+        message = message.replacing("{b}", with: Arithmetic.describe(b))
+      }
+      return EvaluationError(.runtime, message, at: where_ ?? span, hint: e.hint.flatMap { $0.isEmpty ? nil : $0 })
+    }
+    var message = "PostgreSQL: \(e.message)"
+    if let s = e.statement { message += " (in: \(s))" }
+    return EvaluationError(e.unavailable ? .unavailable : .runtime, message, at: span)
+  }
+}

@@ -1,0 +1,188 @@
+/// The PostgreSQL engine against a real server (see `PostgresTestServer`): the same answers and
+/// errors as the native engine on random programs, errors at the program's places, an
+/// unreachable server as exit 69, `--db-schema`, `.engine`, and `--sql` scripts run by psql.
+import Foundation
+import Testing
+
+@testable import DQ
+
+@Suite struct PostgresEngineTests {
+  /// Output, rendered diagnostics and status of `text` run on `engine`.
+  static func run(_ text: String, engine: EngineChoice, maxTuples: Int = 1_000_000) -> (String, [String], Session.Status) {
+    var options = Session.Options()
+    options.format = .tsv
+    options.maxTuples = maxTuples
+    options.timeout = 30
+    options.engine = engine
+    let session = Session(options: options, loadDataset: false)
+    var output = ""
+    var diagnostics: [String] = []
+    session.capture.onWrite = { output += $0 }
+    session.capture.onReport = { d in
+      diagnostics.append("\(d.span?.line ?? 0):\(d.span?.column ?? 0): \(d.message)" + (d.hint.map { " [\($0)]" } ?? ""))
+    }
+    let status = session.run(SourceFile(name: "test.dq", text: text))
+    return (output, diagnostics, status)
+  }
+
+  /// Both engines give the same output, diagnostics and status.
+  static func same(_ text: String, maxTuples: Int = 1_000_000) throws -> [String] {
+    let pg = try PostgresTestServer.engine()
+    let native = run(text, engine: .native, maxTuples: maxTuples), server = run(text, engine: pg, maxTuples: maxTuples)
+    var problems: [String] = []
+    if native.0 != server.0 { problems.append("output:\n--- native\n\(native.0)--- postgres\n\(server.0)") }
+    if native.1 != server.1 { problems.append("diagnostics: native \(native.1), postgres \(server.1)") }
+    if native.2 != server.2 { problems.append("status: native \(native.2), postgres \(server.2)") }
+    return problems
+  }
+
+  @Test("Random programs (recursion, negation, aggregates) answer the same on both engines")
+  func randomProgramsAgree() throws {
+    var compared = 0
+    for seed in UInt64(1)...80 {
+      var generator = RandomProgram(seed: seed)
+      let text = generator.text() + "?- a(X, Y).\n?- b(X, Y).\n?- c(X).\n"
+      let problems = try Self.same(text)
+      #expect(problems.isEmpty, "seed \(seed):\n\(problems.joined(separator: "\n"))\n\(text)")
+      if !problems.isEmpty { return }
+      compared += 1
+    }
+    #expect(compared == 80)
+  }
+
+  @Test("Nested aggregates answer the same on both engines")
+  func nestedAggregatesAgree() throws {
+    for seed in UInt64(1)...40 {
+      var generator = RandomProgram(seed: seed)
+      let program = generator.text()
+      let text = program + "?- n(X), " + generator.nestedAggregate("X") + ".\n"
+      let problems = try Self.same(text)
+      #expect(problems.isEmpty, "seed \(seed):\n\(problems.joined(separator: "\n"))\n\(text)")
+      if !problems.isEmpty { return }
+    }
+  }
+
+  @Test("Values: kinds, order across kinds, integer versus decimal, dates, symbols by code point")
+  func valuesAgree() throws {
+    let text = """
+      v(a). v("Zeta"). v("é"). v("e"). v(2024-01-02). v(1999-12-31). v(1.5). v(1). v(1.0). v(-3). v(9223372036854775807).
+      v(-0.0). v(0). v("it's \\"q\\" \\\\ x"). v("tab\\there").
+      ?- v(X).
+      ?- v(X), X > 1.
+      ?- v(X), v(Y), X < Y, X >= 1, Y <= 2.
+      ?- v(X), X = 1.
+      ?- M = max X : { v(X) }.
+      ?- M = min X : { v(X) }, N = count : { v(Y) }.
+      ?- S = sum X : { v(X), X < 2000-01-01, X != 9223372036854775807 }.
+      ?- X = 7 / -2, Y = -7 mod 3, Z = 7 mod -3, W = 2024-03-01 - 1, D = 2024-03-01 - 2024-01-01, F = 1.5 * 2.
+      """
+    let problems = try Self.same(text)
+    #expect(problems.isEmpty, Comment(rawValue: problems.joined(separator: "\n")))
+  }
+
+  @Test("Runtime errors: the native engine's message, at the same place", arguments: [
+    "big(9223372036854775807).\nr(Y) :- big(X), Y = X + 1.\n?- r(Y).\n",
+    "z(0). z(2).\nq(Y) :- z(X), Y = 10 / X.\n?- q(Y).\n",
+    "s(a).\nq(Y) :- s(X), Y = X * 2.\n?- q(Y).\n",
+    "w(9223372036854775807). w(1).\n?- S = sum X : { w(X) }.\n",
+    "n(0).\nn(Y) :- n(X), Y = X + 1.\n?- n(5000).\n",
+  ])
+  func errorsAgree(_ text: String) throws {
+    let problems = try Self.same(text, maxTuples: 1000)
+    #expect(problems.isEmpty, Comment(rawValue: problems.joined(separator: "\n")))
+    let (_, diagnostics, status) = Self.run(text, engine: try PostgresTestServer.engine(), maxTuples: 1000)
+    #expect(status == .runtimeError && diagnostics.count == 1, "\(diagnostics)")
+  }
+
+  @Test("A server that cannot be reached is an error (exit 69), not a hang")
+  func unreachableServer() {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dq-no-server-\(getpid())").path
+    let (output, diagnostics, status) = Self.run(
+      "e(1).\n?- e(X).\n", engine: .postgres(conninfo: "host=\(dir) port=1 connect_timeout=3", schema: nil))
+    #expect(status == .unavailable && status.exitCode == 69)
+    #expect(output.isEmpty)
+    #expect(diagnostics.count == 1 && diagnostics[0].hasPrefix("2:4: PostgreSQL: Cannot connect to PostgreSQL"), "\(diagnostics)")
+  }
+
+  @Test("A static error is reported before anything is sent to the server")
+  func staticErrorsFirst() {
+    // No server at all: the error must be the static one, not a connection failure.
+    let (_, diagnostics, status) = Self.run(
+      "p(X) :- q(X, Y).\n?- p(X, Y).\n", engine: .postgres(conninfo: "host=/nonexistent port=1 connect_timeout=1", schema: nil))
+    #expect(status == .staticError)
+    #expect(!diagnostics.contains { $0.contains("PostgreSQL") }, "\(diagnostics)")
+  }
+
+  @Test("--db-schema keeps the derived relations in the schema it names")
+  func keptSchema() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let schema = "dq_kept_\(getpid())"
+    let text = "e(1, 2). e(2, 3).\np(X, Y) :- e(X, Y).\np(X, Z) :- p(X, Y), e(Y, Z).\n?- p(1, X).\n"
+    let (output, diagnostics, _) = Self.run(text, engine: .postgres(conninfo: conninfo, schema: schema))
+    #expect(output == "X\n2\n3\n", "\(diagnostics)")
+    let check = try PostgresConnection(conninfo)
+    let rows = try check.query("SELECT count(*) FROM \(schema).\"p\"")
+    #expect(rows.first?.first == "3")
+    try check.execute("DROP SCHEMA \(schema) CASCADE")
+  }
+
+  @Test("By default nothing is left behind in the database")
+  func nothingLeftBehind() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let before = try PostgresConnection(conninfo).query("SELECT count(*) FROM pg_class WHERE relname = 'left_behind_probe'")
+    do {
+      _ = Self.run("left_behind_probe(1).\n?- left_behind_probe(X).\n", engine: try PostgresTestServer.engine())
+    }
+    // The session (and its connection, with its pg_temp tables) is gone once run returns.
+    let after = try PostgresConnection(conninfo).query(
+      "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE relname = 'left_behind_probe' AND n.nspname NOT LIKE 'pg_temp%'")
+    #expect(before.first?.first == "0" && after.first?.first == "0")
+  }
+
+  @Test(".engine shows and switches the engine; queries above and below agree")
+  func engineCommand() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let text = "e(1). e(2).\n.engine\n?- e(X).\n.engine postgres \(conninfo)\n.engine\n?- e(X), X > 1.\n.engine native\n?- e(X), X < 2.\n"
+    let (output, diagnostics, status) = Self.run(text, engine: .native)
+    #expect(status == .ok, "\(diagnostics)")
+    #expect(output == "native\n\nX\n1\n2\n\npostgres \(conninfo)\n\nX\n2\n\nX\n1\n")
+  }
+
+  @Test("dq --sql prints a script psql runs, giving the program's answers")
+  func sqlScript() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let psql = ["/usr/bin/psql"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).map {
+      "/usr/lib/postgresql/\($0)/bin/psql"
+    }
+    guard let psqlPath = psql.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      Issue.record("psql not found (Debian: postgresql-client)")
+      return
+    }
+    let program = """
+      e(a, b). e(b, c). e(c, a). e(c, d).
+      reach(X, Y) :- e(X, Y).
+      reach(X, Z) :- reach(X, Y), e(Y, Z).
+      far(X) :- e(X, _), not reach(d, X).
+      ?- reach(a, X), far(X).
+      ?- N = count : { reach(X, Y) }.
+      """
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("dq-sql-\(getpid()).dq")
+    try program.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let script = try DQBinary.run(["--no-dataset", "--sql", file.path])
+    #expect(script.status == 0, "\(script.stderr)")
+    let sqlFile = file.deletingPathExtension().appendingPathExtension("sql")
+    try script.stdout.write(to: sqlFile, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: sqlFile) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: psqlPath)
+    p.arguments = ["-X", "-q", "-A", "-t", "-d", conninfo, "-f", sqlFile.path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    #expect(String(decoding: data, as: UTF8.self) == "a\nb\nc\n12\n")
+  }
+}
