@@ -4,7 +4,7 @@
 :- table pointsTo/2, heapPointsTo/2.
 pointsTo(Y, X) :- addressOf(Y, X).
 pointsTo(Y, X) :- pointsTo(Z, X), assign(Y, Z).
-heapPointsTo(H, W) :- pointsTo(Y, H), store(Y, X), pointsTo(X, W).
 pointsTo(Y, W) :- pointsTo(X, H), load(Y, X), heapPointsTo(H, W).
+heapPointsTo(H, W) :- pointsTo(Y, H), store(Y, X), pointsTo(X, W).
 
 main :- aggregate_all(count, pointsTo(_, _), N), format("~d~n", [N]).

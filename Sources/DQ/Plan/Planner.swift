@@ -132,15 +132,20 @@ struct Planner {
         take(i)
         continue
       }
-      // Otherwise the positive atom with the most bound columns, then the smallest.
-      var best: (index: Int, score: (Int, Int))? = nil
+      // Otherwise the positive atom with the most bound columns, then the smallest. In a delta
+      // version, a relation of the stratum counts as larger than any other: its size now is
+      // what it held before the stratum ran (often nothing), while the version runs once it has
+      // grown, so reading it before a relation of fixed size with as many bound columns would
+      // visit every row it matches for rows the other relation then rejects.
+      var best: (index: Int, score: (Int, Int, Int))? = nil
       for i in remaining {
         guard case .positive(let a) = body[i] else { continue }
         let boundColumns = a.arguments.filter { t in
           if let v = t.variableName { return bound.contains(v) }
           return isBound(t, bound)
         }.count
-        let score = (boundColumns, -size(a.name))
+        let grows = deltaAtom != nil && recursive.contains(a.name) ? 0 : 1
+        let score = (boundColumns, grows, -size(a.name))
         if let b = best, score <= b.score { continue }
         best = (i, score)
       }
