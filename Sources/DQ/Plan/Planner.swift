@@ -149,6 +149,9 @@ struct Planner {
         if let b = best, score <= b.score { continue }
         best = (i, score)
       }
+      if let b = best, let small = smallFixedAtomCompleting(b.index, body, remaining, bound, deltaAtom) {
+        best = (small, b.score)
+      }
       guard let choice = best else {
         // Unsafe literals are rejected before planning; keep going rather than loop forever.
         for i in remaining { steps.append(nonAtomStep(body[i], bound: &bound, body: body, enclosing: enclosing)) }
@@ -160,6 +163,36 @@ struct Planner {
       take(choice.index)
     }
     return steps
+  }
+
+  /// Rows a relation of fixed size may hold to be scanned whole, once per binding, before a
+  /// lookup into a growing relation (see `smallFixedAtomCompleting`).
+  static let smallScanRows = 1024
+
+  /// In a delta version, when the atom chosen next (`chosen`) is a lookup into a relation of the
+  /// stratum that binds new variables, another remaining atom over a relation outside the
+  /// stratum of at most `smallScanRows` rows that binds all of those variables: reading it first
+  /// makes the growing relation a membership test. A lookup into a grown relation can match
+  /// thousands of rows per binding (points-to's `pointsTo(X, H)` with H bound), most of which
+  /// the small relation (`load(Y, X)`) then rejects; a scan of the small relation costs its
+  /// rows, one hash probe each.
+  private func smallFixedAtomCompleting(
+    _ chosen: Int, _ body: [Literal], _ remaining: [Int], _ bound: Set<String>, _ deltaAtom: Int?
+  ) -> Int? {
+    guard deltaAtom != nil, case .positive(let grown) = body[chosen], recursive.contains(grown.name) else { return nil }
+    let needed = Set(grown.arguments.flatMap(\.variables)).subtracting(bound).filter { !$0.hasPrefix("_#") }
+    guard !needed.isEmpty, needed.count < grown.arity else { return nil }
+    var found: (index: Int, rows: Int)? = nil
+    for i in remaining where i != chosen {
+      guard case .positive(let a) = body[i], !recursive.contains(a.name) else { continue }
+      let rows = size(a.name)
+      guard rows > 0, rows <= Planner.smallScanRows, needed.isSubset(of: Set(a.arguments.flatMap(\.variables))) else {
+        continue
+      }
+      if let f = found, f.rows <= rows { continue }
+      found = (i, rows)
+    }
+    return found?.index
   }
 
   private func isReady(_ l: Literal, _ bound: Set<String>, _ body: [Literal], _ enclosing: Set<String>) -> Bool {
