@@ -47,6 +47,25 @@ WORKLOADS = {
     "load-1m": ("load", ["rows"]),
     # dq only (no peer keeps a computed closure across edits): counts after each edit.
     "edit-random-2000": ("edit", ["edge"]),
+    # Harder workloads (issue 16): mutually recursive non-linear rules, non-linear TC, negation
+    # and aggregates.
+    "points-to": ("pointsto", ["addressOf", "assign", "load", "store"]),
+    "nl-tc-chain-1000": ("nltc", ["edge"]),
+    "nl-tc-random-2000": ("nltc", ["edge"]),
+    "negation": ("negation", ["edge"]),
+    "aggregates": ("aggregates", ["sale"]),
+}
+# Workloads that take minutes: run only with --slow (or when named in --workloads).
+SLOW = {"nl-tc-random-2000"}
+# (program kind, engine) pairs the engine's language cannot state: shown as such in the table.
+# SQL's WITH RECURSIVE allows one reference to the recursive table in the recursive step (linear
+# recursion) and one recursive table per query; points-to joins pointsTo with itself and with a
+# second recursive relation, non-linear TC joins path with itself. SQLite rejects a second
+# reference; DuckDB accepts it but both references read only the last iteration's rows, which
+# is not the closure (720 tuples instead of 7,260 on a chain of 120 edges).
+NOT_EXPRESSIBLE = {
+    ("pointsto", "sqlite"), ("pointsto", "duckdb"),
+    ("nltc", "sqlite"), ("nltc", "duckdb"),
 }
 # Workloads that only load their input (dq, SQLite and DuckDB, each with its own CSV loader):
 # reported in rows per second too.
@@ -60,8 +79,9 @@ STARTUP_DESCRIPTIONS = {
 }
 
 ENGINE_TITLES = {"dq": "dq", "dq-postgres": "dq --engine postgres", "postgres": "PostgreSQL (hand-written SQL)",
-                 "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo"}
-ALL_ENGINES = ["dq", "dq-postgres", "postgres", "sqlite", "duckdb", "swipl", "clingo"]
+                 "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo",
+                 "souffle": "Souffle"}
+ALL_ENGINES = ["dq", "dq-postgres", "postgres", "sqlite", "duckdb", "swipl", "clingo", "souffle"]
 TIMEOUT = 300  # seconds per engine run; set from --timeout
 
 
@@ -78,18 +98,29 @@ class Engines:
         # The PostgreSQL server of dq-postgres and postgres (started by `run`): a libpq conninfo.
         self.pg = os.environ.get("DQ_BENCH_PG")
         self.psql = os.environ.get("DQ_BENCH_PSQL") or shutil.which("psql")
+        # Souffle when installed (PATH, or the SOUFFLE environment variable); it runs the
+        # workloads with a programs/KIND.dl, interpreted, one thread (its default).
+        self.souffle = os.environ.get("SOUFFLE") or shutil.which("souffle")
 
     def command(self, engine, workload):
         kind, relations = WORKLOADS[workload]
         prog = lambda ext: os.path.join(PROGRAMS, f"{kind}.{ext}")  # noqa: E731
         files = lambda ext: [f"{r}.{ext}" for r in relations]  # noqa: E731
         dq_limits = ["--max-tuples", "0", "--timeout", "0"]
-        if engine in ("dq-postgres", "postgres") and (not self.pg or kind.startswith("startup")):
+        # The server columns cover the workloads with a hand-written PostgreSQL query to compare
+        # with (TC, same generation, the joins).
+        if engine in ("dq-postgres", "postgres") and (not self.pg or not os.path.exists(prog("postgres.sql"))):
             return None
         if kind == "startup-dataset":
             return [self.dq, *dq_limits, "--format", "tsv", "-e", "?- 1 = 1."] if engine == "dq" else None
         if kind == "load" and engine in ("swipl", "clingo"):
             return None  # no CSV loader to compare
+        if (kind, engine) in NOT_EXPRESSIBLE:
+            return None
+        if engine == "souffle":
+            if not self.souffle or not os.path.exists(prog("dl")) or kind.startswith("startup"):
+                return None
+            return [self.souffle, "-F", ".", "-D", "-", prog("dl")]
         if kind == "edit":
             if engine != "dq":
                 return None
@@ -137,6 +168,9 @@ class Engines:
         if engine == "clingo":
             found = dict(re.findall(r"\b(result|checksum)\((-?\d+)\)", stdout))
             numbers = [int(found[k]) for k in ("result", "checksum") if k in found]
+        elif engine == "souffle":
+            # `.printsize REL` prints "REL<TAB>N"; a checksum relation output to stdout follows.
+            numbers = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", stdout)]
         elif engine == "dq" and stdout.strip() == "true":
             numbers = [1]
         else:
@@ -171,6 +205,8 @@ class Engines:
             "swipl": first_line([self.swipl, "--version"]) + " (Debian swi-prolog-nox)",
             "clingo": first_line([self.python, "-m", "clingo", "--version"]).replace("pyclingo", "clingo")
             + f" (PyPI package clingo, run as `python3 -m clingo`, Python {platform.python_version()})",
+            "souffle": (first_line([self.souffle, "--version"]) + f" ({self.souffle}, interpreted, one thread)"
+                        if self.souffle else "not installed (no `souffle` on PATH and no SOUFFLE variable)"),
         }
 
 
@@ -401,8 +437,10 @@ def fmt_time(s):
     return f"{s:.3f}" if s < 10 else f"{s:.2f}" if s < 100 else f"{s:.1f}"
 
 
-def fmt_cell(sm, expected):
+def fmt_cell(sm, expected, workload=None, engine=None):
     if sm is None:
+        if workload and (WORKLOADS[workload][0], engine) in NOT_EXPRESSIBLE:
+            return "not expressible"
         return "–"
     if sm["status"] == "timeout":
         return f"timeout (>{TIMEOUT} s)"
@@ -442,7 +480,7 @@ def table(results, chosen):
         if "dq" in chosen:
             row.append(fmt_cell(sums["dq"], exp))
         for p in peers:
-            row.append(fmt_cell(sums[p], exp))
+            row.append(fmt_cell(sums[p], exp, w, p))
             if "dq" in chosen:
                 row.append(fmt_ratio(sums[p], sums["dq"]))
         want = (exp["results"], exp.get("checksum"))
@@ -524,7 +562,11 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
         out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")
     out.append("")
     out.append("One thread everywhere: DuckDB `SET threads = 1`, clingo's default (one solver thread), "
-               "SWI-Prolog `--no-threads`; dq and SQLite are single-threaded.\n")
+               "SWI-Prolog `--no-threads`, Souffle's default (interpreted, `-j 1`); dq and SQLite are "
+               "single-threaded. \"not expressible\": SQL's `WITH RECURSIVE` takes linear recursion through one "
+               "recursive table only, so it cannot state points-to or non-linear TC (SQLite rejects a second "
+               "reference to the recursive table; DuckDB accepts it but reads only the last iteration's rows "
+               "through both, which is not the closure).\n")
     out.append("## Machine\n")
     out.append(f"- {machine()}")
     out.append(f"- date: {started.strftime('%Y-%m-%d %H:%M:%S UTC')}")
@@ -543,6 +585,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    p.add_argument("--slow", action="store_true", help=f"also the slow workloads ({', '.join(sorted(SLOW))})")
     p.add_argument("--workloads", help="comma-separated workloads (default: all)")
     p.add_argument("--engines", default=",".join(ALL_ENGINES), help="comma-separated engines")
     p.add_argument("--timeout", type=int, default=300, help="seconds per engine run")
@@ -552,7 +595,8 @@ def main():
     p.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     args = p.parse_args()
 
-    workloads = args.workloads.split(",") if args.workloads else (QUICK if args.quick else list(WORKLOADS))
+    workloads = args.workloads.split(",") if args.workloads else (
+        QUICK if args.quick else [w for w in WORKLOADS if args.slow or w not in SLOW])
     chosen = [e for e in ALL_ENGINES if e in args.engines.split(",")]
     bad = [w for w in workloads if w not in WORKLOADS] + [e for e in args.engines.split(",") if e not in ALL_ENGINES]
     if bad:
@@ -573,6 +617,10 @@ def main():
     if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
         log(f"note: the machine is busy (load average {LOAD_AT_START} on {os.cpu_count()} CPUs); "
             "times will be slower and vary more than on an idle machine")
+    if "souffle" in chosen and not engines.souffle:
+        log("Souffle: not found (no `souffle` on PATH, no SOUFFLE variable): skipped. It builds from its "
+            "source with cmake (about 11 minutes on two cores); then put it on PATH or set SOUFFLE.")
+        chosen.remove("souffle")
     results, mismatches = run_all(args, engines, workloads, chosen)
     elapsed = time.perf_counter() - t0 + float(os.environ.get("BENCH_SETUP_SECONDS", "0"))
     memory = dq_memory(engines, workloads) if "dq" in chosen else {}

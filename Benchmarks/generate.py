@@ -268,6 +268,153 @@ def load_rows(rows, seed):
     return build
 
 
+def non_linear_chain(n):
+    def build(d):
+        info = chain(n)(d)
+        info["description"] = f"non-linear TC path(X, Z) :- path(X, Y), path(Y, Z) of a chain: {n} edges 1->2->...->{n + 1}"
+        return info
+
+    return build
+
+
+def non_linear_random(nodes, edges, seed):
+    def build(d):
+        info = random_graph(nodes, edges, seed)(d)
+        info["description"] = ("non-linear TC path(X, Z) :- path(X, Y), path(Y, Z) of the tc-random-2000 digraph: "
+                               f"{nodes} nodes, {edges} distinct edges, seed {seed}")
+        return info
+
+    return build
+
+
+def bits(x):
+    """The positions of the set bits of the int x, lowest first."""
+    out = []
+    while x:
+        low = x & -x
+        out.append(low.bit_length() - 1)
+        x ^= low
+    return out
+
+
+def andersen_size(variables, address_of, assign, load, store):
+    """|pointsTo| of the Andersen rules, solved with points-to sets as int bitsets over heap
+    objects, iterated to a fixpoint (independently of every engine)."""
+    pts = [0] * variables
+    for y, h in address_of:
+        pts[y] |= 1 << h
+    heap = defaultdict(int)
+    changed = True
+    while changed:
+        changed = False
+        for y, z in assign:
+            new = pts[y] | pts[z]
+            if new != pts[y]:
+                pts[y], changed = new, True
+        for y, x in store:
+            px = pts[x]
+            for h in bits(pts[y]):
+                new = heap[h] | px
+                if new != heap[h]:
+                    heap[h], changed = new, True
+        for y, x in load:
+            acc = pts[y]
+            for h in bits(pts[x]):
+                acc |= heap.get(h, 0)
+            if acc != pts[y]:
+                pts[y], changed = acc, True
+    return sum(bin(p).count("1") for p in pts), sum(bin(p).count("1") for p in heap.values())
+
+
+def points_to(variables, per_function, seed):
+    """A generated program for Andersen-style points-to: `variables` variables in functions of
+    `per_function`; every second variable has an allocation site (the heap object numbered as the
+    variable), 1.5 assignments per variable, a load and a store for every tenth variable; 98% of
+    assignments, loads and stores stay inside the function of their target."""
+    def build(d):
+        rng = random.Random(seed)
+
+        def partner(y):
+            if rng.random() < 0.98:
+                base = y - y % per_function
+                return base + rng.randrange(min(per_function, variables - base))
+            return rng.randrange(variables)
+
+        def pairs(count):
+            chosen = set()
+            while len(chosen) < count:
+                y = rng.randrange(variables)
+                x = partner(y)
+                if x != y:
+                    chosen.add((y, x))
+            return sorted(chosen)
+
+        address_of = [(v, v) for v in range(0, variables, 2)]
+        assign = pairs(variables * 3 // 2)
+        load = pairs(variables // 10)
+        store = pairs(variables // 10)
+        write_relation(d, "addressOf", address_of)
+        write_relation(d, "assign", assign)
+        write_relation(d, "load", load)
+        write_relation(d, "store", store)
+        size, heap_size = andersen_size(variables, address_of, assign, load, store)
+        return {
+            "results": size,
+            "heap_points_to": heap_size,
+            "description": f"Andersen-style points-to over a generated program: {variables:,} variables in "
+            f"functions of {per_function}, {len(address_of):,} allocation sites (every second variable), "
+            f"{len(assign):,} assignments, {len(load):,} loads, {len(store):,} stores, 98% inside the "
+            f"function; pointsTo has {size:,} tuples, heapPointsTo {heap_size:,}; seed {seed}",
+        }
+
+    return build
+
+
+def negation(nodes, edges, seed):
+    """Unreachable pairs: the TC of a sparse random digraph, then every pair of its nodes the TC
+    lacks (an anti-join of nodes x nodes against the closure)."""
+    def build(d):
+        rows = random_edges(nodes, edges, seed)
+        write_relation(d, "edge", rows)
+        used = sorted({x for x, _ in rows} | {y for _, y in rows})
+        reach = transitive_closure_size(used, rows)
+        return {
+            "results": len(used) * len(used) - reach,
+            "description": f"negation: node(X) for every end of an edge, reach = TC, unreach(X, Y) :- node(X), "
+            f"node(Y), not reach(X, Y); random digraph of {nodes} nodes ({len(used)} used), {edges} distinct "
+            f"edges, {reach:,} reach tuples, seed {seed}",
+        }
+
+    return build
+
+
+def aggregates(rows, stores, items, seed):
+    """Aggregates over sales: per store and item the total quantity (sum), per store the number of
+    items sold, the largest and the smallest total, and the items whose total is at least half the
+    store's largest; the answer counts those and sums their totals."""
+    def build(d):
+        rng = random.Random(seed)
+        sale = [(i, rng.randrange(stores), rng.randrange(items), 1 + rng.randrange(100)) for i in range(rows)]
+        write_relation(d, "sale", sale)
+        total = Counter()
+        for _, s, i, q in sale:
+            total[(s, i)] += q
+        best = defaultdict(int)
+        for (s, i), t in total.items():
+            best[s] = max(best[s], t)
+        top = [(s, i, t) for (s, i), t in total.items() if 2 * t >= best[s]]
+        return {
+            "results": len(top),
+            "checksum": sum(t for _, _, t in top),
+            "description": f"aggregates: sale(Id, Store, Item, Qty) with {rows:,} rows, {stores} stores, {items} "
+            f"items, Qty in 1..100; total(S, I, T) = sum of Qty per store and item, best(S, M) = max T per store, "
+            f"top(S, I, T) :- total(S, I, T), best(S, M), 2 * T >= M; results: |top|, checksum: the sum of "
+            f"its T; seed {seed}",
+        }
+
+    return build
+
+
 WORKLOADS = {
     "tc-chain-1000": chain(1000),
     "tc-chain-2000": chain(2000),
@@ -277,6 +424,11 @@ WORKLOADS = {
     "join-100k": join(100_000, 10_000, 1_000, 10_000, 1_000, 400, seed=20240603),
     "join-1m": join(1_000_000, 100_000, 10_000, 100_000, 10_000, 400, seed=20240604),
     "load-1m": load_rows(1_000_000, seed=20240605),
+    "points-to": points_to(5000, 50, seed=20240606),
+    "nl-tc-chain-1000": non_linear_chain(1000),
+    "nl-tc-random-2000": non_linear_random(2000, 6000, seed=20240601),
+    "negation": negation(1000, 1300, seed=20240607),
+    "aggregates": aggregates(300_000, 200, 2000, seed=20240608),
 }
 
 

@@ -121,6 +121,12 @@ struct DifferentialProgram: Sendable, CustomTestStringConvertible {
       rules: tc + "deg(X, N) :- node(X), N = count : { tc(X, _) }.\n"
         + "top(X) :- deg(X, N), not bigger(N).\nbigger(N) :- deg(_, N), deg(_, M), M > N.\n",
       compared: [("deg", 2), ("top", 1), ("bigger", 1)]),
+    DifferentialProgram(
+      name: "points-to (mutual, non-linear; delta versions read fixed relations first)",
+      rules: "pt(Y, X) :- e(Y, X), Y < X.\npt(Y, X) :- e(Z, Y), pt(Z, X).\n"
+        + "hpt(H, W) :- e(Y, X), X < Y, pt(Y, H), pt(X, W).\n"
+        + "pt(Y, W) :- e(X, Y), X > Y, pt(X, H), hpt(H, W).\n",
+      compared: [("pt", 2), ("hpt", 2)]),
   ]
 }
 

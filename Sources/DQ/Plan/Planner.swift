@@ -132,17 +132,25 @@ struct Planner {
         take(i)
         continue
       }
-      // Otherwise the positive atom with the most bound columns, then the smallest.
-      var best: (index: Int, score: (Int, Int))? = nil
+      // Otherwise the positive atom with the most bound columns, then the smallest. In a delta
+      // version, a relation of the stratum counts as larger than any other: its size now is
+      // what it held before the stratum ran (often nothing), while the version runs once it has
+      // grown, so reading it before a relation of fixed size with as many bound columns would
+      // visit every row it matches for rows the other relation then rejects.
+      var best: (index: Int, score: (Int, Int, Int))? = nil
       for i in remaining {
         guard case .positive(let a) = body[i] else { continue }
         let boundColumns = a.arguments.filter { t in
           if let v = t.variableName { return bound.contains(v) }
           return isBound(t, bound)
         }.count
-        let score = (boundColumns, -size(a.name))
+        let grows = deltaAtom != nil && recursive.contains(a.name) ? 0 : 1
+        let score = (boundColumns, grows, -size(a.name))
         if let b = best, score <= b.score { continue }
         best = (i, score)
+      }
+      if let b = best, let small = smallFixedAtomCompleting(b.index, body, remaining, bound, deltaAtom) {
+        best = (small, b.score)
       }
       guard let choice = best else {
         // Unsafe literals are rejected before planning; keep going rather than loop forever.
@@ -155,6 +163,36 @@ struct Planner {
       take(choice.index)
     }
     return steps
+  }
+
+  /// Rows a relation of fixed size may hold to be scanned whole, once per binding, before a
+  /// lookup into a growing relation (see `smallFixedAtomCompleting`).
+  static let smallScanRows = 1024
+
+  /// In a delta version, when the atom chosen next (`chosen`) is a lookup into a relation of the
+  /// stratum that binds new variables, another remaining atom over a relation outside the
+  /// stratum of at most `smallScanRows` rows that binds all of those variables: reading it first
+  /// makes the growing relation a membership test. A lookup into a grown relation can match
+  /// thousands of rows per binding (points-to's `pointsTo(X, H)` with H bound), most of which
+  /// the small relation (`load(Y, X)`) then rejects; a scan of the small relation costs its
+  /// rows, one hash probe each.
+  private func smallFixedAtomCompleting(
+    _ chosen: Int, _ body: [Literal], _ remaining: [Int], _ bound: Set<String>, _ deltaAtom: Int?
+  ) -> Int? {
+    guard deltaAtom != nil, case .positive(let grown) = body[chosen], recursive.contains(grown.name) else { return nil }
+    let needed = Set(grown.arguments.flatMap(\.variables)).subtracting(bound).filter { !$0.hasPrefix("_#") }
+    guard !needed.isEmpty, needed.count < grown.arity else { return nil }
+    var found: (index: Int, rows: Int)? = nil
+    for i in remaining where i != chosen {
+      guard case .positive(let a) = body[i], !recursive.contains(a.name) else { continue }
+      let rows = size(a.name)
+      guard rows > 0, rows <= Planner.smallScanRows, needed.isSubset(of: Set(a.arguments.flatMap(\.variables))) else {
+        continue
+      }
+      if let f = found, f.rows <= rows { continue }
+      found = (i, rows)
+    }
+    return found?.index
   }
 
   private func isReady(_ l: Literal, _ bound: Set<String>, _ body: [Literal], _ enclosing: Set<String>) -> Bool {
