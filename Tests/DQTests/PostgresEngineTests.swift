@@ -224,6 +224,10 @@ import Testing
       let native = Self.run(facts + program, engine: .native)
       let server = Self.run(program, engine: try PostgresTestServer.engine())
       #expect(server.2 == .ok, "\(server.1)")
+      // No "has no facts and no rules" warning for a table of the server; one for a name that is none.
+      #expect(server.1.isEmpty, "\(server.1)")
+      let missing = Self.run("?- \(p)nothing(X).\n", engine: try PostgresTestServer.engine())
+      #expect(missing.1.contains { $0.contains("Relation '\(p)nothing' has no facts and no rules") }, "\(missing.1)")
       #expect(native.0 == server.0)
       #expect(server.0.hasPrefix("N\n13\n"), "\(server.0)")
     }

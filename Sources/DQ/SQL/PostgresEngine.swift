@@ -125,15 +125,7 @@ public final class PostgresEngine {
   /// that is such a table are an error: the server's tables are read-only to dq.
   private func serverRelations(_ names: Set<String>, database: Database, at span: SourceSpan?) throws(PostgresError) -> [String: ServerRelation] {
     guard !names.isEmpty else { return [:] }
-    let list = names.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")
-    let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
-    let found = try connection.query("""
-      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.oid::text
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (\(list)) AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-        AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
-      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
-      """)
+    let found = try connection.query(catalogQuery(names))
     var out: [String: ServerRelation] = [:]
     for row in found {
       guard row.count == 3, let name = row[0], let space = row[1], let oid = row[2], Int(oid) != nil else { continue }
@@ -151,6 +143,25 @@ public final class PostgresEngine {
         qualified: SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name), columns: columns)
     }
     return out
+  }
+
+  /// Name, schema and oid of the server relations among `names` (see `serverRelations`).
+  private func catalogQuery(_ names: Set<String>) -> String {
+    let list = names.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")
+    let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
+    return """
+      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.oid::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname IN (\(list)) AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+        AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
+      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
+      """
+  }
+
+  /// Whether `name` is a table or view of the server dq would read (false when it cannot ask).
+  func hasServerRelation(_ name: String) -> Bool {
+    guard let rows = try? connection.query(catalogQuery([name])) else { return false }
+    return !rows.isEmpty
   }
 
   /// Fills the relation's table (in dq's schema) from a table or view of the server, inside the
