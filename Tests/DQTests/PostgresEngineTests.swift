@@ -185,4 +185,92 @@ import Testing
     #expect(p.terminationStatus == 0)
     #expect(String(decoding: data, as: UTF8.self) == "a\nb\nc\n12\n")
   }
+
+  // MARK: - Tables that already exist in the server
+
+  /// Creates tables and views in the test server (public schema) under names unique to this
+  /// process, runs `body` with the names, and drops them.
+  static func withServerTables(_ sql: (String) -> String, _ body: (String, String) throws -> Void) throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let prefix = "srv\(getpid())_\(UInt32.random(in: 0...UInt32.max))_"
+    let admin = try PostgresConnection(conninfo)
+    try admin.execute(sql(prefix))
+    defer {
+      let drop = try? admin.query(
+        "SELECT string_agg(format('DROP %s IF EXISTS public.%I CASCADE', CASE relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, relname), '; ') FROM pg_class WHERE relname LIKE '\(prefix)%' AND relkind IN ('r', 'v') AND relnamespace = 'public'::regnamespace")
+      if let d = drop?.first?.first.flatMap({ $0 }) { try? admin.execute(d) }
+    }
+    try body(prefix, conninfo)
+  }
+
+  @Test("A table and a view of the server are relations: joined with facts, recursed over, as the native engine with the same rows as facts")
+  func serverTablesAreRelations() throws {
+    let edges = [(1, 2), (2, 3), (3, 1), (3, 4), (5, 6)]
+    try Self.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint, b integer); INSERT INTO \(p)edge VALUES " + edges.map { "(\($0.0), \($0.1))" }.joined(separator: ", ")
+        + "; CREATE VIEW \(p)big AS SELECT a AS x FROM \(p)edge WHERE b > 2"
+    }) { p, _ in
+      let program = """
+        path(X, Y) :- \(p)edge(X, Y).
+        path(X, Z) :- path(X, Y), \(p)edge(Y, Z).
+        name(1, one). name(4, four). name(6, six).
+        ?- N = count : { path(X, Y) }.
+        ?- path(1, Y), name(Y, S).
+        ?- \(p)big(X), not path(X, 6).
+        ?- path(X, X).
+
+        """
+      let facts = edges.map { "\(p)edge(\($0.0), \($0.1)).\n" }.joined() + "\(p)big(X) :- \(p)edge(X, Y), Y > 2.\n"
+      let native = Self.run(facts + program, engine: .native)
+      let server = Self.run(program, engine: try PostgresTestServer.engine())
+      #expect(server.2 == .ok, "\(server.1)")
+      // No "has no facts and no rules" warning for a table of the server; one for a name that is none.
+      #expect(server.1.isEmpty, "\(server.1)")
+      let missing = Self.run("?- \(p)nothing(X).\n", engine: try PostgresTestServer.engine())
+      #expect(missing.1.contains { $0.contains("Relation '\(p)nothing' has no facts and no rules") }, "\(missing.1)")
+      #expect(native.0 == server.0)
+      #expect(server.0.hasPrefix("N\n13\n"), "\(server.0)")
+    }
+  }
+
+  @Test("Server columns: integers, decimals, dates, text and other types as symbols, NULL as the empty symbol")
+  func serverColumnTypes() throws {
+    try Self.withServerTables({ p in
+      """
+      CREATE TABLE \(p)mix (i smallint, n numeric(6,2), r double precision, d date, t text, v varchar(5), b boolean);
+      INSERT INTO \(p)mix VALUES (7, 2.50, -0.0, '2024-01-02', 'x y', 'vv', true), (NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+      """
+    }) { p, _ in
+      let text = """
+        ?- \(p)mix(I, N, R, D, T, V, B), I = 7, N = 2.5, R = 0.0, D = 2024-01-02, T = "x y", V = vv, B = true, J = I + 1, E = D + 1.
+        ?- \(p)mix(I, N, R, D, T, V, B), I = "", N = "", D = "", B = "".
+
+        """
+      let (output, diagnostics, status) = Self.run(text, engine: try PostgresTestServer.engine())
+      #expect(status == .ok, "\(diagnostics)")
+      #expect(output == "I\tN\tR\tD\tT\tV\tB\tJ\tE\n7\t2.5\t0.0\t2024-01-02\tx y\tvv\ttrue\t8\t2024-01-03\n\nI\tN\tR\tD\tT\tV\tB\n\t\t\t\t\t\t\n", "\(output)")
+    }
+  }
+
+  @Test("A server table used with the wrong number of arguments is an error naming its columns")
+  func serverTableArity() throws {
+    try Self.withServerTables({ p in "CREATE TABLE \(p)t (a bigint, \"B c\" text)" }) { p, _ in
+      let (_, diagnostics, status) = Self.run("?- \(p)t(X, Y, Z).\n", engine: try PostgresTestServer.engine())
+      #expect(status == .runtimeError)
+      #expect(diagnostics.contains { $0.hasPrefix("1:4: '\(p)t' is used with 3 arguments but the PostgreSQL table \"public\".\"\(p)t\" has 2 columns (a, B c)") }, "\(diagnostics)")
+    }
+  }
+
+  @Test("Facts for a relation that is a table of the server are refused (read-only), naming it")
+  func serverTableReadOnly() throws {
+    try Self.withServerTables({ p in "CREATE TABLE \(p)t (a bigint); INSERT INTO \(p)t VALUES (1)" }) { p, conninfo in
+      let (output, diagnostics, status) = Self.run("\(p)t(2).\n?- \(p)t(X).\n", engine: try PostgresTestServer.engine())
+      #expect(status == .runtimeError && output.isEmpty)
+      #expect(diagnostics.contains { $0.hasPrefix("2:4: '\(p)t' is a table in the PostgreSQL server (public.\(p)t), read-only") }, "\(diagnostics)")
+      #expect(try PostgresConnection(conninfo).query("SELECT count(*) FROM public.\(p)t").first?.first == "1")
+      // Rules may still define a relation of that name: the program's own relation wins.
+      let ruled = Self.run("\(p)t(X) :- X = 5.\n?- \(p)t(X).\n", engine: try PostgresTestServer.engine())
+      #expect(ruled.0 == "X\n5\n", "\(ruled.1)")
+    }
+  }
 }

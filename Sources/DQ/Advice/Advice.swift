@@ -214,6 +214,8 @@ extension Session {
       switch l {
       case .positive(let a), .negative(let a, _):
         guard !defined.contains(a.name), schema[a.name]?.declared != true, reading.warnedEmpty.insert(a.name).inserted else { return }
+        // With --engine postgres, a table of the server by that name is what it reads.
+        if isServerRelation(a.name) { return }
         let candidates = Array(defined) + schema.relations.keys.filter { schema[$0]?.declared == true }
         let hint = Suggest.closest(to: a.name, in: candidates).map { "did you mean '\($0)'?" }
         report(Diagnostic(.warning, .advice, "Relation '\(a.name)' has no facts and no rules, so it is empty", at: a.nameSpan, hint: hint))

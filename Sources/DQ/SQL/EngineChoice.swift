@@ -44,6 +44,21 @@ extension Session {
 }
 
 extension Session {
+  /// Whether, with `--engine postgres`, `name` is a table or view of the server (so a relation
+  /// the program does not define is not empty). Opens the connection if needed; false when it
+  /// cannot be opened (the query then reports why).
+  func isServerRelation(_ name: String) -> Bool {
+    guard case .postgres(let conninfo, let schemaName) = options.engine else { return false }
+    if postgres?.choice != options.engine {
+      postgres = nil
+      guard let engine = try? PostgresEngine(conninfo: conninfo, schema: schemaName) else { return false }
+      postgres = (engine, options.engine)
+    }
+    return postgres?.engine.hasServerRelation(name) ?? false
+  }
+}
+
+extension Session {
   /// `.engine [native | postgres [CONNINFO]]`.
   func chooseEngine(_ text: String) -> CommandOutcome {
     let words = text.split(separator: " ", maxSplits: 1).map(String.init)

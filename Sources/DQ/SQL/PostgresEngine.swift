@@ -55,8 +55,13 @@ public final class PostgresEngine {
       let query = Planner.plan(body: body, projection: variables, size: size)
       let (arity, derived) = Self.relations(plans, query)
       let keys = Self.lookups(plans, query)
+      let server = try serverRelations(Set(arity.keys), database: database, at: querySpan)
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
-        try load(name, arity: n, derived: derived.contains(name), database: database)
+        if let source = server[name] {
+          try loadServerRelation(name, arity: n, derived: derived.contains(name), source, at: querySpan)
+        } else {
+          try load(name, arity: n, derived: derived.contains(name), database: database)
+        }
         if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
       }
       for p in plans {
@@ -105,6 +110,77 @@ public final class PostgresEngine {
     guard let data = Self.copyData(name, arity: arity, database: database) else { return }
     try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
     try connection.execute("ANALYZE \(g.table(name))")
+  }
+
+  /// A table or view that already exists in the server: where it is and its columns.
+  struct ServerRelation {
+    /// The qualified name, quoted (`"public"."edge"`).
+    var qualified: String
+    var columns: [(name: String, type: String)]
+  }
+
+  /// The relations among `names` read from the server: those the program gives no facts and no
+  /// rules that exist on the connection's search_path (the schema dq works in left out) as a
+  /// table, view, materialized view, partitioned or foreign table. Facts given for a relation
+  /// that is such a table are an error: the server's tables are read-only to dq.
+  private func serverRelations(_ names: Set<String>, database: Database, at span: SourceSpan?) throws(PostgresError) -> [String: ServerRelation] {
+    guard !names.isEmpty else { return [:] }
+    let found = try connection.query(catalogQuery(names))
+    var out: [String: ServerRelation] = [:]
+    for row in found {
+      guard row.count == 3, let name = row[0], let space = row[1], let oid = row[2], Int(oid) != nil else { continue }
+      let table = database.tables[name]
+      if let table, table.hasRules { continue }
+      if let table, table.rows.count > 0 {
+        throw PostgresError(evaluation: EvaluationError(
+          .runtime, "'\(name)' is a table in the PostgreSQL server (\(space).\(name)), read-only: facts cannot be added to it",
+          at: span, hint: "rename the relation in the program, or add the rows to the table in the server"))
+      }
+      let columns = try connection.query(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(oid) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+      ).map { (name: $0.first.flatMap { $0 } ?? "", type: $0.count > 1 ? ($0[1] ?? "") : "") }
+      out[name] = ServerRelation(
+        qualified: SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name), columns: columns)
+    }
+    return out
+  }
+
+  /// Name, schema and oid of the server relations among `names` (see `serverRelations`).
+  private func catalogQuery(_ names: Set<String>) -> String {
+    let list = names.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")
+    let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
+    return """
+      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.oid::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname IN (\(list)) AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+        AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
+      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
+      """
+  }
+
+  /// Whether `name` is a table or view of the server dq would read (false when it cannot ask).
+  func hasServerRelation(_ name: String) -> Bool {
+    guard let rows = try? connection.query(catalogQuery([name])) else { return false }
+    return !rows.isEmpty
+  }
+
+  /// Fills the relation's table (in dq's schema) from a table or view of the server, inside the
+  /// server (nothing is copied out of it), its values converted as `SQLValueEncoding.fromColumn`
+  /// says. Its arity must be its number of columns.
+  private func loadServerRelation(_ name: String, arity: Int, derived: Bool, _ source: ServerRelation, at span: SourceSpan?) throws(PostgresError) {
+    guard source.columns.count == arity, arity > 0 else {
+      let columns = source.columns.map(\.name).joined(separator: ", ")
+      throw PostgresError(evaluation: EvaluationError(
+        .runtime,
+        "'\(name)' is used with \(arity) argument\(arity == 1 ? "" : "s") but the PostgreSQL table \(source.qualified) has \(source.columns.count) column\(source.columns.count == 1 ? "" : "s") (\(columns))",
+        at: span))
+    }
+    let g = SQLGenerator(schema: schema)
+    try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
+    let values = source.columns.enumerated().map { i, c in
+      "\(SQLValueEncoding.fromColumn(SQLValueEncoding.identifier(c.name), type: c.type, schema: schema)) AS \(SQLGenerator.column(i))"
+    }
+    try connection.execute("INSERT INTO \(g.table(name)) SELECT DISTINCT \(values.joined(separator: ", ")) FROM \(source.qualified); ANALYZE \(g.table(name))")
   }
 
   /// Drops and creates a relation's table (and its delta and new tables when it is derived).

@@ -62,6 +62,27 @@ enum SQLValueEncoding {
     out += "\")"
   }
 
+  /// A column of a server table as a `dqv` (reading tables that already exist): integer types
+  /// as integers, numeric, real and double precision as decimals, dates as dates, NULL as the
+  /// empty symbol, and every other type (text, varchar, boolean, timestamp, ...) as the symbol
+  /// of its text.
+  static func fromColumn(_ column: String, type: String, schema s: String) -> String {
+    let value: String
+    switch type {
+    case "smallint", "integer", "bigint":
+      value = "ROW(0, \(column)::bigint, 0, '')"
+    case "real", "double precision":
+      value = "ROW(1, 0, CASE WHEN \(column) = 0 THEN 0 ELSE \(column)::float8 END, '')"
+    case _ where type == "numeric" || type.hasPrefix("numeric("):
+      value = "ROW(1, 0, CASE WHEN \(column) = 0 THEN 0 ELSE \(column)::float8 END, '')"
+    case "date":
+      value = "ROW(2, \(column) - DATE '1970-01-01', 0, '')"
+    default:
+      value = "ROW(3, 0, 0, \(column)::text)"
+    }
+    return "CASE WHEN \(column) IS NULL THEN ROW(3, 0, 0, '')::\(s).dqv ELSE \(value)::\(s).dqv END"
+  }
+
   /// The four parts selected for a `dqv` expression: `(e).k, (e).i, (e).f, (e).s`.
   static func selectParts(_ e: String) -> String { "(\(e)).k, (\(e)).i, (\(e)).f, (\(e)).s" }
 
