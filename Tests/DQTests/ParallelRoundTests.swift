@@ -176,6 +176,54 @@ import Testing
     #expect(s.database.tables["path"]?.rows.count == 0)
   }
 
+  @Test("A parallel append stores what insertAll stores, in the same order, and finds every row", arguments: [2, 3, 4])
+  func parallelAppendEqualsInsertAll(threads: Int) {
+    var rng = SplitMix64(seed: UInt64(threads))
+    for trial in 0..<12 {
+      let arity = trial % 3 + 1
+      // Rows stored before, then segments with repeats among them and none of the stored rows.
+      let stored = Relation(arity: arity), serial = Relation(arity: arity)
+      var seen = Set<[Value]>()
+      let before = Int.random(in: 0...3000, using: &rng)
+      let span = Value(Int.random(in: 20...400, using: &rng))
+      func random() -> [Value] { (0..<arity).map { _ in Value.random(in: 0..<span, using: &rng) } }
+      for _ in 0..<before {
+        let t = random()
+        if seen.insert(t).inserted {
+          stored.insert(t)
+          serial.insert(t)
+        }
+      }
+      var segments: [[Value]] = []
+      for _ in 0..<Int.random(in: 1...5, using: &rng) {
+        var flat: [Value] = []
+        for _ in 0..<Int.random(in: 0...3000, using: &rng) {
+          let t = random()
+          if !seen.contains(t) { flat += t }
+        }
+        segments.append(flat)
+      }
+      var expected = 0
+      for flat in segments {
+        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / arity) } ?? 0 }
+      }
+      let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
+        let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
+        p.initialize(from: flat, count: flat.count)
+        return p
+      }
+      defer { for b in buffers { b.deallocate() } }
+      let fresh = stored.appendNew(
+        zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / arity) }, threads: threads, minimum: 2)
+      #expect(fresh == expected)
+      #expect(stored.count == serial.count)
+      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
+      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+      // And the table keeps working for ordinary inserts.
+      if stored.count > 0 { #expect(!stored.insert(stored.row(0))) }
+    }
+  }
+
   @Test("--threads takes a whole number from 1 to the maximum")
   func parseThreads() throws {
     #expect(try Limits.parseThreads("2").get() == 2)
