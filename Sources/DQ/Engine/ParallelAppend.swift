@@ -16,7 +16,8 @@ import Dispatch
 /// 2. (one thread) The set-aside tuples are probed across the whole table, in order.
 /// 3. (one thread) Tuples seen first are copied, in order, to the end of the rows, and each gets
 ///    its row number; indexes learn the new rows.
-/// 4. (threads) Each thread replaces the provisional values of its groups by the row numbers.
+/// 4. (threads) Each thread replaces the provisional values it placed (it noted their slots) by
+///    the row numbers.
 ///
 /// No thread writes a group another thread reads; the table is sized for every tuple before
 /// step 1, so it never moves meanwhile.
@@ -31,7 +32,7 @@ extension Relation {
     // Provisional values live past every row number the round can give: they must fit in
     // the table's 32 bits.
     guard threads > 1, arity > 0, total >= max(2, minimum), !isClustered,
-      start + 2 * total < Int(UInt32.max) - 1
+      start + 2 * total < Int(UInt32.max) - 1, (start + total) / 12 < 1 << 26
     else {
       var fresh = 0
       for (p, n) in segments { fresh += insertAll(p, count: n) }
@@ -123,6 +124,8 @@ private final class AppendJob {
   let mark: UnsafeMutablePointer<UInt32>
   /// Per part: the positions whose search would leave the part.
   let setAside: UnsafeMutablePointer<[Int]>
+  /// Per part: position << 32 | slot of each tuple it placed, in order (step 4 reads them).
+  let placed: UnsafeMutablePointer<[UInt64]>
 
   init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, rows: UnsafePointer<Value>, table: SlotTable, base: Int, threads: Int) {
     self.segments = segments
@@ -143,12 +146,16 @@ private final class AppendJob {
     mark.initialize(repeating: 0, count: sum)
     setAside = .allocate(capacity: parts)
     setAside.initialize(repeating: [], count: parts)
+    placed = .allocate(capacity: parts)
+    placed.initialize(repeating: [], count: parts)
   }
 
   func release() {
     Memory.release(mark)
     setAside.deinitialize(count: parts)
     setAside.deallocate()
+    placed.deinitialize(count: parts)
+    placed.deallocate()
   }
 
   /// The groups of part p.
@@ -209,6 +216,7 @@ private final class AppendJob {
   func place(_ p: Int) {
     let mine = groups(p)
     var aside: [Int] = []
+    var slots: [UInt64] = []
     forEachHomed(in: mine) { position, t, h in
       guard let (found, slot) = table.find(h, before: mine.upperBound, { holds($0, t) }) else {
         aside.append(position)
@@ -217,9 +225,11 @@ private final class AppendJob {
       if !found {
         table.fill(slot, h, UInt32(truncatingIfNeeded: base + position))
         mark[position] = 1
+        slots.append(UInt64(position) << 32 | UInt64(slot))
       }
     }
     setAside[p] = aside
+    placed[p] = slots
   }
 
   /// Step 2, on one thread.
@@ -272,14 +282,12 @@ private final class AppendJob {
 
   /// Step 4 for part p.
   func number(_ p: Int) {
-    let mine = groups(p)
-    forEachHomed(in: mine) { position, _, h in
-      let m = mark[position]
-      if m < 3 { return }
-      let provisional = UInt32(truncatingIfNeeded: base + position)
-      if let (_, slot) = table.find(h, before: mine.upperBound, { $0 == provisional }) {
-        table.setValue(slot, m &- 3)
-      }
+    let list = placed[p]
+    let ahead = 16
+    for (k, entry) in list.enumerated() {
+      if k &+ ahead < list.count { table.prefetchSlot(Int(truncatingIfNeeded: list[k &+ ahead] & 0xFFFF_FFFF)) }
+      let m = mark[Int(truncatingIfNeeded: entry >> 32)]
+      table.setValue(Int(truncatingIfNeeded: entry & 0xFFFF_FFFF), m &- 3)
     }
   }
 }

@@ -52,6 +52,8 @@ final class ParallelRound {
     let budget: Budget
     let executor: Executor
     var staging: Relation?
+    /// Tuples of the executor's output kept after the run (those not stored already).
+    var kept = 0
     var error: EvaluationError?
 
     init(_ budget: Budget, store: ValueStore) {
@@ -134,12 +136,15 @@ final class ParallelRound {
     }
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
     // indexes, the value store) is only read until every thread is done (see the type's notes).
-    let shared = Shared(value: (workers, copies))
+    let shared = Shared(value: (workers, copies, rows))
     DispatchQueue.concurrentPerform(iterations: n) { k in
-      let (workers, copies) = shared.value
+      let (workers, copies, rows) = shared.value
       let w = workers[k]
       do throws(EvaluationError) {
         try w.executor.run(copies[k])
+        // Derivations of tuples stored before the round are dropped here, on this thread.
+        let out = w.executor
+        w.kept = rows.keepAbsent(out.output, count: out.outputCount / arity)
         try w.budget.check(copies[k].span)
       } catch {
         w.error = error
@@ -165,7 +170,7 @@ final class ParallelRound {
     var segments: [(UnsafePointer<Value>, Int)] = []
     for w in workers.prefix(n) {
       if let staged = w.staging { segments.append((UnsafePointer(staged.data), staged.count)) }
-      segments.append((UnsafePointer(w.executor.output), w.executor.outputCount / arity))
+      segments.append((UnsafePointer(w.executor.output), w.kept))
     }
     return rows.appendNew(segments, threads: threads, minimum: parent.parallelMinimumDelta)
   }

@@ -171,6 +171,9 @@ struct SlotTable {
 
   // MARK: - Prefetching
 
+  /// Asks for the group of a slot to be fetched into the cache.
+  @inline(__always) func prefetchSlot(_ slot: Int) { dq_prefetch(line(slot &>> 4)) }
+
   /// Asks for the home group of a hash to be fetched into the cache.
   @inline(__always) func prefetch(_ h: UInt64) { dq_prefetch(line(home(h))) }
 
