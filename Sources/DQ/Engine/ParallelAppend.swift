@@ -57,6 +57,7 @@ extension Relation {
     }
     // 4. Each thread gives its groups' provisional values their row numbers.
     DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.number(p) }
+    finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
     return fresh
   }
 }

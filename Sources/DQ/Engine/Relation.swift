@@ -213,12 +213,24 @@ public final class Relation {
 
   /// Before `appendNew` (ParallelAppend.swift) writes the table from several threads: the
   /// relation is writable and its table has room for `tuples` tuples, so it never resizes
-  /// while they write. A table of `parallelFrom` rows or more is rebuilt by the threads.
+  /// while they write. `tuples` counts repeats too, so up to 15/16 full is let be (the slots
+  /// are grown afterwards, when what was new is known, as `insert` would have grown them); a
+  /// table of `parallelFrom` rows or more is rebuilt by the threads.
   func prepareForAppend(upTo tuples: Int, threads: Int, parallelFrom: Int) {
     prepareToWrite()
+    if tuples * 16 <= table.slotCount * 15 { return }
+    growTable(toFit: tuples, fullness: (15, 16), threads: threads, parallelFrom: parallelFrom)
+  }
+
+  /// After `appendNew`: the table is grown as `insert` would have grown it.
+  func finishAppend(threads: Int, parallelFrom: Int) {
+    if count * 8 > table.slotCount * 7 { growTable(toFit: count, fullness: (7, 8), threads: threads, parallelFrom: parallelFrom) }
+  }
+
+  /// Grows the table until `tuples` fill it at most to `fullness` (parts, of).
+  private func growTable(toFit tuples: Int, fullness: (Int, Int), threads: Int, parallelFrom: Int) {
     var slots = table.slotCount
-    if tuples * 8 <= slots * 7 { return }
-    while tuples * 8 > slots * 7 { slots = clusterable ? max(slots + 12, slots * 7 / 5) : slots * 2 }
+    while tuples * fullness.1 > slots * fullness.0 { slots = clusterable ? max(slots + 12, slots * 7 / 5) : slots * 2 }
     // A large table is rebuilt by every thread, each adding the rows homed in its groups.
     guard threads > 1, count >= parallelFrom else { return resizeTable(to: slots) }
     releaseTable()
