@@ -41,6 +41,7 @@ WORKLOADS = {
     "tc-chain-1000": ("tc", ["edge"]),
     "tc-chain-2000": ("tc", ["edge"]),
     "tc-random-2000": ("tc", ["edge"]),
+    "tc-random-4000": ("tc", ["edge"]),
     "sg-tree": ("sg", ["parent"]),
     "join-100k": ("join", ["r", "s", "t"]),
     "join-1m": ("join", ["r", "s", "t"]),
@@ -78,10 +79,12 @@ STARTUP_DESCRIPTIONS = {
     "peers: `SELECT 1`, `X is 1`, the fact `result(1).`",
 }
 
-ENGINE_TITLES = {"dq": "dq", "dq-postgres": "dq --engine postgres", "postgres": "PostgreSQL (hand-written SQL)",
-                 "sqlite": "SQLite", "duckdb": "DuckDB", "swipl": "SWI-Prolog", "clingo": "clingo",
-                 "souffle": "Souffle"}
-ALL_ENGINES = ["dq", "dq-postgres", "postgres", "sqlite", "duckdb", "swipl", "clingo", "souffle"]
+ENGINE_TITLES = {"dq": "dq", "dq-1t": "dq 1 thread", "dq-postgres": "dq --engine postgres",
+                 "postgres": "PostgreSQL (hand-written SQL)", "sqlite": "SQLite", "duckdb": "DuckDB",
+                 "duckdb-2t": "DuckDB 2 threads", "swipl": "SWI-Prolog", "clingo": "clingo", "souffle": "Souffle"}
+# "dq" uses every core (its default); "dq-1t" is dq with --threads 1. "duckdb" runs one thread
+# (SET threads = 1), "duckdb-2t" two.
+ALL_ENGINES = ["dq", "dq-1t", "dq-postgres", "postgres", "sqlite", "duckdb", "duckdb-2t", "swipl", "clingo", "souffle"]
 TIMEOUT = 300  # seconds per engine run; set from --timeout
 
 
@@ -104,6 +107,20 @@ class Engines:
 
     def command(self, engine, workload):
         kind, relations = WORKLOADS[workload]
+        if engine == "dq-1t":
+            # dq on one thread: only where the work is evaluation (not start-up or edits).
+            if kind.startswith("startup") or kind == "edit":
+                return None
+            cmd = self.command("dq", workload)
+            return cmd and cmd[:1] + ["--threads", "1"] + cmd[1:]
+        if engine == "duckdb-2t":
+            if kind.startswith("startup"):
+                return None
+            path = os.path.join(PROGRAMS, f"{kind}.duckdb.sql")
+            if not os.path.exists(path):
+                return None
+            sql = open(path).read().replace("SET threads = 1;", "SET threads = 2;")
+            return self.duckdb_command(sql=sql)
         prog = lambda ext: os.path.join(PROGRAMS, f"{kind}.{ext}")  # noqa: E731
         files = lambda ext: [f"{r}.{ext}" for r in relations]  # noqa: E731
         dq_limits = ["--max-tuples", "0", "--timeout", "0"]
@@ -171,7 +188,7 @@ class Engines:
         elif engine == "souffle":
             # `.printsize REL` prints "REL<TAB>N"; a checksum relation output to stdout follows.
             numbers = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", stdout)]
-        elif engine == "dq" and stdout.strip() == "true":
+        elif engine.startswith("dq") and stdout.strip() == "true":
             numbers = [1]
         else:
             numbers = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", stdout)]

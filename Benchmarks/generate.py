@@ -419,6 +419,7 @@ WORKLOADS = {
     "tc-chain-1000": chain(1000),
     "tc-chain-2000": chain(2000),
     "tc-random-2000": random_graph(2000, 6000, seed=20240601),
+    "tc-random-4000": random_graph(4000, 12000, seed=20240606),
     "edit-random-2000": edit_random_graph(2000, 6000, seed=20240601),
     "sg-tree": random_tree(3100, seed=20240602),
     "join-100k": join(100_000, 10_000, 1_000, 10_000, 1_000, 400, seed=20240603),

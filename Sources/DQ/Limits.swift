@@ -68,6 +68,18 @@ public enum Limits {
   /// ceiling, none.
   public static func budgetTimeout(_ t: Double) -> Double { t.isNaN || t < 0 || t > timeoutCeiling ? 0 : t }
 
+  /// The most threads `--threads` takes.
+  public static let maxThreads = 256
+
+  /// `--threads N` (and `.limit threads N`): a whole number from 1 to `maxThreads`; 1 is the
+  /// single-threaded path.
+  public static func parseThreads(_ text: String) -> Result<Int, OptionError> {
+    guard let n = Int(text), n > 0, n <= maxThreads else {
+      return .failure(OptionError("--threads needs a whole number from 1 to \(maxThreads), got '\(text)'"))
+    }
+    return .success(n)
+  }
+
   /// `--depth N` (and `.why --depth N`): a whole number from 1 to `maxDepth`.
   public static func parseDepth(_ text: String) -> Result<Int, OptionError> {
     guard let n = Int(text), n > 0, n <= maxDepth else {

@@ -3,7 +3,7 @@
 /// - `% expect: TEXT` — the next line of standard output is TEXT (`% expect:` alone: an empty line);
 /// - `% expect error: MESSAGE` — an error with this message on this line (`% expect error line N: ...`
 ///   for an error reported on line N); `% expect warning: MESSAGE` likewise for warnings;
-/// - `% options: --no-dataset --format tsv --max-tuples N --timeout S --memory SIZE` — how to run the file;
+/// - `% options: --no-dataset --format tsv --max-tuples N --timeout S --memory SIZE --threads N` — how to run the file;
 /// - `% skip: REASON` — do not check this file;
 /// - `% expect exit: N` — the exit status (64 a bad command argument, 66 an unreadable file);
 /// - `% engine: native-only (REASON)` — the file is not run on the PostgreSQL engine (the golden
@@ -108,7 +108,7 @@ public struct ExpectationChecker {
   }
 
   /// The options a `% options:` line may give: those that say how to run one file.
-  private static let fileOptions: Set<String> = ["--no-dataset", "--no-warnings", "--format", "--max-tuples", "--timeout", "--memory"]
+  private static let fileOptions: Set<String> = ["--no-dataset", "--no-warnings", "--format", "--max-tuples", "--timeout", "--memory", "--threads"]
 
   /// Reads a `% options:` line with the command line's parser; anything but `fileOptions` is a problem.
   private static func parseOptions(_ text: String, into e: inout Expectations) {

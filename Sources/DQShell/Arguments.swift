@@ -156,6 +156,7 @@ public struct Arguments: Sendable {
       case "--no-warnings": a.options.warnings = false
       case "--max-tuples": limit(Limits.parseMaxTuples) { a.options.maxTuples = $0 }
       case "--memory": limit(Limits.parseMemory) { a.options.maxMemory = $0 }
+      case "--threads": limit(Limits.parseThreads) { a.options.threads = $0 }
       case "--timeout": limit(Limits.parseTimeout) { a.options.timeout = $0 }
       default:
         if arg.hasPrefix("-") && arg != "-" { problems.append(.unknownOption(arg)) } else { a.files.append(arg) }

@@ -38,6 +38,8 @@ let usage = """
                            1000000000: no limit)
         --memory SIZE      stop a query when dq holds more than SIZE (e.g. 4G, 800M, 25%;
                            default half the machine's memory; 0: no limit)
+        --threads N        threads evaluation may use (default: every core; 1: one
+                           thread); answers are the same for every N
         --no-warnings      do not warn about relations with no facts or rules
         --engine ENGINE    native (default) or postgres: compute queries in a PostgreSQL
                            server (needs libpq; .why, .steps and listings stay native)

@@ -147,9 +147,9 @@ extension CommandTable {
         return .ok
       }),
     Command(
-      name: "limit", usage: ".limit [tuples N | time SECONDS | memory SIZE]",
+      name: "limit", usage: ".limit [tuples N | time SECONDS | memory SIZE | threads N]",
       summary: "Show the limits of each query, or set one (0: no limit)",
-      details: "  tuples: distinct tuples a query may store (--max-tuples); time: seconds it may run\n  (--timeout); memory: bytes dq may hold while it runs (--memory; 4G, 800M, 25%).",
+      details: "  tuples: distinct tuples a query may store (--max-tuples); time: seconds it may run\n  (--timeout); memory: bytes dq may hold while it runs (--memory; 4G, 800M, 25%);\n  threads: threads evaluation may use (--threads; 1: one thread).",
       run: { session, arg in session.limit(arg) }),
     Command(
       name: "engine", usage: ".engine [native | postgres [CONNINFO]]",
@@ -566,6 +566,7 @@ extension Session {
       ("width", describeWidth()), ("maxrows", options.maxRows == 0 ? "0 (all rows)" : "\(options.maxRows)"),
       ("limit tuples", tuples > 0 ? String(tuples) : "none"), ("limit time", time > 0 ? formatSeconds(time) : "none"),
       ("limit memory", options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none"),
+      ("limit threads", String(options.threads)),
       ("warnings", options.warnings ? "on" : "off"),
     ]
   }
@@ -579,16 +580,17 @@ extension Session {
       report(
         Diagnostic(
           .error, .semantic, message, at: arg.span,
-          hint: "'.limit tuples N', '.limit time SECONDS' or '.limit memory SIZE' (such as 4G or 25%); 0 for no limit"))
+          hint: "'.limit tuples N', '.limit time SECONDS', '.limit memory SIZE' (such as 4G or 25%; 0 for no limit) or '.limit threads N'"))
       return .reported(.usageError)
     }
     if words.isEmpty {
       let tuples = Limits.budgetMaxTuples(options.maxTuples), time = Limits.budgetTimeout(options.timeout)
       beginBlock()
       write(
-        "tuples \(tuples > 0 ? String(tuples) : "none")\n"
-          + "time   \(time > 0 ? formatSeconds(time) : "none")\n"
-          + "memory \(options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none")\n")
+        "tuples  \(tuples > 0 ? String(tuples) : "none")\n"
+          + "time    \(time > 0 ? formatSeconds(time) : "none")\n"
+          + "memory  \(options.maxMemory > 0 ? formatBytes(options.maxMemory) : "none")\n"
+          + "threads \(options.threads)\n")
       return .ok
     }
     guard words.count == 2 else { return usage("'.limit' takes a limit and its value") }
@@ -606,6 +608,7 @@ extension Session {
     case "tuples": return take(Limits.parseMaxTuples(value)) { options.maxTuples = $0 }
     case "time": return take(Limits.parseTimeout(value)) { options.timeout = $0 }
     case "memory": return take(Limits.parseMemory(value)) { options.maxMemory = $0 }
+    case "threads": return take(Limits.parseThreads(value)) { options.threads = $0 }
     default: return usage("Unknown limit '\(words[0])'")
     }
   }

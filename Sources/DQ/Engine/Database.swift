@@ -47,6 +47,8 @@ public final class Database {
   }
 
   public let store = ValueStore()
+  /// Rule runs split across threads so far (`ParallelRound`): the tests check parallel rounds ran.
+  var parallelRuns = 0
   public private(set) var tables: [String: Table] = [:]
   /// Evidence cited by facts (see `.source`).
   public private(set) var citationList: [Citation] = []

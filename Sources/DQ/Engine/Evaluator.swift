@@ -95,6 +95,8 @@ final class Evaluator {
       }
     }
     var pending = Set(stratum.relations.indices)
+    // Per-thread copies of the delta versions that run split across threads, made when first needed.
+    var copies: [Int: [BoundRule]] = [:]
     var round = 1
     while true {
       var withDelta: [Int] = []
@@ -115,7 +117,7 @@ final class Evaluator {
       pending = Set(withDelta)
       grew = []
       for v in (everyRound + withDelta.flatMap { versionsReading[$0] }).sorted() {
-        try run(bound.deltaVersions[v], versions)
+        if try !runSplit(v, bound, versions, &copies) { try run(bound.deltaVersions[v], versions) }
       }
       for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
@@ -124,6 +126,49 @@ final class Evaluator {
 
   /// Heads that gained rows since the round began.
   private var grew: Set<String> = []
+
+  /// The threads of parallel rounds, made when a round first needs them.
+  private lazy var parallel = ParallelRound(threads: budget.threads, store: database.store, budget: budget)
+
+  /// Runs delta version `v` split across threads (`ParallelRound`) when there are threads to
+  /// use, it can be split and its delta is large enough; returns false (having done nothing)
+  /// when not. What it stores, in which order, is what `run` would store.
+  private func runSplit(
+    _ v: Int, _ bound: BoundStratum, _ versions: [String: RelationVersions], _ copies: inout [Int: [BoundRule]]
+  ) throws(EvaluationError) -> Bool {
+    let rule = bound.deltaVersions[v]
+    guard budget.threads > 1, let head = rule.headName, let table = database.tables[head], table.arity > 0,
+      ParallelRound.canSplit(rule), let first = rule.body.steps.first,
+      let v0 = versions[first.relationName]
+    else { return false }
+    let (low, high) = v0.bounds(.delta)
+    guard high - low >= max(2, budget.parallelMinimumDelta) else { return false }
+    let threads = min(budget.threads, high - low)
+    if (copies[v]?.count ?? 0) < threads {
+      copies[v] = (0..<threads).map { _ in PlanBinder.bind(bound.plan.deltaVersions[v], to: database) }
+    }
+    guard let mine = copies[v] else { return false }
+    for copy in mine {
+      for step in copy.body.steps where step.relation != nil {
+        if let w = versions[step.relationName] {
+          (step.low, step.high) = w.bounds(step.range)
+        } else {
+          (step.low, step.high) = (0, Int.max)
+        }
+      }
+    }
+    let rows = table.rows
+    ParallelRound.prepare(mine[0], head: rows, store: database.store)
+    budget.growing = head
+    budget.location = rule.span
+    defer { budget.growing = nil }
+    let before = rows.count
+    let fresh = try parallel.run(Array(mine.prefix(threads)), delta: low..<high, into: rows)
+    database.parallelRuns += 1
+    if rows.count > before { grew.insert(head) }
+    try budget.countDerived(fresh, rule.span)
+    return true
+  }
 
   /// Sets the row ranges of each atom step, runs the rule, and inserts what it derived.
   ///

@@ -17,6 +17,13 @@ public final class Budget {
   /// The relation being written, named when the memory limit stops evaluation.
   var growing: String?
   private var ticks = 0
+  /// Threads a round of semi-naive evaluation may use (`--threads`; 1: the single-threaded
+  /// path). See `ParallelRound`.
+  public var threads = 1
+  /// The fewest delta rows a rule's round needs before it is split across threads: below it,
+  /// starting threads costs more than it saves. Tests lower it so parallel rounds run on small
+  /// inputs.
+  var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
 
   /// `maxTuples`, `timeout` or `maxBytes` of 0 (or less) mean no limit; so does a timeout
   /// beyond a century, which the clock could not represent anyway.
@@ -32,6 +39,21 @@ public final class Budget {
     } else {
       self.deadline = nil
     }
+  }
+
+  /// A budget for one thread of a parallel round (`ParallelRound`): the time limit (the same
+  /// deadline), memory limit and interrupt check of `parent`, plus `stop`, which a sibling
+  /// thread sets when it fails. It counts no tuples: the round's merge counts what it stores
+  /// against `parent`, exactly as the single-threaded path does.
+  init(worker parent: Budget, stop: @escaping () -> Bool) {
+    self.maxTuples = 0
+    self.timeout = parent.timeout
+    self.maxBytes = parent.maxBytes
+    let outer = parent.interrupted
+    self.interrupted = { stop() || outer?() == true }
+    self.start = parent.start
+    self.deadline = parent.deadline
+    self.growing = parent.growing
   }
 
   /// Time spent since the evaluation started.

@@ -27,7 +27,7 @@ public final class Relation {
   public private(set) var count: Int = 0
   /// The deduplication table: row numbers by tuple hash. A probe touches one cache line of it,
   /// plus a row where a control byte agrees (nearly always a duplicate).
-  private var table: SlotTable
+  private(set) var table: SlotTable
   /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
   private var hasTable = true
   /// Indexes by their key columns.
@@ -210,6 +210,42 @@ public final class Relation {
     // The rows are read in order; their groups are prefetched some rows ahead.
     forEachHashedAhead(data, count: count) { r, hashOf in table.add(hashOf(r), UInt32(truncatingIfNeeded: r)) }
   }
+
+  /// Before `appendNew` (ParallelAppend.swift) writes the table from several threads: the
+  /// relation is writable and its table has room for `tuples` tuples, so it never resizes
+  /// while they write. `tuples` counts repeats too, so up to 15/16 full is let be (the slots
+  /// are grown afterwards, when what was new is known, as `insert` would have grown them); a
+  /// table of `parallelFrom` rows or more is rebuilt by the threads.
+  func prepareForAppend(upTo tuples: Int, threads: Int, parallelFrom: Int) {
+    prepareToWrite()
+    if tuples * 16 <= table.slotCount * 15 { return }
+    growTable(toFit: tuples, fullness: (15, 16), threads: threads, parallelFrom: parallelFrom)
+  }
+
+  /// After `appendNew`: the table is grown as `insert` would have grown it.
+  func finishAppend(threads: Int, parallelFrom: Int) {
+    if count * 8 > table.slotCount * 7 { growTable(toFit: count, fullness: (7, 8), threads: threads, parallelFrom: parallelFrom) }
+  }
+
+  /// Grows the table until `tuples` fill it at most to `fullness` (parts, of).
+  private func growTable(toFit tuples: Int, fullness: (Int, Int), threads: Int, parallelFrom: Int) {
+    var slots = table.slotCount
+    while tuples * fullness.1 > slots * fullness.0 { slots = clusterable ? max(slots + 12, slots * 7 / 5) : slots * 2 }
+    // A large table is rebuilt by every thread, each adding the rows homed in its groups.
+    guard threads > 1, count >= parallelFrom else { return resizeTable(to: slots) }
+    releaseTable()
+    hasTable = true
+    table = SlotTable(slots: slots)
+    table.fill(from: data, count: count, arity: arity, threads: threads)
+  }
+
+  /// Room for `n` more rows (`appendNew`).
+  func reserveRows(_ n: Int) {
+    while capacity < count + n { grow() }
+  }
+
+  /// The rows up to `n` hold tuples whose table entries `appendNew` has written.
+  func setCount(_ n: Int) { count = n }
 
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {

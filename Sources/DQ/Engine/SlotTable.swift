@@ -119,7 +119,60 @@ struct SlotTable {
     }
   }
 
+  // MARK: - Shared out among threads (`Relation.appendNew`)
+
+  /// The group a hash's search starts at; groups are shared out among threads by it.
+  @inline(__always) func homeGroup(_ h: UInt64) -> Int { home(h) }
+
+  /// `find`, kept to the groups before `end` (a thread's share of the table): nil when the
+  /// search would go on past them.
+  @inline(__always)
+  func find(_ h: UInt64, before end: Int, _ matches: (UInt32) -> Bool) -> (found: Bool, slot: Int)? {
+    let byte = SlotTable.controlByte(h)
+    var g = home(h)
+    while g < end {
+      let line = line(g)
+      let (c0, c1, e0, e1) = SlotTable.scan(line, h)
+      var k = SlotTable.slot(line, byte, c0, offset: 0, matches)
+      if k < 0 { k = SlotTable.slot(line, byte, c1, offset: 8, matches) }
+      if k >= 0 { return (true, g &<< 4 | k) }
+      if e0 != 0 { return (false, g &<< 4 | e0.trailingZeroBitCount &>> 3) }
+      if e1 != 0 { return (false, g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3)) }
+      g &+= 1
+    }
+    return nil
+  }
+
+  /// `add`, kept to the groups before `end`: false (nothing added) when the search would go on
+  /// past them.
+  @inline(__always) func add(_ h: UInt64, _ value: UInt32, before end: Int) -> Bool {
+    var g = home(h)
+    while g < end {
+      let line = line(g)
+      let e0 = ~line.load(as: UInt64.self) & SlotTable.highs
+      if e0 != 0 {
+        fill(g &<< 4 | e0.trailingZeroBitCount &>> 3, h, value)
+        return true
+      }
+      let e1 = ~line.load(fromByteOffset: 8, as: UInt64.self) & SlotTable.highsOfLast4
+      if e1 != 0 {
+        fill(g &<< 4 | (8 &+ e1.trailingZeroBitCount &>> 3), h, value)
+        return true
+      }
+      g &+= 1
+    }
+    return false
+  }
+
+  /// Replaces the value in a filled slot (its control byte stays).
+  @inline(__always) func setValue(_ slot: Int, _ value: UInt32) {
+    line(slot &>> 4).storeBytes(of: value, toByteOffset: 16 &+ (slot & 15) &<< 2, as: UInt32.self)
+  }
+
   // MARK: - Prefetching
+
+  /// Asks for the group of a slot to be fetched into the cache.
+  @inline(__always) func prefetchSlot(_ slot: Int) { dq_prefetch(line(slot &>> 4)) }
 
   /// Asks for the home group of a hash to be fetched into the cache.
   @inline(__always) func prefetch(_ h: UInt64) { dq_prefetch(line(home(h))) }

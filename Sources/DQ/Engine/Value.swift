@@ -221,6 +221,12 @@ public final class ValueStore {
     return symbolRanks[Int(v & Self.payloadMask)]
   }
 
+  /// Computes now what `<` and friends would compute when first comparing symbols, so that
+  /// threads may then compare values with only reads (`ParallelRound.prepare`).
+  func prepareForConcurrentReads() {
+    if symbolRanks.count != symbols.count { rebuildRanks() }
+  }
+
   private func rebuildRanks() {
     let order = symbols.indices.sorted { symbols[$0].utf8.lexicographicallyPrecedes(symbols[$1].utf8) }
     symbolRanks = [UInt32](repeating: 0, count: symbols.count)

@@ -132,9 +132,12 @@ extension Session {
 
   /// A budget with the session's limits (values past `Limits`' ceilings mean no limit).
   public func makeBudget() -> Budget {
-    Budget(
+    let budget = Budget(
       maxTuples: Limits.budgetMaxTuples(options.maxTuples), timeout: Limits.budgetTimeout(options.timeout),
       maxBytes: options.maxMemory, interrupted: frontEnd.interruption)
+    budget.threads = options.threads
+    budget.parallelMinimumDelta = options.parallelMinimumDelta
+    return budget
   }
 
   /// Brings every relation up to date (for listings and completion).

@@ -20,6 +20,12 @@ public final class Session {
     /// Bytes the engine may hold while a query runs before it is stopped (0: no limit); by
     /// default half the machine's memory.
     public var maxMemory = Memory.defaultLimit
+    /// Threads a round of evaluation may use (`--threads`, `.limit threads`); by default every
+    /// processor this process may run on; 1: single-threaded. Answers do not depend on it.
+    public var threads = ParallelRound.defaultThreads
+    /// The fewest delta rows a rule's round needs to be split across threads (tests lower it
+    /// so that parallel rounds run on small inputs).
+    var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
     /// Warn about relations that have no facts and no rules.
     public var warnings = true
     /// Which engine computes answers (`--engine`, `.engine`); see `SQL/EngineChoice.swift`.

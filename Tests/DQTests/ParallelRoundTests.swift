@@ -1,0 +1,242 @@
+/// Parallel rounds (`--threads N`, `ParallelRound`): the same relations, in the same row order,
+/// and the same printed output for every thread count; limits and interrupts stop a parallel
+/// round cleanly.
+import Synchronization
+import Testing
+
+@testable import DQ
+
+@Suite struct ParallelRoundTests {
+  /// What one run produced: printed output, error messages, each compared relation's rows in
+  /// storage order (decoded), and how many rule runs were split across threads.
+  struct Outcome: Equatable {
+    var output: String
+    var errors: [String]
+    var rows: [String: [String]]
+    var parallelRuns: Int
+
+    /// Everything but the count of parallel runs, which differs by design.
+    func sameResults(as other: Outcome) -> Bool {
+      output == other.output && errors == other.errors && rows == other.rows
+    }
+  }
+
+  /// A session splitting rounds across `threads` threads from `minimumDelta` delta rows on.
+  static func session(threads: Int, minimumDelta: Int = 2) -> Session {
+    var options = Session.Options()
+    options.format = .tsv
+    options.warnings = false
+    options.timeout = 60
+    options.maxTuples = 0
+    options.threads = threads
+    options.parallelMinimumDelta = minimumDelta
+    return Session(options: options, loadDataset: false)
+  }
+
+  static func run(_ text: String, threads: Int, minimumDelta: Int = 2, compared: [String]) -> Outcome {
+    let s = session(threads: threads, minimumDelta: minimumDelta)
+    var output = ""
+    var errors: [String] = []
+    s.capture.onWrite = { output += $0 }
+    s.capture.onReport = { errors.append($0.message) }
+    _ = s.run(SourceFile(name: "p.dq", text: text))
+    var rows: [String: [String]] = [:]
+    for name in compared {
+      guard let table = s.database.tables[name] else { continue }
+      rows[name] = (0..<table.rows.count).map { r in
+        table.rows.row(r).map { "\(s.database.store.decode($0))" }.joined(separator: ",")
+      }
+    }
+    return Outcome(output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns)
+  }
+
+  @Test("Random programs: relations, row order and output agree for 1, 2 and 4 threads")
+  func randomProgramsAgree() {
+    var split = 0
+    for seed in UInt64(1)...300 {
+      var generator = RandomProgram(seed: seed)
+      let text = generator.text() + "?- a(X, Y).\n?- b(X, Y).\n?- c(X).\n.why a(X, Y)\n"
+      let one = Self.run(text, threads: 1, compared: ["a", "b", "c"])
+      #expect(one.parallelRuns == 0)
+      for threads in [2, 4] {
+        let many = Self.run(text, threads: threads, compared: ["a", "b", "c"])
+        split += many.parallelRuns
+        #expect(many.sameResults(as: one), "seed \(seed), \(threads) threads:\n\(text)\n\(many.output)\nvs\n\(one.output)")
+        if !many.sameResults(as: one) { return }
+      }
+    }
+    #expect(split > 100, "parallel rounds ran \(split) times: the comparison proves little")
+  }
+
+  @Test("Programs over random graphs agree with one thread, parallel rounds included", arguments: DifferentialProgram.all)
+  func graphProgramsAgree(_ program: DifferentialProgram) {
+    var split = 0
+    for seed in UInt64(1)...8 {
+      let graph = RandomGraph(seed: seed)
+      let names = program.compared.map(\.name)
+      let queries = program.compared.map { c in
+        c.arity == 0 ? "?- \(c.name).\n" : "?- \(c.name)(\((0..<c.arity).map { "V\($0)" }.joined(separator: ", "))).\n"
+      }.joined()
+      let text = graph.facts + program.rules + queries
+      let one = Self.run(text, threads: 1, compared: names)
+      for threads in [2, 4] {
+        let many = Self.run(text, threads: threads, compared: names)
+        split += many.parallelRuns
+        #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads")
+        if !many.sameResults(as: one) { return }
+      }
+    }
+    // Programs without recursion have no delta rounds to split.
+    if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0) }
+  }
+
+  /// A chain 0 -> 1 -> ... -> n-1 with a few edges back, and its closure.
+  static func closure(_ n: Int) -> String {
+    var text = ""
+    for i in 0..<(n - 1) { text += "edge(\(i), \(i + 1)).\n" }
+    for i in stride(from: 7, to: n, by: 53) { text += "edge(\(i), \(i / 3)).\n" }
+    return text + "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+  }
+
+  @Test("A closure's rows, .why trees and counts are the same for every thread count")
+  func closureAndWhyAgree() {
+    let text = Self.closure(300) + "?- N = count : { path(X, Y) }.\n.why path(0, 299)\n.why path(250, 10)\n"
+    let one = Self.run(text, threads: 1, minimumDelta: 16, compared: ["path"])
+    #expect(one.errors.isEmpty, "\(one.errors)")
+    #expect(one.output.contains("path(0, 299)"))
+    for threads in [2, 3, 4] {
+      let many = Self.run(text, threads: threads, minimumDelta: 16, compared: ["path"])
+      #expect(many.parallelRuns > 10)
+      #expect(many.sameResults(as: one), "\(threads) threads")
+    }
+  }
+
+  @Test("The tuple limit stops a parallel round with the error of one thread, and the session goes on")
+  func tupleLimitStopsAParallelRound() {
+    let text = Self.closure(400) + "?- N = count : { path(X, Y) }.\n"
+    var messages: [[String]] = []
+    var counts: [String] = []
+    for threads in [1, 2] {
+      let s = Self.session(threads: threads, minimumDelta: 2)
+      s.options.maxTuples = 20_000
+      var errors: [String] = []
+      s.capture.onWrite = { _ in }
+      s.capture.onReport = { errors.append($0.message) }
+      #expect(s.run(SourceFile(name: "tc.dq", text: text)) == .runtimeError)
+      #expect(threads == 1 || s.database.parallelRuns > 0)
+      #expect(s.database.tables["path"]?.rows.count == 0)
+      messages.append(errors)
+      // With no limit the same session computes the closure.
+      s.options.maxTuples = 0
+      var output = ""
+      s.capture.onWrite = { output += $0 }
+      #expect(s.run(SourceFile(name: "q.dq", text: "?- N = count : { path(X, Y) }.\n")) == .ok)
+      counts.append(output)
+    }
+    #expect(counts[0] == counts[1])
+    #expect((Int(counts[0].split(separator: "\n").last ?? "") ?? 0) > 100_000, "\(counts)")
+    #expect(messages[0] == messages[1])
+    #expect(messages[0].first?.contains("the tuple limit") == true, "\(messages)")
+  }
+
+  @Test("The memory limit stops a parallel round, its relations let go")
+  func memoryLimitStopsAParallelRound() {
+    let s = Self.session(threads: 2, minimumDelta: 2)
+    var errors: [String] = []
+    s.capture.onWrite = { _ in }
+    s.capture.onReport = { errors.append($0.message) }
+    #expect(s.run(SourceFile(name: "tc.dq", text: Self.closure(3000))) == .ok)
+    // Other tests allocate in this process too: the budget is what is held now plus 24 MiB,
+    // against about 70 MiB of closure.
+    s.options.maxMemory = Memory.held + (24 << 20)
+    #expect(s.run(SourceFile(name: "q.dq", text: "?- N = count : { path(X, Y) }.\n")) == .runtimeError)
+    #expect(s.database.parallelRuns > 0)
+    #expect(errors.first?.hasPrefix("Evaluation stopped while computing 'path'") == true, "\(errors)")
+    #expect(s.database.tables["path"]?.rows.count == 0)
+    #expect((s.database.tables["path"]?.rows.bytes ?? .max) < 4096)
+  }
+
+  @Test("An interrupt stops a parallel round")
+  func interruptStopsAParallelRound() {
+    let s = Self.session(threads: 2, minimumDelta: 2)
+    s.capture.onWrite = { _ in }
+    s.capture.onReport = { _ in }
+    #expect(s.run(SourceFile(name: "tc.dq", text: Self.closure(3000))) == .ok)
+    let asked = Counter()
+    let budget = Budget(maxTuples: 0, timeout: 0, interrupted: { asked.next() > 20 })
+    budget.threads = 2
+    budget.parallelMinimumDelta = 2
+    do {
+      try s.evaluateAll(budget: budget)
+      Issue.record("the interrupt did not stop evaluation")
+    } catch {
+      #expect(error.reason == .interrupted)
+    }
+    #expect(s.database.parallelRuns > 0)
+    #expect(s.database.tables["path"]?.rows.count == 0)
+  }
+
+  @Test("A parallel append stores what insertAll stores, in the same order, and finds every row", arguments: [2, 3, 4])
+  func parallelAppendEqualsInsertAll(threads: Int) {
+    var rng = SplitMix64(seed: UInt64(threads))
+    for trial in 0..<12 {
+      let arity = trial % 3 + 1
+      // Rows stored before, then segments with repeats among them and none of the stored rows.
+      let stored = Relation(arity: arity), serial = Relation(arity: arity)
+      var seen = Set<[Value]>()
+      let before = Int.random(in: 0...3000, using: &rng)
+      let span = Value(Int.random(in: 20...400, using: &rng))
+      func random() -> [Value] { (0..<arity).map { _ in Value.random(in: 0..<span, using: &rng) } }
+      for _ in 0..<before {
+        let t = random()
+        if seen.insert(t).inserted {
+          stored.insert(t)
+          serial.insert(t)
+        }
+      }
+      var segments: [[Value]] = []
+      for _ in 0..<Int.random(in: 1...5, using: &rng) {
+        var flat: [Value] = []
+        for _ in 0..<Int.random(in: 0...3000, using: &rng) {
+          let t = random()
+          if !seen.contains(t) { flat += t }
+        }
+        segments.append(flat)
+      }
+      var expected = 0
+      for flat in segments {
+        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / arity) } ?? 0 }
+      }
+      let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
+        let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
+        p.initialize(from: flat, count: flat.count)
+        return p
+      }
+      defer { for b in buffers { b.deallocate() } }
+      let fresh = stored.appendNew(
+        zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / arity) }, threads: threads, minimum: 2)
+      #expect(fresh == expected)
+      #expect(stored.count == serial.count)
+      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
+      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+      // And the table keeps working for ordinary inserts.
+      if stored.count > 0 { #expect(!stored.insert(stored.row(0))) }
+    }
+  }
+
+  @Test("--threads takes a whole number from 1 to the maximum")
+  func parseThreads() throws {
+    #expect(try Limits.parseThreads("2").get() == 2)
+    #expect(try Limits.parseThreads("1").get() == 1)
+    for bad in ["0", "-1", "x", "", "1.5", "\(Limits.maxThreads + 1)"] {
+      #expect(throws: Limits.OptionError.self) { try Limits.parseThreads(bad).get() }
+    }
+    #expect(ParallelRound.defaultThreads >= 1)
+  }
+}
+
+/// A thread-safe count of the calls of an interrupt check.
+private final class Counter: Sendable {
+  private let n = Atomic<Int>(0)
+  func next() -> Int { n.add(1, ordering: .relaxed).newValue }
+}
