@@ -13,7 +13,7 @@ def plain(raw):
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07|\r", "", raw.decode(errors="replace"))
 
 
-def read_until(fd, needle, timeout=10.0):
+def read_until(fd, needle, timeout=30.0):
     """Reads until `needle` appears in the output; returns everything read, as plain text."""
     out = b""
     end = time.time() + timeout
@@ -40,7 +40,7 @@ def check(name, ok, detail=""):
         print("     " + detail.replace("\n", "\n     ")[-1500:])
 
 
-def wait_exit(pid, timeout=10.0):
+def wait_exit(pid, timeout=30.0):
     """dq's exit status, or None when it had not exited after `timeout` seconds (it is killed)."""
     end = time.time() + timeout
     while time.time() < end:
