@@ -108,16 +108,9 @@ enum Exporter {
   /// Writes `text` to `path` through a temporary file in the same folder, synced and renamed
   /// over it, so the file is never seen half-written; nil, or what went wrong.
   static func writeAtomically(_ path: String, _ text: String) -> String? {
-    let folder: String
-    if let slash = path.lastIndex(of: "/") {
-      folder = slash == path.startIndex ? "/" : String(path[..<slash])
-    } else {
-      folder = "."
+    guard let (fd, temp) = temporaryFile(beside: path) else {
+      return "Cannot write '\(path)': \(String(cString: strerror(errno)))"
     }
-    var template = Array((folder + "/.dq-export-XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { return "Cannot write '\(path)': \(String(cString: strerror(errno)))" }
-    let temp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var code: Int32 = 0
     var text = text
     text.withUTF8 { buffer in
@@ -142,5 +135,20 @@ enum Exporter {
       return "Cannot write '\(path)': \(String(cString: strerror(code)))"
     }
     return nil
+  }
+
+  /// A new empty file beside `path` (so renaming it over `path` stays on one file system),
+  /// open for writing, and its name; nil with `errno` set when none can be made.
+  static func temporaryFile(beside path: String) -> (fd: Int32, path: String)? {
+    let folder: String
+    if let slash = path.lastIndex(of: "/") {
+      folder = slash == path.startIndex ? "/" : String(path[..<slash])
+    } else {
+      folder = "."
+    }
+    var template = Array((folder + "/.dq-export-XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemp($0) } ?? -1 }
+    guard fd >= 0 else { return nil }
+    return (fd, String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
   }
 }

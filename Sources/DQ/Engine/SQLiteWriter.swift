@@ -160,17 +160,11 @@ enum SQLiteWriter {
 
   /// A new empty file beside `path` (so the rename stays on one file system).
   private static func temporaryFile(beside path: String) throws(SQLiteFailure) -> String {
-    let folder: String
-    if let slash = path.lastIndex(of: "/") {
-      folder = slash == path.startIndex ? "/" : String(path[..<slash])
-    } else {
-      folder = "."
+    guard let (fd, temp) = Exporter.temporaryFile(beside: path) else {
+      throw SQLiteFailure(writing: path, String(cString: strerror(errno)))
     }
-    var template = Array((folder + "/.dq-export-XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { p in p.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else { throw SQLiteFailure(writing: path, String(cString: strerror(errno))) }
     close(fd)
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return temp
   }
 
   /// Removes the temporary database and any journal SQLite left beside it.
