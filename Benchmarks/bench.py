@@ -217,6 +217,8 @@ class Engines:
             "postgres": f"PostgreSQL {pg} through psql, the same server",
             "dq": f"{first_line([self.dq, '--version'])}, release build of commit {commit}"
             + (" plus uncommitted changes in Sources/" if dirty else ""),
+            "dq-1t": "the same dq with `--threads 1`",
+            "duckdb-2t": f"the same DuckDB with `SET threads = 2`",
             "sqlite": "SQLite " + first_line([self.sqlite, "--version"]).split(" ")[0] + " (Debian sqlite3 CLI)",
             "duckdb": duck,
             "swipl": first_line([self.swipl, "--version"]) + " (Debian swi-prolog-nox)",
@@ -578,8 +580,9 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
     for e in chosen:
         out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")
     out.append("")
-    out.append("One thread everywhere: DuckDB `SET threads = 1`, clingo's default (one solver thread), "
-               "SWI-Prolog `--no-threads`, Souffle's default (interpreted, `-j 1`); dq and SQLite are "
+    out.append("Threads: dq uses every core (its default; `dq 1 thread` is `--threads 1`), DuckDB one "
+               "(`SET threads = 1`; `DuckDB 2 threads` two), clingo its default (one solver thread), "
+               "SWI-Prolog `--no-threads`, Souffle its default (interpreted, `-j 1`); SQLite is "
                "single-threaded. \"not expressible\": SQL's `WITH RECURSIVE` takes linear recursion through one "
                "recursive table only, so it cannot state points-to or non-linear TC (SQLite rejects a second "
                "reference to the recursive table; DuckDB accepts it but reads only the last iteration's rows "
