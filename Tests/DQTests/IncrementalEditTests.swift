@@ -6,45 +6,13 @@ import Testing
 @testable import DQ
 
 @Suite struct IncrementalEditTests {
-  /// A session over no dataset with tsv answers, and a folder for files.
-  final class Fixture {
-    let session = Session(loadDataset: false)
-    let transcript = Transcript()
-    let folder: String
-
-    init() throws {
-      session.frontEnd = transcript
-      session.options.format = .tsv
-      folder = FileManager.default.temporaryDirectory.appendingPathComponent("dq-incr-\(UUID().uuidString)").path
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
-
-    func write(_ name: String, _ text: String) throws {
-      try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
-    }
-
-    func path(_ name: String) -> String { folder + "/" + name }
-
-    /// Runs `text` as if typed; returns its answers and the messages of its errors.
-    @discardableResult
-    func run(_ text: String) -> (out: String, errors: [String]) {
-      transcript.output = ""
-      transcript.diagnostics = []
-      session.blocksWritten = 0
-      session.run(SourceFile(name: "<stdin>", text: text))
-      return (transcript.output, transcript.diagnostics.filter { $0.severity == .error }.map(\.message))
-    }
-
-    var recomputations: Int { session.evaluation.recomputations }
-    var updates: Int { session.evaluation.incrementalUpdates }
-  }
+  /// The shared file fixture (Support/SessionFolder.swift).
+  typealias Fixture = SessionFolder
 
   static let closure = "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
 
   @Test func retractRemovesExactlyWhatLostItsLastDerivation() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     // Two ways from 1 to 3: taking out one keeps path(1, 3); taking out both drops it.
     f.run("edge(1, 2). edge(2, 3). edge(1, 3). edge(3, 4).\n" + Self.closure)
     #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
@@ -59,7 +27,7 @@ import Testing
   }
 
   @Test func whyAfterEditsExplainsWithWhatIsThere() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     f.run("edge(1, 2). edge(2, 3). edge(1, 3).\n" + Self.closure)
     _ = f.run("?- path(1, 3).")
     f.run(".retract edge(1, 3)\nedge(3, 4).")
@@ -75,7 +43,7 @@ import Testing
   }
 
   @Test func reloadingAFileWithOtherFactsUpdatesWhatTheyDerive() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     try f.write("g.dq", "edge(1, 2). edge(2, 3). edge(3, 4).\n" + Self.closure)
     f.run(".load \(f.path("g.dq"))")
     #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
@@ -93,7 +61,7 @@ import Testing
   }
 
   @Test func unloadingFactsUpdatesTheRulesOfAnotherFile() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     try f.write("rules.dq", Self.closure)
     try f.write("more.dq", "edge(3, 4). edge(4, 5).\n")
     f.run("edge(1, 2). edge(2, 3).\n.load \(f.path("rules.dq"))\n.load \(f.path("more.dq"))")
@@ -108,7 +76,7 @@ import Testing
   }
 
   @Test func factsOfARelationWithRulesAreMaintainedToo() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     f.run("edge(1, 2).\npath(5, 6).\n" + Self.closure)
     #expect(f.run("?- path(X, Y).").out == "X\tY\n1\t2\n5\t6\n")
     let computed = f.recomputations
@@ -121,7 +89,7 @@ import Testing
   }
 
   @Test func aLimitStoppingAnUpdateLeavesTheStratumToBeComputedAgain() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     let chain = (1..<40).map { "edge(\($0), \($0 + 1))." }.joined(separator: " ")
     f.run(chain + "\n" + Self.closure)
     #expect(f.run("?- N = count : { path(X, Y) }.").out == "N\n780\n")
@@ -140,7 +108,7 @@ import Testing
   }
 
   @Test func anEdgeEveryPathUsesIsComputedAgainRatherThanDeletedAndRederived() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     // A cycle of 60: every one of the 3,600 paths but a few uses each edge.
     let cycle = (0..<60).map { "edge(\($0), \(($0 + 1) % 60))." }.joined(separator: " ")
     f.run(cycle + "\n" + Self.closure)
@@ -158,7 +126,7 @@ import Testing
   }
 
   @Test func memoryAfterEditsListsOnlyTheProgramsRelations() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     f.run("edge(1, 2). edge(2, 3).\n" + Self.closure)
     _ = f.run("?- path(X, Y).")
     f.run("edge(3, 4).\n.retract edge(1, 2)")
@@ -171,7 +139,7 @@ import Testing
   }
 
   @Test func aNewRuleComputesOnlyTheStrataItReaches() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-incr")
     f.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "far(X) :- path(1, X), not edge(1, X).\nother(X) :- edge(X, _).\n")
     #expect(f.run("?- far(X).").out == "X\n3\n")
     #expect(f.run("?- other(X).").out == "X\n1\n2\n")
@@ -182,4 +150,10 @@ import Testing
     #expect(f.run("?- other(X).").out == "X\n1\n2\n3\n")
     #expect(f.recomputations == computed + 1)
   }
+}
+
+extension SessionFolder {
+  /// Strata computed from scratch, and strata brought up to date incrementally, so far.
+  var recomputations: Int { session.evaluation.recomputations }
+  var updates: Int { session.evaluation.incrementalUpdates }
 }

@@ -5,40 +5,11 @@ import Foundation
 import Testing
 
 @Suite struct LoadedFileTests {
-  /// A session over no dataset with tsv answers, and a fresh folder to write files in.
-  final class Fixture {
-    let session = Session(loadDataset: false)
-    let transcript = Transcript()
-    let folder: String
-
-    init() throws {
-      session.frontEnd = transcript
-      session.options.format = .tsv
-      folder = FileManager.default.temporaryDirectory.appendingPathComponent("dq-loaded-\(UUID().uuidString)").path
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
-
-    func write(_ name: String, _ text: String) throws {
-      try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
-    }
-
-    func path(_ name: String) -> String { folder + "/" + name }
-
-    /// Runs `text` as if typed; returns its answers and the messages of its errors.
-    @discardableResult
-    func run(_ text: String) -> (out: String, errors: [String]) {
-      transcript.output = ""
-      transcript.diagnostics = []
-      session.blocksWritten = 0
-      session.run(SourceFile(name: "<stdin>", text: text))
-      return (transcript.output, transcript.diagnostics.filter { $0.severity == .error }.map(\.message))
-    }
-  }
+  /// The shared file fixture (Support/SessionFolder.swift).
+  typealias Fixture = SessionFolder
 
   @Test func loadingAgainReplacesTheRulesAndFacts() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("g.dq", "edge(1, 2). edge(2, 3).\npath(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n")
     f.run(".load \(f.path("g.dq"))")
     #expect(f.run("?- path(1, X).").out == "X\n2\n3\n")
@@ -51,7 +22,7 @@ import Testing
   }
 
   @Test func reloadReadsEveryLoadedFileAgain() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("a.dq", "a(1).\n.load b.dq\n")
     try f.write("b.dq", "b(1).\n")
     try f.write("c.dq", "c(1).\n")
@@ -65,7 +36,7 @@ import Testing
   }
 
   @Test func aFileLoadedByAnUnloadedFileIsReloadedOnItsOwn() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("a.dq", ".load b.dq\n")
     try f.write("b.dq", "b(1).\n")
     f.run(".load \(f.path("a.dq"))")
@@ -76,7 +47,7 @@ import Testing
   }
 
   @Test func aNewVersionWithASyntaxErrorChangesNothing() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("p.dq", "p(1).\nq(X) :- p(X).\n")
     f.run(".load \(f.path("p.dq"))")
     try f.write("p.dq", "p(2).\nq(X) :- p(X\n")
@@ -85,7 +56,7 @@ import Testing
   }
 
   @Test func reloadingMayChangeARelationsColumns() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("r.dq", "r(1, 2).\n")
     f.run(".load \(f.path("r.dq"))")
     try f.write("r.dq", "r(1, 2, 3).\n")
@@ -94,7 +65,7 @@ import Testing
   }
 
   @Test func unloadKeepsFactsStatedElsewhere() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("a.dq", "p(1). p(2). p(3).\nq(X) :- p(X), X > 1.\n")
     try f.write("b.dq", "p(3).\n")
     f.run("p(1).")
@@ -110,7 +81,7 @@ import Testing
   }
 
   @Test func unloadTakesOutImportedRows() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("rows.tsv", "1\t2\n3\t4\n")
     try f.write("i.dq", ".import rows.tsv e\n")
     f.run("e(1, 2).")
@@ -121,7 +92,7 @@ import Testing
   }
 
   @Test func relationsDerivedFromAnUnloadedFileAreComputedAgain() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("facts.dq", "edge(1, 2). edge(2, 3).\n")
     f.run("reach(X, Y) :- edge(X, Y).\nreach(X, Z) :- reach(X, Y), edge(Y, Z).")
     f.run(".load \(f.path("facts.dq"))")
@@ -133,7 +104,7 @@ import Testing
   }
 
   @Test func factsOfARelationWithRulesLeaveItsAnswers() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     try f.write("pf.dq", "p(1).\nq(5).\n")
     f.run("p(X) :- q(X).")
     f.run(".load \(f.path("pf.dq"))")
@@ -143,7 +114,7 @@ import Testing
   }
 
   @Test func reloadAndUnloadNeedTheirWholeName() throws {
-    let f = try Fixture()
+    let f = try Fixture(prefix: "dq-loaded")
     f.run("p(a).")
     let listing = f.run(".rel")
     #expect(listing.errors == [])
