@@ -58,7 +58,9 @@ extension CommandTable {
           --skip N leaves out the first N lines. JSON Lines (.jsonl, .ndjson): one object per
           line, its keys naming the columns. SQLite (.db, .sqlite, .sqlite3, or SQLite's header):
           '.import FILE.db' loads every table as '.attach' does; '.import FILE.db TABLE [RELATION]'
-          one table. A relative FILE is looked for beside the script first.
+          one table. Event exports: '.import --format gdelt FILE [RELATION]' (GDELT 1.0 or 2.0,
+          into gdelt_event) and '.import --format icews FILE [RELATION]' (into icews_event), also
+          recognised without --format. A relative FILE is looked for beside the script first.
         """,
       run: { session, arg in session.importFacts(arg) }),
     Command(
