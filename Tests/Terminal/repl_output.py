@@ -8,7 +8,7 @@ written to a pipe (`dq -e`) is not cut.
 Usage: repl_output.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import fcntl, os, pty, re, select, struct, subprocess, sys, tempfile, termios, time
-from ptyharness import check, failures, plain, read_until, wait_exit
+from ptyharness import check, end_with_ctrl_d, failures, plain, read_until
 
 DQ = sys.argv[1]
 WIDTH = 60
@@ -51,21 +51,11 @@ with tempfile.TemporaryDirectory() as home:
     check(".width 0 never cuts", "…" not in out and "coup_suspects" in out, out)
     # Ctrl-D ends the shell. The commands above are typed as soon as an answer's last line shows,
     # before its prompt, so under load a line can still hold typed-ahead text: Ctrl-U clears it
-    # first (Ctrl-D on a non-empty line deletes a character). The output is drained while
-    # waiting, and Ctrl-D sent again once.
-    read_until(fd, "dq> ", timeout=3)
-    os.write(fd, b"\x15\x04")
-    end = time.time() + 20
-    again = time.time() + 5
-    while time.time() < end and os.waitpid(pid, os.WNOHANG)[0] == 0:
-        read_until(fd, "\x00", timeout=0.2)
-        if again and time.time() > again:
-            os.write(fd, b"\x04")
-            again = None
-    if time.time() >= end:
-        check("Ctrl-D ends the shell", False, "dq did not exit within 20 s")
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
+    # first (Ctrl-D on a non-empty line deletes a character).
+    if "dq> " not in out.split("30 rows", 1)[-1]:
+        read_until(fd, "dq> ")
+    code = end_with_ctrl_d(pid, fd, clear_line=True)
+    check("Ctrl-D ends the shell", code == 0, f"exit {code} (None: did not exit within 30 s)")
 
 piped = subprocess.run([DQ, "-e", "?- event(E, A, B, C, P, F, L)."], capture_output=True, text=True, env=env)
 check("a pipe gets the whole rows", "…" not in piped.stdout and "coup_suspects" in piped.stdout, piped.stdout[-500:])

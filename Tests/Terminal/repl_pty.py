@@ -7,7 +7,7 @@ terminal in canonical, echoing mode; Up recalls an entry from the previous sessi
 Usage: repl_pty.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import os, pty, re, select, sys, tempfile, termios, time
-from ptyharness import check, failures, plain, read_until, wait_exit
+from ptyharness import check, end_with_ctrl_d, failures, plain, read_until, wait_exit
 
 DQ = sys.argv[1]
 
@@ -65,8 +65,7 @@ with tempfile.TemporaryDirectory() as tmp:
         read_until(fd, "dq> ", 10)
     time.sleep(0.3)  # a person sees the prompt before pressing Ctrl-D
 
-    os.write(fd, b"\x04")
-    code = wait_exit(pid)
+    code = end_with_ctrl_d(pid, fd)
     check("Ctrl-D exits with status 0", code == 0, f"exit {code}")
     try:
         attrs = termios.tcgetattr(fd)
@@ -81,8 +80,7 @@ with tempfile.TemporaryDirectory() as tmp:
     os.write(fd, b"\x1b[A")
     out = read_until(fd, "met(abe", 10)
     check("Up recalls the previous session's last entry", "?- met(abe, W, _, _, _)." in out, out)
-    os.write(fd, b"\x15\x04")
-    wait_exit(pid)
+    end_with_ctrl_d(pid, fd, clear_line=True)
     os.close(fd)
 
 print(f"{len(failures)} failed" if failures else "all terminal checks passed")

@@ -8,7 +8,7 @@ moved to <file>.bad, not overwritten; .edit edits the entry before it.
 Usage: repl_trust.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import os, pty, re, select, sys, tempfile, time
-from ptyharness import check, failures, plain, read_until, wait_exit
+from ptyharness import check, end_with_ctrl_d, failures, plain, read_until, wait_exit
 
 DQ = sys.argv[1]
 
@@ -32,8 +32,7 @@ def enter(fd, text, wait="dq> "):
 
 def quit(pid, fd):
     time.sleep(0.2)
-    os.write(fd, b"\x04")
-    code = wait_exit(pid)
+    code = end_with_ctrl_d(pid, fd)
     os.close(fd)
     return code
 

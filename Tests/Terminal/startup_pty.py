@@ -8,7 +8,7 @@ then prompts with the file's state; after the file is edited, `.reload` replaces
 Usage: startup_pty.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import os, pty, re, select, sys, tempfile, time
-from ptyharness import check, failures, plain, read_until, wait_exit
+from ptyharness import check, end_with_ctrl_d, failures, plain, read_until, wait_exit
 
 DQ = os.path.abspath(sys.argv[1])
 
@@ -57,8 +57,7 @@ with tempfile.TemporaryDirectory() as home:
     check(".unload takes the file's facts out", "X\tY\n" in out and "alice" not in out.split("X\tY", 1)[-1], out)
 
     time.sleep(0.3)
-    os.write(fd, b"\x04")
-    code = wait_exit(pid)
+    code = end_with_ctrl_d(pid, fd)
     check("Ctrl-D exits with status 0", code == 0, f"exit {code}")
     os.close(fd)
 
