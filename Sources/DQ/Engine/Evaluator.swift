@@ -5,6 +5,12 @@ final class Evaluator {
   private let executor: Executor
   /// Called after each round of a recursive stratum with the rows each relation gained.
   var onRound: ((_ stratum: StratumPlan, _ round: Int, _ added: [String: Range<Int>]) -> Void)?
+  /// For each relation of the stratum last computed (`evaluate`) or extended (`extend`), the
+  /// row where each of its rounds began, in order: the rounds are the tuples' derivation ranks
+  /// (see `Ranks`). `evaluate` starts with 0 (its facts are the first round); `extend` with the
+  /// row count it found. Every relation of the stratum gets one entry a round, empty rounds too,
+  /// so the entries of relations of one stratum line up.
+  private(set) var roundStarts: [String: [Int]] = [:]
 
   init(database: Database, budget: Budget) {
     self.database = database
@@ -29,7 +35,9 @@ final class Evaluator {
   private func compute(_ bound: BoundStratum) throws(EvaluationError) {
     let stratum = bound.plan
     var versions: [String: RelationVersions] = [:]
+    roundStarts = [:]
     for name in stratum.relations {
+      roundStarts[name] = [0]
       guard let table = database.tables[name] else { continue }
       table.rows.removeAll()
       if let facts = table.facts {
@@ -39,6 +47,7 @@ final class Evaluator {
       versions[name] = RelationVersions(table.rows)
       versions[name]?.beginFirstRound()
     }
+    markRound(stratum.relations)
     // First round: every rule over full relations.
     for rule in bound.firstRound {
       try run(rule, versions)
@@ -60,6 +69,8 @@ final class Evaluator {
     let stratum = PlanBinder.bind(plan, to: database)
     let firstRound = first.map { PlanBinder.bind($0, to: database) }
     var versions: [String: RelationVersions] = [:]
+    roundStarts = [:]
+    markRound(plan.relations)
     for name in plan.relations {
       guard let table = database.tables[name] else { continue }
       versions[name] = RelationVersions(table.rows)
@@ -79,7 +90,10 @@ final class Evaluator {
   ) throws(EvaluationError) -> Bool {
     let stratum = bound.plan
     var versions = start
-    guard stratum.recursive else { return true }
+    guard stratum.recursive else {
+      markRound(stratum.relations)
+      return true
+    }
     // Each round touches only what changed: the relations that gained rows or still have a
     // delta, and the delta versions of those (its delta atom is planned first). A stratum of
     // thousands of relations that change a few at a time costs the changes, not the stratum.
@@ -99,6 +113,8 @@ final class Evaluator {
     var copies: [Int: [BoundRule]] = [:]
     var round = 1
     while true {
+      // The round just run ends here (the first round on the first pass).
+      markRound(stratum.relations)
       var withDelta: [Int] = []
       for p in pending.sorted() {
         if versions[stratum.relations[p]]?.mergeDeltaIntoFullAndPromoteNew() == true { withDelta.append(p) }
@@ -122,6 +138,23 @@ final class Evaluator {
       for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
     }
+  }
+
+  /// Records where the next round's rows begin in each of `relations`.
+  private func markRound(_ relations: [String]) {
+    for name in relations { roundStarts[name, default: []].append(database.tables[name]?.rows.count ?? 0) }
+  }
+
+  /// Runs each rule once over what the relations hold, inserting what it derives into its
+  /// head; an atom over a relation named in `limits` reads only the rows before its limit
+  /// (rank-based deletion in `Incremental.swift` reads the tuples of lower rank this way).
+  func runOnce(_ rules: [RulePlan], limits: [String: Int]) throws(EvaluationError) {
+    var versions: [String: RelationVersions] = [:]
+    for (name, limit) in limits {
+      guard let table = database.tables[name] else { continue }
+      versions[name] = RelationVersions(table.rows, upTo: limit)
+    }
+    for rule in rules { try run(PlanBinder.bind(rule, to: database), versions) }
   }
 
   /// Heads that gained rows since the round began.

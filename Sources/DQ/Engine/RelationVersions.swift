@@ -13,6 +13,13 @@ struct RelationVersions {
     self.deltaEnd = relation.count
   }
 
+  /// Only the rows before `limit` as "full" (and "old"); nothing as delta.
+  init(_ relation: Relation, upTo limit: Int) {
+    self.relation = relation
+    self.deltaStart = min(limit, relation.count)
+    self.deltaEnd = min(limit, relation.count)
+  }
+
   /// Starts the first round: everything present is "full", nothing is delta yet.
   mutating func beginFirstRound() {
     deltaStart = relation.count

@@ -26,6 +26,9 @@ struct EvaluationState {
   var recomputations = 0
   /// Updates that gave up over-deleting (and computed the stratum again instead).
   var overDeletionsAbandoned = 0
+  /// The derivation ranks of each derived relation's rows (see `Ranks`), as last computed or
+  /// updated; a relation whose entry does not describe its current contents has none.
+  var ranks: [String: Ranks] = [:]
 
   /// Tuples a relation's change log may hold before it is dropped: a stratum reading a
   /// relation that changed more than this is computed again rather than updated.
@@ -89,6 +92,46 @@ struct EvaluationState {
   mutating func definitionChanged(_ name: String) { definitionVersion[name, default: 0] += 1 }
   /// Nothing computed so far can be trusted (the dataset's rules were set aside).
   mutating func forgetComputed() { stamps = [:] }
+}
+
+/// The derivation ranks of a derived relation's rows, kept as the row where each rank begins
+/// (no memory per tuple).
+///
+/// A tuple's rank is the semi-naive round that first derived it: the stratum's facts have rank
+/// 0, and every other tuple has a derivation whose tuples of the stratum all have lower ranks.
+/// Rows are appended round after round, so ranks never decrease along the rows, and the rank of
+/// a row is found by binary search. Ranks are shared by the relations of a stratum (the rounds
+/// are the stratum's), so they compare across mutually recursive relations.
+struct Ranks {
+  /// `starts[k]`: the first row of rank `k` (ascending; equal entries are empty rounds).
+  var starts: [Int]
+  /// The content version and row count the ranks describe; any other means none are known.
+  var version: Int
+  var count: Int
+
+  /// The rank of row `row`: the last `k` with `starts[k] <= row`.
+  func rank(ofRow row: Int) -> Int {
+    var low = 0, high = starts.count
+    while low < high {
+      let mid = (low + high) / 2
+      if starts[mid] <= row { low = mid + 1 } else { high = mid }
+    }
+    return low - 1
+  }
+
+  /// The first row of rank `k` or higher (the row count past the last rank).
+  func limit(below k: Int) -> Int { k < starts.count ? starts[k] : count }
+
+  /// The ranks once the given rows (ascending) are removed: the rows that stay keep theirs.
+  func removing(_ sorted: [Int]) -> [Int] {
+    var out = starts
+    var k = 0
+    for i in out.indices {
+      while k < sorted.count && sorted[k] < starts[i] { k += 1 }
+      out[i] = starts[i] - k
+    }
+    return out
+  }
 }
 
 /// The evaluation driver: brings the relations a query reads up to date, stratum by stratum,
@@ -275,6 +318,7 @@ extension Session {
         throw error
       }
       evaluator.onRound = nil
+      for m in s.relations { recordRanks(m, evaluator.roundStarts[m] ?? [0]) }
       if let trace = tracing, !s.recursive {
         for m in s.relations {
           let rows = database.tables[m]?.rows.count ?? 0
@@ -286,6 +330,20 @@ extension Session {
     }
   }
 
+
+  /// Keeps the derivation ranks of a relation just computed or updated (`Ranks`).
+  func recordRanks(_ name: String, _ starts: [Int]) {
+    let count = database.tables[name]?.rows.count ?? 0
+    evaluation.ranks[name] = Ranks(starts: starts, version: contentVersion[name, default: 0], count: count)
+  }
+
+  /// The derivation ranks of a relation, when known for what it holds now.
+  func currentRanks(_ name: String) -> Ranks? {
+    guard let r = evaluation.ranks[name], r.version == contentVersion[name, default: 0],
+      r.count == database.tables[name]?.rows.count, r.starts.first == 0
+    else { return nil }
+    return r
+  }
 
   /// The symbols written in the literals.
   static func symbols(in body: [Literal]) -> [String] {

@@ -2,26 +2,35 @@
 /// log holds (`EvaluationState.changes`) is brought up to date from what it holds, not computed
 /// again.
 ///
-/// The method is delete-and-rederive (DRed), chosen over counting derivations because it needs
-/// nothing stored beside the tuples (counts would cost a word a tuple and are not finite for
-/// recursive rules without extra care):
-/// 1. Over-delete: every tuple with a derivation that used a removed tuple (a removed input
-///    tuple, a retracted fact of the stratum, or a tuple over-deleted before it) is collected,
-///    semi-naively, reading the inputs and the stratum as they were before the change, and then
-///    removed from the stratum's relations, which keep the rest in their order.
-/// 2. Re-derive and insert: the rules run once restricted to the over-deleted tuples (those
-///    that still have a derivation from what is left come back), and once with each atom over
-///    an input reading only that input's new tuples; the stratum's new facts are added; then
-///    the usual semi-naive rounds carry on from the current fixpoint until nothing is new.
+/// The method is delete-and-rederive (DRed) with derivation ranks, chosen over counting
+/// derivations because it needs nothing stored beside the tuples (counts would cost a word a
+/// tuple and are not finite for recursive rules without extra care). A tuple's rank is the
+/// semi-naive round that first derived it (facts rank 0), so each tuple has a derivation from
+/// tuples of the stratum of lower rank; rows are appended round after round, so the ranks are
+/// kept as the row where each round begins (`Ranks`, recorded by the evaluator).
+/// 1. Delete (`rankedDeletion`): the tuples with a derivation that used a removed tuple (a
+///    removed input tuple, a retracted fact of the stratum, or a tuple removed at a lower rank)
+///    are decided in increasing rank: one that some rule still derives from tuples of lower rank
+///    that stay keeps its place (and its rank); the others are removed, and what they helped
+///    derive at higher ranks is decided next. Plain DRed over-deletes everything a removed tuple
+///    reaches, which through a large cycle is nearly everything; ranks stop at the tuples with a
+///    shorter derivation (for a transitive closure, rank is path length: only the pairs whose
+///    every shortest path used a removed edge are touched).
+/// 2. Re-derive and insert: the rules run once restricted to the removed tuples (those that
+///    still have a derivation from what is left come back), and once with each atom over an
+///    input reading only that input's new tuples; the stratum's new facts are added; then the
+///    usual semi-naive rounds carry on from the current fixpoint until nothing is new. The rows
+///    they add get ranks above every rank kept.
 /// What the stratum gained and lost is logged in turn, so the strata reading it are updated the
 /// same way. A stratum whose rules changed, or that reads a changed relation under negation or
 /// in an aggregate, is computed again instead (only when one of its inputs changed); so is one
-/// whose input log was dropped (changes of more than `EvaluationState.logLimit` tuples), and
-/// one whose over-deletion grows past an eighth of its tuples (computing it again costs less
-/// than deleting and re-deriving that much; an edge inside a large cycle of a closure is one).
+/// whose input log was dropped (changes of more than `EvaluationState.logLimit` tuples), one
+/// whose ranks are not known, and one whose deletion grows past a quarter of its tuples
+/// (computing it again costs less then; an edge of a cycle every path runs along is one).
 ///
-/// Derived rows are only appended, and over-deletion keeps the rows that stay in order, so a
-/// derived tuple's row still comes after the rows of a derivation of it (`.why` relies on it).
+/// Rows that stay keep their order and a derivation from rows of lower rank, which come
+/// before them, and rows are only appended, so a derived tuple's row still comes after the rows
+/// of a derivation of it (`.why` relies on it).
 extension Session {
   /// A fingerprint of a stratum's rules (their text, in any order): loading a file again with
   /// the same rules does not count as a change of definition.
@@ -38,7 +47,6 @@ extension Session {
     _ s: Stratifier.Stratum, rules stratumRules: [Rule], old: [String: Int], new: [String: Int], evaluator: Evaluator
   ) throws(EvaluationError) -> Bool {
     guard Set(old.keys) == Set(new.keys) else { return false }
-    let members = Set(s.relations)
     var inserted: [String: [[Value]]] = [:]
     var deleted: [String: [[Value]]] = [:]
     var factsInserted: [String: [[Value]]] = [:]
@@ -69,37 +77,25 @@ extension Session {
     }
     for m in s.relations where database.tables[m] == nil { return false }
     if changed.isEmpty && factsInserted.isEmpty && factsDeleted.isEmpty { return true }
-    // Every rule version over-deletion needs; too many atoms over changed relations in one
-    // rule would make too many of them.
+    var ranks: [String: Ranks] = [:]
+    for m in s.relations {
+      guard let r = currentRanks(m) else { return false }
+      ranks[m] = r
+    }
+    // Deletion runs each rule once per mix of removed and present tuples of the inputs that
+    // lost some; too many such atoms in one rule would make too many versions.
     let overDeleting = !deleted.isEmpty || !factsDeleted.isEmpty
-    var overRules: [Rule] = []
-    if overDeleting {
-      for r in stratumRules {
-        let removing = r.body.indices.filter { i in
-          if case .positive(let a) = r.body[i] { return deleted[a.name] != nil } else { return false }
-        }
-        let recursive = r.body.indices.filter { i in
-          if case .positive(let a) = r.body[i] { return members.contains(a.name) } else { return false }
-        }
-        guard removing.count <= 4 else { return false }
-        for mask in 0..<(1 << removing.count) {
-          var body = r.body
-          for (j, i) in removing.enumerated() where mask & (1 << j) != 0 { body[i] = Self.renamed(body[i], "-") }
-          let head = Self.renamed(r.head, "~")
-          if mask != 0 { overRules.append(Rule(head: head, body: body, span: r.span)) }
-          for i in recursive {
-            var b = body
-            b[i] = Self.renamed(b[i], "~")
-            overRules.append(Rule(head: head, body: b, span: r.span))
-          }
-        }
+    for r in stratumRules {
+      let removing = r.body.filter { l in
+        if case .positive(let a) = l { return deleted[a.name] != nil } else { return false }
       }
+      guard removing.count <= 4 else { return false }
     }
 
     var temporary: [String] = []
     defer { for name in temporary { database.drop(name) } }
-    func temporaryTable(_ name: String, arity: Int, _ tuples: [[Value]]) -> Relation {
-      temporary.append(name)
+    func temporaryTable(_ name: String, _ arity: Int, _ tuples: [[Value]]) -> Relation {
+      if !temporary.contains(name) { temporary.append(name) }
       database.drop(name)
       let rows = database.table(name, arity: arity).rows
       rows.clusterable = false
@@ -107,53 +103,35 @@ extension Session {
       return rows
     }
     do {
-      // 1. Over-delete.
+      // 1. Delete, in increasing rank.
       var gone: [String: Relation] = [:]
       if overDeleting {
         for (name, tuples) in deleted {
           guard let arity = tuples.first?.count else { continue }
-          _ = temporaryTable("-" + name, arity: arity, tuples)
+          _ = temporaryTable("-" + name, arity, tuples)
         }
-        var over: [String: Relation] = [:]
-        for m in s.relations {
-          guard let t = database.tables[m] else { continue }
-          over[m] = temporaryTable("~" + m, arity: t.arity, [])
-        }
-        let plan = Planner.plan(
-          stratum: s.relations.map { "~" + $0 }, recursive: s.recursive, rules: overRules, size: database.rowCount)
-        // Past a fraction of the stratum, over-deleting and re-deriving would cost more than
-        // computing the stratum again (an edge inside a large cycle: every path may use it).
-        let stored = s.relations.reduce(0) { $0 + (database.tables[$1]?.rows.count ?? 0) }
-        let most = max(1000, stored / Self.overDeletionShare)
-        let finished = try evaluator.extend(plan, first: plan.firstRound, giveUp: {
-          over.values.reduce(0) { $0 + $1.count } > most
-        }) {
-          for (m, tuples) in factsDeleted { for t in tuples { over[m]?.insert(t) } }
-        }
-        if !finished {
+        guard
+          let doomed = try rankedDeletion(
+            s, rules: stratumRules, ranks: ranks, deleted: deleted, factsDeleted: factsDeleted, evaluator: evaluator,
+            temporaryTable: temporaryTable)
+        else {
           evaluation.overDeletionsAbandoned += 1
           return false
         }
         for m in s.relations {
-          guard let rows = database.tables[m]?.rows, let candidates = over[m], candidates.count > 0 else { continue }
-          var doomed: [Int] = []
-          let removed = Relation(arity: rows.arity)
-          for r in 0..<candidates.count {
-            let t = candidates.data + r * candidates.arity
-            if let row = rows.find(t) {
-              doomed.append(row)
-              removed.insert(t)
-            }
-          }
-          doomed.sort()
-          rows.removeRows(doomed)
+          guard let rows = database.tables[m]?.rows, let doomedRows = doomed[m], !doomedRows.isEmpty, let r = ranks[m]
+          else { continue }
+          let removed = temporaryTable("~" + m, rows.arity, [])
+          for row in doomedRows { removed.insert(rows.data + row * rows.arity) }
+          ranks[m]?.starts = r.removing(doomedRows)
+          rows.removeRows(doomedRows)
           gone[m] = removed
         }
       }
       // 2. Re-derive what lost only some derivations, add what the new tuples derive.
       for (name, tuples) in inserted {
         guard let arity = tuples.first?.count else { continue }
-        _ = temporaryTable("+" + name, arity: arity, tuples)
+        _ = temporaryTable("+" + name, arity, tuples)
       }
       var first: [Rule] = []
       for r in stratumRules {
@@ -216,6 +194,8 @@ extension Session {
         } else {
           evaluation.contentChanged(m, inserted: added, deleted: lost)
         }
+        // The rows added have ranks above every rank kept.
+        recordRanks(m, (ranks[m]?.starts ?? [0]) + (evaluator.roundStarts[m] ?? []))
       }
     } catch {
       for m in s.relations {
@@ -227,9 +207,181 @@ extension Session {
     return true
   }
 
-  /// Over-deletion stops once it has set aside more than 1/`overDeletionShare` of the
-  /// stratum's tuples; the stratum is then computed again from scratch.
-  static let overDeletionShare = 8
+  /// Deletion stops once the tuples it has removed and checked pass 1/`overDeletionShare` of
+  /// the stratum's tuples; the stratum is then computed again from scratch (cheaper by then).
+  static let overDeletionShare = 4
+
+  /// Step 1 of an update: which rows of the stratum's relations lose every derivation, found
+  /// in increasing derivation rank (`Ranks`); nil when it gives up (nothing is changed then).
+  ///
+  /// A candidate is a tuple with a derivation that used a removed tuple: a removed input
+  /// tuple (`-name` tables, made by the caller), a retracted fact of the stratum (always
+  /// removed), or a tuple removed at a lower rank. Candidates of rank k are decided together,
+  /// once every rank below k is: one stays when some rule derives it from tuples of the
+  /// stratum of rank below k that are not removed (and inputs as they are now); that derivation
+  /// is final, so this is sound inside cycles. The others are removed, and the tuples their
+  /// removal may undo, those of higher rank derived with them, become candidates. A tuple
+  /// derived only through the removed tuples but also another way comes back in step 2.
+  ///
+  /// Tables used: `~m` candidates, `=m` those that stay, `*m` removed at this rank, `^m`
+  /// removed so far (read under negation).
+  func rankedDeletion(
+    _ s: Stratifier.Stratum, rules: [Rule], ranks: [String: Ranks], deleted: [String: [[Value]]],
+    factsDeleted: [String: [[Value]]], evaluator: Evaluator,
+    temporaryTable: (_ name: String, _ arity: Int, _ tuples: [[Value]]) -> Relation
+  ) throws(EvaluationError) -> [String: [Int]]? {
+    let members = Set(s.relations)
+    var tables: [String: Database.Table] = [:]
+    for m in s.relations { tables[m] = database.tables[m] }
+    let stored = s.relations.reduce(0) { $0 + (tables[$1]?.rows.count ?? 0) }
+    let most = max(1000, stored / Self.overDeletionShare)
+    // Candidates by rank, then relation: their rows.
+    var pending: [Int: [String: [Int]]] = [:]
+    var queued: [String: Set<Int>] = [:]
+    var forced: [String: Set<Int>] = [:]
+    var removed: [String: [Int]] = [:]
+    var work = 0
+
+    func enqueue(_ m: String, row: Int, above k: Int) {
+      guard let r = ranks[m] else { return }
+      let rank = r.rank(ofRow: row)
+      guard rank > k, queued[m, default: []].insert(row).inserted else { return }
+      pending[rank, default: [:]][m, default: []].append(row)
+    }
+    /// Candidates found by the rules just run (in `~m`), of rank above `k`.
+    func enqueueFound(above k: Int) {
+      for m in s.relations {
+        guard let found = database.tables["~" + m]?.rows, let rows = tables[m]?.rows else { continue }
+        for i in 0..<found.count {
+          if let row = rows.find(found.data + i * found.arity) { enqueue(m, row: row, above: k) }
+        }
+      }
+    }
+    func freshCandidates() {
+      for m in s.relations { if let t = tables[m] { _ = temporaryTable("~" + m, t.arity, []) } }
+    }
+    func plan(_ heads: [String], _ rules: [Rule]) -> [RulePlan] {
+      Planner.plan(stratum: heads, recursive: false, rules: rules, size: database.rowCount).firstRound
+    }
+
+    for m in s.relations { if let t = tables[m] { _ = temporaryTable("^" + m, t.arity, []) } }
+    // Retracted facts of the stratum.
+    for (m, tuples) in factsDeleted {
+      guard let rows = tables[m]?.rows else { continue }
+      for t in tuples where t.count == rows.arity {
+        guard let row = rows.find(t) else { continue }
+        forced[m, default: []].insert(row)
+        enqueue(m, row: row, above: -1)
+      }
+    }
+    // What removed input tuples took part in deriving (each mix of removed and present ones).
+    if !deleted.isEmpty {
+      var first: [Rule] = []
+      for r in rules {
+        let removing = r.body.indices.filter { i in
+          if case .positive(let a) = r.body[i] { return deleted[a.name] != nil } else { return false }
+        }
+        for mask in 1..<(1 << removing.count) {
+          var body = r.body
+          for (j, i) in removing.enumerated() where mask & (1 << j) != 0 { body[i] = Self.renamed(body[i], "-") }
+          first.append(Rule(head: Self.renamed(r.head, "~"), body: body, span: r.span))
+        }
+      }
+      freshCandidates()
+      try evaluator.runOnce(plan(s.relations.map { "~" + $0 }, first), limits: [:])
+      enqueueFound(above: -1)
+    }
+
+    while let k = pending.keys.min() {
+      guard let batch = pending.removeValue(forKey: k) else { break }
+      var check: [String: [Int]] = [:]
+      var out: [String: [Int]] = [:]
+      for (m, list) in batch {
+        guard let table = tables[m] else { continue }
+        let rows = table.rows
+        for row in list {
+          if forced[m]?.contains(row) == true {
+            out[m, default: []].append(row)
+          } else if let facts = table.facts, facts.find(rows.data + row * rows.arity) != nil {
+            continue  // a fact stays
+          } else {
+            check[m, default: []].append(row)
+          }
+        }
+      }
+      if !check.isEmpty {
+        // Which candidates some rule still derives from tuples of lower rank that stay.
+        var limits: [String: Int] = [:]
+        for m in s.relations { limits[m] = ranks[m]?.limit(below: k) }
+        var survivors: [Rule] = []
+        for (m, list) in check {
+          guard let rows = tables[m]?.rows else { continue }
+          _ = temporaryTable("~" + m, rows.arity, list.map { rows.row($0) })
+          _ = temporaryTable("=" + m, rows.arity, [])
+          work += list.count
+        }
+        for r in rules where check[r.head.name] != nil { survivors.append(Self.survivorRule(r, members: members)) }
+        try evaluator.runOnce(plan(check.keys.sorted().map { "=" + $0 }, survivors), limits: limits)
+        for (m, list) in check {
+          guard let rows = tables[m]?.rows, let stay = database.tables["=" + m]?.rows else { continue }
+          for row in list where stay.find(rows.data + row * rows.arity) == nil { out[m, default: []].append(row) }
+        }
+      }
+      if out.isEmpty { continue }
+      for (m, list) in out {
+        guard let rows = tables[m]?.rows, let gone = database.tables["^" + m]?.rows else { continue }
+        for row in list { gone.insert(rows.data + row * rows.arity) }
+        _ = temporaryTable("*" + m, rows.arity, list.map { rows.row($0) })
+        removed[m, default: []].append(contentsOf: list)
+        work += list.count
+      }
+      if work > most { return nil }
+      // What the tuples just removed took part in deriving: candidates of higher rank.
+      var consumers: [Rule] = []
+      for r in rules {
+        for (i, l) in r.body.enumerated() {
+          guard case .positive(let a) = l, out[a.name] != nil else { continue }
+          var body = r.body
+          body[i] = Self.renamed(l, "*")
+          consumers.append(Rule(head: Self.renamed(r.head, "~"), body: body, span: r.span))
+        }
+      }
+      freshCandidates()
+      try evaluator.runOnce(plan(s.relations.map { "~" + $0 }, consumers), limits: [:])
+      enqueueFound(above: k)
+      for m in out.keys { database.drop("*" + m) }
+    }
+    return removed.mapValues { $0.sorted() }
+  }
+
+  /// The rule deriving into `=head`, for the candidates in `~head` when its head is plain
+  /// (variables and constants), with each atom over the stratum (`members`) also required
+  /// not to be removed (`not ^name(...)`; its anonymous variables named, so the negation
+  /// reads the very tuple).
+  static func survivorRule(_ r: Rule, members: Set<String>) -> Rule {
+    var body: [Literal] = []
+    let plain = r.head.arguments.allSatisfy { t in
+      switch t {
+      case .variable, .constant: return true
+      default: return false
+      }
+    }
+    if plain { body.append(.positive(renamed(r.head, "~"))) }
+    for (i, l) in r.body.enumerated() {
+      guard case .positive(let a) = l, members.contains(a.name) else {
+        body.append(l)
+        continue
+      }
+      let arguments = a.arguments.enumerated().map { c, t -> Term in
+        if case .variable(let v, let span) = t, v.hasPrefix("_#") { return .variable("%\(i).\(c)", span) }
+        return t
+      }
+      let named = Atom(name: a.name, arguments: arguments, span: a.span, nameSpan: a.nameSpan)
+      body.append(.positive(named))
+      body.append(.negative(renamed(named, "^"), a.span))
+    }
+    return Rule(head: renamed(r.head, "="), body: body, span: r.span)
+  }
 
   /// The atom with its relation name prefixed (a name no program can write).
   static func renamed(_ a: Atom, _ prefix: String) -> Atom {
