@@ -29,6 +29,32 @@ import Testing
     #expect(r[1, 0] == 2)
   }
 
+  @Test func removingRowsRenumbersTheTableInPlace() {
+    let r = Relation(arity: 2)
+    var kept = (0..<20_000).map { [Value($0), Value($0 % 97)] }
+    for t in kept { r.insert(t) }
+    // A few rows out of many, then a few more (dead slots add up), then one at row 0.
+    for removal in [[3, 1024, 1025, 5000, 19_999], [0, 1, 2, 700, 15_000], [0]] {
+      let gone = removal.map { kept[$0] }
+      r.removeRows(removal)
+      for i in removal.reversed() { kept.remove(at: i) }
+      #expect(r.count == kept.count)
+      for (i, t) in kept.enumerated() where r.find(t) != i {
+        Issue.record("row \(i) \(t) found at \(String(describing: r.find(t)))")
+        return
+      }
+      for t in gone { #expect(r.find(t) == nil) }
+      // Inserted again, a removed tuple goes to the end; a kept one is not inserted twice.
+      #expect(!r.insert(kept[0]) && !r.insert(kept[kept.count - 1]))
+    }
+    #expect(r.insert([0, 0]))
+    #expect(r.find([0, 0]) == r.count - 1 && r.count == kept.count + 1)
+    // Many rows at once: the table is dropped and built again from the rows.
+    r.removeRows(Array(0..<10_000))
+    #expect(r.count == kept.count + 1 - 10_000)
+    #expect(r.find(kept[10_000]) == 0 && r.find(kept[5]) == nil)
+  }
+
   @Test func findGivesStableRowNumbers() {
     let r = Relation(arity: 3)
     for i in 0..<1000 { r.insert([Value(i), Value(i * 7), Value(i % 3)]) }

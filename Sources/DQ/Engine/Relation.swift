@@ -30,6 +30,9 @@ public final class Relation {
   private(set) var table: SlotTable
   /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
   private var hasTable = true
+  /// Slots of the table whose rows were removed (`removeRows`): they hold row 0, which any
+  /// search compares as it would any other row, and count as filled until the table is rebuilt.
+  private var deadSlots = 0
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
 
@@ -187,7 +190,7 @@ public final class Relation {
     table.fill(at, h, UInt32(truncatingIfNeeded: row))
     for index in indexes where index.isBuilt { index.add(row: row) }
     let slots = table.slotCount
-    if count * 8 > slots * 7 { resizeTable(to: clusterable ? slots * 7 / 5 : slots * 2) }
+    if (count &+ deadSlots) * 8 > slots * 7 { resizeTable(to: clusterable ? slots * 7 / 5 : slots * 2) }
     return true
   }
 
@@ -206,6 +209,7 @@ public final class Relation {
   private func resizeTable(to size: Int) {
     releaseTable()
     hasTable = true
+    deadSlots = 0
     table = SlotTable(slots: size)
     // The rows are read in order; their groups are prefetched some rows ahead.
     forEachHashedAhead(data, count: count) { r, hashOf in table.add(hashOf(r), UInt32(truncatingIfNeeded: r)) }
@@ -218,13 +222,15 @@ public final class Relation {
   /// table of `parallelFrom` rows or more is rebuilt by the threads.
   func prepareForAppend(upTo tuples: Int, threads: Int, parallelFrom: Int) {
     prepareToWrite()
-    if tuples * 16 <= table.slotCount * 15 { return }
+    if (tuples + deadSlots) * 16 <= table.slotCount * 15 { return }
     growTable(toFit: tuples, fullness: (15, 16), threads: threads, parallelFrom: parallelFrom)
   }
 
   /// After `appendNew`: the table is grown as `insert` would have grown it.
   func finishAppend(threads: Int, parallelFrom: Int) {
-    if count * 8 > table.slotCount * 7 { growTable(toFit: count, fullness: (7, 8), threads: threads, parallelFrom: parallelFrom) }
+    if (count + deadSlots) * 8 > table.slotCount * 7 {
+      growTable(toFit: count, fullness: (7, 8), threads: threads, parallelFrom: parallelFrom)
+    }
   }
 
   /// Grows the table until `tuples` fill it at most to `fullness` (parts, of).
@@ -235,6 +241,7 @@ public final class Relation {
     guard threads > 1, count >= parallelFrom else { return resizeTable(to: slots) }
     releaseTable()
     hasTable = true
+    deadSlots = 0
     table = SlotTable(slots: slots)
     table.fill(from: data, count: count, arity: arity, threads: threads)
   }
@@ -250,12 +257,13 @@ public final class Relation {
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }
-    if !hasTable || (count + n) * 8 > table.slotCount * 7 { resizeTable(to: max(12, (count + n) * 8 / 7 + 8)) }
+    if !hasTable || (count + n + deadSlots) * 8 > table.slotCount * 7 { resizeTable(to: max(12, (count + n) * 8 / 7 + 8)) }
   }
 
   /// Empties the relation, keeping its indexes' definitions.
   public func removeAll() {
     count = 0
+    deadSlots = 0
     if hasTable { table.clear() }
     for index in indexes { index.removeAll() }
     isClustered = false
@@ -276,9 +284,13 @@ public final class Relation {
   /// Removes the rows whose numbers are given (ascending, each once), keeping the others in
   /// their order: a derived relation's row order is its derivation order (`--why`), and the
   /// rows that stay keep derivations among the rows before them. Indexes are dropped (rebuilt
-  /// when next read), and so is the table (rebuilt when next needed).
+  /// when next read). The table is renumbered in place when few rows go (cheaper than building
+  /// it again, which a retraction would do twice: to find what to remove, and to add back what
+  /// is derived again); their slots stay, dead, until the table is next rebuilt. Else it is
+  /// dropped (rebuilt when next needed).
   public func removeRows(_ sorted: [Int]) {
     guard let first = sorted.first else { return }
+    let before = count
     var write = first
     var k = 0
     for r in first..<count {
@@ -292,7 +304,31 @@ public final class Relation {
     count = write
     for index in indexes { index.unbuild() }
     isClustered = false
-    releaseTable()
+    if hasTable && count > 0 && (deadSlots + sorted.count) * 32 <= count {
+      // Removed rows before each block of 1,024 rows: a row's new number is a look-up away.
+      let blocks = before >> 10 + 1
+      var shift = [Int](repeating: 0, count: blocks)
+      var k = 0
+      for b in 0..<blocks {
+        while k < sorted.count && sorted[k] < b << 10 { k += 1 }
+        shift[b] = k
+      }
+      shift.withUnsafeBufferPointer { shift in
+        sorted.withUnsafeBufferPointer { sorted in
+          table.remapValues { v in
+            let r = Int(v)
+            if r < first { return v }
+            var k = shift[r >> 10]
+            while k < sorted.count && sorted[k] < r { k += 1 }
+            if k < sorted.count && sorted[k] == r { return 0 }
+            return UInt32(truncatingIfNeeded: r - k)
+          }
+        }
+      }
+      deadSlots += sorted.count
+    } else {
+      releaseTable()
+    }
   }
 
   // MARK: - At rest
@@ -320,6 +356,7 @@ public final class Relation {
   }
 
   private func releaseTable() {
+    deadSlots = 0
     guard hasTable else { return }
     table.release()
     hasTable = false

@@ -164,6 +164,16 @@ struct SlotTable {
     return false
   }
 
+  /// Replaces the value of every filled slot by what `f` makes of it (control bytes stay).
+  func remapValues(_ f: (UInt32) -> UInt32) {
+    for g in 0..<groupCount {
+      let line = line(g)
+      for k in 0..<12 where line.load(fromByteOffset: k, as: UInt8.self) != 0 {
+        line.storeBytes(of: f(SlotTable.value(line, k)), toByteOffset: 16 &+ k &<< 2, as: UInt32.self)
+      }
+    }
+  }
+
   /// Replaces the value in a filled slot (its control byte stays).
   @inline(__always) func setValue(_ slot: Int, _ value: UInt32) {
     line(slot &>> 4).storeBytes(of: value, toByteOffset: 16 &+ (slot & 15) &<< 2, as: UInt32.self)
