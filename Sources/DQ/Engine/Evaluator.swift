@@ -5,12 +5,12 @@ final class Evaluator {
   private let executor: Executor
   /// Called after each round of a recursive stratum with the rows each relation gained.
   var onRound: ((_ stratum: StratumPlan, _ round: Int, _ added: [String: Range<Int>]) -> Void)?
-  /// For each relation of the stratum last computed (`evaluate`) or extended (`extend`), the
-  /// row where each of its rounds began, in order: the rounds are the tuples' derivation ranks
-  /// (see `Ranks`). `evaluate` starts with 0 (its facts are the first round); `extend` with the
-  /// row count it found. Every relation of the stratum gets one entry a round, empty rounds too,
-  /// so the entries of relations of one stratum line up.
-  private(set) var roundStarts: [String: [Int]] = [:]
+  /// For each relation of the stratum last computed (`evaluate`) or extended (`extend`), where
+  /// the rows of each round begin, for the rounds that added rows, in order: the rounds are the
+  /// tuples' derivation ranks (see `Ranks`). `evaluate` gives its facts rank 0 and its first
+  /// round rank 1; `extend` numbers its rounds from 1 too (the caller puts them above the ranks
+  /// kept). Only relations that gained rows get an entry, so a round costs what changed.
+  private(set) var rankStarts: [String: [(rank: Int, row: Int)]] = [:]
 
   init(database: Database, budget: Budget) {
     self.database = database
@@ -35,9 +35,9 @@ final class Evaluator {
   private func compute(_ bound: BoundStratum) throws(EvaluationError) {
     let stratum = bound.plan
     var versions: [String: RelationVersions] = [:]
-    roundStarts = [:]
+    rankStarts = [:]
     for name in stratum.relations {
-      roundStarts[name] = [0]
+      rankStarts[name] = [(0, 0)]
       guard let table = database.tables[name] else { continue }
       table.rows.removeAll()
       if let facts = table.facts {
@@ -47,7 +47,6 @@ final class Evaluator {
       versions[name] = RelationVersions(table.rows)
       versions[name]?.beginFirstRound()
     }
-    markRound(stratum.relations)
     // First round: every rule over full relations.
     for rule in bound.firstRound {
       try run(rule, versions)
@@ -69,8 +68,7 @@ final class Evaluator {
     let stratum = PlanBinder.bind(plan, to: database)
     let firstRound = first.map { PlanBinder.bind($0, to: database) }
     var versions: [String: RelationVersions] = [:]
-    roundStarts = [:]
-    markRound(plan.relations)
+    rankStarts = [:]
     for name in plan.relations {
       guard let table = database.tables[name] else { continue }
       versions[name] = RelationVersions(table.rows)
@@ -91,7 +89,7 @@ final class Evaluator {
     let stratum = bound.plan
     var versions = start
     guard stratum.recursive else {
-      markRound(stratum.relations)
+      noteGrowth(stratum.relations, versions, round: 1)
       return true
     }
     // Each round touches only what changed: the relations that gained rows or still have a
@@ -113,8 +111,8 @@ final class Evaluator {
     var copies: [Int: [BoundRule]] = [:]
     var round = 1
     while true {
-      // The round just run ends here (the first round on the first pass).
-      markRound(stratum.relations)
+      // The rows the round just run added (the first round's on the first pass) have its rank.
+      noteGrowth(pending.map { stratum.relations[$0] }, versions, round: round)
       var withDelta: [Int] = []
       for p in pending.sorted() {
         if versions[stratum.relations[p]]?.mergeDeltaIntoFullAndPromoteNew() == true { withDelta.append(p) }
@@ -140,9 +138,13 @@ final class Evaluator {
     }
   }
 
-  /// Records where the next round's rows begin in each of `relations`.
-  private func markRound(_ relations: [String]) {
-    for name in relations { roundStarts[name, default: []].append(database.tables[name]?.rows.count ?? 0) }
+  /// Records where the rows of round `round` begin in those of `relations` it added rows to
+  /// (appended after the delta, not merged yet).
+  private func noteGrowth(_ relations: [String], _ versions: [String: RelationVersions], round: Int) {
+    for name in relations {
+      guard let v = versions[name], v.relation.count > v.deltaEnd else { continue }
+      rankStarts[name, default: []].append((round, v.deltaEnd))
+    }
   }
 
   /// Runs each rule once over what the relations hold, inserting what it derives into its

@@ -101,34 +101,45 @@ struct EvaluationState {
 /// 0, and every other tuple has a derivation whose tuples of the stratum all have lower ranks.
 /// Rows are appended round after round, so ranks never decrease along the rows, and the rank of
 /// a row is found by binary search. Ranks are shared by the relations of a stratum (the rounds
-/// are the stratum's), so they compare across mutually recursive relations.
+/// are the stratum's), so they compare across mutually recursive relations; a relation has an
+/// entry only for the rounds that added rows to it.
 struct Ranks {
-  /// `starts[k]`: the first row of rank `k` (ascending; equal entries are empty rounds).
-  var starts: [Int]
+  /// From `row` on, rows have rank `rank` (ranks ascending, rows never decreasing; an entry
+  /// whose rows start where the next one's do has none).
+  var starts: [(rank: Int, row: Int)]
   /// The content version and row count the ranks describe; any other means none are known.
   var version: Int
   var count: Int
 
-  /// The rank of row `row`: the last `k` with `starts[k] <= row`.
+  /// The rank of row `row`: that of the last entry starting at or before it.
   func rank(ofRow row: Int) -> Int {
     var low = 0, high = starts.count
     while low < high {
       let mid = (low + high) / 2
-      if starts[mid] <= row { low = mid + 1 } else { high = mid }
+      if starts[mid].row <= row { low = mid + 1 } else { high = mid }
     }
-    return low - 1
+    return low > 0 ? starts[low - 1].rank : 0
   }
 
-  /// The first row of rank `k` or higher (the row count past the last rank).
-  func limit(below k: Int) -> Int { k < starts.count ? starts[k] : count }
+  /// The first row of rank `k` or higher (the row count when there is none).
+  func limit(below k: Int) -> Int {
+    var low = 0, high = starts.count
+    while low < high {
+      let mid = (low + high) / 2
+      if starts[mid].rank < k { low = mid + 1 } else { high = mid }
+    }
+    return low < starts.count ? starts[low].row : count
+  }
 
-  /// The ranks once the given rows (ascending) are removed: the rows that stay keep theirs.
-  func removing(_ sorted: [Int]) -> [Int] {
+  var highest: Int { starts.last?.rank ?? 0 }
+
+  /// The entries once the given rows (ascending) are removed: the rows that stay keep their ranks.
+  func removing(_ sorted: [Int]) -> [(rank: Int, row: Int)] {
     var out = starts
     var k = 0
     for i in out.indices {
-      while k < sorted.count && sorted[k] < starts[i] { k += 1 }
-      out[i] = starts[i] - k
+      while k < sorted.count && sorted[k] < starts[i].row { k += 1 }
+      out[i].row = starts[i].row - k
     }
     return out
   }
@@ -318,7 +329,7 @@ extension Session {
         throw error
       }
       evaluator.onRound = nil
-      for m in s.relations { recordRanks(m, evaluator.roundStarts[m] ?? [0]) }
+      for m in s.relations { recordRanks(m, evaluator.rankStarts[m] ?? [(0, 0)]) }
       if let trace = tracing, !s.recursive {
         for m in s.relations {
           let rows = database.tables[m]?.rows.count ?? 0
@@ -332,7 +343,7 @@ extension Session {
 
 
   /// Keeps the derivation ranks of a relation just computed or updated (`Ranks`).
-  func recordRanks(_ name: String, _ starts: [Int]) {
+  func recordRanks(_ name: String, _ starts: [(rank: Int, row: Int)]) {
     let count = database.tables[name]?.rows.count ?? 0
     evaluation.ranks[name] = Ranks(starts: starts, version: contentVersion[name, default: 0], count: count)
   }
@@ -340,7 +351,7 @@ extension Session {
   /// The derivation ranks of a relation, when known for what it holds now.
   func currentRanks(_ name: String) -> Ranks? {
     guard let r = evaluation.ranks[name], r.version == contentVersion[name, default: 0],
-      r.count == database.tables[name]?.rows.count, r.starts.first == 0
+      r.count == database.tables[name]?.rows.count
     else { return nil }
     return r
   }

@@ -78,9 +78,11 @@ extension Session {
     for m in s.relations where database.tables[m] == nil { return false }
     if changed.isEmpty && factsInserted.isEmpty && factsDeleted.isEmpty { return true }
     var ranks: [String: Ranks] = [:]
+    var highest = 0
     for m in s.relations {
       guard let r = currentRanks(m) else { return false }
       ranks[m] = r
+      highest = max(highest, r.highest)
     }
     // Deletion runs each rule once per mix of removed and present tuples of the inputs that
     // lost some; too many such atoms in one rule would make too many versions.
@@ -195,7 +197,8 @@ extension Session {
           evaluation.contentChanged(m, inserted: added, deleted: lost)
         }
         // The rows added have ranks above every rank kept.
-        recordRanks(m, (ranks[m]?.starts ?? [0]) + (evaluator.roundStarts[m] ?? []))
+        let later = (evaluator.rankStarts[m] ?? []).map { (rank: $0.rank + highest, row: $0.row) }
+        recordRanks(m, (ranks[m]?.starts ?? [(0, 0)]) + later)
       }
     } catch {
       for m in s.relations {
@@ -231,6 +234,16 @@ extension Session {
     temporaryTable: (_ name: String, _ arity: Int, _ tuples: [[Value]]) -> Relation
   ) throws(EvaluationError) -> [String: [Int]]? {
     let members = Set(s.relations)
+    // The rules by head, and the atoms over the stratum by relation: a rank's work is then
+    // that of the rules its tuples touch.
+    var rulesOf: [String: [Rule]] = [:]
+    var atomsOver: [String: [(rule: Rule, atom: Int)]] = [:]
+    for r in rules {
+      rulesOf[r.head.name, default: []].append(r)
+      for (i, l) in r.body.enumerated() {
+        if case .positive(let a) = l, members.contains(a.name) { atomsOver[a.name, default: []].append((r, i)) }
+      }
+    }
     var tables: [String: Database.Table] = [:]
     for m in s.relations { tables[m] = database.tables[m] }
     let stored = s.relations.reduce(0) { $0 + (tables[$1]?.rows.count ?? 0) }
@@ -248,23 +261,32 @@ extension Session {
       guard rank > k, queued[m, default: []].insert(row).inserted else { return }
       pending[rank, default: [:]][m, default: []].append(row)
     }
-    /// Candidates found by the rules just run (in `~m`), of rank above `k`.
-    func enqueueFound(above k: Int) {
-      for m in s.relations {
+    /// Runs rules deriving into `~m` (their heads' names, `heads`), from empty, and queues what
+    /// they find of rank above `k`. Costs what the rules touch, not the stratum's relations.
+    func findCandidates(_ rules: [Rule], above k: Int) throws(EvaluationError) {
+      let heads = Set(rules.map { String($0.head.name.dropFirst()) }).sorted()
+      for m in heads { if let t = tables[m] { _ = temporaryTable("~" + m, t.arity, []) } }
+      try evaluator.runOnce(plan(heads.map { "~" + $0 }, rules), limits: [:])
+      for m in heads {
         guard let found = database.tables["~" + m]?.rows, let rows = tables[m]?.rows else { continue }
         for i in 0..<found.count {
           if let row = rows.find(found.data + i * found.arity) { enqueue(m, row: row, above: k) }
         }
       }
     }
-    func freshCandidates() {
-      for m in s.relations { if let t = tables[m] { _ = temporaryTable("~" + m, t.arity, []) } }
-    }
     func plan(_ heads: [String], _ rules: [Rule]) -> [RulePlan] {
       Planner.plan(stratum: heads, recursive: false, rules: rules, size: database.rowCount).firstRound
     }
+    /// The table of what is removed from `m` so far (`^m`), made when first needed.
+    var removedTables: [String: Relation] = [:]
+    func removedSoFar(_ m: String) -> Relation? {
+      if let r = removedTables[m] { return r }
+      guard let t = tables[m] else { return nil }
+      let r = temporaryTable("^" + m, t.arity, [])
+      removedTables[m] = r
+      return r
+    }
 
-    for m in s.relations { if let t = tables[m] { _ = temporaryTable("^" + m, t.arity, []) } }
     // Retracted facts of the stratum.
     for (m, tuples) in factsDeleted {
       guard let rows = tables[m]?.rows else { continue }
@@ -287,9 +309,7 @@ extension Session {
           first.append(Rule(head: Self.renamed(r.head, "~"), body: body, span: r.span))
         }
       }
-      freshCandidates()
-      try evaluator.runOnce(plan(s.relations.map { "~" + $0 }, first), limits: [:])
-      enqueueFound(above: -1)
+      try findCandidates(first, above: -1)
     }
 
     while let k = pending.keys.min() {
@@ -311,8 +331,6 @@ extension Session {
       }
       if !check.isEmpty {
         // Which candidates some rule still derives from tuples of lower rank that stay.
-        var limits: [String: Int] = [:]
-        for m in s.relations { limits[m] = ranks[m]?.limit(below: k) }
         var survivors: [Rule] = []
         for (m, list) in check {
           guard let rows = tables[m]?.rows else { continue }
@@ -320,7 +338,15 @@ extension Session {
           _ = temporaryTable("=" + m, rows.arity, [])
           work += list.count
         }
-        for r in rules where check[r.head.name] != nil { survivors.append(Self.survivorRule(r, members: members)) }
+        var limits: [String: Int] = [:]
+        for r in check.keys.sorted().flatMap({ rulesOf[$0] ?? [] }) {
+          survivors.append(Self.survivorRule(r, members: members))
+          for l in r.body {
+            guard case .positive(let a) = l, members.contains(a.name), limits[a.name] == nil else { continue }
+            limits[a.name] = ranks[a.name]?.limit(below: k)
+            _ = removedSoFar(a.name)
+          }
+        }
         try evaluator.runOnce(plan(check.keys.sorted().map { "=" + $0 }, survivors), limits: limits)
         for (m, list) in check {
           guard let rows = tables[m]?.rows, let stay = database.tables["=" + m]?.rows else { continue }
@@ -329,7 +355,7 @@ extension Session {
       }
       if out.isEmpty { continue }
       for (m, list) in out {
-        guard let rows = tables[m]?.rows, let gone = database.tables["^" + m]?.rows else { continue }
+        guard let rows = tables[m]?.rows, let gone = removedSoFar(m) else { continue }
         for row in list { gone.insert(rows.data + row * rows.arity) }
         _ = temporaryTable("*" + m, rows.arity, list.map { rows.row($0) })
         removed[m, default: []].append(contentsOf: list)
@@ -338,17 +364,12 @@ extension Session {
       if work > most { return nil }
       // What the tuples just removed took part in deriving: candidates of higher rank.
       var consumers: [Rule] = []
-      for r in rules {
-        for (i, l) in r.body.enumerated() {
-          guard case .positive(let a) = l, out[a.name] != nil else { continue }
-          var body = r.body
-          body[i] = Self.renamed(l, "*")
-          consumers.append(Rule(head: Self.renamed(r.head, "~"), body: body, span: r.span))
-        }
+      for (r, i) in out.keys.sorted().flatMap({ atomsOver[$0] ?? [] }) {
+        var body = r.body
+        body[i] = Self.renamed(body[i], "*")
+        consumers.append(Rule(head: Self.renamed(r.head, "~"), body: body, span: r.span))
       }
-      freshCandidates()
-      try evaluator.runOnce(plan(s.relations.map { "~" + $0 }, consumers), limits: [:])
-      enqueueFound(above: k)
+      try findCandidates(consumers, above: k)
       for m in out.keys { database.drop("*" + m) }
     }
     return removed.mapValues { $0.sorted() }
