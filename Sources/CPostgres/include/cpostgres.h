@@ -38,4 +38,14 @@ int dq_pq_put_copy_end(dq_pg_conn *conn);
 /// The next result after a copy (NULL when none is left).
 dq_pg_result *dq_pq_get_result(dq_pg_conn *conn);
 
+/// Sends a query without waiting for its result (PQsendQuery): 1 ok, -1 error.
+int dq_pq_send(dq_pg_conn *conn, const char *sql);
+/// Waits at most `timeout_ms` for the server (returning early when a signal arrives, so a
+/// Ctrl-C is seen at once): 1 when a result can be taken without blocking, 0 not yet, -1 when
+/// the connection failed.
+int dq_pq_wait(dq_pg_conn *conn, int timeout_ms);
+/// Asks the server to cancel the statement the connection is running (PQcancel): 1 when the
+/// request was sent, -1 when it could not be.
+int dq_pq_cancel(dq_pg_conn *conn);
+
 #endif

@@ -39,7 +39,13 @@ extension Session {
       }
     }
     guard let pg = postgres?.engine else { return [] }
-    return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
+    do {
+      return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
+    } catch {
+      // A lost connection is not kept: the next query (in the REPL) connects afresh.
+      if error.reason == .unavailable { postgres = nil }
+      throw error
+    }
   }
 }
 

@@ -41,6 +41,7 @@ public final class PostgresEngine {
     var generator = SQLGenerator(schema: schema)
     var statement = ""
     currentSpan = nil
+    connection.interrupted = budget.interrupted
     do throws(PostgresError) {
       try prepare()
       // The time limit holds in the server too: a statement still running when it passes is
