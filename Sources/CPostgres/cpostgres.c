@@ -32,6 +32,7 @@ static int (*p_socket)(const void *);
 static void *(*p_get_cancel)(void *);
 static int (*p_cancel)(void *, char *, int);
 static void (*p_free_cancel)(void *);
+static void *(*p_set_notice_processor)(void *, void (*)(void *, const char *), void *);
 
 static int loaded = 0;
 static char load_error[512];
@@ -76,13 +77,29 @@ int dq_pq_load(void) {
   RESOLVE(p_get_cancel, "PQgetCancel");
   RESOLVE(p_cancel, "PQcancel");
   RESOLVE(p_free_cancel, "PQfreeCancel");
+  RESOLVE(p_set_notice_processor, "PQsetNoticeProcessor");
   loaded = 1;
   return 0;
 }
 
 const char *dq_pq_load_error(void) { return load_error; }
 
-dq_pg_conn *dq_pq_connect(const char *conninfo) { return (dq_pg_conn *)p_connectdb(conninfo); }
+/// The last notice or warning the server sent (libpq would print it to standard error).
+static char last_notice[512];
+
+static void on_notice(void *arg, const char *message) {
+  (void)arg;
+  snprintf(last_notice, sizeof last_notice, "%s", message ? message : "");
+}
+
+dq_pg_conn *dq_pq_connect(const char *conninfo) {
+  void *conn = p_connectdb(conninfo);
+  if (conn) p_set_notice_processor(conn, on_notice, NULL);
+  return (dq_pg_conn *)conn;
+}
+
+const char *dq_pq_last_notice(void) { return last_notice; }
+void dq_pq_clear_notice(void) { last_notice[0] = 0; }
 int dq_pq_ok(const dq_pg_conn *conn) { return conn && p_status(conn) == 0; }
 const char *dq_pq_error_message(const dq_pg_conn *conn) { return conn ? p_error_message(conn) : "out of memory"; }
 void dq_pq_finish(dq_pg_conn *conn) { if (conn) p_finish(conn); }

@@ -103,16 +103,20 @@ import Testing
     let application = "dqsig\(getpid())"
     for engine in ["native", "postgres"] {
       let process = Process()
-      process.executableURL = URL(fileURLWithPath: dq)
+      // Started through python3, which gives SIGINT its default action first: a test running
+      // system() meanwhile (starting a server) has SIGINT ignored in this process for that
+      // time, and a child started then would inherit that.
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       process.arguments =
-        ["--no-dataset", "--engine", engine] + (engine == "postgres" ? ["--db", conninfo + " application_name=\(application)"] : []) + [file.path]
+        ["python3", "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])", dq]
+        + ["--no-dataset", "--engine", engine] + (engine == "postgres" ? ["--db", conninfo + " application_name=\(application)"] : []) + [file.path]
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()
       if engine == "postgres" {
         #expect(try Self.eventually(20) { try Self.active(conninfo, application: application) == "1" })
       } else {
-        usleep(1_000_000)
+        usleep(1_500_000)
       }
       process.interrupt()
       process.waitUntilExit()
@@ -120,5 +124,97 @@ import Testing
     }
     // The server notices that dq is gone (client_connection_check_interval) and stops.
     #expect(try Self.eventually(10) { try Self.active(conninfo, application: application) == "0" })
+  }
+
+  // MARK: - Server errors mid-run
+
+  /// Runs the dq binary with `arguments` and waits at most `seconds` for it (then kills it):
+  /// its exit status (nil when it had to be killed) and standard error.
+  static func runBounded(_ arguments: [String], seconds: Double, whileRunning: () throws -> Void) throws -> (Int32?, String) {
+    let dq = try #require(DQBinary.path, "build the dq binary first (swift build --product dq)")
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("dq-lost-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    let err = try FileHandle(forWritingTo: errURL)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: dq)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = err
+    try process.run()
+    try whileRunning()
+    let end = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < end { usleep(50_000) }
+    var status: Int32? = nil
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    } else {
+      status = process.terminationStatus
+    }
+    try err.close()
+    return (status, (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+  }
+
+  @Test("The server stopped during a query: an error naming the cause and the statement, exit 69, not a hang")
+  func serverStoppedDuringAQuery() throws {
+    var server: PostgresShardTests.Server? = try PostgresShardTests.start()
+    defer { server.map(PostgresShardTests.stop) }
+    let s = try #require(server)
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("dq-lost-\(getpid()).dq")
+    try Self.runaway.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let application = "dqlost\(getpid())"
+    let (status, stderr) = try Self.runBounded(
+      ["--no-dataset", "--engine", "postgres", "--db", s.conninfo + " application_name=\(application)", file.path], seconds: 30
+    ) { () throws -> Void in
+      let running = try Self.eventually(20) { try Self.active(s.conninfo, application: application) == "1" }
+      #expect(running)
+      PostgresShardTests.stop(s)
+      server = nil
+    }
+    #expect(status == 69, "\(stderr)")
+    #expect(stderr.hasPrefix("\(file.path):3:4: error: PostgreSQL: lost the connection to the server: "), "\(stderr)")
+    #expect(stderr.contains("(in: DO block: INSERT INTO pg_temp.\"n$n\""), "\(stderr)")
+    #expect(!stderr.contains("WARNING"), "\(stderr)")
+  }
+
+  @Test("A connection the server ends between queries: that query fails (exit 69), the next one reconnects")
+  func lostConnectionReconnects() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let application = "dqterm\(getpid())"
+    let (session, collected) = Self.session(.postgres(conninfo: conninfo + " application_name=\(application)", schema: nil))
+    #expect(session.run(SourceFile(name: "a.dq", text: "e(1). e(2).\n?- e(X).\n")) == .ok, "\(collected.diagnostics)")
+    let admin = try PostgresConnection(conninfo)
+    let ended = try admin.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '\(application)'")
+    #expect(ended.first?.first == "1")
+    collected.output = ""
+    collected.diagnostics = []
+    let lost = session.run(SourceFile(name: "b.dq", text: "?- e(X), X > 1.\n"))
+    #expect(lost == .unavailable && lost.exitCode == 69)
+    #expect(collected.diagnostics.count == 1 && collected.diagnostics[0].hasPrefix("1:4: PostgreSQL: "), "\(collected.diagnostics)")
+    #expect(collected.diagnostics.last?.contains("terminating connection due to administrator command") == true, "\(collected.diagnostics)")
+    collected.diagnostics = []
+    let again = session.run(SourceFile(name: "c.dq", text: "?- e(X), X > 1.\n"))
+    #expect(again == .ok, "\(collected.diagnostics)")
+    // (After the first query's answers, a blank line.)
+    #expect(collected.output == "\nX\n2\n", "\(collected.output)")
+  }
+
+  @Test("Permission denied on a server table: a dq error naming the statement, exit 70")
+  func permissionDenied() throws {
+    guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }
+    let role = "dqnoperm\(getpid())", table = "secret\(getpid())"
+    let admin = try PostgresConnection(conninfo)
+    try admin.execute("CREATE ROLE \(role) LOGIN; CREATE TABLE public.\(table) (a bigint); INSERT INTO public.\(table) VALUES (1); REVOKE ALL ON public.\(table) FROM PUBLIC")
+    defer { try? admin.execute("DROP TABLE public.\(table); DROP ROLE \(role)") }
+    let (session, collected) = Self.session(.postgres(conninfo: conninfo + " user=\(role)", schema: nil))
+    let status = session.run(SourceFile(name: "p.dq", text: "?- \(table)(X).\n"))
+    #expect(status == .runtimeError && status.exitCode == 70)
+    #expect(collected.output.isEmpty)
+    #expect(collected.diagnostics.count == 1, "\(collected.diagnostics)")
+    #expect(
+      collected.diagnostics.first?.hasPrefix("1:4: PostgreSQL: permission denied for table \(table) (in: INSERT INTO pg_temp.\"\(table)\"") == true,
+      "\(collected.diagnostics)")
   }
 }

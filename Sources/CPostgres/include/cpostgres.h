@@ -14,7 +14,12 @@ const char *dq_pq_load_error(void);
 typedef struct dq_pg_conn dq_pg_conn;
 typedef struct dq_pg_result dq_pg_result;
 
+/// Connects; the server's notices and warnings are kept (dq_pq_last_notice), not printed.
 dq_pg_conn *dq_pq_connect(const char *conninfo);
+/// The last notice or warning a connection received ("" when none since dq_pq_clear_notice):
+/// a server shutting down says so in a warning just before the connection is lost.
+const char *dq_pq_last_notice(void);
+void dq_pq_clear_notice(void);
 /// 1 when the connection is ok.
 int dq_pq_ok(const dq_pg_conn *conn);
 const char *dq_pq_error_message(const dq_pg_conn *conn);

@@ -149,6 +149,7 @@ final class PostgresConnection {
   /// thrown, as the native engine reports it.
   private func run(_ sql: String, expectCopy: Bool = false) throws(PostgresError) -> OpaquePointer {
     if interrupted?() == true { throw Self.interruption }
+    dq_pq_clear_notice()
     guard dq_pq_send(handle, sql) == 1 else { throw failureOfConnection(sql) }
     var cancelled = false
     var kept: OpaquePointer? = nil
@@ -186,10 +187,25 @@ final class PostgresConnection {
     return r
   }
 
+  /// The connection was lost while `sql` ran: libpq's reason (its first line), after the
+  /// warning the server sent before closing, if any ("terminating connection due to
+  /// administrator command" when it is shut down).
   private func failureOfConnection(_ sql: String) -> PostgresError {
-    PostgresError(
-      unavailable: true, message: "Lost the PostgreSQL connection: " + Self.trimmed(String(cString: dq_pq_error_message(handle))),
+    var reasons: [String] = []
+    var notice = Self.firstLine(String(cString: dq_pq_last_notice()))
+    if notice.hasPrefix("WARNING:") { notice = Self.firstLine(String(notice.dropFirst(8))) }
+    if !notice.isEmpty { reasons.append(notice) }
+    let reason = Self.firstLine(String(cString: dq_pq_error_message(handle)))
+    if !reason.isEmpty { reasons.append(reason) }
+    return PostgresError(
+      unavailable: true, message: "lost the connection to the server" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")),
       statement: Self.shortened(sql))
+  }
+
+  /// The first line of a libpq message, without surrounding white space.
+  static func firstLine(_ s: String) -> String {
+    let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+    return trimmed(String(line.drop { $0 == " " || $0 == "\t" }))
   }
 
   private static func error(_ r: OpaquePointer, _ sql: String) -> PostgresError {
@@ -210,9 +226,13 @@ final class PostgresConnection {
     return String(t)
   }
 
-  /// A statement's first line, cut to 100 characters, for error messages.
+  /// A statement's first line, cut to 100 characters, for error messages; for a PL/pgSQL
+  /// block (`DO $dq$`, a stratum), its first `INSERT`, which names the relation it computes.
   static func shortened(_ sql: String) -> String {
-    let first = sql.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? sql
+    var first = sql.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? sql
+    if first.hasPrefix("DO "), let insert = sql.split(separator: "\n").first(where: { $0.contains("INSERT INTO") }) {
+      first = "DO block: " + insert.drop { $0 == " " }
+    }
     return first.count > 100 ? String(first.prefix(100)) + "…" : first
   }
 }
