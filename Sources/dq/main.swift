@@ -162,7 +162,12 @@ if arguments.sql {
   guard !arguments.files.isEmpty || !arguments.texts.isEmpty else { fail("--sql needs a FILE or -e TEXT") }
   guard !arguments.interactive, !arguments.check else { fail("--sql cannot be combined with -i or --check") }
   var options = arguments.options
-  options.engine = .sqlScript
+  // `--sql --db CONNINFO` (or `--engine postgres`): server tables are read in the script.
+  if case .postgres(let conninfo, _) = options.engine {
+    options.engine = .sqlScript(conninfo: conninfo)
+  } else {
+    options.engine = .sqlScript(conninfo: nil)
+  }
   options.warnings = false
   let sqlRenderer = DiagnosticRenderer(color: isatty(2) != 0 && getenv("NO_COLOR") == nil)
   let run = ScriptRun(

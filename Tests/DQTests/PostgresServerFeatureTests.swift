@@ -207,14 +207,103 @@ import Testing
     let role = "dqnoperm\(getpid())", table = "secret\(getpid())"
     let admin = try PostgresConnection(conninfo)
     try admin.execute("CREATE ROLE \(role) LOGIN; CREATE TABLE public.\(table) (a bigint); INSERT INTO public.\(table) VALUES (1); REVOKE ALL ON public.\(table) FROM PUBLIC")
-    defer { try? admin.execute("DROP TABLE public.\(table); DROP ROLE \(role)") }
-    let (session, collected) = Self.session(.postgres(conninfo: conninfo + " user=\(role)", schema: nil))
-    let status = session.run(SourceFile(name: "p.dq", text: "?- \(table)(X).\n"))
+    defer {
+      try? admin.execute("DROP TABLE public.\(table)")
+      try? admin.execute("DROP OWNED BY \(role)")
+      try? admin.execute("DROP ROLE \(role)")
+    }
+    let (status, collected) = {
+      // The session (its connection and its temporary tables) ends before the role is dropped.
+      let (session, collected) = Self.session(.postgres(conninfo: conninfo + " user=\(role)", schema: nil))
+      return (session.run(SourceFile(name: "p.dq", text: "?- \(table)(X).\n")), collected)
+    }()
     #expect(status == .runtimeError && status.exitCode == 70)
     #expect(collected.output.isEmpty)
     #expect(collected.diagnostics.count == 1, "\(collected.diagnostics)")
     #expect(
       collected.diagnostics.first?.hasPrefix("1:4: PostgreSQL: permission denied for table \(table) (in: INSERT INTO pg_temp.\"\(table)\"") == true,
       "\(collected.diagnostics)")
+  }
+
+  // MARK: - Server tables in .relations, .schema and --sql
+
+  @Test(".relations and .schema list the server's tables and views with their columns, marked as the server's")
+  func serverTablesListed() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint, b integer); INSERT INTO \(p)edge VALUES (1, 2); CREATE VIEW \(p)big AS SELECT a AS x FROM \(p)edge"
+    }) { p, conninfo in
+      let (session, collected) = Self.session(.postgres(conninfo: conninfo, schema: nil))
+      let text = "\(p)path(X, Y) :- \(p)edge(X, Y).\n\(p)own(1).\n.relations \(p)\n.schema \(p)edge\n.schema\n"
+      #expect(session.run(SourceFile(name: "l.dq", text: text)) == .ok, "\(collected.diagnostics)")
+      let relations = """
+        relation\tarity\tcolumns\trows\tdescription
+        \(p)big\t1\tx\t-\tPostgreSQL view public.\(p)big (x bigint)
+        \(p)edge\t2\ta, b\t-\tPostgreSQL table public.\(p)edge (a bigint, b integer)
+        \(p)own\t1\tc1\t1\t
+        \(p)path\t2\tc1, c2\t0\t(rules) \n
+        """
+      #expect(collected.output.hasPrefix(relations), "\(collected.output)")
+      #expect(collected.output.contains("\(p)edge\t.decl \(p)edge(a, b) \"PostgreSQL table public.\(p)edge (a bigint, b integer)\"\n"), "\(collected.output)")
+      // .schema with no argument: the server's declarations among the program's, one each.
+      let declarations = collected.output.split(separator: "\n").filter { $0.hasPrefix(".decl \(p)") }
+      #expect(declarations == [
+        ".decl \(p)big(x) \"PostgreSQL view public.\(p)big (x bigint)\"",
+        ".decl \(p)edge(a, b) \"PostgreSQL table public.\(p)edge (a bigint, b integer)\"",
+        ".decl \(p)own(c1)", ".decl \(p)path(c1, c2)",
+      ], "\(collected.output)")
+      // Natively, the server is not asked: the program's relations only.
+      let native = Self.session(.native)
+      #expect(native.0.run(SourceFile(name: "n.dq", text: text)) == .ok)
+      #expect(!native.1.output.contains("PostgreSQL"), "\(native.1.output)")
+    }
+  }
+
+  static func psql() -> String? {
+    let candidates = ["/usr/bin/psql"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).map {
+      "/usr/lib/postgresql/\($0)/bin/psql"
+    }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+  }
+
+  /// Runs an SQL script with psql against `conninfo`: its output (unaligned, tuples only) and status.
+  static func runScript(_ sql: String, conninfo: String) throws -> (String, Int32) {
+    let psqlPath = try #require(Self.psql(), "psql not found (Debian: postgresql-client)")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("dq-sqldb-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sql")
+    try sql.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: psqlPath)
+    p.arguments = ["-X", "-q", "-A", "-t", "-d", conninfo, "-f", file.path]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (String(decoding: data, as: UTF8.self), p.terminationStatus)
+  }
+
+  @Test("dq --sql --db reads the server tables a program uses in its script; without --db they are empty, and the script says so")
+  func sqlScriptReadsServerTables() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint, b integer); INSERT INTO \(p)edge VALUES (1, 2), (2, 3), (3, 1), (3, 4)"
+    }) { p, conninfo in
+      let program = "\(p)path(X, Y) :- \(p)edge(X, Y).\n\(p)path(X, Z) :- \(p)path(X, Y), \(p)edge(Y, Z).\n?- \(p)path(4, X).\n?- N = count : { \(p)path(X, Y) }.\n"
+      let withServer = try DQBinary.run(["--no-dataset", "--sql", "--db", conninfo, "-e", program])
+      #expect(withServer.status == 0, "\(withServer.stderr)")
+      #expect(withServer.stdout.contains("FROM \"public\".\"\(p)edge\""), "\(withServer.stdout)")
+      let (answers, status) = try Self.runScript(withServer.stdout, conninfo: conninfo)
+      #expect(status == 0)
+      // path(4, X): none; 3 nodes on a cycle reach each other and 4: 3 * 4 pairs.
+      #expect(answers == "12\n", "\(answers)")
+      let without = try DQBinary.run(["--no-dataset", "--sql", "-e", program])
+      #expect(without.status == 0, "\(without.stderr)")
+      #expect(!without.stdout.contains("public"))
+      #expect(without.stdout.contains("-- '\(p)edge' has no facts and no rules: empty here (dq --sql --db CONNINFO reads a server table of that name)"))
+      #expect(try Self.runScript(without.stdout, conninfo: conninfo).0 == "0\n")
+      // The arity is checked against the server table's columns, as --engine postgres does.
+      let wrong = try DQBinary.run(["--no-dataset", "--sql", "--db", conninfo, "-e", "?- \(p)edge(X, Y, Z).\n"])
+      #expect(wrong.status == 70 && wrong.stderr.contains("is used with 3 arguments but the PostgreSQL table"), "\(wrong.stderr)")
+    }
   }
 }
