@@ -306,4 +306,48 @@ import Testing
       #expect(wrong.status == 70 && wrong.stderr.contains("is used with 3 arguments but the PostgreSQL table"), "\(wrong.stderr)")
     }
   }
+
+  // MARK: - More data than --memory allows the native engine
+
+  @Test("A program over more data than --memory lets the native engine hold: natively the limit error, in the server the answers")
+  func moreDataThanMemory() throws {
+    let rows = 200_000
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)big AS SELECT i::bigint AS a, (i % 1000)::bigint AS k FROM generate_series(1, \(rows)) AS i"
+    }) { p, conninfo in
+      let program = """
+        band(0, low). band(1, high).
+        ?- N = count : { \(p)big(A, K) }, S = sum A : { \(p)big(A, K), K < 10 }.
+        ?- B = low, N = count : { \(p)big(A, K), band(K, B) }.
+
+        """
+      let dir = FileManager.default.temporaryDirectory
+      let programFile = dir.appendingPathComponent("dq-memory-\(getpid()).dq"), factsFile = dir.appendingPathComponent("dq-memory-facts-\(getpid()).dq")
+      try program.write(to: programFile, atomically: true, encoding: .utf8)
+      var facts = ""
+      for i in 1...rows { facts += "\(p)big(\(i), \(i % 1000)).\n" }
+      try facts.write(to: factsFile, atomically: true, encoding: .utf8)
+      defer {
+        try? FileManager.default.removeItem(at: programFile)
+        try? FileManager.default.removeItem(at: factsFile)
+      }
+      // The answers, computed here.
+      let sum = (1...rows).filter { $0 % 1000 < 10 }.reduce(0, +)
+      let low = (1...rows).filter { $0 % 1000 == 0 }.count
+      let expected = "N\tS\n\(rows)\t\(sum)\n\nB\tN\nlow\t\(low)\n"
+
+      let native = try DQBinary.run(["--no-dataset", "-f", "tsv", "--memory", "2M", factsFile.path, programFile.path])
+      #expect(native.status == 70)
+      #expect(native.stdout.isEmpty)
+      #expect(native.stderr.contains("error: Evaluation stopped: dq holds ") && native.stderr.contains("more than the memory limit (2 MiB)"), "\(native.stderr)")
+
+      let server = try DQBinary.run(["--no-dataset", "-f", "tsv", "--memory", "2M", "--engine", "postgres", "--db", conninfo, programFile.path])
+      #expect(server.status == 0, "\(server.stderr)")
+      #expect(server.stdout == expected, "\(server.stdout)")
+
+      // Natively without the limit, the same answers.
+      let unlimited = try DQBinary.run(["--no-dataset", "-f", "tsv", "--memory", "0", factsFile.path, programFile.path])
+      #expect(unlimited.stdout == expected, "\(unlimited.stderr)")
+    }
+  }
 }
