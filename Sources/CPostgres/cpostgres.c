@@ -2,6 +2,8 @@
 #include "cpostgres.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 
 // libpq's values (libpq-fe.h): ConnStatusType CONNECTION_OK = 0; ExecStatusType below.
@@ -23,6 +25,14 @@ static void (*p_clear)(void *);
 static int (*p_put_copy_data)(void *, const char *, int);
 static int (*p_put_copy_end)(void *, const char *);
 static void *(*p_get_result)(void *);
+static int (*p_send_query)(void *, const char *);
+static int (*p_consume_input)(void *);
+static int (*p_is_busy)(void *);
+static int (*p_socket)(const void *);
+static void *(*p_get_cancel)(void *);
+static int (*p_cancel)(void *, char *, int);
+static void (*p_free_cancel)(void *);
+static void *(*p_set_notice_processor)(void *, void (*)(void *, const char *), void *);
 
 static int loaded = 0;
 static char load_error[512];
@@ -60,13 +70,36 @@ int dq_pq_load(void) {
   RESOLVE(p_put_copy_data, "PQputCopyData");
   RESOLVE(p_put_copy_end, "PQputCopyEnd");
   RESOLVE(p_get_result, "PQgetResult");
+  RESOLVE(p_send_query, "PQsendQuery");
+  RESOLVE(p_consume_input, "PQconsumeInput");
+  RESOLVE(p_is_busy, "PQisBusy");
+  RESOLVE(p_socket, "PQsocket");
+  RESOLVE(p_get_cancel, "PQgetCancel");
+  RESOLVE(p_cancel, "PQcancel");
+  RESOLVE(p_free_cancel, "PQfreeCancel");
+  RESOLVE(p_set_notice_processor, "PQsetNoticeProcessor");
   loaded = 1;
   return 0;
 }
 
 const char *dq_pq_load_error(void) { return load_error; }
 
-dq_pg_conn *dq_pq_connect(const char *conninfo) { return (dq_pg_conn *)p_connectdb(conninfo); }
+/// The last notice or warning the server sent (libpq would print it to standard error).
+static char last_notice[512];
+
+static void on_notice(void *arg, const char *message) {
+  (void)arg;
+  snprintf(last_notice, sizeof last_notice, "%s", message ? message : "");
+}
+
+dq_pg_conn *dq_pq_connect(const char *conninfo) {
+  void *conn = p_connectdb(conninfo);
+  if (conn) p_set_notice_processor(conn, on_notice, NULL);
+  return (dq_pg_conn *)conn;
+}
+
+const char *dq_pq_last_notice(void) { return last_notice; }
+void dq_pq_clear_notice(void) { last_notice[0] = 0; }
 int dq_pq_ok(const dq_pg_conn *conn) { return conn && p_status(conn) == 0; }
 const char *dq_pq_error_message(const dq_pg_conn *conn) { return conn ? p_error_message(conn) : "out of memory"; }
 void dq_pq_finish(dq_pg_conn *conn) { if (conn) p_finish(conn); }
@@ -92,3 +125,26 @@ void dq_pq_clear(dq_pg_result *res) { if (res) p_clear(res); }
 int dq_pq_put_copy_data(dq_pg_conn *conn, const char *buffer, int bytes) { return p_put_copy_data(conn, buffer, bytes) == 1 ? 1 : -1; }
 int dq_pq_put_copy_end(dq_pg_conn *conn) { return p_put_copy_end(conn, NULL) == 1 ? 1 : -1; }
 dq_pg_result *dq_pq_get_result(dq_pg_conn *conn) { return (dq_pg_result *)p_get_result(conn); }
+
+int dq_pq_send(dq_pg_conn *conn, const char *sql) { return p_send_query(conn, sql) == 1 ? 1 : -1; }
+
+int dq_pq_wait(dq_pg_conn *conn, int timeout_ms) {
+  if (!p_is_busy(conn)) return 1;
+  int fd = p_socket(conn);
+  if (fd < 0) return -1;
+  struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
+  int n = poll(&pfd, 1, timeout_ms);
+  if (n < 0) return errno == EINTR ? 0 : -1;
+  if (n == 0) return 0;
+  if (p_consume_input(conn) != 1) return -1;
+  return p_is_busy(conn) ? 0 : 1;
+}
+
+int dq_pq_cancel(dq_pg_conn *conn) {
+  void *cancel = p_get_cancel(conn);
+  if (!cancel) return -1;
+  char error[256];
+  int ok = p_cancel(cancel, error, (int)sizeof error);
+  p_free_cancel(cancel);
+  return ok == 1 ? 1 : -1;
+}

@@ -128,8 +128,11 @@ public struct Arguments: Sendable {
         guard let c = take() else { break }
         if case .postgres(_, let schema) = a.options.engine {
           a.options.engine = .postgres(conninfo: c, schema: schema)
+        } else if a.sql {
+          // `--sql --db CONNINFO`: the script reads the server's tables (see EngineChoice).
+          a.options.engine = .postgres(conninfo: c, schema: nil)
         } else {
-          problems.append(.badValue(option: arg, value: c, reason: "'--db' needs '--engine postgres' before it"))
+          problems.append(.badValue(option: arg, value: c, reason: "'--db' needs '--engine postgres' (or '--sql') before it"))
         }
       case "--db-schema":
         guard let n = take() else { break }

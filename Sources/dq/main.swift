@@ -42,9 +42,10 @@ let usage = """
                            thread); answers are the same for every N
         --no-warnings      do not warn about relations with no facts or rules
         --engine ENGINE    native (default) or postgres: compute queries in a PostgreSQL
-                           server (needs libpq; .why, .steps and listings stay native)
-        --db CONNINFO      the server for --engine postgres (a postgresql:// URI or
-                           key=value pairs; default: libpq's PGHOST, PGPORT, ... )
+                           server (needs libpq; .why, .steps and .plan stay native)
+        --db CONNINFO      the server for --engine postgres, or whose tables --sql reads
+                           (after --sql); a postgresql:// URI or key=value pairs;
+                           default: libpq's PGHOST, PGPORT, ...
         --db-schema NAME   keep the relations in schema NAME (replaced each run) instead
                            of temporary tables
         --sql              print the program as one PostgreSQL script (psql -f) instead
@@ -162,7 +163,12 @@ if arguments.sql {
   guard !arguments.files.isEmpty || !arguments.texts.isEmpty else { fail("--sql needs a FILE or -e TEXT") }
   guard !arguments.interactive, !arguments.check else { fail("--sql cannot be combined with -i or --check") }
   var options = arguments.options
-  options.engine = .sqlScript
+  // `--sql --db CONNINFO` (or `--engine postgres`): server tables are read in the script.
+  if case .postgres(let conninfo, _) = options.engine {
+    options.engine = .sqlScript(conninfo: conninfo)
+  } else {
+    options.engine = .sqlScript(conninfo: nil)
+  }
   options.warnings = false
   let sqlRenderer = DiagnosticRenderer(color: isatty(2) != 0 && getenv("NO_COLOR") == nil)
   let run = ScriptRun(

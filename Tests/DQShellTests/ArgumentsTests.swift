@@ -31,6 +31,17 @@ import Testing
     #expect(!a.options.warnings)
   }
 
+  @Test("--db after --sql names the server whose tables the script reads; alone it needs --engine postgres")
+  func dbWithSQL() throws {
+    let a = try Arguments.parse(["--sql", "--db", "host=/tmp", "a.dq"]).get()
+    #expect(a.sql && a.options.engine == .postgres(conninfo: "host=/tmp", schema: nil))
+    guard case .failure(.badValue(let option, _, let reason)) = Arguments.parse(["--db", "host=/tmp", "a.dq"]) else {
+      Issue.record("--db without --engine postgres or --sql was accepted")
+      return
+    }
+    #expect(option == "--db" && reason == "'--db' needs '--engine postgres' (or '--sql') before it")
+  }
+
   @Test func helpAndVersionEndTheParsing() throws {
     #expect(try Arguments.parse(["--help", "--bogus"]).get().action == .help)
     #expect(try Arguments.parse(["--version"]).get().action == .version)

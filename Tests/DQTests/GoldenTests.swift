@@ -40,7 +40,7 @@ struct Fixture: CustomTestStringConvertible, Sendable {
   /// the tests), unless it is marked `% engine: native-only (REASON)`.
   @Test(arguments: Fixture.all) func fileMeetsItsExpectationsOnPostgres(_ f: Fixture) throws {
     let text = try String(contentsOf: Fixture.root.appendingPathComponent(f.path), encoding: .utf8)
-    let engine = try PostgresTestServer.engine()
+    let engine = try PostgresTestServer.fixtureEngine()
     let problems = ExpectationChecker.check(name: f.path, text: text, engine: engine)
     #expect(problems.isEmpty, Comment(rawValue: "\n" + problems.joined(separator: "\n")))
   }

@@ -14,7 +14,12 @@ const char *dq_pq_load_error(void);
 typedef struct dq_pg_conn dq_pg_conn;
 typedef struct dq_pg_result dq_pg_result;
 
+/// Connects; the server's notices and warnings are kept (dq_pq_last_notice), not printed.
 dq_pg_conn *dq_pq_connect(const char *conninfo);
+/// The last notice or warning a connection received ("" when none since dq_pq_clear_notice):
+/// a server shutting down says so in a warning just before the connection is lost.
+const char *dq_pq_last_notice(void);
+void dq_pq_clear_notice(void);
 /// 1 when the connection is ok.
 int dq_pq_ok(const dq_pg_conn *conn);
 const char *dq_pq_error_message(const dq_pg_conn *conn);
@@ -37,5 +42,15 @@ int dq_pq_put_copy_data(dq_pg_conn *conn, const char *buffer, int bytes);
 int dq_pq_put_copy_end(dq_pg_conn *conn);
 /// The next result after a copy (NULL when none is left).
 dq_pg_result *dq_pq_get_result(dq_pg_conn *conn);
+
+/// Sends a query without waiting for its result (PQsendQuery): 1 ok, -1 error.
+int dq_pq_send(dq_pg_conn *conn, const char *sql);
+/// Waits at most `timeout_ms` for the server (returning early when a signal arrives, so a
+/// Ctrl-C is seen at once): 1 when a result can be taken without blocking, 0 not yet, -1 when
+/// the connection failed.
+int dq_pq_wait(dq_pg_conn *conn, int timeout_ms);
+/// Asks the server to cancel the statement the connection is running (PQcancel): 1 when the
+/// request was sent, -1 when it could not be.
+int dq_pq_cancel(dq_pg_conn *conn);
 
 #endif

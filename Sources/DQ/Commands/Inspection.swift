@@ -8,20 +8,32 @@ extension Session {
     public var description: String
     public var rows: Int
     public var derived: Bool
+    /// True for a table or view of the PostgreSQL server (`--engine postgres`): `rows` is not
+    /// counted (the table may be large) and `description` names it.
+    public var server = false
   }
 
   /// Every known relation whose name contains `pattern` (all when empty), evaluated, sorted by name.
+  /// With `--engine postgres`, the server's tables and views a query would read are listed
+  /// too, in place of relations of their names the program only uses.
   public func relationSummaries(matching pattern: String = "") throws(EvaluationError) -> [RelationSummary] {
     try evaluateAll(budget: makeBudget())
-    return schema.relations.values
-      .filter { pattern.isEmpty || $0.name.contains(pattern) }
-      .sorted { $0.name < $1.name }
+    let server = try serverTables().filter { pattern.isEmpty || $0.name.contains(pattern) }
+    let serverNames = Set(server.map(\.name))
+    let own = schema.relations.values
+      .filter { (pattern.isEmpty || $0.name.contains(pattern)) && !serverNames.contains($0.name) }
       .map { r in
         let t = database.tables[r.name]
         return RelationSummary(
           name: r.name, arity: r.arity, columns: r.columns, description: r.description, rows: t?.rows.count ?? 0,
           derived: t?.hasRules ?? false)
       }
+    let fromServer = server.map { t in
+      RelationSummary(
+        name: t.name, arity: t.columns.count, columns: t.columns.map(\.name), description: t.description, rows: 0, derived: false,
+        server: true)
+    }
+    return (own + fromServer).sorted { $0.name < $1.name }
   }
 
   /// The relation listing as a table.
@@ -51,7 +63,7 @@ extension Session {
   /// The columns and rows of the relation listing.
   private static func relationGrid(_ list: [RelationSummary]) -> ([String], [[String]], [Bool]) {
     let rows = list.map { r in
-      ["\(r.name)", "\(r.arity)", r.columns.joined(separator: ", "), "\(r.rows)", (r.derived ? "(rules) " : "") + r.description]
+      ["\(r.name)", "\(r.arity)", r.columns.joined(separator: ", "), r.server ? "-" : "\(r.rows)", (r.derived ? "(rules) " : "") + r.description]
     }
     return (["relation", "arity", "columns", "rows", "description"], rows, [false, true, false, true, false])
   }

@@ -98,9 +98,19 @@ extension CommandTable {
       name: "schema", usage: ".schema [RELATION]", summary: "Show a relation's declaration and rules, or every declaration",
       run: { session, arg in
         let name = arg.text
+        // With --engine postgres, the server's tables and views are declarations too.
+        let server: [PostgresEngine.ServerTable]
+        do throws(EvaluationError) { server = try session.serverTables() } catch { return .error(error.message) }
         guard !name.isEmpty else {
           session.beginBlock()
-          session.write(session.schemaListing())
+          session.write(session.schemaListing(server: server))
+          return .ok
+        }
+        if let t = server.first(where: { $0.name == name }) {
+          let line = Session.declarationLine(t)
+          session.writeListing(
+            Grid(columns: ["relation", "clause"], rows: [[name, String(line.dropLast())]], numbers: [false, false]),
+            command: ".schema \(name)") { line }
           return .ok
         }
         guard let r = session.schema[name] else {

@@ -5,7 +5,9 @@ public enum EngineChoice: Sendable, Equatable {
   /// the schema to keep derived relations in (nil: a temporary one, nothing left behind).
   case postgres(conninfo: String, schema: String?)
   /// `dq --sql`: nothing is computed; each query's SQL is added to the session's `sqlScript`.
-  case sqlScript
+  /// With a connection string (`--sql --db CONNINFO`), a relation the program does not define
+  /// is read from the server's table or view of its name, as `--engine postgres` reads it.
+  case sqlScript(conninfo: String?)
 
   public var name: String {
     switch self {
@@ -21,11 +23,11 @@ extension Session {
   /// on the first query that needs it and stays open while the choice stays the same.
   func postgresBindings(of body: [Literal], variables: [String], budget: Budget) throws(EvaluationError) -> [[Value]] {
     let choice = options.engine
-    if choice == .sqlScript {
-      let script = sqlScript ?? SQLScript()
+    if case .sqlScript(let conninfo) = choice {
+      let script = sqlScript ?? SQLScript(conninfo: conninfo)
       sqlScript = script
       let title = "?- " + body.map { "\($0)" }.joined(separator: ", ") + "."
-      script.add(query: body, variables: variables, title: title, rules: rules, database: database)
+      try script.add(query: body, variables: variables, title: title, rules: rules, database: database)
       return []
     }
     guard case .postgres(let conninfo, let schemaName) = choice else { return [] }
@@ -39,7 +41,13 @@ extension Session {
       }
     }
     guard let pg = postgres?.engine else { return [] }
-    return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
+    do {
+      return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
+    } catch {
+      // A lost connection is not kept: the next query (in the REPL) connects afresh.
+      if error.reason == .unavailable { postgres = nil }
+      throw error
+    }
   }
 }
 

@@ -55,7 +55,19 @@ final class PostgresConnection {
       throw PostgresError(unavailable: true, message: "Cannot connect to PostgreSQL: \(message)")
     }
     handle = c
+    // A dq that ends while the server computes (a script stopped by Ctrl-C, a killed process)
+    // does not leave the statement running: the server checks every second that dq is still
+    // there (PostgreSQL 14 and later).
+    _ = try? execute(
+      "SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000")
   }
+
+  /// The session's Ctrl-C check (set by the engine for each query; nil: never stopped). While a
+  /// statement runs, dq waits for the server in short steps; when this turns true it asks the
+  /// server to cancel the statement, and the statement fails as interrupted.
+  var interrupted: (() -> Bool)?
+
+  static let interruption = PostgresError(evaluation: EvaluationError(.interrupted, "Interrupted", at: nil))
 
   deinit { dq_pq_finish(handle) }
 
@@ -101,15 +113,70 @@ final class PostgresConnection {
     bytes = []
     if dq_pq_put_copy_end(handle) != 1 { ok = false }
     var failure: PostgresError? = ok ? nil : failureOfConnection(statement)
-    while let next = dq_pq_get_result(handle) {
+    var cancelled = false
+    while true {
+      guard awaitResult(&cancelled) else {
+        if failure == nil { failure = failureOfConnection(statement) }
+        break
+      }
+      guard let next = dq_pq_get_result(handle) else { break }
       if failure == nil, dq_pq_result_kind(next) == 3 { failure = Self.error(next, statement) }
       dq_pq_clear(next)
     }
+    if cancelled { throw Self.interruption }
     if let failure { throw failure }
   }
 
+  /// Waits until a result can be taken without blocking, in steps of a tenth of a second (a
+  /// signal ends a step at once), cancelling the statement the first time `interrupted` says
+  /// so. False when the connection failed.
+  private func awaitResult(_ cancelled: inout Bool) -> Bool {
+    while true {
+      switch dq_pq_wait(handle, 100) {
+      case 1: return true
+      case 0:
+        if !cancelled, interrupted?() == true {
+          cancelled = true
+          _ = dq_pq_cancel(handle)
+        }
+      default: return false
+      }
+    }
+  }
+
+  /// Sends `sql` and returns its result as PQexec would (the last statement's, or the first
+  /// error), waiting as `awaitResult` does so that Ctrl-C cancels it: then the interruption is
+  /// thrown, as the native engine reports it.
   private func run(_ sql: String, expectCopy: Bool = false) throws(PostgresError) -> OpaquePointer {
-    guard let r = dq_pq_exec(handle, sql) else { throw failureOfConnection(sql) }
+    if interrupted?() == true { throw Self.interruption }
+    dq_pq_clear_notice()
+    guard dq_pq_send(handle, sql) == 1 else { throw failureOfConnection(sql) }
+    var cancelled = false
+    var kept: OpaquePointer? = nil
+    var lost = false
+    while true {
+      guard awaitResult(&cancelled) else {
+        lost = true
+        break
+      }
+      guard let next = dq_pq_get_result(handle) else { break }
+      let nextKind = dq_pq_result_kind(next)
+      if let k = kept, dq_pq_result_kind(k) == 3 {
+        dq_pq_clear(next)  // after an error, the first error is the one reported
+      } else {
+        dq_pq_clear(kept)
+        kept = next
+      }
+      if nextKind == 2 { break }  // COPY FROM STDIN: the caller sends the data now
+    }
+    if cancelled {
+      dq_pq_clear(kept)
+      throw Self.interruption
+    }
+    guard !lost, let r = kept else {
+      dq_pq_clear(kept)
+      throw failureOfConnection(sql)
+    }
     let kind = dq_pq_result_kind(r)
     if kind == 3 || (kind == 2) != expectCopy {
       let e = Self.error(r, sql)
@@ -120,10 +187,25 @@ final class PostgresConnection {
     return r
   }
 
+  /// The connection was lost while `sql` ran: libpq's reason (its first line), after the
+  /// warning the server sent before closing, if any ("terminating connection due to
+  /// administrator command" when it is shut down).
   private func failureOfConnection(_ sql: String) -> PostgresError {
-    PostgresError(
-      unavailable: true, message: "Lost the PostgreSQL connection: " + Self.trimmed(String(cString: dq_pq_error_message(handle))),
+    var reasons: [String] = []
+    var notice = Self.firstLine(String(cString: dq_pq_last_notice()))
+    if notice.hasPrefix("WARNING:") { notice = Self.firstLine(String(notice.dropFirst(8))) }
+    if !notice.isEmpty { reasons.append(notice) }
+    let reason = Self.firstLine(String(cString: dq_pq_error_message(handle)))
+    if !reason.isEmpty { reasons.append(reason) }
+    return PostgresError(
+      unavailable: true, message: "lost the connection to the server" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")),
       statement: Self.shortened(sql))
+  }
+
+  /// The first line of a libpq message, without surrounding white space.
+  static func firstLine(_ s: String) -> String {
+    let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+    return trimmed(String(line.drop { $0 == " " || $0 == "\t" }))
   }
 
   private static func error(_ r: OpaquePointer, _ sql: String) -> PostgresError {
@@ -144,9 +226,13 @@ final class PostgresConnection {
     return String(t)
   }
 
-  /// A statement's first line, cut to 100 characters, for error messages.
+  /// A statement's first line, cut to 100 characters, for error messages; for a PL/pgSQL
+  /// block (`DO $dq$`, a stratum), its first `INSERT`, which names the relation it computes.
   static func shortened(_ sql: String) -> String {
-    let first = sql.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? sql
+    var first = sql.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? sql
+    if first.hasPrefix("DO "), let insert = sql.split(separator: "\n").first(where: { $0.contains("INSERT INTO") }) {
+      first = "DO block: " + insert.drop { $0 == " " }
+    }
     return first.count > 100 ? String(first.prefix(100)) + "…" : first
   }
 }

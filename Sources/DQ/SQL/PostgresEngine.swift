@@ -8,7 +8,7 @@
 /// it. By default everything lives in `pg_temp` (gone when the connection closes: nothing is
 /// left behind); with a schema name the tables stay there for other tools to read.
 public final class PostgresEngine {
-  private let connection: PostgresConnection
+  let connection: PostgresConnection
   /// `pg_temp`, or the schema `--db-schema` names.
   let schema: String
   private var prepared = false
@@ -41,6 +41,7 @@ public final class PostgresEngine {
     var generator = SQLGenerator(schema: schema)
     var statement = ""
     currentSpan = nil
+    connection.interrupted = budget.interrupted
     do throws(PostgresError) {
       try prepare()
       // The time limit holds in the server too: a statement still running when it passes is
@@ -123,7 +124,7 @@ public final class PostgresEngine {
   /// rules that exist on the connection's search_path (the schema dq works in left out) as a
   /// table, view, materialized view, partitioned or foreign table. Facts given for a relation
   /// that is such a table are an error: the server's tables are read-only to dq.
-  private func serverRelations(_ names: Set<String>, database: Database, at span: SourceSpan?) throws(PostgresError) -> [String: ServerRelation] {
+  func serverRelations(_ names: Set<String>, database: Database, at span: SourceSpan?) throws(PostgresError) -> [String: ServerRelation] {
     guard !names.isEmpty else { return [:] }
     let found = try connection.query(catalogQuery(names))
     var out: [String: ServerRelation] = [:]
@@ -168,19 +169,30 @@ public final class PostgresEngine {
   /// server (nothing is copied out of it), its values converted as `SQLValueEncoding.fromColumn`
   /// says. Its arity must be its number of columns.
   private func loadServerRelation(_ name: String, arity: Int, derived: Bool, _ source: ServerRelation, at span: SourceSpan?) throws(PostgresError) {
-    guard source.columns.count == arity, arity > 0 else {
-      let columns = source.columns.map(\.name).joined(separator: ", ")
-      throw PostgresError(evaluation: EvaluationError(
-        .runtime,
-        "'\(name)' is used with \(arity) argument\(arity == 1 ? "" : "s") but the PostgreSQL table \(source.qualified) has \(source.columns.count) column\(source.columns.count == 1 ? "" : "s") (\(columns))",
-        at: span))
-    }
+    if let mismatch = Self.arityMismatch(name, arity: arity, source, at: span) { throw PostgresError(evaluation: mismatch) }
     let g = SQLGenerator(schema: schema)
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
+    try connection.execute(Self.fill(name, from: source, g))
+  }
+
+  /// The error when a relation is used with a number of arguments other than its server
+  /// table's number of columns (nil when they agree).
+  static func arityMismatch(_ name: String, arity: Int, _ source: ServerRelation, at span: SourceSpan?) -> EvaluationError? {
+    guard source.columns.count != arity || arity == 0 else { return nil }
+    let columns = source.columns.map(\.name).joined(separator: ", ")
+    return EvaluationError(
+      .runtime,
+      "'\(name)' is used with \(arity) argument\(arity == 1 ? "" : "s") but the PostgreSQL table \(source.qualified) has \(source.columns.count) column\(source.columns.count == 1 ? "" : "s") (\(columns))",
+      at: span)
+  }
+
+  /// The statements filling a relation's table from a server table or view (see
+  /// `loadServerRelation`; `dq --sql --db` writes them into its script).
+  static func fill(_ name: String, from source: ServerRelation, _ g: SQLGenerator) -> String {
     let values = source.columns.enumerated().map { i, c in
-      "\(SQLValueEncoding.fromColumn(SQLValueEncoding.identifier(c.name), type: c.type, schema: schema)) AS \(SQLGenerator.column(i))"
+      "\(SQLValueEncoding.fromColumn(SQLValueEncoding.identifier(c.name), type: c.type, schema: g.schema)) AS \(SQLGenerator.column(i))"
     }
-    try connection.execute("INSERT INTO \(g.table(name)) SELECT DISTINCT \(values.joined(separator: ", ")) FROM \(source.qualified); ANALYZE \(g.table(name))")
+    return "INSERT INTO \(g.table(name)) SELECT DISTINCT \(values.joined(separator: ", ")) FROM \(source.qualified); ANALYZE \(g.table(name))"
   }
 
   /// Drops and creates a relation's table (and its delta and new tables when it is derived).

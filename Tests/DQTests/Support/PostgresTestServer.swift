@@ -19,6 +19,14 @@ enum PostgresTestServer {
     .postgres(conninfo: try conninfo.get(), schema: nil)
   }
 
+  /// The engine for the golden fixtures: its search_path is a schema that does not exist, so
+  /// the tables and views other tests create in `public` meanwhile are not the fixtures'
+  /// relations (`.relations` and `.schema` list a server's tables; dq's own tables live in
+  /// `pg_temp`, which is always searched).
+  static func fixtureEngine() throws -> EngineChoice {
+    .postgres(conninfo: try conninfo.get() + " options='-c search_path=dq_fixtures_see_no_tables'", schema: nil)
+  }
+
   nonisolated(unsafe) private static var startedDirectory: String?
 
   private static func start() -> Result<String, ServerProblem> {

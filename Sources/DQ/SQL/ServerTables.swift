@@ -1,0 +1,96 @@
+/// The tables and views of a PostgreSQL server that `--engine postgres` reads as relations,
+/// listed for `.relations` and `.schema` (the reading itself is `PostgresEngine.serverRelations`).
+extension PostgresEngine {
+  /// A table or view of the server a query would read as a relation of its name.
+  struct ServerTable {
+    var name: String
+    /// The schema it is in (the first of the search_path that has the name).
+    var schema: String
+    /// table, view, materialized view, partitioned table or foreign table.
+    var kind: String
+    var columns: [(name: String, type: String)]
+
+    /// How `.relations` describes it: `PostgreSQL table public.edge (a bigint, b integer)`.
+    var description: String {
+      "PostgreSQL \(kind) \(schema).\(name) (" + columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ")"
+    }
+  }
+
+  /// Every table and view on the connection's search_path whose name can be a dq relation (a
+  /// lower-case identifier); where several schemas have a name, the first of the path wins, as
+  /// when a query reads it. dq's own schema (`pg_temp` or `--db-schema`'s) is left out.
+  func serverTables() throws(PostgresError) -> [ServerTable] {
+    let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
+    // Column names and types joined with the ASCII unit and record separators.
+    let rows = try connection.query(
+      """
+      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.relkind::text,
+        (SELECT string_agg(a.attname || chr(31) || format_type(a.atttypid, a.atttypmod), chr(30) ORDER BY a.attnum)
+         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
+        AND c.relname ~ '^[a-z][A-Za-z0-9_]*$'
+      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
+      """)
+    let kinds = ["r": "table", "v": "view", "m": "materialized view", "p": "partitioned table", "f": "foreign table"]
+    return rows.compactMap { row in
+      guard row.count == 4, let name = row[0], let space = row[1], let kind = row[2] else { return nil }
+      let columns = (row[3] ?? "").split(separator: "\u{1E}").map { c in
+        let parts = c.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
+        return (name: parts.first ?? "", type: parts.count > 1 ? parts[1] : "")
+      }
+      guard !columns.isEmpty else { return nil }
+      return ServerTable(name: name, schema: space, kind: kinds[kind] ?? "table", columns: columns)
+    }
+  }
+}
+
+extension Session {
+  /// With `--engine postgres`, the engine for the session's connection, opened if need be
+  /// (nil with another engine).
+  func openPostgres() throws(EvaluationError) -> PostgresEngine? {
+    guard case .postgres(let conninfo, let schemaName) = options.engine else { return nil }
+    if postgres?.choice != options.engine {
+      postgres = nil
+      do {
+        postgres = (try PostgresEngine(conninfo: conninfo, schema: schemaName), options.engine)
+      } catch {
+        throw PostgresEngine.evaluationError(error, spans: [], at: nil)
+      }
+    }
+    return postgres?.engine
+  }
+
+  /// With `--engine postgres`, the server's tables and views that queries read as relations:
+  /// those whose names the program gives no facts and no rules. Empty with another engine.
+  func serverTables() throws(EvaluationError) -> [PostgresEngine.ServerTable] {
+    guard let engine = try openPostgres() else { return [] }
+    let tables: [PostgresEngine.ServerTable]
+    do {
+      tables = try engine.serverTables()
+    } catch {
+      if error.unavailable { postgres = nil }
+      throw PostgresEngine.evaluationError(error, spans: [], at: nil)
+    }
+    return tables.filter { t in
+      guard let own = database.tables[t.name] else { return true }
+      return !own.hasRules && own.rows.count == 0
+    }
+  }
+
+  /// `.schema` with no argument: every declaration, the server's tables and views (from
+  /// `serverTables`) among them, as `.decl` lines whose description names the table, in place of
+  /// relations the program only uses.
+  func schemaListing(server: [PostgresEngine.ServerTable]) -> String {
+    guard !server.isEmpty else { return schemaListing() }
+    let names = Set(server.map(\.name))
+    var lines = schema.relations.values.filter { !names.contains($0.name) }.map { ($0.name, Self.declarationLine($0)) }
+    lines += server.map { ($0.name, Self.declarationLine($0)) }
+    return lines.sorted { $0.0 < $1.0 }.map(\.1).joined()
+  }
+
+  /// The `.schema` line of a server table or view: `.decl edge(a, b) "PostgreSQL table ..."`.
+  static func declarationLine(_ t: PostgresEngine.ServerTable) -> String {
+    ".decl \(t.name)(\(t.columns.map(\.name).joined(separator: ", "))) \"\(t.description.replacing("\"", with: "\\\""))\"\n"
+  }
+}
