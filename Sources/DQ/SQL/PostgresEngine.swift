@@ -56,17 +56,22 @@ public final class PostgresEngine {
       let (arity, derived) = Self.relations(plans, query)
       let keys = Self.lookups(plans, query)
       let server = try serverRelations(Set(arity.keys), database: database, at: querySpan)
+      let kinds = Self.kinds(plans, arity: arity, database: database, server: server.mapValues(\.kinds))
+      generator = SQLGenerator(schema: schema, kinds: kinds)
+      let stepwise = Self.stepwise(plans, derived)
+      var seeded: Set<String> = []
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
         if let source = server[name] {
-          try loadServerRelation(name, arity: n, derived: derived.contains(name), source, at: querySpan)
-        } else {
-          try load(name, arity: n, derived: derived.contains(name), database: database)
+          try loadServerRelation(name, arity: n, derived: stepwise.contains(name), source, generator, at: querySpan)
+          seeded.insert(name)
+        } else if try load(name, arity: n, derived: stepwise.contains(name), database: database, generator) {
+          seeded.insert(name)
         }
         if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
       }
       for p in plans {
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
-        try run(p, &generator, &statement, budget: budget)
+        try run(p, &generator, &statement, budget: budget, seeded: seeded)
       }
       let select = generator.select(query)
       let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
@@ -104,12 +109,19 @@ public final class PostgresEngine {
 
   /// (Re)creates a relation's tables: the full one with its explicit facts (a relation with
   /// rules starts from its facts only), and for derived relations the delta and new tables.
-  private func load(_ name: String, arity: Int, derived: Bool, database: Database) throws(PostgresError) {
-    let g = SQLGenerator(schema: schema)
+  /// Returns whether it copied any rows.
+  private func load(_ name: String, arity: Int, derived: Bool, database: Database, _ g: SQLGenerator) throws(PostgresError) -> Bool {
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
-    guard let data = Self.copyData(name, arity: arity, database: database) else { return }
+    guard let data = Self.copyData(name, arity: arity, database: database, g) else { return false }
     try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
     try connection.execute("ANALYZE \(g.table(name))")
+    return true
+  }
+
+  /// The derived relations computed in semi-naive rounds (the strata not `isDirect`): those
+  /// need delta and new tables and a unique index.
+  static func stepwise(_ plans: [StratumPlan], _ derived: Set<String>) -> Set<String> {
+    derived.subtracting(plans.filter(isDirect).flatMap(\.relations))
   }
 
   /// A table or view that already exists in the server: where it is and its columns.
@@ -117,6 +129,8 @@ public final class PostgresEngine {
     /// The qualified name, quoted (`"public"."edge"`).
     var qualified: String
     var columns: [(name: String, type: String)]
+    /// The kind of each column's values (`SQLKind.ofServerType`).
+    var kinds: [SQLKind] = []
   }
 
   /// The relations among `names` read from the server: those the program gives no facts and no
@@ -139,10 +153,20 @@ public final class PostgresEngine {
       let columns = try connection.query(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(oid) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
       ).map { (name: $0.first.flatMap { $0 } ?? "", type: $0.count > 1 ? ($0[1] ?? "") : "") }
+      let qualified = SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name)
       out[name] = ServerRelation(
-        qualified: SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name), columns: columns)
+        qualified: qualified, columns: columns, kinds: try serverKinds(qualified, columns))
     }
     return out
+  }
+
+  /// The kinds of a server table's columns: a column that holds a NULL (read as the empty
+  /// symbol) is mixed unless it holds symbols anyway.
+  private func serverKinds(_ qualified: String, _ columns: [(name: String, type: String)]) throws(PostgresError) -> [SQLKind] {
+    guard !columns.isEmpty else { return [] }
+    let nulls = columns.map { "bool_or(\(SQLValueEncoding.identifier($0.name)) IS NULL)" }.joined(separator: ", ")
+    let row = try connection.query("SELECT \(nulls) FROM \(qualified)").first ?? []
+    return columns.enumerated().map { i, c in SQLKind.ofServerType(c.type, nullable: i < row.count && row[i] == "t") }
   }
 
   /// Name, schema and oid of the server relations among `names` (see `serverRelations`).
@@ -167,7 +191,9 @@ public final class PostgresEngine {
   /// Fills the relation's table (in dq's schema) from a table or view of the server, inside the
   /// server (nothing is copied out of it), its values converted as `SQLValueEncoding.fromColumn`
   /// says. Its arity must be its number of columns.
-  private func loadServerRelation(_ name: String, arity: Int, derived: Bool, _ source: ServerRelation, at span: SourceSpan?) throws(PostgresError) {
+  private func loadServerRelation(
+    _ name: String, arity: Int, derived: Bool, _ source: ServerRelation, _ g: SQLGenerator, at span: SourceSpan?
+  ) throws(PostgresError) {
     guard source.columns.count == arity, arity > 0 else {
       let columns = source.columns.map(\.name).joined(separator: ", ")
       throw PostgresError(evaluation: EvaluationError(
@@ -175,22 +201,25 @@ public final class PostgresEngine {
         "'\(name)' is used with \(arity) argument\(arity == 1 ? "" : "s") but the PostgreSQL table \(source.qualified) has \(source.columns.count) column\(source.columns.count == 1 ? "" : "s") (\(columns))",
         at: span))
     }
-    let g = SQLGenerator(schema: schema)
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
+    let kinds = g.columnKinds(name, arity: arity)
     let values = source.columns.enumerated().map { i, c in
-      "\(SQLValueEncoding.fromColumn(SQLValueEncoding.identifier(c.name), type: c.type, schema: schema)) AS \(SQLGenerator.column(i))"
+      let column = SQLValueEncoding.identifier(c.name)
+      let kind = i < kinds.count ? kinds[i] : .mixed
+      return "\(SQLValueEncoding.fromColumn(column, type: c.type, kind: kind, schema: schema)) AS \(SQLGenerator.column(i))"
     }
     try connection.execute("INSERT INTO \(g.table(name)) SELECT DISTINCT \(values.joined(separator: ", ")) FROM \(source.qualified); ANALYZE \(g.table(name))")
   }
 
   /// Drops and creates a relation's table (and its delta and new tables when it is derived).
   static func createTables(_ name: String, arity: Int, derived: Bool, _ g: SQLGenerator) -> String {
-    let columns = (0..<SQLGenerator.columnCount(arity)).map { "\(SQLGenerator.column($0)) \(g.schema).dqv" }.joined(separator: ", ")
+    let kinds = g.columnKinds(name, arity: arity)
+    let columns = kinds.enumerated().map { "\(SQLGenerator.column($0)) \($1.sqlType(g.schema))" }.joined(separator: ", ")
     var tables = [g.table(name)]
     if derived { tables += [g.table(name, .delta), g.newTable(name)] }
     var sql = ""
     for t in tables { sql += "DROP TABLE IF EXISTS \(t); CREATE TABLE \(t) (\(columns)); " }
-    if derived && uniqueIndexed(arity) {
+    if derived && uniqueIndexed(kinds) {
       let list = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }.joined(separator: ", ")
       sql += "CREATE UNIQUE INDEX ON \(g.table(name)) (\(list)); "
     }
@@ -199,24 +228,49 @@ public final class PostgresEngine {
 
   /// Whether a derived relation's table gets a unique index over all its columns, so a round's
   /// new rows are found with `ON CONFLICT DO NOTHING` (a probe per row) instead of comparing
-  /// with the whole table. PostgreSQL indexes at most 32 columns.
-  static func uniqueIndexed(_ arity: Int) -> Bool { SQLGenerator.columnCount(arity) <= 32 }
+  /// with the whole table. PostgreSQL indexes at most 32 columns, and a btree entry holds at
+  /// most about 2.7 kB: only columns of numbers and dates are indexed so (a symbol may be long).
+  static func uniqueIndexed(_ kinds: [SQLKind]) -> Bool { kinds.count <= 32 && kinds.allSatisfy(\.isFixedWidth) }
 
-  /// The explicit facts of a relation in COPY's text format (nil when it has none).
-  static func copyData(_ name: String, arity: Int, database: Database) -> String? {
+  /// The kinds of the columns of the relations the plans read or derive (`SQLKind.infer`), from
+  /// the facts and the server tables' columns.
+  static func kinds(
+    _ plans: [StratumPlan], arity: [String: Int], database: Database, server: [String: [SQLKind]]
+  ) -> [String: [SQLKind]] {
+    var initial: [String: [SQLKind]] = [:]
+    for (name, n) in arity {
+      if let given = server[name] {
+        initial[name] = given
+      } else if let facts = facts(name, arity: n, database: database) {
+        initial[name] = SQLKind.ofRows(facts, store: database.store)
+      }
+    }
+    return SQLKind.infer(plans, arity: arity, initial: initial)
+  }
+
+  /// The explicit facts of a relation (nil when it has none).
+  static func facts(_ name: String, arity: Int, database: Database) -> Relation? {
     guard let table = database.tables[name], table.arity == arity else { return nil }
     let facts = table.hasRules ? table.facts : table.rows
     guard let facts, facts.count > 0 else { return nil }
+    return facts
+  }
+
+  /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when
+  /// it has none).
+  static func copyData(_ name: String, arity: Int, database: Database, _ g: SQLGenerator) -> String? {
+    guard let facts = facts(name, arity: arity, database: database) else { return nil }
+    let kinds = g.columnKinds(name, arity: arity)
     var data = ""
     let store = database.store
     for r in 0..<facts.count {
       if arity == 0 {
-        SQLValueEncoding.copyField(.integer(0), into: &data)
+        data += "0"
       } else {
         let row = facts.row(r)
         for (c, v) in row.enumerated() {
           if c > 0 { data += "\t" }
-          SQLValueEncoding.copyField(store.decode(v), into: &data)
+          SQLValueEncoding.copyField(store.decode(v), kind: c < kinds.count ? kinds[c] : .mixed, into: &data)
         }
       }
       data += "\n"
@@ -225,8 +279,10 @@ public final class PostgresEngine {
     return data
   }
 
-  /// The key columns the plans look relations up by (as the native engine's indexes), so the
-  /// server can probe instead of scanning: one index per relation and column list.
+  /// The key columns the recursive rules look relations up by (as the native engine's
+  /// indexes), so each round's few rows are probed for instead of scanning: one index per
+  /// relation and column list. Rules and queries run once are left to PostgreSQL's hash joins
+  /// (an index there costs more to build than it saves).
   static func lookups(_ plans: [StratumPlan], _ query: RulePlan) -> [String: Set<[Int]>] {
     var out: [String: Set<[Int]>] = [:]
     func note(_ steps: [Step]) {
@@ -239,18 +295,25 @@ public final class PostgresEngine {
         }
       }
     }
-    for p in plans { for r in p.firstRound + p.deltaVersions { note(r.steps) } }
-    note(query.steps)
+    for p in plans where p.recursive { for r in p.deltaVersions { note(r.steps) } }
     return out
   }
 
-  /// `CREATE INDEX` statements for the lookups of one relation's full table. They only speed
-  /// lookups up: one that cannot be built (a value longer than a btree row may hold) is left out.
+  /// `CREATE INDEX` statements for the lookups of one relation's full table: a btree over the
+  /// key columns when they hold numbers and dates; else a hash index on the first key column
+  /// (a btree entry holds at most about 2.7 kB, a long symbol would not fit; a hash index
+  /// keeps only hash codes).
   static func indexes(_ name: String, _ keys: Set<[Int]>, _ g: SQLGenerator) -> String {
-    keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
-      let index = "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")))"
-      return "DO $dq$ BEGIN \(index); EXCEPTION WHEN program_limit_exceeded THEN NULL; END $dq$; "
-    }.joined()
+    var seen: Set<String> = []
+    return keys.sorted { $0.lexicographicallyPrecedes($1) }.compactMap { k -> String? in
+      guard let first = k.first else { return nil }
+      let kinds = g.kinds[name] ?? []
+      let fixed = k.allSatisfy { $0 < kinds.count && kinds[$0].isFixedWidth }
+      let index = fixed
+        ? "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")));"
+        : "CREATE INDEX ON \(g.table(name)) USING hash (\(SQLGenerator.column(first)));"
+      return seen.insert(index).inserted ? index : nil
+    }.joined(separator: " ")
   }
 
   /// Relations read or derived by the plans, with their arities, and the derived ones.
@@ -277,12 +340,15 @@ public final class PostgresEngine {
 
   /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
   /// what it derived toward the tuple limit.
-  private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
+  private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget, seeded: Set<String>) throws(PostgresError) {
     currentSpan = plan.firstRound.first?.origin.span
     let before = try count(plan.relations, g)
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
-    statement = Self.stratumBlock(plan, &g, tupleLimit: limit)
+    statement = Self.stratumBlock(plan, &g, tupleLimit: limit, seeded: seeded)
+    // A stratum of facts only (no rule derives a row) has nothing to run.
+    if statement.isEmpty { return }
     try connection.execute(statement)
+    if Self.isDirect(plan) { try connection.execute(plan.relations.map { "ANALYZE \(g.table($0));" }.joined(separator: " ")) }
     let added = try count(plan.relations, g) - before
     let span = plan.firstRound.first?.origin.span
     do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
@@ -301,7 +367,8 @@ public final class PostgresEngine {
   /// delta versions of its rules in rounds until no relation gains a row (semi-naive
   /// evaluation). Tables are analysed as they grow (rounds 1, 2, 4, 8, ...), so the server
   /// plans with current sizes. With a tuple limit, exceeding it raises DQ002.
-  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int) -> String {
+  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int, seeded: Set<String> = []) -> String {
+    if isDirect(plan) { return directStatement(plan, &g, tupleLimit: tupleLimit, seeded: seeded) }
     func derive(_ rules: [RulePlan]) -> String {
       var out = ""
       for rule in rules {
@@ -313,8 +380,8 @@ public final class PostgresEngine {
     var merge = "    added := 0;\n"
     for (i, name) in plan.relations.enumerated() {
       let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
-      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 32
-      if uniqueIndexed(arity) {
+      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 33
+      if uniqueIndexed(g.columnKinds(name, arity: arity)) {
         merge += """
               TRUNCATE \(delta);
               WITH fresh\(i) AS (INSERT INTO \(full) SELECT * FROM \(new) ON CONFLICT DO NOTHING RETURNING *)
@@ -354,6 +421,82 @@ public final class PostgresEngine {
     }
     sql += "END\n$dq$;"
     return sql
+  }
+
+  /// Whether a stratum is computed by one INSERT (see `directStatement`): it derives one
+  /// relation, and either is not recursive or is a linear recursion PostgreSQL's
+  /// `WITH RECURSIVE ... UNION` computes: one recursive rule, reading the relation once, as a
+  /// plain scan or lookup (PostgreSQL allows the working table in no subquery, so no existence
+  /// check, no arithmetic and no aggregate in that rule, which would close it into one).
+  static func isDirect(_ plan: StratumPlan) -> Bool {
+    guard plan.relations.count == 1, let name = plan.relations.first else { return false }
+    if !plan.recursive { return true }
+    guard plan.deltaVersions.count == 1, let rule = plan.deltaVersions.first else { return false }
+    var reads = 0
+    for step in rule.steps {
+      switch step {
+      case .scan(let a, let visit), .lookup(let a, let visit):
+        guard a.relation == name else { continue }
+        guard visit == .everyRow, a.range == .delta else { return false }
+        reads += 1
+      case .member(let a), .absent(let a):
+        if a.relation == name { return false }
+      case .aggregate: return false
+      default: break
+      }
+      if operands(of: step).contains(where: { if case .expression = $0 { true } else { false } }) { return false }
+    }
+    if rule.projection.contains(where: { if case .expression = $0 { true } else { false } }) { return false }
+    return reads == 1
+  }
+
+  /// The operands a step reads (not those of an aggregate's body).
+  static func operands(of step: Step) -> [Operand] {
+    switch step {
+    case .scan(let a, _), .lookup(let a, _), .member(let a), .absent(let a): return a.keys + a.checkOperands
+    case .filter(_, let x, let y): return [x, y]
+    case .assign(_, let o): return [o]
+    case .aggregate: return []
+    }
+  }
+
+  /// A stratum of `isDirect` as one statement (empty when no rule derives a row): the relation's rows are the union of its rules
+  /// (its facts too, when it has some: `seeded`), the one recursive rule reading the working
+  /// table of a `WITH RECURSIVE ... UNION` (which is semi-naive evaluation, run by the server).
+  /// With a tuple limit, no more rows than one past it are computed (a recursive query is
+  /// evaluated only as far as its rows are read), and the caller's count reports the limit.
+  static func directStatement(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int, seeded: Set<String>) -> String {
+    guard let name = plan.relations.first else { return "" }
+    let full = g.table(name)
+    let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 0
+    let columns = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }
+    let recursiveRule = plan.recursive ? plan.deltaVersions.first : nil
+    // The first round's rules that do not read the relation (the recursive one is the delta version).
+    let bases = plan.firstRound.filter { rule in
+      !plan.recursive || !rule.steps.contains { $0.positiveAtom?.relation == name }
+    }
+    var branches: [String] = []
+    let isSeeded = seeded.contains(name)
+    if isSeeded && recursiveRule != nil { branches.append("SELECT * FROM \(full)") }
+    for rule in bases { branches.append(g.select(rule, distinct: false)) }
+    if branches.isEmpty { return "" }
+    var source: String
+    if let rule = recursiveRule {
+      let w = "dq_w"
+      g.workingTable = (name, w)
+      let step = g.select(rule, distinct: false)
+      g.workingTable = nil
+      source = "WITH RECURSIVE \(w)(\(columns.joined(separator: ", "))) AS (\n  \(branches.joined(separator: "\n  UNION "))\n  UNION \(step)\n) SELECT * FROM \(w)"
+    } else {
+      source = branches.count == 1 ? g.select(bases[0]) : branches.joined(separator: "\n  UNION ")
+    }
+    var sql = "INSERT INTO \(full) SELECT * FROM (\(source)) AS dq_x"
+    if isSeeded {
+      let same = columns.map { "dq_o.\($0) = dq_x.\($0)" }.joined(separator: " AND ")
+      sql += " WHERE NOT EXISTS (SELECT 1 FROM \(full) AS dq_o WHERE \(same))"
+    }
+    if tupleLimit > 0 { sql += " LIMIT \(tupleLimit + 1)" }
+    return sql + ";"
   }
 
   /// A server error as dq reports it: dq's own errors (raised by its SQL functions) exactly as

@@ -27,22 +27,28 @@ public final class SQLScript {
   func add(
     query body: [Literal], variables: [String], title: String, rules: [Rule], database: Database
   ) {
-    var g = SQLGenerator(schema: "pg_temp")
     let size: (String) -> Int = { database.rowCount($0) }
     let strata = Stratifier.strata(neededBy: body, rules: rules) ?? []
     let plans = strata.map { (s, r) in Planner.plan(stratum: s.relations, recursive: s.recursive, rules: r, size: size) }
     let query = Planner.plan(body: body, projection: variables, size: size)
     let (arity, derived) = PostgresEngine.relations(plans, query)
     let keys = PostgresEngine.lookups(plans, query)
+    var g = SQLGenerator(schema: "pg_temp", kinds: PostgresEngine.kinds(plans, arity: arity, database: database, server: [:]))
     text += "\n-- \(title.split(separator: "\n").joined(separator: " "))\n"
+    let stepwise = PostgresEngine.stepwise(plans, derived)
+    var seeded: Set<String> = []
     for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
-      text += PostgresEngine.createTables(name, arity: n, derived: derived.contains(name), g) + "\n"
-      if let data = PostgresEngine.copyData(name, arity: n, database: database) {
+      text += PostgresEngine.createTables(name, arity: n, derived: stepwise.contains(name), g) + "\n"
+      if let data = PostgresEngine.copyData(name, arity: n, database: database, g) {
         text += "COPY \(g.table(name)) FROM STDIN;\n" + data + "\\.\n"
+        seeded.insert(name)
       }
       if let k = keys[name] { text += PostgresEngine.indexes(name, k, g) + "\n" }
     }
-    for p in plans { text += PostgresEngine.stratumBlock(p, &g, tupleLimit: 0) + "\n" }
+    for p in plans {
+      let block = PostgresEngine.stratumBlock(p, &g, tupleLimit: 0, seeded: seeded)
+      if !block.isEmpty { text += block + "\n" }
+    }
     let select = g.select(query)
     if variables.isEmpty {
       text += "SELECT EXISTS (\(select)) AS answer;\n"
