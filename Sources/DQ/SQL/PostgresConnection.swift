@@ -65,6 +65,16 @@ final class PostgresConnection {
     dq_pq_clear(r)
   }
 
+  /// Runs one statement that returns no rows; returns the number of rows it affected (an
+  /// INSERT's, say; 0 for a command that reports none).
+  @discardableResult
+  func executeCounting(_ sql: String) throws(PostgresError) -> Int {
+    let r = try run(sql)
+    defer { dq_pq_clear(r) }
+    guard let p = dq_pq_cmd_tuples(r) else { return 0 }
+    return Int(String(cString: p)) ?? 0
+  }
+
   /// Runs a query and returns its rows as text (nil for SQL NULL).
   func query(_ sql: String) throws(PostgresError) -> [[String?]] {
     let r = try run(sql)

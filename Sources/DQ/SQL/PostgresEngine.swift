@@ -12,6 +12,11 @@ public final class PostgresEngine {
   /// `pg_temp`, or the schema `--db-schema` names.
   let schema: String
   private var prepared = false
+  /// What each relation's table holds (`states`), for the tables an earlier query left that a
+  /// later one can use as they are; a table being rebuilt or computed has none.
+  private var held: [String: Int] = [:]
+  /// The lookup indexes each table has (`lookups`).
+  private var indexed: [String: Set<[Int]>] = [:]
   /// The rule of the stratum being computed, where a time limit reached in the server is reported.
   private var currentSpan: SourceSpan?
   /// The connection string as given (for `.engine` to show).
@@ -59,19 +64,33 @@ public final class PostgresEngine {
       let kinds = Self.kinds(plans, arity: arity, database: database, server: server.mapValues(\.kinds))
       generator = SQLGenerator(schema: schema, kinds: kinds)
       let stepwise = Self.stepwise(plans, derived)
+      let states = Self.states(plans, arity: arity, kinds: kinds, database: database, server: Set(server.keys))
       var seeded: Set<String> = []
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
+        // A table already holding what this query needs (an earlier query built it) is kept.
+        if let state = states[name], held[name] == state { continue }
+        held[name] = nil
+        indexed[name] = nil
         if let source = server[name] {
           try loadServerRelation(name, arity: n, derived: stepwise.contains(name), source, generator, at: querySpan)
           seeded.insert(name)
         } else if try load(name, arity: n, derived: stepwise.contains(name), database: database, generator) {
           seeded.insert(name)
         }
-        if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
+        if !derived.contains(name) { held[name] = states[name] }
+      }
+      for (name, k) in keys {
+        let missing = k.subtracting(indexed[name] ?? [])
+        guard !missing.isEmpty else { continue }
+        try connection.execute(Self.indexes(name, missing, generator))
+        indexed[name, default: []].formUnion(missing)
       }
       for p in plans {
+        if p.relations.allSatisfy({ held[$0] != nil && held[$0] == states[$0] }) { continue }
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
+        for r in p.relations { held[r] = nil }
         try run(p, &generator, &statement, budget: budget, seeded: seeded)
+        for r in p.relations { held[r] = states[r] }
       }
       let select = generator.select(query)
       let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
@@ -248,6 +267,58 @@ public final class PostgresEngine {
     return SQLKind.infer(plans, arity: arity, initial: initial)
   }
 
+  /// What each relation's table will hold once the query's strata ran, as a fingerprint: for a
+  /// relation of facts, its column kinds and its facts; for a derived one, its stratum's plan,
+  /// the kinds of its columns and the states of what the stratum reads. Equal states mean equal
+  /// contents, so a table an earlier query left in that state is not rebuilt. Tables of the
+  /// server (which other clients may change) have none, nor does what is derived from them.
+  static func states(
+    _ plans: [StratumPlan], arity: [String: Int], kinds: [String: [SQLKind]], database: Database, server: Set<String>
+  ) -> [String: Int] {
+    var out: [String: Int] = [:]
+    let derived = Set(plans.flatMap(\.relations))
+    for (name, n) in arity where !derived.contains(name) && !server.contains(name) {
+      var h = Hasher()
+      h.combine(name)
+      h.combine(n)
+      h.combine(kinds[name])
+      if let facts = facts(name, arity: n, database: database) {
+        h.combine(facts.count)
+        h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
+      }
+      out[name] = h.finalize()
+    }
+    for plan in plans {
+      let (reads, _) = relations([plan], RulePlan(steps: [], projection: [], headName: nil, slotNames: []))
+      var h = Hasher()
+      h.combine(plan)
+      var known = true
+      for name in reads.keys.sorted() {
+        h.combine(name)
+        h.combine(kinds[name])
+        if plan.relations.contains(name) { continue }
+        guard let state = out[name] else { known = false; break }
+        h.combine(state)
+      }
+      // The stratum's own relations: their columns and their facts.
+      for name in plan.relations {
+        if server.contains(name) { known = false }
+        let n = arity[name] ?? 0
+        h.combine(name)
+        h.combine(n)
+        h.combine(kinds[name])
+        if let facts = facts(name, arity: n, database: database) {
+          h.combine(facts.count)
+          h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
+        }
+      }
+      guard known else { continue }
+      let state = h.finalize()
+      for name in plan.relations { out[name] = state }
+    }
+    return out
+  }
+
   /// The explicit facts of a relation (nil when it has none).
   static func facts(_ name: String, arity: Int, database: Database) -> Relation? {
     guard let table = database.tables[name], table.arity == arity else { return nil }
@@ -309,8 +380,11 @@ public final class PostgresEngine {
       guard let first = k.first else { return nil }
       let kinds = g.kinds[name] ?? []
       let fixed = k.allSatisfy { $0 < kinds.count && kinds[$0].isFixedWidth }
+      // With every column a number or date, the other columns follow the keys: the index covers
+      // the rows, read without visiting the table.
+      let columns = k + (kinds.allSatisfy(\.isFixedWidth) && kinds.count <= 32 ? kinds.indices.filter { !k.contains($0) } : [])
       let index = fixed
-        ? "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")));"
+        ? "CREATE INDEX ON \(g.table(name)) (\(columns.map { SQLGenerator.column($0) }.joined(separator: ", ")));"
         : "CREATE INDEX ON \(g.table(name)) USING hash (\(SQLGenerator.column(first)));"
       return seen.insert(index).inserted ? index : nil
     }.joined(separator: " ")
@@ -342,14 +416,20 @@ public final class PostgresEngine {
   /// what it derived toward the tuple limit.
   private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget, seeded: Set<String>) throws(PostgresError) {
     currentSpan = plan.firstRound.first?.origin.span
-    let before = try count(plan.relations, g)
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
     statement = Self.stratumBlock(plan, &g, tupleLimit: limit, seeded: seeded)
     // A stratum of facts only (no rule derives a row) has nothing to run.
     if statement.isEmpty { return }
-    try connection.execute(statement)
-    if Self.isDirect(plan) { try connection.execute(plan.relations.map { "ANALYZE \(g.table($0));" }.joined(separator: " ")) }
-    let added = try count(plan.relations, g) - before
+    let added: Int
+    if Self.isDirect(plan) {
+      // One INSERT: the rows it added are the rows derived.
+      added = try connection.executeCounting(statement)
+      try connection.execute(plan.relations.map { "ANALYZE \(g.table($0));" }.joined(separator: " "))
+    } else {
+      let before = try count(plan.relations, g)
+      try connection.execute(statement)
+      added = try count(plan.relations, g) - before
+    }
     let span = plan.firstRound.first?.origin.span
     do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
   }
