@@ -99,10 +99,15 @@ final class PostgresConnection {
 
   /// `COPY table FROM STDIN` with `data` in COPY's text format.
   func copy(_ statement: String, data: String) throws(PostgresError) {
+    try copy(statement, bytes: Array(data.utf8))
+  }
+
+  /// `COPY table FROM STDIN` with `bytes` (UTF-8) in COPY's text format.
+  func copy(_ statement: String, bytes data: [UInt8]) throws(PostgresError) {
     let r = try run(statement, expectCopy: true)
     dq_pq_clear(r)
     var ok = true
-    var bytes = Array(data.utf8)
+    var bytes = data
     if !bytes.isEmpty {
       ok = bytes.withUnsafeMutableBufferPointer { b in
         b.withMemoryRebound(to: CChar.self) { c in dq_pq_put_copy_data(handle, c.baseAddress, Int32(c.count)) == 1 }

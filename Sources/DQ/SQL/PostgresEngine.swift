@@ -131,8 +131,8 @@ public final class PostgresEngine {
   /// Returns whether it copied any rows.
   private func load(_ name: String, arity: Int, derived: Bool, database: Database, _ g: SQLGenerator) throws(PostgresError) -> Bool {
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
-    guard let data = Self.copyData(name, arity: arity, database: database, g) else { return false }
-    try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
+    guard let data = Self.copyBytes(name, arity: arity, database: database, g) else { return false }
+    try connection.copy("COPY \(g.table(name)) FROM STDIN", bytes: data)
     try connection.execute("ANALYZE \(g.table(name))")
     return true
   }
@@ -325,6 +325,34 @@ public final class PostgresEngine {
     let facts = table.hasRules ? table.facts : table.rows
     guard let facts, facts.count > 0 else { return nil }
     return facts
+  }
+
+  /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when
+  /// it has none), as UTF-8.
+  static func copyBytes(_ name: String, arity: Int, database: Database, _ g: SQLGenerator) -> [UInt8]? {
+    guard let facts = facts(name, arity: arity, database: database) else { return nil }
+    let kinds = g.columnKinds(name, arity: arity)
+    var out: [UInt8] = []
+    out.reserveCapacity(facts.count * max(1, arity) * 8)
+    if arity == 0 { return Array("0\n".utf8) }
+    let store = database.store
+    var text = ""
+    for r in 0..<facts.count {
+      for c in 0..<arity {
+        if c > 0 { out.append(9) }
+        let constant = store.decode(facts[r, c])
+        switch (kinds[c], constant) {
+        case (.integer, .integer(let i)), (.date, .date(let i)), (.none, .integer(let i)):
+          SQLValueEncoding.appendDecimal(i, to: &out)
+        default:
+          text.removeAll(keepingCapacity: true)
+          SQLValueEncoding.copyField(constant, kind: kinds[c], into: &text)
+          out.append(contentsOf: text.utf8)
+        }
+      }
+      out.append(10)
+    }
+    return out
   }
 
   /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when

@@ -262,14 +262,17 @@ struct SQLGenerator {
     let slots = level.slots.keys.sorted()
     let closed = finish(level, slots.map { "\(level.slots[$0]?.sql ?? "NULL") AS \(Self.name($0))" }, distinct: false) + " OFFSET 0"
     // Its distinct groups (one constant group when the aggregate reads no group variable).
+    // An aggregate of no group variable that cannot fail (all but `sum`) is computed once, for
+    // whatever bindings reach it.
+    let once = groups.isEmpty && plan.function != .sum
     let gq = alias("g"), g = alias("g")
     let keyList = groups.isEmpty ? "1 AS k0" : groups.enumerated().map { "\(gq).\(Self.name($1)) AS k\($0)" }.joined(separator: ", ")
     var inner = Level()
-    inner.from = ["(SELECT DISTINCT \(keyList) FROM (\(closed)) AS \(gq)) AS \(g)"]
+    if !once { inner.from = ["(SELECT DISTINCT \(keyList) FROM (\(closed)) AS \(gq)) AS \(g)"] }
     for (i, s) in groups.enumerated() { inner.slots[s] = Typed(sql: "\(g).k\(i)", kind: level.slots[s]?.kind ?? .mixed) }
     // The constant group is carried as a hidden slot (a materialize renames every slot).
     var keySlots = groups
-    if groups.isEmpty {
+    if groups.isEmpty && !once {
       hiddenSlots -= 1
       keySlots = [hiddenSlots]
       inner.slots[hiddenSlots] = Typed(sql: "\(g).k0", kind: .integer)
@@ -297,10 +300,13 @@ struct SQLGenerator {
       let f = plan.function == .min ? "min" : "max"
       folded = valueKind == .mixed ? "\(schema).dq_\(f)(\(b).v)" : "\(f)(\(b).v)"
     }
+    if outputs.isEmpty { outputs = ["1 AS l0"] }
     let bindings = finish(inner, outputs, distinct: !Self.distinctBindings(plan))
     let keys = keySlots.indices.map { "\(b).k\($0)" }
     let a = alias("a"), q = alias("q")
-    let grouped = "SELECT \(keys.enumerated().map { "\($1) AS k\($0)" }.joined(separator: ", ")), \(folded) AS v FROM (\(bindings)) AS \(b) GROUP BY \(keys.joined(separator: ", "))"
+    let grouped = once
+      ? "SELECT \(folded) AS v FROM (\(bindings)) AS \(b)"
+      : "SELECT \(keys.enumerated().map { "\($1) AS k\($0)" }.joined(separator: ", ")), \(folded) AS v FROM (\(bindings)) AS \(b) GROUP BY \(keys.joined(separator: ", "))"
     let on = groups.isEmpty ? "TRUE" : groups.enumerated().map { "\(q).\(Self.name($1)) = \(a).k\($0)" }.joined(separator: " AND ")
     var next = Level()
     next.from = ["(\(closed)) AS \(q) LEFT JOIN (\(grouped)) AS \(a) ON \(on)"]

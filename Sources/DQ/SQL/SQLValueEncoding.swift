@@ -63,6 +63,27 @@ enum SQLValueEncoding {
     out += "\")"
   }
 
+  /// An integer's decimal digits, as UTF-8 (COPY data is built without a String per value).
+  static func appendDecimal(_ i: Int64, to out: inout [UInt8]) {
+    if i < 0 { out.append(45) }
+    var m = i.magnitude
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+      repeat {
+        d[n] = UInt8(48 + m % 10)
+        m /= 10
+        n += 1
+      } while m > 0
+      while n > 0 {
+        n -= 1
+        out.append(d[n])
+      }
+    }
+  }
+
   /// One value as a field of a `COPY ... FROM STDIN` text line for a column of `kind`: a
   /// scalar column holds the value itself (a date its day number), a `mixed` one a `dqv`.
   static func copyField(_ c: Constant, kind: SQLKind, into out: inout String) {
@@ -246,7 +267,7 @@ enum SQLValueEncoding {
           ELSIF op = '*' THEN n := a.i::numeric * b.i;
           ELSIF op = '/' THEN
             IF b.i = 0 THEN RETURN \(s).dq_fail('Division by zero', sp, NULL, NULL, NULL); END IF;
-            n := trunc(a.i::numeric / b.i);
+            n := div(a.i::numeric, b.i::numeric);  -- exact (numeric / rounds past 16 digits)
           ELSE
             IF b.i = 0 THEN RETURN \(s).dq_fail('Division by zero in ''mod''', sp, NULL, NULL, NULL); END IF;
             IF b.i = -1 THEN RETURN ROW(0, 0, 0, '')::\(s).dqv; END IF;
