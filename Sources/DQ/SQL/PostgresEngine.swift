@@ -534,8 +534,8 @@ public final class PostgresEngine {
   /// Whether a stratum is computed by one INSERT (see `directStatement`): it derives one
   /// relation, and either is not recursive or is a linear recursion PostgreSQL's
   /// `WITH RECURSIVE ... UNION` computes: one recursive rule, reading the relation once, as a
-  /// plain scan or lookup (PostgreSQL allows the working table in no subquery, so no existence
-  /// check, no arithmetic and no aggregate in that rule, which would close it into one).
+  /// scan or lookup (PostgreSQL allows the working table in a FROM subquery, as arithmetic
+  /// makes, but not in an `EXISTS`, as an existence check makes, and no aggregate there).
   static func isDirect(_ plan: StratumPlan) -> Bool {
     guard plan.relations.count == 1, let name = plan.relations.first else { return false }
     if !plan.recursive { return true }
@@ -545,27 +545,15 @@ public final class PostgresEngine {
       switch step {
       case .scan(let a, let visit), .lookup(let a, let visit):
         guard a.relation == name else { continue }
-        guard visit == .everyRow, a.range == .delta else { return false }
+        guard visit != .firstMatch, visit != .counted, a.range == .delta else { return false }
         reads += 1
       case .member(let a), .absent(let a):
         if a.relation == name { return false }
       case .aggregate: return false
       default: break
       }
-      if operands(of: step).contains(where: { if case .expression = $0 { true } else { false } }) { return false }
     }
-    if rule.projection.contains(where: { if case .expression = $0 { true } else { false } }) { return false }
     return reads == 1
-  }
-
-  /// The operands a step reads (not those of an aggregate's body).
-  static func operands(of step: Step) -> [Operand] {
-    switch step {
-    case .scan(let a, _), .lookup(let a, _), .member(let a), .absent(let a): return a.keys + a.checkOperands
-    case .filter(_, let x, let y): return [x, y]
-    case .assign(_, let o): return [o]
-    case .aggregate: return []
-    }
   }
 
   /// A stratum of `isDirect` as one statement (empty when no rule derives a row): the relation's rows are the union of its rules
