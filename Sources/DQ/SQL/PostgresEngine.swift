@@ -15,6 +15,9 @@ public final class PostgresEngine {
   /// What each relation's table holds (`states`), for the tables an earlier query left that a
   /// later one can use as they are; a table being rebuilt or computed has none.
   private var held: [String: Int] = [:]
+  /// Tables filled by one INSERT and not yet analysed: analysed before something that joins
+  /// them is planned (`analyse`), not when nothing does.
+  private var unanalysed: Set<String> = []
   /// The lookup indexes each table has (`lookups`).
   private var indexed: [String: Set<[Int]>] = [:]
   /// The rule of the stratum being computed, where a time limit reached in the server is reported.
@@ -71,6 +74,7 @@ public final class PostgresEngine {
         if let state = states[name], held[name] == state { continue }
         held[name] = nil
         indexed[name] = nil
+        unanalysed.remove(name)
         if let source = server[name] {
           try loadServerRelation(name, arity: n, derived: stepwise.contains(name), source, generator, at: querySpan)
           seeded.insert(name)
@@ -89,9 +93,12 @@ public final class PostgresEngine {
         if p.relations.allSatisfy({ held[$0] != nil && held[$0] == states[$0] }) { continue }
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
         for r in p.relations { held[r] = nil }
+        try analyse(Self.relations([p], Self.noQuery).arity.keys, generator)
         try run(p, &generator, &statement, budget: budget, seeded: seeded)
         for r in p.relations { held[r] = states[r] }
       }
+      // A query reading one relation is planned the same whatever its statistics.
+      if Self.atoms(query.steps) > 1 { try analyse(Self.relations([], query).arity.keys, generator) }
       let select = generator.select(query)
       let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
       statement = "SELECT \(parts.joined(separator: ", ")) FROM (\(select)) AS a"
@@ -289,7 +296,7 @@ public final class PostgresEngine {
       out[name] = h.finalize()
     }
     for plan in plans {
-      let (reads, _) = relations([plan], RulePlan(steps: [], projection: [], headName: nil, slotNames: []))
+      let (reads, _) = relations([plan], noQuery)
       var h = Hasher()
       h.combine(plan)
       var known = true
@@ -452,7 +459,7 @@ public final class PostgresEngine {
     if Self.isDirect(plan) {
       // One INSERT: the rows it added are the rows derived.
       added = try connection.executeCounting(statement)
-      try connection.execute(plan.relations.map { "ANALYZE \(g.table($0));" }.joined(separator: " "))
+      unanalysed.formUnion(plan.relations)
     } else {
       let before = try count(plan.relations, g)
       try connection.execute(statement)
@@ -529,6 +536,28 @@ public final class PostgresEngine {
     }
     sql += "END\n$dq$;"
     return sql
+  }
+
+  /// Runs ANALYZE on those of `names` filled since they were last analysed.
+  private func analyse(_ names: Dictionary<String, Int>.Keys, _ g: SQLGenerator) throws(PostgresError) {
+    let due = names.filter { unanalysed.contains($0) }.sorted()
+    guard !due.isEmpty else { return }
+    try connection.execute(due.map { "ANALYZE \(g.table($0));" }.joined(separator: " "))
+    unanalysed.subtract(due)
+  }
+
+  /// A plan of nothing, for `relations` of strata alone.
+  static let noQuery = RulePlan(steps: [], projection: [], headName: nil, slotNames: [])
+
+  /// How many atoms a body reads (those of its aggregates too).
+  static func atoms(_ steps: [Step]) -> Int {
+    steps.reduce(0) { n, step in
+      switch step {
+      case .scan, .lookup, .member, .absent: return n + 1
+      case .aggregate(let g): return n + atoms(g.body)
+      default: return n
+      }
+    }
   }
 
   /// Whether a stratum is computed by one INSERT (see `directStatement`): it derives one
