@@ -1,12 +1,14 @@
 /// Evaluates queries inside a PostgreSQL server: for each query, the relations it needs are
-/// loaded into tables (with COPY), its strata are computed by SQL generated from the same plans
-/// the native engine runs (semi-naive rounds driven by dq, with delta tables), and its answers
-/// are read back and handed to the session, which sorts and prints them as it always does, so
-/// the output is the native engine's.
+/// loaded into tables (with COPY; columns typed by `SQLKind`), its strata are computed by SQL
+/// generated from the same plans the native engine runs (one statement per stratum: an INSERT,
+/// `WITH RECURSIVE` for a linear recursion, or a PL/pgSQL block of semi-naive rounds), and its
+/// answers are read back and handed to the session, which sorts and prints them as it always
+/// does, so the output is the native engine's.
 ///
-/// Each query loads what it reads afresh from the session, so it sees exactly the clauses above
-/// it. By default everything lives in `pg_temp` (gone when the connection closes: nothing is
-/// left behind); with a schema name the tables stay there for other tools to read.
+/// A query sees exactly the clauses above it: a table an earlier query left is used again only
+/// while its state (`states`: the facts, plans and kinds it was built from) is unchanged. By
+/// default everything lives in `pg_temp` (gone when the connection closes: nothing is left
+/// behind); with a schema name the tables stay there for other tools to read.
 public final class PostgresEngine {
   private let connection: PostgresConnection
   /// `pg_temp`, or the schema `--db-schema` names.
@@ -447,8 +449,8 @@ public final class PostgresEngine {
     return (arity, Set(plans.flatMap(\.relations)))
   }
 
-  /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
-  /// what it derived toward the tuple limit.
+  /// Computes a stratum in one round trip (see `stratumBlock`), then counts what it derived
+  /// toward the tuple limit (an INSERT's row count, or the tables' growth).
   private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget, seeded: Set<String>) throws(PostgresError) {
     currentSpan = plan.firstRound.first?.origin.span
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
@@ -477,7 +479,8 @@ public final class PostgresEngine {
   /// The SQLSTATE of the tuple limit raised inside a stratum's block.
   static let tupleLimitCode = "DQ002"
 
-  /// A stratum as one PL/pgSQL block: every rule once over the full relations, each relation's
+  /// A stratum as one statement: `directStatement` where `isDirect`, else a PL/pgSQL block:
+  /// every rule once over the full relations, each relation's
   /// new rows moved to its delta table and into it; then, when the stratum is recursive, the
   /// delta versions of its rules in rounds until no relation gains a row (semi-naive
   /// evaluation). Tables are analysed as they grow (rounds 1, 2, 4, 8, ...), so the server
