@@ -101,9 +101,14 @@ public final class PostgresEngine {
       }
       // A query reading one relation is planned the same whatever its statistics.
       if Self.atoms(query.steps) > 1 { try analyse(Self.relations([], query).arity.keys, generator) }
-      let select = generator.select(query)
-      let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
-      statement = "SELECT \(parts.joined(separator: ", ")) FROM (\(select)) AS a"
+      // Answers come back as text: a value of a typed column as one field, a `dqv` as its four.
+      let (select, answerKinds) = generator.answers(query)
+      var fields: [String] = []
+      for (c, kind) in answerKinds.enumerated() {
+        let column = "a.\(SQLGenerator.column(c))"
+        fields.append(kind == .mixed ? SQLValueEncoding.selectParts(column) : column)
+      }
+      statement = "SELECT \(fields.joined(separator: ", ")) FROM (\(select)) AS a"
       let rows = try connection.query(statement)
       if variables.isEmpty { return rows.isEmpty ? [] : [[]] }
       do { try budget.countDerived(rows.count, querySpan) } catch { throw PostgresError(evaluation: error) }
@@ -112,12 +117,14 @@ public final class PostgresEngine {
       out.reserveCapacity(rows.count)
       for row in rows {
         var tuple: [Value] = []
+        var f = 0
         for c in 0..<variables.count {
-          guard
-            let constant = SQLValueEncoding.decode(k: row[4 * c], i: row[4 * c + 1], f: row[4 * c + 2], s: row[4 * c + 3])
-          else {
+          let kind = c < answerKinds.count ? answerKinds[c] : .mixed
+          let width = kind == .mixed ? 4 : 1
+          guard f + width <= row.count, let constant = SQLValueEncoding.decode(row[f..<(f + width)], kind: kind) else {
             throw PostgresError(unavailable: false, message: "PostgreSQL returned a value dq cannot read", statement: "SELECT")
           }
+          f += width
           tuple.append(store.constant(constant))
         }
         out.append(tuple)

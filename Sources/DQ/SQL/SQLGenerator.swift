@@ -171,6 +171,19 @@ struct SQLGenerator {
     return finish(level, values.enumerated().map { "\($1) AS \(Self.column($0))" }, distinct: distinct)
   }
 
+  /// A query's SELECT of its answers, each column of its own kind (a `dqv` where mixed), and
+  /// those kinds (`none`, where no answer can come, as `integer`).
+  mutating func answers(_ plan: RulePlan) -> (String, [SQLKind]) {
+    var level = Level()
+    body(plan.steps, &level)
+    var values: [Typed] = []
+    for p in plan.projection { values.append(operand(p, &level)) }
+    if values.isEmpty { values = [zero] }
+    let kinds = values.map { $0.kind == .none ? SQLKind.integer : $0.kind }
+    let outputs = values.enumerated().map { i, v in "\(stored(v, as: kinds[i])) AS \(Self.column(i))" }
+    return (finish(level, outputs, distinct: true), kinds)
+  }
+
   private func finish(_ level: Level, _ outputs: [String], distinct: Bool) -> String {
     var sql = "SELECT \(distinct ? "DISTINCT " : "")\(outputs.joined(separator: ", "))"
     if !level.from.isEmpty { sql += " FROM " + level.from.joined(separator: " CROSS JOIN ") }

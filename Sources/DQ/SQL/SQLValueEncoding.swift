@@ -153,6 +153,22 @@ enum SQLValueEncoding {
     }
   }
 
+  /// A value of `kind` from the text fields of an answer: one for a typed column (a date as its
+  /// day number), the four of `selectParts` for a `dqv`.
+  static func decode(_ fields: ArraySlice<String?>, kind: SQLKind) -> Constant? {
+    guard let first = fields.first else { return nil }
+    switch kind {
+    case .none, .integer: return first.flatMap { Int64($0) }.map { .integer($0) }
+    case .decimal: return first.flatMap { Double($0) }.map { .decimal($0) }
+    case .date: return first.flatMap { Int64($0) }.map { .date($0) }
+    case .symbol: return .symbol(first ?? "")
+    case .mixed:
+      let p = Array(fields)
+      guard p.count == 4 else { return nil }
+      return decode(k: p[0], i: p[1], f: p[2], s: p[3])
+    }
+  }
+
   /// A value as dq_describe writes it in error details: `k:i:f:s`.
   static func decodeDetail(_ text: Substring) -> Constant? {
     let p = text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
