@@ -18,6 +18,7 @@ static int (*p_result_status)(const void *);
 static char *(*p_result_error_field)(const void *, int);
 static char *(*p_result_error_message)(const void *);
 static int (*p_ntuples)(const void *);
+static char *(*p_cmd_tuples)(void *);
 static int (*p_nfields)(const void *);
 static char *(*p_getvalue)(const void *, int, int);
 static int (*p_getisnull)(const void *, int, int);
@@ -63,6 +64,7 @@ int dq_pq_load(void) {
   RESOLVE(p_result_error_field, "PQresultErrorField");
   RESOLVE(p_result_error_message, "PQresultErrorMessage");
   RESOLVE(p_ntuples, "PQntuples");
+  RESOLVE(p_cmd_tuples, "PQcmdTuples");
   RESOLVE(p_nfields, "PQnfields");
   RESOLVE(p_getvalue, "PQgetvalue");
   RESOLVE(p_getisnull, "PQgetisnull");
@@ -117,6 +119,7 @@ int dq_pq_result_kind(const dq_pg_result *res) {
 const char *dq_pq_error_field(const dq_pg_result *res, int field) { return res ? p_result_error_field(res, field) : NULL; }
 const char *dq_pq_result_error(const dq_pg_result *res) { return res ? p_result_error_message(res) : "no result"; }
 int dq_pq_ntuples(const dq_pg_result *res) { return p_ntuples(res); }
+const char *dq_pq_cmd_tuples(dq_pg_result *res) { return p_cmd_tuples(res); }
 int dq_pq_nfields(const dq_pg_result *res) { return p_nfields(res); }
 const char *dq_pq_value(const dq_pg_result *res, int row, int column) { return p_getvalue(res, row, column); }
 int dq_pq_is_null(const dq_pg_result *res, int row, int column) { return p_getisnull(res, row, column); }

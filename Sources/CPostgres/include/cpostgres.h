@@ -32,6 +32,8 @@ int dq_pq_result_kind(const dq_pg_result *res);
 const char *dq_pq_error_field(const dq_pg_result *res, int field);
 const char *dq_pq_result_error(const dq_pg_result *res);
 int dq_pq_ntuples(const dq_pg_result *res);
+/// The number of rows an INSERT, UPDATE, DELETE, ... affected, as text ("" for other commands).
+const char *dq_pq_cmd_tuples(dq_pg_result *res);
 int dq_pq_nfields(const dq_pg_result *res);
 const char *dq_pq_value(const dq_pg_result *res, int row, int column);
 int dq_pq_is_null(const dq_pg_result *res, int row, int column);

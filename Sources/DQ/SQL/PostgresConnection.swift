@@ -77,6 +77,16 @@ final class PostgresConnection {
     dq_pq_clear(r)
   }
 
+  /// Runs one statement that returns no rows; returns the number of rows it affected (an
+  /// INSERT's, say; 0 for a command that reports none).
+  @discardableResult
+  func executeCounting(_ sql: String) throws(PostgresError) -> Int {
+    let r = try run(sql)
+    defer { dq_pq_clear(r) }
+    guard let p = dq_pq_cmd_tuples(r) else { return 0 }
+    return Int(String(cString: p)) ?? 0
+  }
+
   /// Runs a query and returns its rows as text (nil for SQL NULL).
   func query(_ sql: String) throws(PostgresError) -> [[String?]] {
     let r = try run(sql)
@@ -101,10 +111,15 @@ final class PostgresConnection {
 
   /// `COPY table FROM STDIN` with `data` in COPY's text format.
   func copy(_ statement: String, data: String) throws(PostgresError) {
+    try copy(statement, bytes: Array(data.utf8))
+  }
+
+  /// `COPY table FROM STDIN` with `bytes` (UTF-8) in COPY's text format.
+  func copy(_ statement: String, bytes data: [UInt8]) throws(PostgresError) {
     let r = try run(statement, expectCopy: true)
     dq_pq_clear(r)
     var ok = true
-    var bytes = Array(data.utf8)
+    var bytes = data
     if !bytes.isEmpty {
       ok = bytes.withUnsafeMutableBufferPointer { b in
         b.withMemoryRebound(to: CChar.self) { c in dq_pq_put_copy_data(handle, c.baseAddress, Int32(c.count)) == 1 }

@@ -1,17 +1,27 @@
 /// Evaluates queries inside a PostgreSQL server: for each query, the relations it needs are
-/// loaded into tables (with COPY), its strata are computed by SQL generated from the same plans
-/// the native engine runs (semi-naive rounds driven by dq, with delta tables), and its answers
-/// are read back and handed to the session, which sorts and prints them as it always does, so
-/// the output is the native engine's.
+/// loaded into tables (with COPY; columns typed by `SQLKind`), its strata are computed by SQL
+/// generated from the same plans the native engine runs (one statement per stratum: an INSERT,
+/// `WITH RECURSIVE` for a linear recursion, or a PL/pgSQL block of semi-naive rounds), and its
+/// answers are read back and handed to the session, which sorts and prints them as it always
+/// does, so the output is the native engine's.
 ///
-/// Each query loads what it reads afresh from the session, so it sees exactly the clauses above
-/// it. By default everything lives in `pg_temp` (gone when the connection closes: nothing is
-/// left behind); with a schema name the tables stay there for other tools to read.
+/// A query sees exactly the clauses above it: a table an earlier query left is used again only
+/// while its state (`states`: the facts, plans and kinds it was built from) is unchanged. By
+/// default everything lives in `pg_temp` (gone when the connection closes: nothing is left
+/// behind); with a schema name the tables stay there for other tools to read.
 public final class PostgresEngine {
   let connection: PostgresConnection
   /// `pg_temp`, or the schema `--db-schema` names.
   let schema: String
   private var prepared = false
+  /// What each relation's table holds (`states`), for the tables an earlier query left that a
+  /// later one can use as they are; a table being rebuilt or computed has none.
+  private var held: [String: Int] = [:]
+  /// Tables filled by one INSERT and not yet analysed: analysed before something that joins
+  /// them is planned (`analyse`), not when nothing does.
+  private var unanalysed: Set<String> = []
+  /// The lookup indexes each table has (`lookups`).
+  private var indexed: [String: Set<[Int]>] = [:]
   /// The rule of the stratum being computed, where a time limit reached in the server is reported.
   private var currentSpan: SourceSpan?
   /// The connection string as given (for `.engine` to show).
@@ -57,21 +67,49 @@ public final class PostgresEngine {
       let (arity, derived) = Self.relations(plans, query)
       let keys = Self.lookups(plans, query)
       let server = try serverRelations(Set(arity.keys), database: database, at: querySpan)
+      let kinds = Self.kinds(plans, arity: arity, database: database, server: server.mapValues(\.kinds))
+      generator = SQLGenerator(schema: schema, kinds: kinds)
+      let stepwise = Self.stepwise(plans, derived)
+      let states = Self.states(plans, arity: arity, kinds: kinds, database: database, server: Set(server.keys))
+      var seeded: Set<String> = []
       for (name, n) in arity.sorted(by: { $0.key < $1.key }) {
+        // A table already holding what this query needs (an earlier query built it) is kept.
+        if let state = states[name], held[name] == state { continue }
+        held[name] = nil
+        indexed[name] = nil
+        unanalysed.remove(name)
         if let source = server[name] {
-          try loadServerRelation(name, arity: n, derived: derived.contains(name), source, at: querySpan)
-        } else {
-          try load(name, arity: n, derived: derived.contains(name), database: database)
+          try loadServerRelation(name, arity: n, derived: stepwise.contains(name), source, generator, at: querySpan)
+          seeded.insert(name)
+        } else if try load(name, arity: n, derived: stepwise.contains(name), database: database, generator) {
+          seeded.insert(name)
         }
-        if let k = keys[name] { try connection.execute(Self.indexes(name, k, generator)) }
+        if !derived.contains(name) { held[name] = states[name] }
+      }
+      for (name, k) in keys {
+        let missing = k.subtracting(indexed[name] ?? [])
+        guard !missing.isEmpty else { continue }
+        try connection.execute(Self.indexes(name, missing, generator))
+        indexed[name, default: []].formUnion(missing)
       }
       for p in plans {
+        if p.relations.allSatisfy({ held[$0] != nil && held[$0] == states[$0] }) { continue }
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
-        try run(p, &generator, &statement, budget: budget)
+        for r in p.relations { held[r] = nil }
+        try analyse(Self.relations([p], Self.noQuery).arity.keys, generator)
+        try run(p, &generator, &statement, budget: budget, seeded: seeded)
+        for r in p.relations { held[r] = states[r] }
       }
-      let select = generator.select(query)
-      let parts = (0..<max(1, variables.count)).map { SQLValueEncoding.selectParts("a.\(SQLGenerator.column($0))") }
-      statement = "SELECT \(parts.joined(separator: ", ")) FROM (\(select)) AS a"
+      // A query reading one relation is planned the same whatever its statistics.
+      if Self.atoms(query.steps) > 1 { try analyse(Self.relations([], query).arity.keys, generator) }
+      // Answers come back as text: a value of a typed column as one field, a `dqv` as its four.
+      let (select, answerKinds) = generator.answers(query)
+      var fields: [String] = []
+      for (c, kind) in answerKinds.enumerated() {
+        let column = "a.\(SQLGenerator.column(c))"
+        fields.append(kind == .mixed ? SQLValueEncoding.selectParts(column) : column)
+      }
+      statement = "SELECT \(fields.joined(separator: ", ")) FROM (\(select)) AS a"
       let rows = try connection.query(statement)
       if variables.isEmpty { return rows.isEmpty ? [] : [[]] }
       do { try budget.countDerived(rows.count, querySpan) } catch { throw PostgresError(evaluation: error) }
@@ -80,12 +118,14 @@ public final class PostgresEngine {
       out.reserveCapacity(rows.count)
       for row in rows {
         var tuple: [Value] = []
+        var f = 0
         for c in 0..<variables.count {
-          guard
-            let constant = SQLValueEncoding.decode(k: row[4 * c], i: row[4 * c + 1], f: row[4 * c + 2], s: row[4 * c + 3])
-          else {
+          let kind = c < answerKinds.count ? answerKinds[c] : .mixed
+          let width = kind == .mixed ? 4 : 1
+          guard f + width <= row.count, let constant = SQLValueEncoding.decode(row[f..<(f + width)], kind: kind) else {
             throw PostgresError(unavailable: false, message: "PostgreSQL returned a value dq cannot read", statement: "SELECT")
           }
+          f += width
           tuple.append(store.constant(constant))
         }
         out.append(tuple)
@@ -105,12 +145,19 @@ public final class PostgresEngine {
 
   /// (Re)creates a relation's tables: the full one with its explicit facts (a relation with
   /// rules starts from its facts only), and for derived relations the delta and new tables.
-  private func load(_ name: String, arity: Int, derived: Bool, database: Database) throws(PostgresError) {
-    let g = SQLGenerator(schema: schema)
+  /// Returns whether it copied any rows.
+  private func load(_ name: String, arity: Int, derived: Bool, database: Database, _ g: SQLGenerator) throws(PostgresError) -> Bool {
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
-    guard let data = Self.copyData(name, arity: arity, database: database) else { return }
-    try connection.copy("COPY \(g.table(name)) FROM STDIN", data: data)
+    guard let data = Self.copyBytes(name, arity: arity, database: database, g) else { return false }
+    try connection.copy("COPY \(g.table(name)) FROM STDIN", bytes: data)
     try connection.execute("ANALYZE \(g.table(name))")
+    return true
+  }
+
+  /// The derived relations computed in semi-naive rounds (the strata not `isDirect`): those
+  /// need delta and new tables and a unique index.
+  static func stepwise(_ plans: [StratumPlan], _ derived: Set<String>) -> Set<String> {
+    derived.subtracting(plans.filter(isDirect).flatMap(\.relations))
   }
 
   /// A table or view that already exists in the server: where it is and its columns.
@@ -118,6 +165,8 @@ public final class PostgresEngine {
     /// The qualified name, quoted (`"public"."edge"`).
     var qualified: String
     var columns: [(name: String, type: String)]
+    /// The kind of each column's values (`SQLKind.ofServerType`).
+    var kinds: [SQLKind] = []
   }
 
   /// The relations among `names` read from the server: those the program gives no facts and no
@@ -140,10 +189,20 @@ public final class PostgresEngine {
       let columns = try connection.query(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(oid) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
       ).map { (name: $0.first.flatMap { $0 } ?? "", type: $0.count > 1 ? ($0[1] ?? "") : "") }
+      let qualified = SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name)
       out[name] = ServerRelation(
-        qualified: SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name), columns: columns)
+        qualified: qualified, columns: columns, kinds: try serverKinds(qualified, columns))
     }
     return out
+  }
+
+  /// The kinds of a server table's columns: a column that holds a NULL (read as the empty
+  /// symbol) is mixed unless it holds symbols anyway.
+  private func serverKinds(_ qualified: String, _ columns: [(name: String, type: String)]) throws(PostgresError) -> [SQLKind] {
+    guard !columns.isEmpty else { return [] }
+    let nulls = columns.map { "bool_or(\(SQLValueEncoding.identifier($0.name)) IS NULL)" }.joined(separator: ", ")
+    let row = try connection.query("SELECT \(nulls) FROM \(qualified)").first ?? []
+    return columns.enumerated().map { i, c in SQLKind.ofServerType(c.type, nullable: i < row.count && row[i] == "t") }
   }
 
   /// Name, schema and oid of the server relations among `names` (see `serverRelations`).
@@ -168,9 +227,10 @@ public final class PostgresEngine {
   /// Fills the relation's table (in dq's schema) from a table or view of the server, inside the
   /// server (nothing is copied out of it), its values converted as `SQLValueEncoding.fromColumn`
   /// says. Its arity must be its number of columns.
-  private func loadServerRelation(_ name: String, arity: Int, derived: Bool, _ source: ServerRelation, at span: SourceSpan?) throws(PostgresError) {
+  private func loadServerRelation(
+    _ name: String, arity: Int, derived: Bool, _ source: ServerRelation, _ g: SQLGenerator, at span: SourceSpan?
+  ) throws(PostgresError) {
     if let mismatch = Self.arityMismatch(name, arity: arity, source, at: span) { throw PostgresError(evaluation: mismatch) }
-    let g = SQLGenerator(schema: schema)
     try connection.execute(Self.createTables(name, arity: arity, derived: derived, g))
     try connection.execute(Self.fill(name, from: source, g))
   }
@@ -186,23 +246,28 @@ public final class PostgresEngine {
       at: span)
   }
 
-  /// The statements filling a relation's table from a server table or view (see
-  /// `loadServerRelation`; `dq --sql --db` writes them into its script).
+  /// The statements filling a relation's table from a server table or view, each value converted
+  /// to the kind of its column (see `loadServerRelation`; `dq --sql --db` writes them into its
+  /// script).
   static func fill(_ name: String, from source: ServerRelation, _ g: SQLGenerator) -> String {
+    let kinds = g.columnKinds(name, arity: source.columns.count)
     let values = source.columns.enumerated().map { i, c in
-      "\(SQLValueEncoding.fromColumn(SQLValueEncoding.identifier(c.name), type: c.type, schema: g.schema)) AS \(SQLGenerator.column(i))"
+      let column = SQLValueEncoding.identifier(c.name)
+      let kind = i < kinds.count ? kinds[i] : .mixed
+      return "\(SQLValueEncoding.fromColumn(column, type: c.type, kind: kind, schema: g.schema)) AS \(SQLGenerator.column(i))"
     }
     return "INSERT INTO \(g.table(name)) SELECT DISTINCT \(values.joined(separator: ", ")) FROM \(source.qualified); ANALYZE \(g.table(name))"
   }
 
   /// Drops and creates a relation's table (and its delta and new tables when it is derived).
   static func createTables(_ name: String, arity: Int, derived: Bool, _ g: SQLGenerator) -> String {
-    let columns = (0..<SQLGenerator.columnCount(arity)).map { "\(SQLGenerator.column($0)) \(g.schema).dqv" }.joined(separator: ", ")
+    let kinds = g.columnKinds(name, arity: arity)
+    let columns = kinds.enumerated().map { "\(SQLGenerator.column($0)) \($1.sqlType(g.schema))" }.joined(separator: ", ")
     var tables = [g.table(name)]
     if derived { tables += [g.table(name, .delta), g.newTable(name)] }
     var sql = ""
     for t in tables { sql += "DROP TABLE IF EXISTS \(t); CREATE TABLE \(t) (\(columns)); " }
-    if derived && uniqueIndexed(arity) {
+    if derived && uniqueIndexed(kinds) {
       let list = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }.joined(separator: ", ")
       sql += "CREATE UNIQUE INDEX ON \(g.table(name)) (\(list)); "
     }
@@ -211,24 +276,129 @@ public final class PostgresEngine {
 
   /// Whether a derived relation's table gets a unique index over all its columns, so a round's
   /// new rows are found with `ON CONFLICT DO NOTHING` (a probe per row) instead of comparing
-  /// with the whole table. PostgreSQL indexes at most 32 columns.
-  static func uniqueIndexed(_ arity: Int) -> Bool { SQLGenerator.columnCount(arity) <= 32 }
+  /// with the whole table. PostgreSQL indexes at most 32 columns, and a btree entry holds at
+  /// most about 2.7 kB: only columns of numbers and dates are indexed so (a symbol may be long).
+  static func uniqueIndexed(_ kinds: [SQLKind]) -> Bool { kinds.count <= 32 && kinds.allSatisfy(\.isFixedWidth) }
 
-  /// The explicit facts of a relation in COPY's text format (nil when it has none).
-  static func copyData(_ name: String, arity: Int, database: Database) -> String? {
+  /// The kinds of the columns of the relations the plans read or derive (`SQLKind.infer`), from
+  /// the facts and the server tables' columns.
+  static func kinds(
+    _ plans: [StratumPlan], arity: [String: Int], database: Database, server: [String: [SQLKind]]
+  ) -> [String: [SQLKind]] {
+    var initial: [String: [SQLKind]] = [:]
+    for (name, n) in arity {
+      if let given = server[name] {
+        initial[name] = given
+      } else if let facts = facts(name, arity: n, database: database) {
+        initial[name] = SQLKind.ofRows(facts, store: database.store)
+      }
+    }
+    return SQLKind.infer(plans, arity: arity, initial: initial)
+  }
+
+  /// What each relation's table will hold once the query's strata ran, as a fingerprint: for a
+  /// relation of facts, its column kinds and its facts; for a derived one, its stratum's plan,
+  /// the kinds of its columns and the states of what the stratum reads. Equal states mean equal
+  /// contents, so a table an earlier query left in that state is not rebuilt. Tables of the
+  /// server (which other clients may change) have none, nor does what is derived from them.
+  static func states(
+    _ plans: [StratumPlan], arity: [String: Int], kinds: [String: [SQLKind]], database: Database, server: Set<String>
+  ) -> [String: Int] {
+    var out: [String: Int] = [:]
+    let derived = Set(plans.flatMap(\.relations))
+    for (name, n) in arity where !derived.contains(name) && !server.contains(name) {
+      var h = Hasher()
+      h.combine(name)
+      h.combine(n)
+      h.combine(kinds[name])
+      if let facts = facts(name, arity: n, database: database) {
+        h.combine(facts.count)
+        h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
+      }
+      out[name] = h.finalize()
+    }
+    for plan in plans {
+      let (reads, _) = relations([plan], noQuery)
+      var h = Hasher()
+      h.combine(plan)
+      var known = true
+      for name in reads.keys.sorted() {
+        h.combine(name)
+        h.combine(kinds[name])
+        if plan.relations.contains(name) { continue }
+        guard let state = out[name] else { known = false; break }
+        h.combine(state)
+      }
+      // The stratum's own relations: their columns and their facts.
+      for name in plan.relations {
+        if server.contains(name) { known = false }
+        let n = arity[name] ?? 0
+        h.combine(name)
+        h.combine(n)
+        h.combine(kinds[name])
+        if let facts = facts(name, arity: n, database: database) {
+          h.combine(facts.count)
+          h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
+        }
+      }
+      guard known else { continue }
+      let state = h.finalize()
+      for name in plan.relations { out[name] = state }
+    }
+    return out
+  }
+
+  /// The explicit facts of a relation (nil when it has none).
+  static func facts(_ name: String, arity: Int, database: Database) -> Relation? {
     guard let table = database.tables[name], table.arity == arity else { return nil }
     let facts = table.hasRules ? table.facts : table.rows
     guard let facts, facts.count > 0 else { return nil }
+    return facts
+  }
+
+  /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when
+  /// it has none), as UTF-8.
+  static func copyBytes(_ name: String, arity: Int, database: Database, _ g: SQLGenerator) -> [UInt8]? {
+    guard let facts = facts(name, arity: arity, database: database) else { return nil }
+    let kinds = g.columnKinds(name, arity: arity)
+    var out: [UInt8] = []
+    out.reserveCapacity(facts.count * max(1, arity) * 8)
+    if arity == 0 { return Array("0\n".utf8) }
+    let store = database.store
+    var text = ""
+    for r in 0..<facts.count {
+      for c in 0..<arity {
+        if c > 0 { out.append(9) }
+        let constant = store.decode(facts[r, c])
+        switch (kinds[c], constant) {
+        case (.integer, .integer(let i)), (.date, .date(let i)), (.none, .integer(let i)):
+          SQLValueEncoding.appendDecimal(i, to: &out)
+        default:
+          text.removeAll(keepingCapacity: true)
+          SQLValueEncoding.copyField(constant, kind: kinds[c], into: &text)
+          out.append(contentsOf: text.utf8)
+        }
+      }
+      out.append(10)
+    }
+    return out
+  }
+
+  /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when
+  /// it has none).
+  static func copyData(_ name: String, arity: Int, database: Database, _ g: SQLGenerator) -> String? {
+    guard let facts = facts(name, arity: arity, database: database) else { return nil }
+    let kinds = g.columnKinds(name, arity: arity)
     var data = ""
     let store = database.store
     for r in 0..<facts.count {
       if arity == 0 {
-        SQLValueEncoding.copyField(.integer(0), into: &data)
+        data += "0"
       } else {
         let row = facts.row(r)
         for (c, v) in row.enumerated() {
           if c > 0 { data += "\t" }
-          SQLValueEncoding.copyField(store.decode(v), into: &data)
+          SQLValueEncoding.copyField(store.decode(v), kind: c < kinds.count ? kinds[c] : .mixed, into: &data)
         }
       }
       data += "\n"
@@ -237,8 +407,10 @@ public final class PostgresEngine {
     return data
   }
 
-  /// The key columns the plans look relations up by (as the native engine's indexes), so the
-  /// server can probe instead of scanning: one index per relation and column list.
+  /// The key columns the recursive rules look relations up by (as the native engine's
+  /// indexes), so each round's few rows are probed for instead of scanning: one index per
+  /// relation and column list. Rules and queries run once are left to PostgreSQL's hash joins
+  /// (an index there costs more to build than it saves).
   static func lookups(_ plans: [StratumPlan], _ query: RulePlan) -> [String: Set<[Int]>] {
     var out: [String: Set<[Int]>] = [:]
     func note(_ steps: [Step]) {
@@ -251,18 +423,28 @@ public final class PostgresEngine {
         }
       }
     }
-    for p in plans { for r in p.firstRound + p.deltaVersions { note(r.steps) } }
-    note(query.steps)
+    for p in plans where p.recursive { for r in p.deltaVersions { note(r.steps) } }
     return out
   }
 
-  /// `CREATE INDEX` statements for the lookups of one relation's full table. They only speed
-  /// lookups up: one that cannot be built (a value longer than a btree row may hold) is left out.
+  /// `CREATE INDEX` statements for the lookups of one relation's full table: a btree over the
+  /// key columns when they hold numbers and dates; else a hash index on the first key column
+  /// (a btree entry holds at most about 2.7 kB, a long symbol would not fit; a hash index
+  /// keeps only hash codes).
   static func indexes(_ name: String, _ keys: Set<[Int]>, _ g: SQLGenerator) -> String {
-    keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
-      let index = "CREATE INDEX ON \(g.table(name)) (\(k.map { SQLGenerator.column($0) }.joined(separator: ", ")))"
-      return "DO $dq$ BEGIN \(index); EXCEPTION WHEN program_limit_exceeded THEN NULL; END $dq$; "
-    }.joined()
+    var seen: Set<String> = []
+    return keys.sorted { $0.lexicographicallyPrecedes($1) }.compactMap { k -> String? in
+      guard let first = k.first else { return nil }
+      let kinds = g.kinds[name] ?? []
+      let fixed = k.allSatisfy { $0 < kinds.count && kinds[$0].isFixedWidth }
+      // With every column a number or date, the other columns follow the keys: the index covers
+      // the rows, read without visiting the table.
+      let columns = k + (kinds.allSatisfy(\.isFixedWidth) && kinds.count <= 32 ? kinds.indices.filter { !k.contains($0) } : [])
+      let index = fixed
+        ? "CREATE INDEX ON \(g.table(name)) (\(columns.map { SQLGenerator.column($0) }.joined(separator: ", ")));"
+        : "CREATE INDEX ON \(g.table(name)) USING hash (\(SQLGenerator.column(first)));"
+      return seen.insert(index).inserted ? index : nil
+    }.joined(separator: " ")
   }
 
   /// Relations read or derived by the plans, with their arities, and the derived ones.
@@ -287,15 +469,24 @@ public final class PostgresEngine {
     return (arity, Set(plans.flatMap(\.relations)))
   }
 
-  /// Computes a stratum in one round trip: a PL/pgSQL block (see `stratumBlock`), then counts
-  /// what it derived toward the tuple limit.
-  private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget) throws(PostgresError) {
+  /// Computes a stratum in one round trip (see `stratumBlock`), then counts what it derived
+  /// toward the tuple limit (an INSERT's row count, or the tables' growth).
+  private func run(_ plan: StratumPlan, _ g: inout SQLGenerator, _ statement: inout String, budget: Budget, seeded: Set<String>) throws(PostgresError) {
     currentSpan = plan.firstRound.first?.origin.span
-    let before = try count(plan.relations, g)
     let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
-    statement = Self.stratumBlock(plan, &g, tupleLimit: limit)
-    try connection.execute(statement)
-    let added = try count(plan.relations, g) - before
+    statement = Self.stratumBlock(plan, &g, tupleLimit: limit, seeded: seeded)
+    // A stratum of facts only (no rule derives a row) has nothing to run.
+    if statement.isEmpty { return }
+    let added: Int
+    if Self.isDirect(plan) {
+      // One INSERT: the rows it added are the rows derived.
+      added = try connection.executeCounting(statement)
+      unanalysed.formUnion(plan.relations)
+    } else {
+      let before = try count(plan.relations, g)
+      try connection.execute(statement)
+      added = try count(plan.relations, g) - before
+    }
     let span = plan.firstRound.first?.origin.span
     do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
   }
@@ -308,12 +499,14 @@ public final class PostgresEngine {
   /// The SQLSTATE of the tuple limit raised inside a stratum's block.
   static let tupleLimitCode = "DQ002"
 
-  /// A stratum as one PL/pgSQL block: every rule once over the full relations, each relation's
+  /// A stratum as one statement: `directStatement` where `isDirect`, else a PL/pgSQL block:
+  /// every rule once over the full relations, each relation's
   /// new rows moved to its delta table and into it; then, when the stratum is recursive, the
   /// delta versions of its rules in rounds until no relation gains a row (semi-naive
   /// evaluation). Tables are analysed as they grow (rounds 1, 2, 4, 8, ...), so the server
   /// plans with current sizes. With a tuple limit, exceeding it raises DQ002.
-  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int) -> String {
+  static func stratumBlock(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int, seeded: Set<String> = []) -> String {
+    if isDirect(plan) { return directStatement(plan, &g, tupleLimit: tupleLimit, seeded: seeded) }
     func derive(_ rules: [RulePlan]) -> String {
       var out = ""
       for rule in rules {
@@ -325,8 +518,8 @@ public final class PostgresEngine {
     var merge = "    added := 0;\n"
     for (i, name) in plan.relations.enumerated() {
       let full = g.table(name), delta = g.table(name, .delta), new = g.newTable(name)
-      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 32
-      if uniqueIndexed(arity) {
+      let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 33
+      if uniqueIndexed(g.columnKinds(name, arity: arity)) {
         merge += """
               TRUNCATE \(delta);
               WITH fresh\(i) AS (INSERT INTO \(full) SELECT * FROM \(new) ON CONFLICT DO NOTHING RETURNING *)
@@ -366,6 +559,92 @@ public final class PostgresEngine {
     }
     sql += "END\n$dq$;"
     return sql
+  }
+
+  /// Runs ANALYZE on those of `names` filled since they were last analysed.
+  private func analyse(_ names: Dictionary<String, Int>.Keys, _ g: SQLGenerator) throws(PostgresError) {
+    let due = names.filter { unanalysed.contains($0) }.sorted()
+    guard !due.isEmpty else { return }
+    try connection.execute(due.map { "ANALYZE \(g.table($0));" }.joined(separator: " "))
+    unanalysed.subtract(due)
+  }
+
+  /// A plan of nothing, for `relations` of strata alone.
+  static let noQuery = RulePlan(steps: [], projection: [], headName: nil, slotNames: [])
+
+  /// How many atoms a body reads (those of its aggregates too).
+  static func atoms(_ steps: [Step]) -> Int {
+    steps.reduce(0) { n, step in
+      switch step {
+      case .scan, .lookup, .member, .absent: return n + 1
+      case .aggregate(let g): return n + atoms(g.body)
+      default: return n
+      }
+    }
+  }
+
+  /// Whether a stratum is computed by one INSERT (see `directStatement`): it derives one
+  /// relation, and either is not recursive or is a linear recursion PostgreSQL's
+  /// `WITH RECURSIVE ... UNION` computes: one recursive rule, reading the relation once, as a
+  /// scan or lookup (PostgreSQL allows the working table in a FROM subquery, as arithmetic
+  /// makes, but not in an `EXISTS`, as an existence check makes, and no aggregate there).
+  static func isDirect(_ plan: StratumPlan) -> Bool {
+    guard plan.relations.count == 1, let name = plan.relations.first else { return false }
+    if !plan.recursive { return true }
+    guard plan.deltaVersions.count == 1, let rule = plan.deltaVersions.first else { return false }
+    var reads = 0
+    for step in rule.steps {
+      switch step {
+      case .scan(let a, let visit), .lookup(let a, let visit):
+        guard a.relation == name else { continue }
+        guard visit != .firstMatch, visit != .counted, a.range == .delta else { return false }
+        reads += 1
+      case .member(let a), .absent(let a):
+        if a.relation == name { return false }
+      case .aggregate: return false
+      default: break
+      }
+    }
+    return reads == 1
+  }
+
+  /// A stratum of `isDirect` as one statement (empty when no rule derives a row): the relation's rows are the union of its rules
+  /// (its facts too, when it has some: `seeded`), the one recursive rule reading the working
+  /// table of a `WITH RECURSIVE ... UNION` (which is semi-naive evaluation, run by the server).
+  /// With a tuple limit, no more rows than one past it are computed (a recursive query is
+  /// evaluated only as far as its rows are read), and the caller's count reports the limit.
+  static func directStatement(_ plan: StratumPlan, _ g: inout SQLGenerator, tupleLimit: Int, seeded: Set<String>) -> String {
+    guard let name = plan.relations.first else { return "" }
+    let full = g.table(name)
+    let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 0
+    let columns = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }
+    let recursiveRule = plan.recursive ? plan.deltaVersions.first : nil
+    // The first round's rules that do not read the relation (the recursive one is the delta version).
+    let bases = plan.firstRound.filter { rule in
+      !plan.recursive || !rule.steps.contains { $0.positiveAtom?.relation == name }
+    }
+    var branches: [String] = []
+    let isSeeded = seeded.contains(name)
+    if isSeeded && recursiveRule != nil { branches.append("SELECT * FROM \(full)") }
+    for rule in bases { branches.append(g.select(rule, distinct: false)) }
+    if branches.isEmpty { return "" }
+    var source: String
+    if let rule = recursiveRule {
+      let w = "dq_w"
+      g.workingTable = (name, w)
+      let step = g.select(rule, distinct: false)
+      g.workingTable = nil
+      source = "WITH RECURSIVE \(w)(\(columns.joined(separator: ", "))) AS (\n  \(branches.joined(separator: "\n  UNION "))\n  UNION \(step)\n) SELECT * FROM \(w)"
+    } else {
+      source = branches.count == 1 ? g.select(bases[0]) : branches.joined(separator: "\n  UNION ")
+    }
+    var sql = "INSERT INTO \(full) SELECT * FROM (\(source)) AS dq_x"
+    if isSeeded {
+      let same = columns.map { "dq_o.\($0) = dq_x.\($0)" }.joined(separator: " AND ")
+      sql += " WHERE NOT EXISTS (SELECT 1 FROM \(full) AS dq_o WHERE \(same))"
+    }
+    if tupleLimit > 0 { sql += " LIMIT \(tupleLimit + 1)" }
+    return sql + ";"
   }
 
   /// A server error as dq reports it: dq's own errors (raised by its SQL functions) exactly as

@@ -6,8 +6,9 @@
 /// an integer and a decimal compared exactly, then dates, then symbols by code point) is the
 /// function `dq_cmp`; arithmetic is `dq_arith`/`dq_neg`, raising dq's own errors.
 ///
-/// The simplest faithful scheme: one SQL column per dq column whatever its kinds (typed columns
-/// for single-kind relations would be faster and are not done yet).
+/// That is the type of a column mixing kinds; a column whose values are all of one kind has that
+/// kind's SQL type instead (see `SQLKind`), and its values become `dqv`s only where they meet
+/// values of other kinds (`SQLGenerator`).
 enum SQLValueEncoding {
   /// The SQLSTATE of the errors dq's SQL functions raise; DETAIL carries the span number and
   /// the values the message names.
@@ -62,6 +63,61 @@ enum SQLValueEncoding {
     out += "\")"
   }
 
+  /// An integer's decimal digits, as UTF-8 (COPY data is built without a String per value).
+  static func appendDecimal(_ i: Int64, to out: inout [UInt8]) {
+    if i < 0 { out.append(45) }
+    var m = i.magnitude
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    withUnsafeMutableBytes(of: &digits) { d in
+      repeat {
+        d[n] = UInt8(48 + m % 10)
+        m /= 10
+        n += 1
+      } while m > 0
+      while n > 0 {
+        n -= 1
+        out.append(d[n])
+      }
+    }
+  }
+
+  /// One value as a field of a `COPY ... FROM STDIN` text line for a column of `kind`: a
+  /// scalar column holds the value itself (a date its day number), a `mixed` one a `dqv`.
+  static func copyField(_ c: Constant, kind: SQLKind, into out: inout String) {
+    switch (kind, c) {
+    case (.integer, .integer(let i)), (.date, .date(let i)), (.none, .integer(let i)): out += String(i)
+    case (.decimal, .decimal(let d)): out += floatText(d)
+    case (.symbol, .symbol(let s)):
+      for ch in s.unicodeScalars {
+        switch ch {
+        case "\\": out += "\\\\"
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\0": break
+        default: out.unicodeScalars.append(ch)
+        }
+      }
+    default: copyField(c, into: &out)
+    }
+  }
+
+  /// A column of a server table as a value of `kind` (`SQLKind.ofServerType` of its type):
+  /// the value itself when the column is of one kind (a NULL only in a column of symbols, as the
+  /// empty symbol), else a `dqv` as `fromColumn` makes it.
+  static func fromColumn(_ column: String, type: String, kind: SQLKind, schema s: String) -> String {
+    switch kind {
+    case .integer: return "\(column)::bigint"
+    case .decimal: return "CASE WHEN \(column) = 0 THEN 0 ELSE \(column)::float8 END"
+    case .date: return "(\(column) - DATE '1970-01-01')::bigint"
+    case .symbol: return "coalesce(\(column)::text, '')"
+    case .none, .mixed: return fromColumn(column, type: type, schema: s)
+    }
+  }
+
   /// A column of a server table as a `dqv` (reading tables that already exist): integer types
   /// as integers, numeric, real and double precision as decimals, dates as dates, NULL as the
   /// empty symbol, and every other type (text, varchar, boolean, timestamp, ...) as the symbol
@@ -94,6 +150,22 @@ enum SQLValueEncoding {
     case "2": return i.flatMap { Int64($0) }.map { .date($0) }
     case "3": return .symbol(s ?? "")
     default: return nil
+    }
+  }
+
+  /// A value of `kind` from the text fields of an answer: one for a typed column (a date as its
+  /// day number), the four of `selectParts` for a `dqv`.
+  static func decode(_ fields: ArraySlice<String?>, kind: SQLKind) -> Constant? {
+    guard let first = fields.first else { return nil }
+    switch kind {
+    case .none, .integer: return first.flatMap { Int64($0) }.map { .integer($0) }
+    case .decimal: return first.flatMap { Double($0) }.map { .decimal($0) }
+    case .date: return first.flatMap { Int64($0) }.map { .date($0) }
+    case .symbol: return .symbol(first ?? "")
+    case .mixed:
+      let p = Array(fields)
+      guard p.count == 4 else { return nil }
+      return decode(k: p[0], i: p[1], f: p[2], s: p[3])
     }
   }
 
@@ -184,6 +256,15 @@ enum SQLValueEncoding {
         END IF;
         RETURN ROW(0, isum::bigint, 0, '')::\(s).dqv;
       END $$;
+      -- sum of a column of integers: exact, then checked against 64 bits.
+      CREATE FUNCTION \(s).dq_isum(n numeric, sp int) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF n > 9223372036854775807 OR n < -9223372036854775808 THEN
+          PERFORM \(s).dq_fail('Integer overflow in ''sum''', sp, NULL, NULL,
+            'integers are 64-bit; a decimal among the values makes the sum a decimal');
+        END IF;
+        RETURN n::bigint;
+      END $$;
       CREATE FUNCTION \(s).dq_neg(a \(s).dqv, sp int) RETURNS \(s).dqv LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
         IF a.k = 0 THEN
@@ -202,7 +283,7 @@ enum SQLValueEncoding {
           ELSIF op = '*' THEN n := a.i::numeric * b.i;
           ELSIF op = '/' THEN
             IF b.i = 0 THEN RETURN \(s).dq_fail('Division by zero', sp, NULL, NULL, NULL); END IF;
-            n := trunc(a.i::numeric / b.i);
+            n := div(a.i::numeric, b.i::numeric);  -- exact (numeric / rounds past 16 digits)
           ELSE
             IF b.i = 0 THEN RETURN \(s).dq_fail('Division by zero in ''mod''', sp, NULL, NULL, NULL); END IF;
             IF b.i = -1 THEN RETURN ROW(0, 0, 0, '')::\(s).dqv; END IF;
