@@ -131,6 +131,17 @@ public final class EditLineReader: LineReader {
     activeSource = completion
     rl_attempted_completion_function = attemptCompletion
     rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n(),=<>!+-*/{}:;"))
+    rl_pre_input_hook = Self.unbindNul
+  }
+
+  /// Run by `readline` before each line, after libedit has bound the terminal's special keys
+  /// again. Ctrl-D pressed while dq is answering reaches the terminal in its cooked mode and is
+  /// read at the next prompt as a NUL, and libedit binds NUL (Linux's "disabled" key) to
+  /// quoted-insert: the key after it would go into the line literally, so the next Ctrl-D would
+  /// not end dq. NUL sets the mark instead, as Ctrl-Space does in emacs and readline.
+  private static let unbindNul: @convention(c) () -> Int32 = {
+    _ = rl_parse_and_bind("bind ^@ em-set-mark")
+    return 0
   }
 
   /// Takes the locale from the environment so libedit edits multibyte characters as characters.

@@ -3,7 +3,8 @@
 
 Checks: Tab completes a relation and a constant; a query answers; Ctrl-C stops a runaway
 recursive query and the next query still answers; Ctrl-D exits with status 0 leaving the
-terminal in canonical, echoing mode; Up recalls an entry from the previous session's history.
+terminal in canonical, echoing mode; Up recalls an entry from the previous session's history;
+a Ctrl-D typed while dq answers does not swallow the next Ctrl-D.
 Usage: repl_pty.py PATH_TO_DQ   (exit status 0 when every check passes)
 """
 import os, pty, re, select, sys, tempfile, termios, time
@@ -81,6 +82,25 @@ with tempfile.TemporaryDirectory() as tmp:
     out = read_until(fd, "met(abe", 10)
     check("Up recalls the previous session's last entry", "?- met(abe, W, _, _, _)." in out, out)
     end_with_ctrl_d(pid, fd, clear_line=True)
+    os.close(fd)
+
+    # Ctrl-D pressed while dq is still answering reaches the terminal in its cooked mode, and
+    # libedit reads it at the next prompt as a NUL; that NUL must not swallow the key after it,
+    # so one Ctrl-D at the prompt then ends dq.
+    pid, fd = spawn("")
+    read_until(fd, "dq> ")
+    os.write(fd, b"n(0). n(Y) :- n(X), X < 1500000, Y = X + 1.\r")
+    read_until(fd, "dq> ", 10)
+    os.write(fd, b"?- C = count : { n(X) }.\r")
+    time.sleep(0.5)
+    os.write(fd, b"\x04")
+    out = read_until(fd, "dq> ", 60)
+    answered = "1500001" in out
+    time.sleep(0.3)
+    os.write(fd, b"\x04")
+    code = wait_exit(pid, 10)
+    check("a Ctrl-D typed while dq answers does not swallow the next one",
+          answered and code == 0, f"answered {answered}, exit {code}: {out[-300:]}")
     os.close(fd)
 
 print(f"{len(failures)} failed" if failures else "all terminal checks passed")
