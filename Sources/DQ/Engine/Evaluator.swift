@@ -117,10 +117,45 @@ final class Evaluator {
       pending = Set(withDelta)
       grew = []
       for v in (everyRound + withDelta.flatMap { versionsReading[$0] }).sorted() {
-        if try !runSplit(v, bound, versions, &copies) { try run(bound.deltaVersions[v], versions) }
+        let rule = bound.deltaVersions[v]
+        if let other = cheaperAlternative(rule, versions) {
+          database.alternativeRuns += 1
+          try run(other, versions)
+        } else if try !runSplit(v, bound, versions, &copies) {
+          rule.buildLookupIndexes()
+          try run(rule, versions)
+        }
       }
       for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
+    }
+  }
+
+  /// A delta version's other order (`RulePlan.alternative`) when this round it is estimated
+  /// to cost less than half as much as the version (`Budget.otherOrderMargin`; the version
+  /// may run split across threads, the other order runs on one); else nil. It is considered only when every index it reads is
+  /// built already (by the versions' own runs). The estimates read only the relations' sizes
+  /// and their indexes' distinct keys, never the thread count, and every delta version builds
+  /// its indexes before it runs on any path, so every thread count makes the same choices and
+  /// stores the same rows in the same order.
+  private func cheaperAlternative(_ rule: BoundRule, _ versions: [String: RelationVersions]) -> BoundRule? {
+    guard let other = rule.alternative else { return nil }
+    setRanges(rule, versions)
+    setRanges(other, versions)
+    guard let work = rule.estimatedWork(building: true), let otherWork = other.estimatedWork(building: false) else {
+      return nil
+    }
+    return otherWork * budget.otherOrderMargin < work ? other : nil
+  }
+
+  /// Sets the row range of each atom step of a rule for this round.
+  private func setRanges(_ rule: BoundRule, _ versions: [String: RelationVersions]) {
+    for step in rule.body.steps where step.relation != nil {
+      if let v = versions[step.relationName] {
+        (step.low, step.high) = v.bounds(step.range)
+      } else {
+        (step.low, step.high) = (0, Int.max)
+      }
     }
   }
 
@@ -178,13 +213,7 @@ final class Evaluator {
   /// so memory follows the distinct tuples derived, not the derivations (which can be many
   /// times more).
   private func run(_ rule: BoundRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
-    for step in rule.body.steps where step.relation != nil {
-      if let v = versions[step.relationName] {
-        (step.low, step.high) = v.bounds(step.range)
-      } else {
-        (step.low, step.high) = (0, Int.max)
-      }
-    }
+    setRanges(rule, versions)
     guard let head = rule.headName, let table = database.tables[head] else {
       try executor.run(rule)
       return

@@ -24,6 +24,12 @@ public final class Budget {
   /// starting threads costs more than it saves. Tests lower it so parallel rounds run on small
   /// inputs.
   var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
+  /// A delta version's other order (`RulePlan.alternative`) runs in a round when its estimated
+  /// work times this is less than the version's: 2 by default (estimates are rough, and the
+  /// version may be split across threads where the other order is not); tests set 0, so the
+  /// other order runs whenever its indexes are there.
+  var otherOrderMargin = Budget.defaultOtherOrderMargin
+  static let defaultOtherOrderMargin = 2.0
 
   /// `maxTuples`, `timeout` or `maxBytes` of 0 (or less) mean no limit; so does a timeout
   /// beyond a century, which the clock could not represent anyway.
