@@ -14,6 +14,8 @@ import Testing
     var errors: [String]
     var rows: [String: [String]]
     var parallelRuns: Int
+    /// Runs of delta versions in their other order (`RulePlan.alternative`).
+    var otherOrderRuns = 0
 
     /// Everything but the count of parallel runs, which differs by design.
     func sameResults(as other: Outcome) -> Bool {
@@ -51,7 +53,9 @@ import Testing
         table.rows.row(r).map { "\(s.database.store.decode($0))" }.joined(separator: ",")
       }
     }
-    return Outcome(output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns)
+    return Outcome(
+      output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns,
+      otherOrderRuns: s.database.alternativeRuns)
   }
 
   @Test("Random programs: relations, row order and output agree for 1, 2 and 4 threads")
@@ -96,6 +100,31 @@ import Testing
     }
     // Programs without recursion have no delta rounds to split.
     if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0) }
+  }
+
+  @Test("A delta version's other order is split across threads too, with the same rows in the same order")
+  func otherOrderSplits() {
+    // Points-to over a generated program: 60 variables, every third one's address taken.
+    var facts = ""
+    for v in stride(from: 0, to: 60, by: 3) { facts += "addressOf(\(v), \(1000 + v)).\n" }
+    for v in 0..<60 { facts += "assign(\(v), \((v * 7 + 3) % 60)).\n" }
+    for v in stride(from: 0, to: 60, by: 5) { facts += "load(\(v), \((v * 11 + 1) % 60)).\nstore(\((v * 13 + 2) % 60), \(v)).\n" }
+    let rules = "pointsTo(Y, X) :- addressOf(Y, X).\npointsTo(Y, X) :- assign(Y, Z), pointsTo(Z, X).\n"
+      + "heapPointsTo(H, W) :- store(Y, X), pointsTo(Y, H), pointsTo(X, W).\n"
+      + "pointsTo(Y, W) :- load(Y, X), pointsTo(X, H), heapPointsTo(H, W).\n"
+      + "?- N = count : { pointsTo(Y, X) }.\n.why pointsTo(0, W)\n"
+    let compared = ["pointsTo", "heapPointsTo"]
+    let one = Self.run(facts + rules, threads: 1, otherOrderMargin: 0, compared: compared)
+    #expect(one.errors.isEmpty, "\(one.errors)")
+    #expect(one.otherOrderRuns > 0)
+    let two = Self.run(facts + rules, threads: 2, otherOrderMargin: 0, compared: compared)
+    #expect(two.otherOrderRuns == one.otherOrderRuns)
+    #expect(two.parallelRuns > 0)
+    #expect(two.sameResults(as: one))
+    // And the same relations as without the other order (rows may come in another order).
+    let plain = Self.run(facts + rules, threads: 1, compared: compared)
+    #expect(plain.output.split(separator: "\n").first == one.output.split(separator: "\n").first)
+    for name in compared { #expect(Set(plain.rows[name] ?? []) == Set(one.rows[name] ?? [])) }
   }
 
   /// A chain 0 -> 1 -> ... -> n-1 with a few edges back, and its closure.
