@@ -249,7 +249,8 @@ final class Evaluator {
       return
     }
     if let staged = staging { _ = rows.insertAll(staged.data, count: staged.count) }
-    let fresh = rows.insertAll(executor.output, count: executor.outputCount / arity)
+    let derived = rows.reserveTable(forInserting: executor.output, count: executor.outputCount / arity)
+    let fresh = rows.insertAll(executor.output, count: derived)
     try budget.countDerived(fresh, rule.span)
   }
 
