@@ -15,37 +15,6 @@ import Testing
     return rows
   }
 
-  @Test("A run's derivations grow the table to fit what is new, not doubled, and are inserted in order")
-  func reserveTableFitsWhatIsNew() {
-    let r = Relation(arity: 2)
-    var stored: [Value] = []
-    for i in 0..<100_000 { stored += [Value(i), Value(i &* 7)] }
-    #expect(stored.withUnsafeMutableBufferPointer { r.insertAll($0.baseAddress!, count: 100_000) } == 100_000)
-    let before = r.table.slotCount
-    // 100,000 new tuples, each after a repeat of a stored one and with every fourth repeated.
-    var derived: [Value] = []
-    var expected: [[Value]] = []
-    for i in 0..<100_000 {
-      derived += [Value(i), Value(i &* 7)]
-      derived += [Value(i), Value(i &+ 1_000_000)]
-      expected.append([Value(i), Value(i &+ 1_000_000)])
-      if i % 4 == 0 { derived += [Value(i), Value(i &+ 1_000_000)] }
-    }
-    let n = derived.count / 2
-    let inserted = derived.withUnsafeMutableBufferPointer { p -> Int in
-      let kept = r.reserveTable(forInserting: p.baseAddress!, count: n)
-      #expect(kept == 125_000)  // the stored ones are dropped, the repeats among the new kept
-      return r.insertAll(p.baseAddress!, count: kept)
-    }
-    #expect(inserted == 100_000)
-    #expect(r.count == 200_000)
-    #expect((100_000..<200_000).map { r.row($0) } == expected)
-    // Grown once, to fit: under twice the slots (doubling's), at most 7/8 full.
-    #expect(r.table.slotCount > before && r.table.slotCount < 2 * before)
-    #expect(r.count * 8 <= r.table.slotCount * 7)
-    for i in [0, 99_999] { #expect(r.contains([Value(i), Value(i &* 7)]) && r.contains([Value(i), Value(i &+ 1_000_000)])) }
-  }
-
   @Test func insertDeduplicates() {
     let r = Relation(arity: 2)
     #expect(r.insert([1, 2]))

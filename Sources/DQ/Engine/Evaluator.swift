@@ -249,8 +249,7 @@ final class Evaluator {
       return
     }
     if let staged = staging { _ = rows.insertAll(staged.data, count: staged.count) }
-    let derived = rows.reserveTable(forInserting: executor.output, count: executor.outputCount / arity)
-    let fresh = rows.insertAll(executor.output, count: derived)
+    let fresh = rows.insertAll(executor.output, count: executor.outputCount / arity)
     try budget.countDerived(fresh, rule.span)
   }
 

@@ -442,7 +442,7 @@ final class Executor {
     if outputCount &+ n > outputCapacity {
       // Doubling, but not far past a chunk when a sink takes chunks away.
       let doubled = 2 * (outputCount + n)
-      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, chunkValues + n))
+      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, Executor.chunkValues + n))
       output = Memory.resize(output, count: outputCapacity)
     }
     for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }
@@ -462,7 +462,7 @@ final class Executor {
       }
     }
     outputCount &+= n
-    if outputCount >= chunkValues { try flush() }
+    if outputCount >= Executor.chunkValues { try flush() }
   }
 
   // MARK: - Repeated derivations
@@ -517,11 +517,6 @@ final class Executor {
   /// non-linear closure of a 1,000 chain 33 MB more peak memory (87 against 54 MB), 2 MiB cost
   /// the random graph's closure 40% more time (its rounds then move to a staging relation).
   static let chunkValues = 1 << 23
-  /// This executor's chunk: `chunkValues`, or its share among the threads of a parallel
-  /// round (`ParallelRound`), so the derivations buffered in a round are at most one chunk
-  /// however many threads derive them (two threads' full chunks were 64 MiB of the random
-  /// 4,000-node closure's peak).
-  var chunkValues = Executor.chunkValues
 
   /// Receives a full chunk of derived tuples (rows, count) during a run and returns how many
   /// it left at the front of the buffer to stay there; the output holds those and what comes

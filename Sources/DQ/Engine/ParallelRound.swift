@@ -125,12 +125,11 @@ final class ParallelRound {
       let w = workers[k]
       w.error = nil
       w.staging = nil
-      w.executor.chunkValues = Executor.chunkValues / n
       w.budget.growing = parent.growing
       // The sink runs on worker k's thread and touches only worker k and reads `rows`.
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let absent = rows.keepAbsent(chunk, count: count)
-        if absent &* arity <= w.executor.chunkValues / 2 { return absent }
+        if absent &* arity <= Executor.chunkValues / 2 { return absent }
         let staged = w.staging ?? Relation(arity: arity)
         w.staging = staged
         _ = staged.insertAll(chunk, count: absent)

@@ -17,8 +17,7 @@ import CEngine
 /// Memory per tuple of a binary relation: 8 bytes of row; plus, while there is a table, 5 1/3
 /// bytes a slot. A relation of facts, which may keep its table at rest, grows it by 40% at 7/8
 /// full (so 5/8 to 7/8 full: 14.1 to 16.5 bytes a tuple in all); a derived one, which releases it
-/// when computed, doubles it when inserts fill it one at a time (fewer rehashes; 7/16 to 7/8
-/// full), and grows it to fit when a round's derivations are inserted together (`grownSlots`). Clustered: 8 bytes plus about 6
+/// when computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus about 6
 /// bytes per distinct key.
 public final class Relation {
   public let arity: Int
@@ -215,15 +214,15 @@ public final class Relation {
   /// Before `appendNew` (ParallelAppend.swift) writes the table from several threads: the
   /// relation is writable and its table has room for `tuples` tuples, so it never resizes
   /// while they write. `tuples` counts repeats too, so up to 15/16 full is let be (the slots
-  /// are grown afterwards, when what was new is known); a table of `parallelFrom` rows or more
-  /// is rebuilt by the threads. Growth is to fit (`grownSlots`), not doubling.
+  /// are grown afterwards, when what was new is known, as `insert` would have grown them); a
+  /// table of `parallelFrom` rows or more is rebuilt by the threads.
   func prepareForAppend(upTo tuples: Int, threads: Int, parallelFrom: Int) {
     prepareToWrite()
     if tuples * 16 <= table.slotCount * 15 { return }
     growTable(toFit: tuples, fullness: (15, 16), threads: threads, parallelFrom: parallelFrom)
   }
 
-  /// After `appendNew`: the table is grown if more than 7/8 full.
+  /// After `appendNew`: the table is grown as `insert` would have grown it.
   func finishAppend(threads: Int, parallelFrom: Int) {
     if count * 8 > table.slotCount * 7 { growTable(toFit: count, fullness: (7, 8), threads: threads, parallelFrom: parallelFrom) }
   }
@@ -231,43 +230,13 @@ public final class Relation {
   /// Grows the table until `tuples` fill it at most to `fullness` (parts, of).
   private func growTable(toFit tuples: Int, fullness: (Int, Int), threads: Int, parallelFrom: Int) {
     var slots = table.slotCount
-    if clusterable {
-      while tuples * fullness.1 > slots * fullness.0 { slots = max(slots + 12, slots * 7 / 5) }
-    } else if tuples * fullness.1 > slots * fullness.0 {
-      slots = grownSlots(toFit: tuples)
-    }
+    while tuples * fullness.1 > slots * fullness.0 { slots = clusterable ? max(slots + 12, slots * 7 / 5) : slots * 2 }
     // A large table is rebuilt by every thread, each adding the rows homed in its groups.
     guard threads > 1, count >= parallelFrom else { return resizeTable(to: slots) }
     releaseTable()
     hasTable = true
     table = SlotTable(slots: slots)
     table.fill(from: data, count: count, arity: arity, threads: threads)
-  }
-
-  /// The slots a derived relation's table grows to when `tuples` would fill it past 7/8 (or
-  /// 15/16, counting repeats, in `prepareForAppend`): as many as hold them 3/4 full, and at
-  /// least half more than now (so a relation growing a little at a time is not rehashed every
-  /// time). Growth comes a round at a time (`appendNew`, `reserveTable`), so this costs about
-  /// as many rehashes as doubling, and the table ends 7/12 to 7/8 full instead of 7/16 to 7/8:
-  /// the random 4,000-node closure's 14 million tuples took 25 million slots (128 MiB)
-  /// doubling, 20 million (109 MiB) so. Fuller still (to fit at 7/8: 92 MiB) cost that closure
-  /// a third more time, its probes running past full groups.
-  private func grownSlots(toFit tuples: Int) -> Int {
-    let slots = table.slotCount
-    return max(slots + slots / 2, tuples + tuples / 3 + 12)
-  }
-
-  /// Before `n` tuples are inserted (a run's derivations, repeats and stored ones included):
-  /// if they could fill the table past 7/8, the ones not stored yet are counted (`keepAbsent`
-  /// moves them to the front; the caller inserts those `n'` returned) and the table grown to
-  /// fit them (`grownSlots`) now, rather than doubled as inserts fill it. Returns how many of
-  /// the tuples to insert (all when the table has room).
-  func reserveTable(forInserting tuples: UnsafeMutablePointer<Value>, count n: Int) -> Int {
-    prepareToWrite()
-    guard !clusterable, (count + n) * 8 > table.slotCount * 7 else { return n }
-    let absent = keepAbsent(tuples, count: n)
-    if (count + absent) * 8 > table.slotCount * 7 { resizeTable(to: grownSlots(toFit: count + absent)) }
-    return absent
   }
 
   /// Room for `n` more rows (`appendNew`).
