@@ -14,6 +14,8 @@ import Testing
     var errors: [String]
     var rows: [String: [String]]
     var parallelRuns: Int
+    /// Runs of delta versions in their other order (`RulePlan.alternative`).
+    var otherOrderRuns = 0
 
     /// Everything but the count of parallel runs, which differs by design.
     func sameResults(as other: Outcome) -> Bool {
@@ -22,7 +24,7 @@ import Testing
   }
 
   /// A session splitting rounds across `threads` threads from `minimumDelta` delta rows on.
-  static func session(threads: Int, minimumDelta: Int = 2) -> Session {
+  static func session(threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin) -> Session {
     var options = Session.Options()
     options.format = .tsv
     options.warnings = false
@@ -30,11 +32,15 @@ import Testing
     options.maxTuples = 0
     options.threads = threads
     options.parallelMinimumDelta = minimumDelta
+    options.otherOrderMargin = otherOrderMargin
     return Session(options: options, loadDataset: false)
   }
 
-  static func run(_ text: String, threads: Int, minimumDelta: Int = 2, compared: [String]) -> Outcome {
-    let s = session(threads: threads, minimumDelta: minimumDelta)
+  static func run(
+    _ text: String, threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin,
+    compared: [String]
+  ) -> Outcome {
+    let s = session(threads: threads, minimumDelta: minimumDelta, otherOrderMargin: otherOrderMargin)
     var output = ""
     var errors: [String] = []
     s.capture.onWrite = { output += $0 }
@@ -47,7 +53,9 @@ import Testing
         table.rows.row(r).map { "\(s.database.store.decode($0))" }.joined(separator: ",")
       }
     }
-    return Outcome(output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns)
+    return Outcome(
+      output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns,
+      otherOrderRuns: s.database.alternativeRuns)
   }
 
   @Test("Random programs: relations, row order and output agree for 1, 2 and 4 threads")
@@ -78,16 +86,45 @@ import Testing
         c.arity == 0 ? "?- \(c.name).\n" : "?- \(c.name)(\((0..<c.arity).map { "V\($0)" }.joined(separator: ", "))).\n"
       }.joined()
       let text = graph.facts + program.rules + queries
-      let one = Self.run(text, threads: 1, compared: names)
-      for threads in [2, 4] {
-        let many = Self.run(text, threads: threads, compared: names)
-        split += many.parallelRuns
-        #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads")
-        if !many.sameResults(as: one) { return }
+      // With margin 0 delta versions take their other order whenever its indexes are built:
+      // what is built, and so the choice, must not depend on the thread count either.
+      for margin in [Budget.defaultOtherOrderMargin, 0] {
+        let one = Self.run(text, threads: 1, otherOrderMargin: margin, compared: names)
+        for threads in [2, 4] {
+          let many = Self.run(text, threads: threads, otherOrderMargin: margin, compared: names)
+          split += many.parallelRuns
+          #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads, margin \(margin)")
+          if !many.sameResults(as: one) { return }
+        }
       }
     }
     // Programs without recursion have no delta rounds to split.
     if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0) }
+  }
+
+  @Test("A delta version's other order is split across threads too, with the same rows in the same order")
+  func otherOrderSplits() {
+    // Points-to over a generated program: 60 variables, every third one's address taken.
+    var facts = ""
+    for v in stride(from: 0, to: 60, by: 3) { facts += "addressOf(\(v), \(1000 + v)).\n" }
+    for v in 0..<60 { facts += "assign(\(v), \((v * 7 + 3) % 60)).\n" }
+    for v in stride(from: 0, to: 60, by: 5) { facts += "load(\(v), \((v * 11 + 1) % 60)).\nstore(\((v * 13 + 2) % 60), \(v)).\n" }
+    let rules = "pointsTo(Y, X) :- addressOf(Y, X).\npointsTo(Y, X) :- assign(Y, Z), pointsTo(Z, X).\n"
+      + "heapPointsTo(H, W) :- store(Y, X), pointsTo(Y, H), pointsTo(X, W).\n"
+      + "pointsTo(Y, W) :- load(Y, X), pointsTo(X, H), heapPointsTo(H, W).\n"
+      + "?- N = count : { pointsTo(Y, X) }.\n.why pointsTo(0, W)\n"
+    let compared = ["pointsTo", "heapPointsTo"]
+    let one = Self.run(facts + rules, threads: 1, otherOrderMargin: 0, compared: compared)
+    #expect(one.errors.isEmpty, "\(one.errors)")
+    #expect(one.otherOrderRuns > 0)
+    let two = Self.run(facts + rules, threads: 2, otherOrderMargin: 0, compared: compared)
+    #expect(two.otherOrderRuns == one.otherOrderRuns)
+    #expect(two.parallelRuns > 0)
+    #expect(two.sameResults(as: one))
+    // And the same relations as without the other order (rows may come in another order).
+    let plain = Self.run(facts + rules, threads: 1, compared: compared)
+    #expect(plain.output.split(separator: "\n").first == one.output.split(separator: "\n").first)
+    for name in compared { #expect(Set(plain.rows[name] ?? []) == Set(one.rows[name] ?? [])) }
   }
 
   /// A chain 0 -> 1 -> ... -> n-1 with a few edges back, and its closure.

@@ -54,6 +54,34 @@ import Testing
     #expect(stratum.deltaVersions[0].steps.first?.positiveAtom?.range == .delta)
   }
 
+  @Test func deltaVersionHasAnOrderStartingElsewhere() {
+    // Points-to's version reading heapPointsTo's delta: first the delta, then every load per
+    // delta row; or (`alternative`) load first, pointsTo by X, and the delta looked up by H,
+    // which costs what load and pointsTo match however large the delta is.
+    let program = TestDQ.rules(
+      "pointsTo(Y, X) :- addressOf(Y, X).\npointsTo(Y, W) :- load(Y, X), pointsTo(X, H), heapPointsTo(H, W).\n"
+        + "heapPointsTo(H, W) :- store(Y, X), pointsTo(Y, H), pointsTo(X, W).\n")
+    let stratum = Planner.plan(
+      stratum: ["pointsTo", "heapPointsTo"], recursive: true, rules: program,
+      size: sizes(["addressOf": 2500, "load": 500, "store": 500]))
+    guard let version = stratum.deltaVersions.first(where: { $0.headName == "pointsTo" && $0.deltaAtom == 2 }) else {
+      Issue.record("no version reads heapPointsTo's delta")
+      return
+    }
+    #expect(version.steps.first?.positiveAtom?.relation == "heapPointsTo")
+    let other = version.alternative ?? []
+    #expect(other.map { $0.positiveAtom?.relation } == ["load", "pointsTo", "heapPointsTo"])
+    #expect(other.map { $0.positiveAtom?.range } == [.full, .old, .delta])
+    guard case .lookup(let access, _) = other.last else {
+      Issue.record("the delta is not looked up: \(other)")
+      return
+    }
+    #expect(access.keyColumns == [0])
+    #expect(version.describe(title: "v").contains("  or, in a round where it is estimated cheaper:\n  scan load"))
+    // A first-round plan has none, nor does a version whose other order also starts at the delta.
+    #expect(stratum.firstRound.allSatisfy { $0.alternative == nil })
+  }
+
   @Test func negationNamesItsBoundColumns() {
     let plan = Planner.plan(rule: rule("q(X) :- e(X, _), not f(_, X, 3)."), deltaAtom: nil, size: sizes([:]), recursive: [])
     let absent = AtomAccess(relation: "f", arity: 3, keyColumns: [1, 2], keys: [.slot(0), .constant(.integer(3))])

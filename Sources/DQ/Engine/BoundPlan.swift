@@ -194,13 +194,19 @@ final class BoundRule {
   let headName: String?
   /// The rule or query, for errors raised while it runs.
   let span: SourceSpan?
+  /// A delta version's other order (`RulePlan.alternative`), bound on its own.
+  let alternative: BoundRule?
 
-  init(body: BoundSteps, expressions: [BoundExpression], slotCount: Int, headName: String?, span: SourceSpan?) {
+  init(
+    body: BoundSteps, expressions: [BoundExpression], slotCount: Int, headName: String?, span: SourceSpan?,
+    alternative: BoundRule? = nil
+  ) {
     self.body = body
     self.expressions = expressions
     self.slotCount = slotCount
     self.headName = headName
     self.span = span
+    self.alternative = alternative
   }
 }
 

@@ -49,6 +49,8 @@ public final class Database {
   public let store = ValueStore()
   /// Rule runs split across threads so far (`ParallelRound`): the tests check parallel rounds ran.
   var parallelRuns = 0
+  /// Runs of a delta version in its other order (`RulePlan.alternative`), for the tests.
+  var alternativeRuns = 0
   public private(set) var tables: [String: Table] = [:]
   /// Evidence cited by facts (see `.source`).
   public private(set) var citationList: [Citation] = []

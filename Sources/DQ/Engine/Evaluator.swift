@@ -131,7 +131,14 @@ final class Evaluator {
       pending = Set(withDelta)
       grew = []
       for v in (everyRound + withDelta.flatMap { versionsReading[$0] }).sorted() {
-        if try !runSplit(v, bound, versions, &copies) { try run(bound.deltaVersions[v], versions) }
+        let rule = bound.deltaVersions[v]
+        if let (other, work) = cheaperAlternative(rule, versions) {
+          database.alternativeRuns += 1
+          if try !runSplit(v, bound, versions, &copies, otherOrderWork: work) { try run(other, versions) }
+        } else if try !runSplit(v, bound, versions, &copies) {
+          rule.buildLookupIndexes()
+          try run(rule, versions)
+        }
       }
       for name in grew { if let p = position[name] { pending.insert(p) } }
       round += 1
@@ -159,6 +166,36 @@ final class Evaluator {
     for rule in rules { try run(PlanBinder.bind(rule, to: database), versions) }
   }
 
+  /// A delta version's other order (`RulePlan.alternative`) when this round it is estimated
+  /// to cost less than half as much as the version (`Budget.otherOrderMargin`), with its
+  /// estimated work; else nil. It is considered only when every index it reads is
+  /// built already (by the versions' own runs). The estimates read only the relations' sizes
+  /// and their indexes' distinct keys, never the thread count, and every delta version builds
+  /// its indexes before it runs on any path, so every thread count makes the same choices and
+  /// stores the same rows in the same order.
+  private func cheaperAlternative(
+    _ rule: BoundRule, _ versions: [String: RelationVersions]
+  ) -> (BoundRule, Double)? {
+    guard let other = rule.alternative else { return nil }
+    setRanges(rule, versions)
+    setRanges(other, versions)
+    guard let work = rule.estimatedWork(building: true), let otherWork = other.estimatedWork(building: false) else {
+      return nil
+    }
+    return otherWork * budget.otherOrderMargin < work ? (other, otherWork) : nil
+  }
+
+  /// Sets the row range of each atom step of a rule for this round.
+  private func setRanges(_ rule: BoundRule, _ versions: [String: RelationVersions]) {
+    for step in rule.body.steps where step.relation != nil {
+      if let v = versions[step.relationName] {
+        (step.low, step.high) = v.bounds(step.range)
+      } else {
+        (step.low, step.high) = (0, Int.max)
+      }
+    }
+  }
+
   /// Heads that gained rows since the round began.
   private var grew: Set<String> = []
 
@@ -168,30 +205,34 @@ final class Evaluator {
   /// Runs delta version `v` split across threads (`ParallelRound`) when there are threads to
   /// use, it can be split and its delta is large enough; returns false (having done nothing)
   /// when not. What it stores, in which order, is what `run` would store.
+  ///
+  /// With `otherOrderWork`, runs the version's other order (`RulePlan.alternative`) instead,
+  /// split by the rows of its first scan (a relation outside the stratum, often small: load's
+  /// 500 rows in points-to) when its estimated work is at least 16 times the delta rows that
+  /// split a version.
   private func runSplit(
-    _ v: Int, _ bound: BoundStratum, _ versions: [String: RelationVersions], _ copies: inout [Int: [BoundRule]]
+    _ v: Int, _ bound: BoundStratum, _ versions: [String: RelationVersions], _ copies: inout [Int: [BoundRule]],
+    otherOrderWork: Double? = nil
   ) throws(EvaluationError) -> Bool {
-    let rule = bound.deltaVersions[v]
-    guard budget.threads > 1, let head = rule.headName, let table = database.tables[head], table.arity > 0,
-      ParallelRound.canSplit(rule), let first = rule.body.steps.first,
-      let v0 = versions[first.relationName]
+    guard let rule = otherOrderWork == nil ? bound.deltaVersions[v] : bound.deltaVersions[v].alternative,
+      budget.threads > 1, let head = rule.headName, let table = database.tables[head], table.arity > 0,
+      ParallelRound.canSplit(rule), let first = rule.body.steps.first, let relation = first.relation
     else { return false }
-    let (low, high) = v0.bounds(.delta)
-    guard high - low >= max(2, budget.parallelMinimumDelta) else { return false }
+    let (low, high) = versions[first.relationName]?.bounds(first.range) ?? (0, relation.count)
+    let minimum = max(2, budget.parallelMinimumDelta)
+    if let work = otherOrderWork {
+      guard high - low >= 2, work >= Double(minimum) * 16 else { return false }
+    } else {
+      guard high - low >= minimum else { return false }
+    }
     let threads = min(budget.threads, high - low)
     if (copies[v]?.count ?? 0) < threads {
       copies[v] = (0..<threads).map { _ in PlanBinder.bind(bound.plan.deltaVersions[v], to: database) }
     }
-    guard let mine = copies[v] else { return false }
-    for copy in mine {
-      for step in copy.body.steps where step.relation != nil {
-        if let w = versions[step.relationName] {
-          (step.low, step.high) = w.bounds(step.range)
-        } else {
-          (step.low, step.high) = (0, Int.max)
-        }
-      }
-    }
+    guard let all = copies[v] else { return false }
+    let mine = otherOrderWork == nil ? all : all.compactMap(\.alternative)
+    guard mine.count == all.count else { return false }
+    for copy in mine { setRanges(copy, versions) }
     let rows = table.rows
     ParallelRound.prepare(mine[0], head: rows, store: database.store)
     budget.growing = head
@@ -213,13 +254,7 @@ final class Evaluator {
   /// so memory follows the distinct tuples derived, not the derivations (which can be many
   /// times more).
   private func run(_ rule: BoundRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
-    for step in rule.body.steps where step.relation != nil {
-      if let v = versions[step.relationName] {
-        (step.low, step.high) = v.bounds(step.range)
-      } else {
-        (step.low, step.high) = (0, Int.max)
-      }
-    }
+    setRanges(rule, versions)
     guard let head = rule.headName, let table = database.tables[head] else {
       try executor.run(rule)
       return

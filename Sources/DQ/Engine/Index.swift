@@ -19,6 +19,8 @@ public final class Index {
   private var sizes: UnsafeMutablePointer<UInt32>
   private var headMask: Int
   private var keys = 0
+  /// Distinct keys in the clustered form (the directory's entries).
+  private var directoryKeys = 0
   /// For each row, the next older row + 1 with the same key (0 = none).
   @usableFromInline var next: UnsafeMutablePointer<UInt32>
   private var nextCapacity: Int
@@ -245,9 +247,14 @@ public final class Index {
     let table = SlotTable(slots: runs + runs / 7 + 1)
     for k in 0..<runs { table.add(rowHash(Int(runStarts[k])), runStarts[k]) }
     directory = table
+    directoryKeys = runs
     isClustered = true
     isBuilt = true
   }
+
+  /// How many distinct keys the rows have (0 when not built): a plan's cost estimate divides
+  /// rows by it for the rows one lookup matches (`BoundRule.estimatedWork`).
+  var distinctKeys: Int { isClustered ? directoryKeys : (isBuilt ? keys : 0) }
 
   /// Clustered form: the rows whose key columns equal `key` (empty when none).
   @inline(__always)

@@ -8,7 +8,8 @@ import Darwin
 
 /// Runs one rule of a semi-naive round on several threads (`--threads N`).
 ///
-/// A delta version of a rule whose first step scans the delta is split by rows of that delta:
+/// A delta version of a rule whose first step scans the delta is split by rows of that delta
+/// (its other order, `RulePlan.alternative`, by the rows of the relation it scans first):
 /// thread k runs its own copy of the rule (its own `BoundRule`, executor, slots and output) over
 /// the k-th contiguous slice. While the threads run, everything they share is only read: the
 /// relations' rows, deduplication tables and indexes, which `prepare` builds beforehand on the
@@ -62,12 +63,13 @@ final class ParallelRound {
     }
   }
 
-  /// Whether the rule can run split across threads: its first step scans the delta row by
-  /// row, and no step computes (arithmetic may intern a number in the shared value store) or
-  /// aggregates (its fold state lives in the bound plan).
+  /// Whether the rule can run split across threads: its first step scans row by row (a delta,
+  /// or the first relation of a delta version's other order), and no step computes
+  /// (arithmetic may intern a number in the shared value store) or aggregates (its fold state
+  /// lives in the bound plan).
   static func canSplit(_ rule: BoundRule) -> Bool {
     guard rule.headName != nil, rule.body.projectionCount > 0, rule.expressions.isEmpty,
-      let first = rule.body.steps.first, first.kind == .scan, first.range == .delta,
+      let first = rule.body.steps.first, first.kind == .scan,
       first.distinctCount == 0, !first.countsOnly, !first.existsOnly
     else { return false }
     return rule.body.steps.allSatisfy { step in

@@ -20,9 +20,17 @@ struct PlanBinder {
   static func bind(_ rule: RulePlan, to database: Database) -> BoundRule {
     var b = PlanBinder(database: database)
     let body = b.bind(rule.steps, projection: rule.projection)
+    var alternative: BoundRule? = nil
+    if let steps = rule.alternative {
+      var a = PlanBinder(database: database)
+      let other = a.bind(steps, projection: rule.projection)
+      alternative = BoundRule(
+        body: other, expressions: a.expressions, slotCount: rule.slotNames.count, headName: rule.headName,
+        span: rule.origin.span)
+    }
     return BoundRule(
       body: body, expressions: b.expressions, slotCount: rule.slotNames.count, headName: rule.headName,
-      span: rule.origin.span)
+      span: rule.origin.span, alternative: alternative)
   }
 
   /// The value of an expression over constants (a fact's argument, which the resolver has

@@ -180,10 +180,18 @@ public struct RulePlan: Sendable, Hashable {
   public var deltaAtom: Int?
   /// The rule or query, for errors raised while it runs.
   public var origin: Origin
+  /// A delta version's other order (nil when there is none): the body ordered as if no atom
+  /// read a delta, the delta atom placed where its bound columns make it a lookup (over the
+  /// same slots and row ranges as `steps`, so it derives the same tuples, in another order).
+  /// `steps` costs the delta's rows times what each matches; this costs what the atoms read
+  /// before the delta matches, whatever the delta's size. A round runs the one estimated
+  /// cheaper (`BoundRule.estimatedWork`): points-to's `pointsTo(Y, W) :- load(Y, X),
+  /// pointsTo(X, H), heapPointsTo(H, W)` reads a large `heapPointsTo` delta best from `load`.
+  public var alternative: [Step]?
 
   public init(
     steps: [Step], projection: [Operand], headName: String?, slotNames: [String], deltaAtom: Int? = nil,
-    origin: Origin = .none
+    origin: Origin = .none, alternative: [Step]? = nil
   ) {
     self.steps = steps
     self.projection = projection
@@ -191,6 +199,7 @@ public struct RulePlan: Sendable, Hashable {
     self.slotNames = slotNames
     self.deltaAtom = deltaAtom
     self.origin = origin
+    self.alternative = alternative
   }
 }
 

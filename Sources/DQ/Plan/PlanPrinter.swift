@@ -6,7 +6,13 @@ extension RulePlan {
     var out = title + "\n"
     p.describe(steps, indent: "  ", into: &out)
     let projection = self.projection.map(p.describe).joined(separator: ", ")
-    out += headName.map { "  emit \($0)(\(projection))\n" } ?? "  answer (\(projection))\n"
+    let end = headName.map { "  emit \($0)(\(projection))\n" } ?? "  answer (\(projection))\n"
+    out += end
+    if let alternative {
+      out += "  or, in a round where it is estimated cheaper:\n"
+      p.describe(alternative, indent: "  ", into: &out)
+      out += end
+    }
     return out
   }
 }

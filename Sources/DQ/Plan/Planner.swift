@@ -23,10 +23,18 @@ struct Planner {
     var p = Planner(size: size, recursive: recursive)
     let head = Set(rule.head.variables)
     let steps = p.plan(rule.body, bound: [], deltaAtom: deltaAtom, inAggregate: false, enclosing: head, keep: head)
+    // A delta version's other order (`RulePlan.alternative`), for bodies without aggregates
+    // (their folds are not costed) and only when it starts elsewhere than the delta.
+    var alternative: [Step]? = nil
+    if deltaAtom != nil, !rule.body.contains(where: { if case .aggregate = $0 { true } else { false } }) {
+      let other = p.plan(
+        rule.body, bound: [], deltaAtom: deltaAtom, deltaFirst: false, inAggregate: false, enclosing: head, keep: head)
+      if other.first != steps.first { alternative = other }
+    }
     let projection = rule.head.arguments.map { p.operand($0) }
     return RulePlan(
       steps: steps, projection: projection, headName: rule.head.name, slotNames: p.slotNames, deltaAtom: deltaAtom,
-      origin: Origin(rule.span))
+      origin: Origin(rule.span), alternative: alternative)
   }
 
   /// Compiles a query; the projection is its shown variables.
@@ -87,9 +95,10 @@ struct Planner {
   /// `keep` the variables needed once the body is done (the head's, or the query's shown ones).
   /// Outside aggregates, an atom none of whose new variables is needed later is only checked
   /// for existence: the rest of the body runs once if some row matches, not once per row.
+  /// The delta atom comes first unless `deltaFirst` is false (`RulePlan.alternative`).
   private mutating func plan(
-    _ body: [Literal], bound initial: Set<String>, deltaAtom: Int?, inAggregate: Bool, enclosing: Set<String>,
-    keep: Set<String>
+    _ body: [Literal], bound initial: Set<String>, deltaAtom: Int?, deltaFirst: Bool = true, inAggregate: Bool,
+    enclosing: Set<String>, keep: Set<String>
   ) -> [Step] {
     var steps: [Step] = []
     var bound = initial
@@ -121,7 +130,7 @@ struct Planner {
       return kind == .scan ? .scan(access, visit) : .lookup(access, visit)
     }
 
-    if let d = deltaAtom, case .positive(let a) = body[d] {
+    if deltaFirst, let d = deltaAtom, case .positive(let a) = body[d] {
       steps.append(atom(a, d))
       take(d)
     }

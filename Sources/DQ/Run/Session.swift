@@ -26,6 +26,9 @@ public final class Session {
     /// The fewest delta rows a rule's round needs to be split across threads (tests lower it
     /// so that parallel rounds run on small inputs).
     var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
+    /// How many times cheaper a delta version's other order must be estimated to run instead
+    /// (`Budget.otherOrderMargin`; tests set 0, so it runs whenever it can).
+    var otherOrderMargin = Budget.defaultOtherOrderMargin
     /// Warn about relations that have no facts and no rules.
     public var warnings = true
     /// Which engine computes answers (`--engine`, `.engine`); see `SQL/EngineChoice.swift`.
