@@ -100,7 +100,12 @@ extension CommandTable {
         let name = arg.text
         // With --engine postgres, the server's tables and views are declarations too.
         let server: [PostgresEngine.ServerTable]
-        do throws(EvaluationError) { server = try session.serverTables() } catch { return .error(error.message) }
+        do throws(EvaluationError) { server = try session.serverTables() } catch {
+          // A relation of the program's own is shown even when the server cannot be reached.
+          guard !name.isEmpty, let r = session.schema[name] else { return .error(error.message) }
+          session.writeSchema(r)
+          return .ok
+        }
         guard !name.isEmpty else {
           session.beginBlock()
           session.write(session.schemaListing(server: server))

@@ -384,27 +384,9 @@ public final class PostgresEngine {
     return out
   }
 
-  /// The explicit facts of a relation in COPY's text format, for its columns' kinds (nil when
-  /// it has none).
+  /// `copyBytes` as text, for the scripts of `dq --sql`.
   static func copyData(_ name: String, arity: Int, database: Database, _ g: SQLGenerator) -> String? {
-    guard let facts = facts(name, arity: arity, database: database) else { return nil }
-    let kinds = g.columnKinds(name, arity: arity)
-    var data = ""
-    let store = database.store
-    for r in 0..<facts.count {
-      if arity == 0 {
-        data += "0"
-      } else {
-        let row = facts.row(r)
-        for (c, v) in row.enumerated() {
-          if c > 0 { data += "\t" }
-          SQLValueEncoding.copyField(store.decode(v), kind: c < kinds.count ? kinds[c] : .mixed, into: &data)
-        }
-      }
-      data += "\n"
-      if arity == 0 { break }
-    }
-    return data
+    copyBytes(name, arity: arity, database: database, g).map { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The key columns the recursive rules look relations up by (as the native engine's
