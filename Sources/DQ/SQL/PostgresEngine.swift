@@ -308,13 +308,7 @@ public final class PostgresEngine {
     let derived = Set(plans.flatMap(\.relations))
     for (name, n) in arity where !derived.contains(name) && !server.contains(name) {
       var h = Hasher()
-      h.combine(name)
-      h.combine(n)
-      h.combine(kinds[name])
-      if let facts = facts(name, arity: n, database: database) {
-        h.combine(facts.count)
-        h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
-      }
+      combineTable(name, arity: n, kinds: kinds, database: database, into: &h)
       out[name] = h.finalize()
     }
     for plan in plans {
@@ -332,20 +326,26 @@ public final class PostgresEngine {
       // The stratum's own relations: their columns and their facts.
       for name in plan.relations {
         if server.contains(name) { known = false }
-        let n = arity[name] ?? 0
-        h.combine(name)
-        h.combine(n)
-        h.combine(kinds[name])
-        if let facts = facts(name, arity: n, database: database) {
-          h.combine(facts.count)
-          h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
-        }
+        combineTable(name, arity: arity[name] ?? 0, kinds: kinds, database: database, into: &h)
       }
       guard known else { continue }
       let state = h.finalize()
       for name in plan.relations { out[name] = state }
     }
     return out
+  }
+
+  /// Adds what a relation's table is built from to a state: its name, columns and facts.
+  private static func combineTable(
+    _ name: String, arity n: Int, kinds: [String: [SQLKind]], database: Database, into h: inout Hasher
+  ) {
+    h.combine(name)
+    h.combine(n)
+    h.combine(kinds[name])
+    if let facts = facts(name, arity: n, database: database) {
+      h.combine(facts.count)
+      h.combine(bytes: UnsafeRawBufferPointer(start: facts.data, count: facts.count * n * MemoryLayout<Value>.stride))
+    }
   }
 
   /// The explicit facts of a relation (nil when it has none).
