@@ -30,17 +30,8 @@ extension Session {
       try script.add(query: body, variables: variables, title: title, rules: rules, database: database)
       return []
     }
-    guard case .postgres(let conninfo, let schemaName) = choice else { return [] }
     let span = body.first?.span
-    if postgres?.choice != choice {
-      postgres = nil
-      do {
-        postgres = (try PostgresEngine(conninfo: conninfo, schema: schemaName), choice)
-      } catch {
-        throw PostgresEngine.evaluationError(error, spans: [], at: span)
-      }
-    }
-    guard let pg = postgres?.engine else { return [] }
+    guard let pg = try openPostgres(at: span) else { return [] }
     do {
       return try pg.bindings(of: body, variables: variables, rules: rules, database: database, budget: budget, querySpan: span)
     } catch {
@@ -56,13 +47,8 @@ extension Session {
   /// the program does not define is not empty). Opens the connection if needed; false when it
   /// cannot be opened (the query then reports why).
   func isServerRelation(_ name: String) -> Bool {
-    guard case .postgres(let conninfo, let schemaName) = options.engine else { return false }
-    if postgres?.choice != options.engine {
-      postgres = nil
-      guard let engine = try? PostgresEngine(conninfo: conninfo, schema: schemaName) else { return false }
-      postgres = (engine, options.engine)
-    }
-    return postgres?.engine.hasServerRelation(name) ?? false
+    guard let engine = try? openPostgres() else { return false }
+    return engine.hasServerRelation(name)
   }
 }
 

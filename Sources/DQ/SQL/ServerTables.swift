@@ -47,15 +47,15 @@ extension PostgresEngine {
 
 extension Session {
   /// With `--engine postgres`, the engine for the session's connection, opened if need be
-  /// (nil with another engine).
-  func openPostgres() throws(EvaluationError) -> PostgresEngine? {
+  /// (nil with another engine); a connection that fails is an error at `span`.
+  func openPostgres(at span: SourceSpan? = nil) throws(EvaluationError) -> PostgresEngine? {
     guard case .postgres(let conninfo, let schemaName) = options.engine else { return nil }
     if postgres?.choice != options.engine {
       postgres = nil
       do {
         postgres = (try PostgresEngine(conninfo: conninfo, schema: schemaName), options.engine)
       } catch {
-        throw PostgresEngine.evaluationError(error, spans: [], at: nil)
+        throw PostgresEngine.evaluationError(error, spans: [], at: span)
       }
     }
     return postgres?.engine
