@@ -43,10 +43,11 @@ extension CommandTable {
       wholeNameOnly: true,
       run: { session, arg in session.unload(arg) }),
     Command(
-      name: "import", usage: ".import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION",
+      name: "import", usage: ".import [--skip N] [--header | --no-header] [--delimiter C] FILE [RELATION]",
       summary: "Load facts from a TSV file (CSV if it ends in .csv, JSON Lines if .jsonl, SQLite if .db)",
       details: """
-          One fact per record. CSV follows RFC 4180: quoted fields hold commas, "" and line
+          One fact per record, into RELATION, or without one the relation named after the file
+          (un-members.csv loads un_members). CSV follows RFC 4180: quoted fields hold commas, "" and line
           breaks; CRLF line ends are fine. Souffle's .facts files are TSV.
           Integers, decimals and dates (YYYY-MM-DD) become numbers and dates; anything else,
           a quoted field, or digits with a leading zero (040, 007) is a symbol.
@@ -354,10 +355,10 @@ extension Session {
     return String(cString: p)
   }
 
-  /// `.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION`: loads a TSV
-  /// file (CSV when its name ends in .csv or a delimiter other than a tab is named), one fact
-  /// per record; numbers and dates become numbers and dates, anything else a symbol. A header
-  /// (sniffed, or forced) is skipped and names a new relation's columns. `--format gdelt` and
+  /// `.import [--skip N] [--header | --no-header] [--delimiter C] FILE [RELATION]`: loads a TSV
+  /// file into RELATION, else the relation named after the file (CSV when its name ends in .csv
+  /// or a delimiter other than a tab is named), one fact per record; numbers and dates become
+  /// numbers and dates, anything else a symbol. A header (sniffed, or forced) is skipped and names a new relation's columns. `--format gdelt` and
   /// `--format icews` read event exports into their fixed columns (EventLayout), RELATION
   /// then defaulting to `gdelt_event` / `icews_event`; such files are also recognised unasked.
   func importFacts(_ arg: CommandArgument) -> CommandOutcome {
@@ -402,12 +403,17 @@ extension Session {
     if !badOption, words.count == 1, layout == nil, delimiter == nil, header == nil, skip == 0 {
       layout = detectedLayout(path, into: nil)
     }
+    // Any other file without RELATION loads into the relation named after it, as `.attach`
+    // names tables: `un-members.csv` is `un_members`.
+    if !badOption, words.count == 1, layout == nil {
+      words.append(Self.relationName(forFile: path))
+    }
     guard !badOption, words.count == 2 || (words.count == 1 && layout != nil),
       let first = (words.last ?? "").unicodeScalars.first, words.count == 1 || (first >= "a" && first <= "z")
     else {
       report(
         Diagnostic(
-          .error, .semantic, "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE RELATION'", at: span,
+          .error, .semantic, "Use '.import [--skip N] [--header | --no-header] [--delimiter C] FILE [RELATION]'", at: span,
           hint: "e.g. .import edges.tsv edge, or .import --header --delimiter ; people.csv person; event exports: .import --format gdelt|icews FILE [RELATION]"))
       return .reported(.usageError)
     }
@@ -531,6 +537,14 @@ extension Session {
     }
     let stored = database.tables[name]?.rows
     return .success((relation, (0..<(stored?.count ?? 0)).compactMap { stored?.row($0) }))
+  }
+
+  /// The relation a file loads into when `.import` names none: its name without folders and
+  /// extensions, in lower snake case (`data/UN Members.csv` is `un_members`, `2024.tsv` `c2024`).
+  static func relationName(forFile path: String) -> String {
+    let base = path.split(separator: "/").last.map(String.init) ?? path
+    let stem = base.split(separator: ".", omittingEmptySubsequences: false).first.map(String.init) ?? base
+    return columnNames([stem])[0]
   }
 
   /// A header's fields as column names: lower snake case (`Event ID` is `event_id`), `cN` for
