@@ -91,6 +91,24 @@ import Testing
     #expect(f.run("?- e(X, Y).").out == "X\tY\n1\t2\n")
   }
 
+  @Test func importedRowsAnotherFileStatesStayWhenOneIsUnloaded() throws {
+    let f = try Fixture(prefix: "dq-loaded")
+    try f.write("rows.tsv", "1\t2\n3\t4\n")
+    try f.write("a.dq", ".import rows.tsv e\n")
+    try f.write("b.dq", "e(3, 4).\ne(5, 6).\n")
+    f.run(".load \(f.path("a.dq"))")
+    f.run(".load \(f.path("b.dq"))")
+    f.run(".unload \(f.path("a.dq"))")
+    // e(3, 4) is b.dq's too; e(1, 2) was a.dq's alone.
+    #expect(f.run("?- e(X, Y).").out == "X\tY\n3\t4\n5\t6\n")
+    // A retracted fact is gone from every file's record: loading a.dq again brings back its
+    // rows, and unloading b.dq then takes e(5, 6) only.
+    f.run(".retract e(3, 4)")
+    f.run(".load \(f.path("a.dq"))")
+    f.run(".unload \(f.path("b.dq"))")
+    #expect(f.run("?- e(X, Y).").out == "X\tY\n1\t2\n3\t4\n")
+  }
+
   @Test func relationsDerivedFromAnUnloadedFileAreComputedAgain() throws {
     let f = try Fixture(prefix: "dq-loaded")
     try f.write("facts.dq", "edge(1, 2). edge(2, 3).\n")

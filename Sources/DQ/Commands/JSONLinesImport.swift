@@ -32,9 +32,7 @@ extension Session {
     for row in parsed.rows where holder.insert(row) { added += 1 }
     table.appendCitations(added, reading.currentCitation)
     // The rows a loaded file imports are its own (the new ones: they were appended).
-    if reading.origin != nil {
-      for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
-    }
+    recordImported(name, holder, from: before)
     noteFactsChanged(name)
     return .ok
   }

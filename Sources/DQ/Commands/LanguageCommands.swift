@@ -484,10 +484,7 @@ extension Session {
       // Like `dq nofile.dq`: an input file that cannot be read exits 66.
       return error.unreadable ? .unreadable(error.message) : .error(error.message)
     }
-    if reading.origin != nil {
-      let holder = table.factRows
-      for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
-    }
+    recordImported(name, table.factRows, from: before)
     noteFactsChanged(name)
     return .ok
   }

@@ -86,9 +86,7 @@ extension Session {
       let added = t.rows.withUnsafeBufferPointer { p in p.baseAddress.map { holder.insertAll($0, count: t.rowCount) } ?? 0 }
       table.appendCitations(added, reading.currentCitation)
       // The rows a loaded file imports are its own (the new ones: they were appended).
-      if reading.origin != nil {
-        for r in before..<holder.count { recordFact(name, holder.row(r), new: true) }
-      }
+      recordImported(name, holder, from: before)
       noteFactsChanged(name)
     }
     return .ok

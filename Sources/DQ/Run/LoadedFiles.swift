@@ -11,11 +11,20 @@ extension Session {
   func recordFact(_ name: String, _ tuple: [Value], new: Bool) {
     if let key = reading.origin, let i = program.loadedFiles.firstIndex(where: { $0.key == key }) {
       // Stored already, yet no loaded file stated it: it came from elsewhere and stays.
-      if !new, !program.statedByFile(name, tuple) { program.pinnedFacts[name, default: []].insert(tuple) }
-      program.loadedFiles[i].facts[name, default: []].insert(tuple)
+      if !new, !program.statedByFile(name, tuple) { program.pinnedFacts[name, default: FactSet()].insert(tuple) }
+      program.loadedFiles[i].facts[name, default: FactSet()].insert(tuple)
     } else if !new, program.statedByFile(name, tuple) {
-      program.pinnedFacts[name, default: []].insert(tuple)
+      program.pinnedFacts[name, default: FactSet()].insert(tuple)
     }
+  }
+
+  /// Records that the running text imported the rows of `holder` from row `first` on, all new
+  /// (an import appends only what was not stored): a loaded file's own, else nothing to note.
+  func recordImported(_ name: String, _ holder: Relation, from first: Int) {
+    guard first < holder.count, let key = reading.origin, let i = program.loadedFiles.firstIndex(where: { $0.key == key })
+    else { return }
+    program.loadedFiles[i].facts[name, default: FactSet()].insertAll(
+      holder.data + first * holder.arity, count: holder.count - first, arity: holder.arity)
   }
 
   /// Runs the text of a file as a loaded file: recorded under `key` (its canonical path), and,
@@ -125,7 +134,7 @@ extension Session {
     let removedHeads = Set(rules.filter(fromFile).map(\.head.name))
     rules.removeAll(where: fromFile)
     for (name, tuples) in file.facts {
-      let pinned = program.pinnedFacts[name] ?? []
+      let pinned = program.pinnedFacts[name] ?? FactSet()
       let drop = tuples.filter { t in
         !pinned.contains(t) && !others.contains { $0.facts[name]?.contains(t) == true } && database.isFact(name, t)
       }

@@ -12,7 +12,7 @@ struct Program {
   var loadedFiles: [LoadedFile] = []
   /// Facts a loaded file stated that were also stated outside every loaded file (typed at the
   /// prompt, given with `-e`, in the dataset, imported): unloading a file never removes them.
-  var pinnedFacts: [String: Set<[Value]>] = [:]
+  var pinnedFacts: [String: FactSet] = [:]
 
   /// True when a loaded file other than `key` stated the fact.
   func statedByFile(_ name: String, _ tuple: [Value], besides key: String? = nil) -> Bool {
@@ -30,7 +30,7 @@ struct LoadedFile {
   /// The texts it was run from (rules keep their `SourceFile` in their spans).
   var sources: Set<ObjectIdentifier> = []
   /// The facts it stated, by relation.
-  var facts: [String: Set<[Value]>] = [:]
+  var facts: [String: FactSet] = [:]
   /// The relations it declared, defined or used first.
   var relations: Set<String> = []
   /// The loaded file whose text loaded this one: while it is loaded, `.reload` reloads it,
