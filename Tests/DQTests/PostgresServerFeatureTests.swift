@@ -3,6 +3,7 @@
 /// the server going away during a query, server tables in `.relations` and `--sql`, and a
 /// program over more data than `--memory` lets the native engine hold.
 import Foundation
+import DQShell
 import Testing
 
 @testable import DQ
@@ -257,6 +258,25 @@ import Testing
       let native = Self.session(.native)
       #expect(native.0.run(SourceFile(name: "n.dq", text: text)) == .ok)
       #expect(!native.1.output.contains("PostgreSQL"), "\(native.1.output)")
+    }
+  }
+
+  @Test("With --engine postgres, completion offers the server's tables and views beside the program's relations")
+  func completionKnowsServerTables() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint, b bigint); CREATE VIEW \(p)ev AS SELECT a FROM \(p)edge"
+    }) { p, conninfo in
+      let text = "\(p)own(1).\n\(p)path(X, Y) :- \(p)edge(X, Y).\n"
+      let (session, collected) = Self.session(.postgres(conninfo: conninfo, schema: nil))
+      #expect(session.run(SourceFile(name: "c.dq", text: text)) == .ok, "\(collected.diagnostics)")
+      let completer = Completer(session: session)
+      // edge is used by the program (in its schema) and a table of the server: offered once.
+      #expect(completer.completions(line: "?- \(p)", word: p) == .words(["\(p)edge(", "\(p)ev(", "\(p)own(", "\(p)path("]))
+      #expect(completer.completions(line: ".schema \(p)e", word: "\(p)e") == .words(["\(p)edge", "\(p)ev"]))
+      // Natively the server is not asked.
+      let (native, _) = Self.session(.native)
+      #expect(native.run(SourceFile(name: "c.dq", text: text)) == .ok)
+      #expect(Completer(session: native).completions(line: "?- \(p)", word: p) == .words(["\(p)edge(", "\(p)own(", "\(p)path("]))
     }
   }
 

@@ -63,6 +63,14 @@ extension Session {
     }
   }
 
+  /// With `--engine postgres`, the names of the server's tables and views queries read as
+  /// relations (`serverTables`), for completion; empty with another engine or when the server
+  /// cannot be asked (completion goes on without them).
+  public func serverTableNames() -> [String] {
+    guard case .postgres = options.engine, let tables = try? serverTables() else { return [] }
+    return tables.map(\.name)
+  }
+
   /// `.schema` with no argument: every declaration, the server's tables and views (from
   /// `serverTables`) among them, as `.decl` lines whose description names the table, in place of
   /// relations the program only uses.
