@@ -62,11 +62,16 @@ public final class Completer: CompletionSource {
     return .words(words)
   }
 
+  /// The program's relations and, with `--engine postgres`, the server's tables and views
+  /// (every one has a column).
   func relationNames(prefix: String, withParen: Bool) -> [String] {
-    session.schema.relations.values
+    var names = Set(session.schema.relations.values
       .filter { $0.name.hasPrefix(prefix) }
-      .map { withParen && $0.arity > 0 ? $0.name + "(" : $0.name }
-      .sorted()
+      .map { withParen && $0.arity > 0 ? $0.name + "(" : $0.name })
+    for name in session.serverTableNames() where name.hasPrefix(prefix) && session.schema[name] == nil {
+      names.insert(withParen ? name + "(" : name)
+    }
+    return names.sorted()
   }
 
   /// The constants in one column of a relation, as source text, among the rows that agree with

@@ -139,6 +139,44 @@ import Testing
     #expect(before.first?.first == "0" && after.first?.first == "0")
   }
 
+  @Test("A linear recursion only the query reads is computed inside the query, not stored; a second query over it stores it; tuple counts and the tuple limit as natively")
+  func recursionInsideTheQuery() throws {
+    let pg = try PostgresTestServer.engine()
+    guard case .postgres = pg else { return }
+    // 30 edges of a chain: 465 paths, the base rule 30 of them.
+    let program = (1...30).map { "e(\($0), \($0 + 1)).\n" }.joined() + "p(X, Y) :- e(X, Y).\np(X, Z) :- p(X, Y), e(Y, Z).\n"
+    var options = Session.Options()
+    options.format = .tsv
+    options.engine = pg
+    let session = Session(options: options, loadDataset: false)
+    var output = ""
+    session.capture.onWrite = { output += $0 }
+    func stored() throws -> String? {
+      let engine = try #require(session.postgres?.engine)
+      return try engine.connection.query("SELECT count(*) FROM pg_temp.p").first?.first ?? nil
+    }
+    #expect(session.run(SourceFile(name: "a.dq", text: program + "?- N = count : { p(X, Y) }.\n")) == .ok)
+    #expect(output == "N\n465\n", "\(output)")
+    #expect(try stored() == "0")
+    // Counted as derived all the same: the 465 rows and the one answer.
+    #expect(session.lastDerived == 466)
+    output = ""
+    #expect(session.run(SourceFile(name: "b.dq", text: "?- p(29, Y).\n")) == .ok)
+    #expect(output == "\nY\n30\n31\n", "\(output)")
+    #expect(try stored() == "465")
+    // Stored now, it is read as it is.
+    #expect(session.run(SourceFile(name: "c.dq", text: "?- p(X, 2).\n")) == .ok)
+    #expect(try stored() == "465")
+    #expect(session.lastDerived == 1)
+    // The tuple limit inside the query's statement: the native engine's error, at its rule.
+    let problems = try Self.same(program + "?- N = count : { p(X, Y) }.\n", maxTuples: 100)
+    #expect(problems.isEmpty, Comment(rawValue: problems.joined(separator: "\n")))
+    let limited = Self.run(program + "?- N = count : { p(X, Y) }.\n", engine: pg, maxTuples: 100)
+    #expect(limited.2 == .runtimeError && limited.1.first?.hasPrefix("32:1: Evaluation stopped after deriving more than 100 tuples") == true, "\(limited.1)")
+    // Under the limit: the same answers.
+    #expect(try Self.same(program + "?- N = count : { p(X, Y) }.\n?- p(X, 31), X > 27.\n", maxTuples: 500).isEmpty)
+  }
+
   @Test(".engine shows and switches the engine; queries above and below agree")
   func engineCommand() throws {
     guard case .postgres(let conninfo, _) = try PostgresTestServer.engine() else { return }

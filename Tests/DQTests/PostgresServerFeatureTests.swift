@@ -3,6 +3,7 @@
 /// the server going away during a query, server tables in `.relations` and `--sql`, and a
 /// program over more data than `--memory` lets the native engine hold.
 import Foundation
+import DQShell
 import Testing
 
 @testable import DQ
@@ -260,6 +261,25 @@ import Testing
     }
   }
 
+  @Test("With --engine postgres, completion offers the server's tables and views beside the program's relations")
+  func completionKnowsServerTables() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint, b bigint); CREATE VIEW \(p)ev AS SELECT a FROM \(p)edge"
+    }) { p, conninfo in
+      let text = "\(p)own(1).\n\(p)path(X, Y) :- \(p)edge(X, Y).\n"
+      let (session, collected) = Self.session(.postgres(conninfo: conninfo, schema: nil))
+      #expect(session.run(SourceFile(name: "c.dq", text: text)) == .ok, "\(collected.diagnostics)")
+      let completer = Completer(session: session)
+      // edge is used by the program (in its schema) and a table of the server: offered once.
+      #expect(completer.completions(line: "?- \(p)", word: p) == .words(["\(p)edge(", "\(p)ev(", "\(p)own(", "\(p)path("]))
+      #expect(completer.completions(line: ".schema \(p)e", word: "\(p)e") == .words(["\(p)edge", "\(p)ev"]))
+      // Natively the server is not asked.
+      let (native, _) = Self.session(.native)
+      #expect(native.run(SourceFile(name: "c.dq", text: text)) == .ok)
+      #expect(Completer(session: native).completions(line: "?- \(p)", word: p) == .words(["\(p)edge(", "\(p)own(", "\(p)path("]))
+    }
+  }
+
   static func psql() -> String? {
     let candidates = ["/usr/bin/psql"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).map {
       "/usr/lib/postgresql/\($0)/bin/psql"
@@ -306,6 +326,42 @@ import Testing
       // The arity is checked against the server table's columns, as --engine postgres does.
       let wrong = try DQBinary.run(["--no-dataset", "--sql", "--db", conninfo, "-e", "?- \(p)edge(X, Y, Z).\n"])
       #expect(wrong.status == 70 && wrong.stderr.contains("is used with 3 arguments but the PostgreSQL table"), "\(wrong.stderr)")
+    }
+  }
+
+  @Test("dq --sql --db types a server column by its catalog (NOT NULL or not), so a NULL added before the script runs is read as the engine reads it")
+  func sqlScriptNullsAddedLater() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)edge (a bigint NOT NULL, b integer); INSERT INTO \(p)edge VALUES (1, 2), (2, 3)"
+    }) { p, conninfo in
+      let program = "?- N = count : { \(p)edge(X, \"\") }.\n?- N = count : { \(p)edge(X, Y) }.\n"
+      let script = try DQBinary.run(["--no-dataset", "--sql", "--db", conninfo, "-e", program])
+      #expect(script.status == 0, "\(script.stderr)")
+      // a is NOT NULL: bigint; b holds no NULL yet but may: a dqv, which holds the empty symbol.
+      #expect(script.stdout.contains("CREATE TABLE pg_temp.\"\(p)edge\" (c0 bigint, c1 pg_temp.dqv)"), "\(script.stdout)")
+      try PostgresConnection(conninfo).execute("INSERT INTO \(p)edge VALUES (3, NULL), (4, NULL)")
+      let (answers, status) = try Self.runScript(script.stdout, conninfo: conninfo)
+      #expect(status == 0)
+      #expect(answers == "2\n4\n", "\(answers)")
+      // The engine, reading the table now, agrees.
+      let engine = try DQBinary.run(["--no-dataset", "--format", "tsv", "--engine", "postgres", "--db", conninfo, "-e", program])
+      #expect(engine.stdout == "N\n2\n\nN\n4\n", "\(engine.stdout) \(engine.stderr)")
+    }
+  }
+
+  @Test("--engine postgres asks only the columns not declared NOT NULL whether they hold a NULL")
+  func nullScanOnlyForNullableColumns() throws {
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE TABLE \(p)t (a bigint NOT NULL, b bigint, c text NOT NULL); INSERT INTO \(p)t VALUES (1, 2, 'x')"
+    }) { p, conninfo in
+      let engine = try PostgresEngine(conninfo: conninfo, schema: nil)
+      let db = Database()
+      let found = try engine.serverRelations(["\(p)t"], database: db, at: nil)
+      #expect(found["\(p)t"]?.kinds == [.integer, .integer, .symbol])
+      let script = try engine.serverRelations(["\(p)t"], database: db, at: nil, scanNulls: false)
+      #expect(script["\(p)t"]?.kinds == [.integer, .mixed, .symbol])
+      // NOT NULL is the catalog's promise: nothing to scan when every column makes it.
+      #expect(try engine.catalog(["\(p)t"]).first?.columns.map(\.notNull) == [true, false, true])
     }
   }
 

@@ -119,13 +119,19 @@ final class PostgresConnection {
     let r = try run(statement, expectCopy: true)
     dq_pq_clear(r)
     var ok = true
-    var bytes = data
-    if !bytes.isEmpty {
-      ok = bytes.withUnsafeMutableBufferPointer { b in
-        b.withMemoryRebound(to: CChar.self) { c in dq_pq_put_copy_data(handle, c.baseAddress, Int32(c.count)) == 1 }
+    // In pieces of a megabyte: the server parses one while the next is sent, and a count of
+    // bytes always fits libpq's int.
+    data.withUnsafeBufferPointer { b in
+      b.withMemoryRebound(to: CChar.self) { c in
+        guard let base = c.baseAddress else { return }
+        var offset = 0
+        while ok && offset < c.count {
+          let n = min(1 << 20, c.count - offset)
+          ok = dq_pq_put_copy_data(handle, base + offset, Int32(n)) == 1
+          offset += n
+        }
       }
     }
-    bytes = []
     if dq_pq_put_copy_end(handle) != 1 { ok = false }
     var failure: PostgresError? = ok ? nil : failureOfConnection(statement)
     var cancelled = false

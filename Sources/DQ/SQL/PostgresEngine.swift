@@ -22,6 +22,9 @@ public final class PostgresEngine {
   private var unanalysed: Set<String> = []
   /// The lookup indexes each table has (`lookups`).
   private var indexed: [String: Set<[Int]>] = [:]
+  /// The states of the relations a query computed inside its own statement (`inlinable`): a
+  /// later query needing one of them again stores it in its table.
+  private var inlinedStates: Set<Int> = []
   /// The rule of the stratum being computed, where a time limit reached in the server is reported.
   private var currentSpan: SourceSpan?
   /// The connection string as given (for `.engine` to show).
@@ -50,6 +53,7 @@ public final class PostgresEngine {
   ) throws(EvaluationError) -> [[Value]] {
     var generator = SQLGenerator(schema: schema)
     var statement = ""
+    var cte = ""
     currentSpan = nil
     connection.interrupted = budget.interrupted
     do throws(PostgresError) {
@@ -92,8 +96,26 @@ public final class PostgresEngine {
         try connection.execute(Self.indexes(name, missing, generator))
         indexed[name, default: []].formUnion(missing)
       }
+      // A linear recursion that only the query reads is computed inside the query's statement
+      // (see `inlinable`): its rows are not stored.
+      var inlined: (name: String, source: String, span: SourceSpan?)? = nil
+      if let p = plans.last, let name = inlinable(p, plans, states: states, seeded: seeded),
+        let definition = Self.recursion(p, &generator, seeded: false)
+      {
+        let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
+        // With a tuple limit, the recursion stops one row past it (it runs only as far as
+        // its rows are read), and the count below reports the limit.
+        cte = "WITH RECURSIVE \(definition)"
+        if limit > 0 { cte += ", dq_i AS (SELECT * FROM dq_w LIMIT \(limit + 1))" }
+        inlined = (name, limit > 0 ? "dq_i" : "dq_w", Self.limitSpan(p))
+        generator.inlined[name] = inlined?.source
+      }
       for p in plans {
         if p.relations.allSatisfy({ held[$0] != nil && held[$0] == states[$0] }) { continue }
+        if let inlined, p.relations == [inlined.name] {
+          try analyse(Self.relations([p], Self.noQuery).arity.keys, generator)
+          continue
+        }
         do { try budget.check(nil) } catch { throw PostgresError(evaluation: error) }
         for r in p.relations { held[r] = nil }
         try analyse(Self.relations([p], Self.noQuery).arity.keys, generator)
@@ -110,7 +132,25 @@ public final class PostgresEngine {
         fields.append(kind == .mixed ? SQLValueEncoding.selectParts(column) : column)
       }
       statement = "SELECT \(fields.joined(separator: ", ")) FROM (\(select)) AS a"
-      let rows = try connection.query(statement)
+      var rows: [[String?]]
+      if let inlined {
+        // The inlined relation's rows are counted (derived tuples, the tuple limit) in a row
+        // of their own: its first field holds the count, the answers' is NULL.
+        let width = answerKinds.reduce(0) { $0 + ($1 == .mixed ? 4 : 1) }
+        let nulls = Array(repeating: ", NULL", count: width).joined()
+        statement = "\(cte)\nSELECT NULL::bigint AS dq_n, \(fields.joined(separator: ", ")) FROM (\(select)) AS a\n"
+          + "UNION ALL SELECT count(*)\(nulls) FROM \(inlined.source)"
+        currentSpan = inlined.span
+        var derived = 0
+        rows = []
+        for row in try connection.query(statement) {
+          if let n = row.first, let n { derived = Int(n) ?? 0 } else { rows.append(Array(row.dropFirst())) }
+        }
+        do { try budget.countDerived(derived, inlined.span) } catch { throw PostgresError(evaluation: error) }
+        if let state = states[inlined.name] { inlinedStates.insert(state) }
+      } else {
+        rows = try connection.query(statement)
+      }
       if variables.isEmpty { return rows.isEmpty ? [] : [[]] }
       do { try budget.countDerived(rows.count, querySpan) } catch { throw PostgresError(evaluation: error) }
       let store = database.store
@@ -173,55 +213,105 @@ public final class PostgresEngine {
   /// rules that exist on the connection's search_path (the schema dq works in left out) as a
   /// table, view, materialized view, partitioned or foreign table. Facts given for a relation
   /// that is such a table are an error: the server's tables are read-only to dq.
-  func serverRelations(_ names: Set<String>, database: Database, at span: SourceSpan?) throws(PostgresError) -> [String: ServerRelation] {
+  ///
+  /// A column's kind (`serverKinds`) allows for NULL unless the catalog says NOT NULL; with
+  /// `scanNulls` (the engine, which reads the table at once) a column that holds no NULL now is
+  /// typed as if it were NOT NULL; a script (`dq --sql --db`), run later, trusts only the catalog.
+  func serverRelations(
+    _ names: Set<String>, database: Database, at span: SourceSpan?, scanNulls: Bool = true
+  ) throws(PostgresError) -> [String: ServerRelation] {
     guard !names.isEmpty else { return [:] }
-    let found = try connection.query(catalogQuery(names))
     var out: [String: ServerRelation] = [:]
-    for row in found {
-      guard row.count == 3, let name = row[0], let space = row[1], let oid = row[2], Int(oid) != nil else { continue }
+    for entry in try catalog(names) {
+      let name = entry.name
       let table = database.tables[name]
       if let table, table.hasRules { continue }
       if let table, table.rows.count > 0 {
         throw PostgresError(evaluation: EvaluationError(
-          .runtime, "'\(name)' is a table in the PostgreSQL server (\(space).\(name)), read-only: facts cannot be added to it",
+          .runtime, "'\(name)' is a table in the PostgreSQL server (\(entry.schema).\(name)), read-only: facts cannot be added to it",
           at: span, hint: "rename the relation in the program, or add the rows to the table in the server"))
       }
-      let columns = try connection.query(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(oid) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
-      ).map { (name: $0.first.flatMap { $0 } ?? "", type: $0.count > 1 ? ($0[1] ?? "") : "") }
-      let qualified = SQLValueEncoding.identifier(space) + "." + SQLValueEncoding.identifier(name)
+      let qualified = SQLValueEncoding.identifier(entry.schema) + "." + SQLValueEncoding.identifier(name)
+      let columns = entry.columns.map { (name: $0.name, type: $0.type) }
       out[name] = ServerRelation(
-        qualified: qualified, columns: columns, kinds: try serverKinds(qualified, columns))
+        qualified: qualified, columns: columns,
+        kinds: try serverKinds(qualified, entry.columns, scanNulls: scanNulls))
     }
     return out
   }
 
-  /// The kinds of a server table's columns: a column that holds a NULL (read as the empty
-  /// symbol) is mixed unless it holds symbols anyway.
-  private func serverKinds(_ qualified: String, _ columns: [(name: String, type: String)]) throws(PostgresError) -> [SQLKind] {
-    guard !columns.isEmpty else { return [] }
-    let nulls = columns.map { "bool_or(\(SQLValueEncoding.identifier($0.name)) IS NULL)" }.joined(separator: ", ")
-    let row = try connection.query("SELECT \(nulls) FROM \(qualified)").first ?? []
-    return columns.enumerated().map { i, c in SQLKind.ofServerType(c.type, nullable: i < row.count && row[i] == "t") }
+  /// The kinds of a server table's columns: a column that may hold a NULL (read as the empty
+  /// symbol) is mixed unless it holds symbols anyway. Only columns not declared NOT NULL are
+  /// looked at, with `scanNulls` for whether they hold a NULL now (else they may).
+  private func serverKinds(
+    _ qualified: String, _ columns: [CatalogColumn], scanNulls: Bool
+  ) throws(PostgresError) -> [SQLKind] {
+    var nullable = columns.map { !$0.notNull }
+    let unknown = columns.indices.filter { nullable[$0] }
+    if scanNulls && !unknown.isEmpty {
+      let checks = unknown.map { "bool_or(\(SQLValueEncoding.identifier(columns[$0].name)) IS NULL)" }.joined(separator: ", ")
+      let row = try connection.query("SELECT \(checks) FROM \(qualified)").first ?? []
+      // bool_or over no rows is NULL: an empty table holds no NULL.
+      for (i, c) in unknown.enumerated() { nullable[c] = i < row.count && row[i] == "t" }
+    }
+    return columns.enumerated().map { i, c in SQLKind.ofServerType(c.type, nullable: nullable[i]) }
   }
 
-  /// Name, schema and oid of the server relations among `names` (see `serverRelations`).
-  private func catalogQuery(_ names: Set<String>) -> String {
-    let list = names.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")
+  /// A column of a server table or view as the catalog describes it.
+  struct CatalogColumn {
+    var name: String
+    /// `format_type`'s name of its type (`bigint`, `numeric(10,2)`, `text`).
+    var type: String
+    /// Declared NOT NULL (a view's columns never are).
+    var notNull: Bool
+  }
+
+  /// A table or view of the server a relation can be read from.
+  struct CatalogEntry {
+    var name: String
+    /// The schema it is in (the first of the search_path that has the name).
+    var schema: String
+    /// `pg_class.relkind`: r, v, m, p or f.
+    var kind: String
+    var columns: [CatalogColumn]
+  }
+
+  /// The tables and views (of any kind dq reads) on the connection's search_path, dq's own
+  /// schema left out, where several schemas have a name the first of the path: those named in
+  /// `names`, or with nil every one whose name can be a dq relation (a lower-case identifier).
+  /// The one catalog query of `serverRelations`, `hasServerRelation` and `serverTables`.
+  func catalog(_ names: Set<String>?) throws(PostgresError) -> [CatalogEntry] {
     let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
-    return """
-      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.oid::text
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (\(list)) AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-        AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
-      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
+    let which = names.map { "c.relname IN (\($0.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")))" }
+      ?? "c.relname ~ '^[a-z][A-Za-z0-9_]*$'"
+    // Each column as name, type and NOT NULL joined with the ASCII unit separator, the columns
+    // with the record separator.
+    let rows = try connection.query(
       """
+      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.relkind::text,
+        (SELECT string_agg(a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) || chr(31) || a.attnotnull::text,
+                           chr(30) ORDER BY a.attnum)
+         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
+        AND \(which)
+      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
+      """)
+    return rows.compactMap { row in
+      guard row.count == 4, let name = row[0], let space = row[1], let kind = row[2] else { return nil }
+      let columns = (row[3] ?? "").split(separator: "\u{1E}").map { c in
+        let parts = c.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+        return CatalogColumn(
+          name: parts.first ?? "", type: parts.count > 1 ? parts[1] : "", notNull: parts.count > 2 && parts[2] == "true")
+      }
+      return CatalogEntry(name: name, schema: space, kind: kind, columns: columns)
+    }
   }
 
   /// Whether `name` is a table or view of the server dq would read (false when it cannot ask).
   func hasServerRelation(_ name: String) -> Bool {
-    guard let rows = try? connection.query(catalogQuery([name])) else { return false }
-    return !rows.isEmpty
+    guard let found = try? catalog([name]) else { return false }
+    return !found.isEmpty
   }
 
   /// Fills the relation's table (in dq's schema) from a table or view of the server, inside the
@@ -369,7 +459,13 @@ public final class PostgresEngine {
     for r in 0..<facts.count {
       for c in 0..<arity {
         if c > 0 { out.append(9) }
-        let constant = store.decode(facts[r, c])
+        let value = facts[r, c]
+        // A small integer is written from its word (no decoding).
+        if let i = ValueStore.smallInteger(value), kinds[c] == .integer || kinds[c] == .none {
+          SQLValueEncoding.appendDecimal(i, to: &out)
+          continue
+        }
+        let constant = store.decode(value)
         switch (kinds[c], constant) {
         case (.integer, .integer(let i)), (.date, .date(let i)), (.none, .integer(let i)):
           SQLValueEncoding.appendDecimal(i, to: &out)
@@ -469,8 +565,16 @@ public final class PostgresEngine {
       try connection.execute(statement)
       added = try count(plan.relations, g) - before
     }
-    let span = plan.firstRound.first?.origin.span
-    do { try budget.countDerived(added, span) } catch { throw PostgresError(evaluation: error) }
+    do { try budget.countDerived(added, Self.isDirect(plan) ? Self.limitSpan(plan) : currentSpan) } catch {
+      throw PostgresError(evaluation: error)
+    }
+  }
+
+  /// Where the tuple limit reached by a stratum of `isDirect` is reported: at its recursive rule
+  /// when it has one (the native engine reports the rule deriving the row past the limit: in
+  /// a recursion, mostly that one), else at its first rule.
+  static func limitSpan(_ plan: StratumPlan) -> SourceSpan? {
+    (plan.recursive ? plan.deltaVersions.first?.origin.span : nil) ?? plan.firstRound.first?.origin.span
   }
 
   private func count(_ relations: [String], _ g: SQLGenerator) throws(PostgresError) -> Int {
@@ -600,25 +704,17 @@ public final class PostgresEngine {
     let full = g.table(name)
     let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 0
     let columns = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }
-    let recursiveRule = plan.recursive ? plan.deltaVersions.first : nil
-    // The first round's rules that do not read the relation (the recursive one is the delta version).
-    let bases = plan.firstRound.filter { rule in
-      !plan.recursive || !rule.steps.contains { $0.positiveAtom?.relation == name }
-    }
-    var branches: [String] = []
     let isSeeded = seeded.contains(name)
-    if isSeeded && recursiveRule != nil { branches.append("SELECT * FROM \(full)") }
-    for rule in bases { branches.append(g.select(rule, distinct: false)) }
-    if branches.isEmpty { return "" }
-    var source: String
-    if let rule = recursiveRule {
-      let w = "dq_w"
-      g.workingTable = (name, w)
-      let step = g.select(rule, distinct: false)
-      g.workingTable = nil
-      source = "WITH RECURSIVE \(w)(\(columns.joined(separator: ", "))) AS (\n  \(branches.joined(separator: "\n  UNION "))\n  UNION \(step)\n) SELECT * FROM \(w)"
+    let source: String
+    if plan.recursive {
+      guard let definition = recursion(plan, &g, seeded: isSeeded) else { return "" }
+      source = "WITH RECURSIVE \(definition) SELECT * FROM dq_w"
+    } else if plan.firstRound.count == 1, let rule = plan.firstRound.first {
+      source = g.select(rule)
     } else {
-      source = branches.count == 1 ? g.select(bases[0]) : branches.joined(separator: "\n  UNION ")
+      let branches = plan.firstRound.map { g.select($0, distinct: false) }
+      if branches.isEmpty { return "" }
+      source = branches.joined(separator: "\n  UNION ")
     }
     var sql = "INSERT INTO \(full) SELECT * FROM (\(source)) AS dq_x"
     if isSeeded {
@@ -627,6 +723,42 @@ public final class PostgresEngine {
     }
     if tupleLimit > 0 { sql += " LIMIT \(tupleLimit + 1)" }
     return sql + ";"
+  }
+
+  /// A linear recursion (`isDirect`, recursive) as the common table expression `dq_w` of a
+  /// `WITH RECURSIVE`: the union of its base rules (and its facts, when `seeded`: its table
+  /// holds them) and the recursive rule reading the working table. Nil when no rule derives a
+  /// row.
+  static func recursion(_ plan: StratumPlan, _ g: inout SQLGenerator, seeded: Bool) -> String? {
+    guard plan.recursive, let name = plan.relations.first, let rule = plan.deltaVersions.first else { return nil }
+    let arity = plan.firstRound.first { $0.headName == name }?.projection.count ?? 0
+    let columns = (0..<SQLGenerator.columnCount(arity)).map { SQLGenerator.column($0) }
+    var branches: [String] = []
+    if seeded { branches.append("SELECT * FROM \(g.table(name))") }
+    for base in plan.firstRound where !base.steps.contains(where: { $0.positiveAtom?.relation == name }) {
+      branches.append(g.select(base, distinct: false))
+    }
+    if branches.isEmpty { return nil }
+    g.workingTable = (name, "dq_w")
+    let step = g.select(rule, distinct: false)
+    g.workingTable = nil
+    return "dq_w(\(columns.joined(separator: ", "))) AS (\n  \(branches.joined(separator: "\n  UNION "))\n  UNION \(step)\n)"
+  }
+
+  /// Whether the query computes `plan`'s relation inside its own statement, as hand-written
+  /// SQL would (`WITH RECURSIVE ... SELECT ... FROM` it), instead of storing its rows first:
+  /// the relation is a linear recursion without facts that no other stratum reads, in dq's
+  /// temporary schema (a kept schema keeps every relation), and not computed so before in the
+  /// same state (a query needing it a second time stores it, for the queries after). Returns
+  /// its name.
+  private func inlinable(_ plan: StratumPlan, _ plans: [StratumPlan], states: [String: Int], seeded: Set<String>) -> String? {
+    guard schema == "pg_temp", plan.recursive, Self.isDirect(plan), let name = plan.relations.first, !seeded.contains(name)
+    else { return nil }
+    if let state = states[name], held[name] == state || inlinedStates.contains(state) { return nil }
+    for other in plans where other.relations != plan.relations {
+      if Self.relations([other], Self.noQuery).arity[name] != nil { return nil }
+    }
+    return name
   }
 
   /// A server error as dq reports it: dq's own errors (raised by its SQL functions) exactly as

@@ -39,8 +39,13 @@ struct SQLGenerator {
   /// the recursive query's working table, and that query's name.
   var workingTable: (relation: String, name: String)?
 
+  /// Relations the query reads from a common table expression of its own (the name given)
+  /// instead of their tables (see `PostgresEngine.inlinable`).
+  var inlined: [String: String] = [:]
+
   func table(_ relation: String, _ range: RowRange = .full) -> String {
     if range == .delta, let w = workingTable, w.relation == relation { return w.name }
+    if range != .delta, let name = inlined[relation] { return name }
     switch range {
     case .full, .old: return "\(schema).\(SQLValueEncoding.identifier(relation))"
     case .delta: return "\(schema).\(SQLValueEncoding.identifier(relation + "$d"))"

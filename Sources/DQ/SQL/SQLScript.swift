@@ -90,7 +90,9 @@ public final class SQLScript {
     do throws(PostgresError) {
       if server == nil { server = try PostgresEngine(conninfo: conninfo, schema: nil) }
       guard let server else { return [:] }
-      return try server.serverRelations(names, database: database, at: span)
+      // The script runs later: a column is typed by what the catalog promises (NOT NULL),
+      // not by what it holds now.
+      return try server.serverRelations(names, database: database, at: span, scanNulls: false)
     } catch {
       throw PostgresEngine.evaluationError(error, spans: [], at: span)
     }

@@ -275,7 +275,7 @@ enum SQLValueEncoding {
         RETURN \(s).dq_fail('Cannot negate {a}', sp, a, NULL, NULL);
       END $$;
       CREATE FUNCTION \(s).dq_arith(op text, a \(s).dqv, b \(s).dqv, sp int) RETURNS \(s).dqv LANGUAGE plpgsql VOLATILE AS $$
-      DECLARE n numeric; m bigint; x float8; y float8; r float8;
+      DECLARE n numeric; m bigint; x float8; y float8; r float8; t float8;
       BEGIN
         IF a.k = 0 AND b.k = 0 THEN
           IF op = '+' THEN n := a.i::numeric + b.i;
@@ -309,7 +309,17 @@ enum SQLValueEncoding {
             ELSIF op = '*' THEN r := x * y;
             ELSIF op = '/' THEN r := x / y;
             ELSE
-              r := x - y * trunc(x / y);
+              -- The remainder exactly, as the native engine's (C's fmod): |x| less |y| times
+              -- powers of two, largest first, each subtraction exact (t <= r < 2t), with the
+              -- sign of x; then floored to the sign of y. (x - y * trunc(x / y) rounds.)
+              r := abs(x); t := abs(y);
+              WHILE t <= r - t LOOP t := t * 2; END LOOP;
+              LOOP
+                IF r >= t THEN r := r - t; END IF;
+                EXIT WHEN t = abs(y);
+                t := t / 2;
+              END LOOP;
+              IF x < 0 THEN r := -r; END IF;
               IF r <> 0 AND (r < 0) <> (y < 0) THEN r := r + y; END IF;
             END IF;
           EXCEPTION WHEN numeric_value_out_of_range THEN

@@ -20,27 +20,12 @@ extension PostgresEngine {
   /// lower-case identifier); where several schemas have a name, the first of the path wins, as
   /// when a query reads it. dq's own schema (`pg_temp` or `--db-schema`'s) is left out.
   func serverTables() throws(PostgresError) -> [ServerTable] {
-    let own = schema == "pg_temp" ? "''" : SQLValueEncoding.quote(String(schema.dropFirst().dropLast()).replacing("\"\"", with: "\""))
-    // Column names and types joined with the ASCII unit and record separators.
-    let rows = try connection.query(
-      """
-      SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.relkind::text,
-        (SELECT string_agg(a.attname || chr(31) || format_type(a.atttypid, a.atttypmod), chr(30) ORDER BY a.attnum)
-         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> \(own)
-        AND c.relname ~ '^[a-z][A-Za-z0-9_]*$'
-      ORDER BY c.relname, array_position(current_schemas(false), n.nspname)
-      """)
     let kinds = ["r": "table", "v": "view", "m": "materialized view", "p": "partitioned table", "f": "foreign table"]
-    return rows.compactMap { row in
-      guard row.count == 4, let name = row[0], let space = row[1], let kind = row[2] else { return nil }
-      let columns = (row[3] ?? "").split(separator: "\u{1E}").map { c in
-        let parts = c.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
-        return (name: parts.first ?? "", type: parts.count > 1 ? parts[1] : "")
-      }
-      guard !columns.isEmpty else { return nil }
-      return ServerTable(name: name, schema: space, kind: kinds[kind] ?? "table", columns: columns)
+    return try catalog(nil).compactMap { entry in
+      guard !entry.columns.isEmpty else { return nil }
+      return ServerTable(
+        name: entry.name, schema: entry.schema, kind: kinds[entry.kind] ?? "table",
+        columns: entry.columns.map { (name: $0.name, type: $0.type) })
     }
   }
 }
@@ -76,6 +61,14 @@ extension Session {
       guard let own = database.tables[t.name] else { return true }
       return !own.hasRules && own.rows.count == 0
     }
+  }
+
+  /// With `--engine postgres`, the names of the server's tables and views queries read as
+  /// relations (`serverTables`), for completion; empty with another engine or when the server
+  /// cannot be asked (completion goes on without them).
+  public func serverTableNames() -> [String] {
+    guard case .postgres = options.engine, let tables = try? serverTables() else { return [] }
+    return tables.map(\.name)
   }
 
   /// `.schema` with no argument: every declaration, the server's tables and views (from
