@@ -58,8 +58,9 @@ extension Session {
   /// tuple). For `path(X, Z) :- path(X, Y), edge(Y, Z)`, `path` by its second column; built
   /// when the first `edge` fact is added instead, it took most of that edit's time (45 of 90
   /// ms on the 3.5M-tuple closure of `edit-random-2000`). Later rounds run the stratum's delta
-  /// versions, whose indexes the evaluation built. Removing rows drops a relation's indexes
-  /// (`Relation.removeRows`), so an update that removed some readies the stratum again.
+  /// versions, whose indexes the evaluation built. Removing rows keeps chained indexes
+  /// (`Relation.removeRows`) but not clustered ones, so an update that removed rows readies the
+  /// stratum again (nothing to do when every index is still built).
   func prepareForEdits(_ s: Stratifier.Stratum, rules stratumRules: [Rule]) {
     let members = Set(s.relations)
     var first: [Rule] = []
