@@ -32,6 +32,8 @@ public final class Shell {
     commands.attach()
     commands.reportDiagnostic = { [renderer, unowned commands] d in commands.writeError(renderer.render(d)) }
     commands.isShell = true
+    // Any entry may be followed by edits: computed strata are readied for them.
+    session.expectsEdits = true
     commands.interactive = reader.isInteractive
     // A screenful or two of rows at a person's terminal; `.maxrows 0` shows all.
     if reader.isInteractive && session.options.maxRows == 0 { session.options.maxRows = Shell.maxRows }

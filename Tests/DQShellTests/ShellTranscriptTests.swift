@@ -57,6 +57,22 @@ import Testing
     #expect(t.out.hasSuffix("X\n"))
   }
 
+  @Test("At the prompt a computed closure is readied for edits, and `.memory` counts it after them")
+  func closureIsReadiedForEditsAtThePrompt() {
+    let t = transcript([
+      ".format tsv", "e(1, 2). e(2, 3).", "p(X, Y) :- e(X, Y).", "p(X, Z) :- p(X, Y), e(Y, Z).",
+      "?- p(1, X).", ".memory p", "e(3, 4).", ".memory p", ".retract e(1, 2).", ".memory p", "?- p(X, 4).",
+    ])
+    // Kept after the query: the deduplication table and p by its second column, which an
+    // inserted e(Y, Z) is joined with (built again after the retraction, which drops indexes);
+    // each `.memory` counts p as the edits left it.
+    let rows = t.out.split(separator: "\n").filter { $0.hasPrefix("p\t") }.map { $0.split(separator: "\t") }
+    #expect(rows.map { String($0[2]) } == ["3", "6", "3"], "\(t.out)")
+    #expect(rows.allSatisfy { $0[5].split(separator: " ").contains("(c2)") }, "\(t.out)")
+    #expect(t.out.hasSuffix("X\n2\n3\n"), "\(t.out)")
+    #expect(t.err == "")
+  }
+
   @Test func completionKnowsRelationsConstantsAndVariables() {
     let session = Session(loadDataset: false)
     _ = session.run(SourceFile(name: "t", text: "met(erdogan, putin). met(abe, putin). met(erdogan, may)."))

@@ -12,6 +12,10 @@ import Testing
     var facts: [String] = []
     let rules: String
 
+    /// Whether some derived relation kept its deduplication table after being computed: the
+    /// session readied it for edits (`Session.expectsEdits`).
+    var readied: Bool { session.database.tables.values.contains { $0.hasRules && $0.rows.holdsTable } }
+
     /// The whole program as it stands, to compute from scratch.
     var text: String { facts.joined(separator: "\n") + "\n" + rules }
 
@@ -68,18 +72,23 @@ import Testing
   func randomProgramsUnderEdits() throws {
     var incremental = 0
     var checked = 0
+    var readied = 0
     for seed in UInt64(1)...150 {
       var generator = RandomProgram(seed: seed)
       let text = generator.text()
       let lines = text.split(separator: "\n").map(String.init)
       let rules = lines.filter { $0.contains(":-") }.joined(separator: "\n") + "\n"
       var state = Edited(rules: rules)
+      // Half the sessions are the REPL's: strata computed from scratch keep their tables and
+      // the indexes an insert reads, which every later edit then works with.
+      state.session.expectsEdits = seed % 2 == 0
       guard state.session.run(SourceFile(name: "random.dq", text: text)) == .ok else { continue }
       state.facts = lines.filter { !$0.contains(":-") }
       checked += 1
       var rng = SplitMix64(seed: seed &* 7919)
       var steps: [String] = []
       _ = try state.differences([("a", 2), ("b", 2), ("c", 1)])
+      if state.readied { readied += 1 }
       for _ in 0..<8 {
         steps.append(Self.edit(&state, &rng, nodes: 5, also: "a"))
         let problems = try state.differences([("a", 2), ("b", 2), ("c", 1)])
@@ -91,6 +100,7 @@ import Testing
     #expect(checked > 80, "too few random programs were safe: \(checked)")
     // The comparisons must have gone through the incremental path, not only recomputation.
     #expect(incremental > checked * 4, "\(incremental) incremental updates over \(checked) programs")
+    #expect(readied > checked / 4, "\(readied) of \(checked) programs were readied for edits")
   }
 
   @Test(
@@ -101,6 +111,7 @@ import Testing
     for seed in UInt64(1)...12 {
       let graph = RandomGraph(seed: seed)
       var state = Edited(rules: program.rules)
+      state.session.expectsEdits = seed % 2 == 0
       #expect(state.session.run(SourceFile(name: "graph.dq", text: graph.facts + program.rules)) == .ok)
       var facts = (0..<graph.nodes).map { "node(\($0))." }
       for (x, y) in graph.edges where !facts.contains("e(\(x), \(y)).") { facts.append("e(\(x), \(y)).") }
@@ -181,6 +192,8 @@ import Testing
       var rng = SplitMix64(seed: seed &* 31 &+ 7)
       let (n, facts) = Self.ring(&rng)
       var state = Edited(rules: program.rules)
+      // Readied for edits (kept tables, the insert's indexes) with one thread and with two.
+      state.session.expectsEdits = seed % 4 < 2
       if seed % 2 == 0 {
         // Rounds split across two threads from two delta rows on: the ranks must not change.
         state.session.options.threads = 2

@@ -189,6 +189,82 @@ import Testing
     #expect(f.updates >= 1)
   }
 
+  /// The tuples column of `.memory REL` (tsv), or nil when it names no such relation.
+  static func memoryTuples(_ f: Fixture, _ name: String) -> Int? {
+    let line = f.run(".memory \(name)").out.split(separator: "\n").first { $0.hasPrefix(name + "\t") }
+    return line.flatMap { Int($0.split(separator: "\t")[2]) }
+  }
+
+  @Test(
+    "`.why`, `.steps` and `.memory` after an insert and a retraction show the relations as they are now",
+    arguments: [false, true])
+  func inspectionsAfterEdits(readied: Bool) throws {
+    let f = try Fixture(prefix: "dq-incr")
+    f.session.expectsEdits = readied
+    f.run("edge(1, 2). edge(2, 3). edge(3, 4).\n" + Self.closure)
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n")
+    #expect(Self.memoryTuples(f, "path") == 6)
+    let computed = f.recomputations
+
+    // An insert: the new tuples are explained, counted and shown as a fresh session shows them.
+    f.run("edge(4, 5).")
+    // `.memory` brings a stored relation up to date before it counts it.
+    #expect(Self.memoryTuples(f, "path") == 10)
+    #expect(f.recomputations == computed, "the insert was not incremental")
+    let why = f.run(".why path(1, 5)").out
+    #expect(why.contains("edge(4, 5)   fact") && why.contains("by rule"), "\(why)")
+    let steps = f.run(".steps path(1, X)").out
+    let fresh = try Fixture(prefix: "dq-incr")
+    fresh.run("edge(1, 2). edge(2, 3). edge(3, 4). edge(4, 5).\n" + Self.closure)
+    #expect(steps == fresh.run(".steps path(1, X)").out)
+    #expect(steps.contains("(1, 5)"), "\(steps)")
+
+    // A retraction: the same, with what is left.
+    let computedAgain = f.recomputations
+    f.run(".retract edge(2, 3)")
+    #expect(Self.memoryTuples(f, "path") == 4)
+    #expect(f.recomputations == computedAgain, "the retraction was not incremental")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n")
+    let whyAfter = f.run(".why path(3, 5)").out
+    #expect(whyAfter.contains("edge(3, 4)   fact") && whyAfter.contains("edge(4, 5)   fact"), "\(whyAfter)")
+    #expect(!f.run(".why path(1, X)").out.contains("edge(2, 3)"))
+    let left = try Fixture(prefix: "dq-incr")
+    left.run("edge(1, 2). edge(3, 4). edge(4, 5).\n" + Self.closure)
+    #expect(f.run(".steps path(X, Y)").out == left.run(".steps path(X, Y)").out)
+    // After `.steps` (which computes from scratch), edits are incremental again.
+    f.run("edge(2, 3).")
+    #expect(f.run("?- path(1, X).").out == "X\n2\n3\n4\n5\n")
+    #expect(Self.memoryTuples(f, "path") == 10)
+  }
+
+  @Test func aStratumComputedWhenEditsFollowIsReadiedForThem() throws {
+    // A script with no edit after its query: path is left at rest, without its table.
+    let atRest = try Fixture(prefix: "dq-incr")
+    atRest.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "?- path(X, Y).\n")
+    #expect(atRest.session.database.tables["path"]?.rows.holdsTable == false)
+    #expect(atRest.run(".memory path").out.contains("\t-\t"))
+    // An edit after the query: path keeps its table and is indexed by its second column, the
+    // index the insert's first round reads (`path(X, Z) :- path(X, Y), +edge(Y, Z)`).
+    let f = try Fixture(prefix: "dq-incr")
+    f.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "?- path(X, Y).\nedge(3, 4).\n")
+    let rows = try #require(f.session.database.tables["path"]?.rows)
+    #expect(rows.holdsTable)
+    #expect(rows.indexes.filter(\.isBuilt).map(\.columns) == [[1]])
+    let computed = f.recomputations
+    #expect(f.run("?- path(X, 4).").out == "X\n1\n2\n3\n")
+    // The insert built no other index of path, and did not compute it again.
+    #expect(rows.indexes.filter(\.isBuilt).map(\.columns) == [[1]])
+    #expect(f.run(".memory path").out.contains("\t(c2)\t"), "\(f.run(".memory path").out)")
+    #expect(f.recomputations == computed)
+    #expect(f.updates >= 1)
+    // In the REPL every query may be followed by edits.
+    let shell = try Fixture(prefix: "dq-incr")
+    shell.session.expectsEdits = true
+    shell.run("edge(1, 2). edge(2, 3).\n" + Self.closure)
+    _ = shell.run("?- path(X, Y).")
+    #expect(shell.session.database.tables["path"]?.rows.holdsTable == true)
+  }
+
   @Test func aNewRuleComputesOnlyTheStrataItReaches() throws {
     let f = try Fixture(prefix: "dq-incr")
     f.run("edge(1, 2). edge(2, 3).\n" + Self.closure + "far(X) :- path(1, X), not edge(1, X).\nother(X) :- edge(X, _).\n")

@@ -55,6 +55,37 @@ import Testing
     #expect(r.find(kept[10_000]) == 0 && r.find(kept[5]) == nil)
   }
 
+  @Test("Removing rows renumbers the chained indexes in place: chains, sizes and vanished keys")
+  func removingRowsKeepsChainedIndexes() {
+    let r = Relation(arity: 2)
+    var kept = (0..<5_000).map { [Value($0), Value($0 % 97)] }
+    for t in kept { r.insert(t) }
+    let byKey = r.index(on: [1])  // 97 keys
+    let unique = r.index(on: [0])  // a key a row
+    // Scattered rows; then every row of key 5 (the key leaves the index); then row 0 and the last.
+    for step in 0..<3 {
+      let removal = [[3, 1024, 1025, 2000, 4_999], kept.indices.filter { kept[$0][1] == 5 }, [0, kept.count - 6]][step]
+      r.removeRows(removal)
+      for i in removal.reversed() { kept.remove(at: i) }
+      #expect(byKey.isBuilt && unique.isBuilt)
+      for key in 0..<Value(97) {
+        let expected = kept.indices.filter { kept[$0][1] == key }.reversed().map { $0 }
+        #expect(chain(byKey, [key]) == expected, "key \(key)")
+        let slot = [key].withUnsafeBufferPointer { byKey.slot($0.baseAddress!) }
+        #expect(slot < 0 ? expected.isEmpty : byKey.count(atSlot: slot, low: 0, high: r.count) == expected.count)
+      }
+      for (i, t) in kept.enumerated() where chain(unique, [t[0]]) != [i] {
+        Issue.record("row \(i) \(t): \(chain(unique, [t[0]]))")
+        return
+      }
+      #expect(chain(unique, [3]).isEmpty)
+    }
+    #expect(byKey.distinctKeys == 96 && unique.distinctKeys == kept.count)
+    // Rows added afterwards join the chains.
+    r.insert([9_999, 5])
+    #expect(chain(byKey, [5]) == [r.count - 1])
+  }
+
   @Test func findGivesStableRowNumbers() {
     let r = Relation(arity: 3)
     for i in 0..<1000 { r.insert([Value(i), Value(i * 7), Value(i % 3)]) }

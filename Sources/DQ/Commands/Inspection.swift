@@ -91,6 +91,20 @@ extension Session {
       + "\(totals.tuples) tuples in \(tables) relation\(tables == 1 ? "" : "s"): \(totals.bytes) bytes (\(Self.perTuple(totals.bytes, totals.tuples)) per tuple)\n"
   }
 
+  /// Brings the derived relations stored now (a query needed them) whose names contain
+  /// `pattern` up to date, so `.memory` after an edit counts what the program now derives
+  /// (usually an incremental update); relations no query has needed stay unstored.
+  func updateStored(matching pattern: String) throws(EvaluationError) {
+    guard options.engine == .native else { return }
+    let stored = database.tables.values
+      .filter { $0.hasRules && $0.rows.count > 0 && schema.relations[$0.name] != nil }
+      .filter { pattern.isEmpty || $0.name.contains(pattern) }
+      .map(\.name).sorted()
+    guard !stored.isEmpty else { return }
+    let atoms = stored.map { Literal.positive(Atom(name: $0, arguments: [], span: Self.nowhere, nameSpan: Self.nowhere)) }
+    try update(for: atoms, evaluator: Evaluator(database: database, budget: makeBudget()))
+  }
+
   /// `.memory`: the listing in the chosen format.
   func writeMemoryListing(matching pattern: String) {
     let (_, rows, _) = memoryRows(matching: pattern)

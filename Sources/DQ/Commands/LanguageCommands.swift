@@ -159,8 +159,14 @@ extension CommandTable {
       run: { session, arg in CommandOutcome(session.plan(arg)) }),
     Command(
       name: "memory", usage: ".memory [PATTERN]", summary: "Show the bytes each stored relation holds, per tuple",
-      details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them.",
+      details: "  Rows, the deduplication table and the indexes built so far; derived relations are stored\n  once a query has needed them, and brought up to date after edits before they are listed.",
       run: { session, arg in
+        do throws(EvaluationError) {
+          try session.updateStored(matching: arg.text)
+        } catch {
+          session.report(error.diagnostic)
+          return .reported(.runtimeError)
+        }
         session.writeMemoryListing(matching: arg.text)
         return .ok
       }),

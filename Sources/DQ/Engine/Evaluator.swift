@@ -20,7 +20,9 @@ final class Evaluator {
 
   /// Recomputes a stratum from its explicit facts. When a limit stops it, its relations are
   /// emptied and their memory released (the session recomputes them when next asked).
-  func evaluate(_ plan: StratumPlan) throws(EvaluationError) {
+  /// `keepTables` keeps the relations' deduplication tables, which an edit that follows would
+  /// otherwise rebuild from every row (the session keeps them when edits may follow).
+  func evaluate(_ plan: StratumPlan, keepTables: Bool = false) throws(EvaluationError) {
     let stratum = PlanBinder.bind(plan, to: database)
     do {
       try compute(stratum)
@@ -29,7 +31,9 @@ final class Evaluator {
       throw error
     }
     // Once computed, a relation needs no deduplication table until it is written again.
-    for name in plan.relations { database.tables[name]?.rows.settle() }
+    if !keepTables {
+      for name in plan.relations { database.tables[name]?.rows.settle() }
+    }
   }
 
   private func compute(_ bound: BoundStratum) throws(EvaluationError) {

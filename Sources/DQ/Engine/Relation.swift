@@ -283,14 +283,17 @@ public final class Relation {
 
   /// Removes the rows whose numbers are given (ascending, each once), keeping the others in
   /// their order: a derived relation's row order is its derivation order (`--why`), and the
-  /// rows that stay keep derivations among the rows before them. Indexes are dropped (rebuilt
-  /// when next read). The table is renumbered in place when few rows go (cheaper than building
-  /// it again, which a retraction would do twice: to find what to remove, and to add back what
-  /// is derived again); their slots stay, dead, until the table is next rebuilt. Else it is
-  /// dropped (rebuilt when next needed).
+  /// rows that stay keep derivations among the rows before them. Chained indexes are
+  /// renumbered in place (`Index.remove`), clustered ones dropped (rebuilt when next read).
+  /// The table is renumbered in place when few rows go (cheaper than building it again, which
+  /// a retraction would do twice: to find what to remove, and to add back what is derived
+  /// again); their slots stay, dead, until the table is next rebuilt. Else it is dropped
+  /// (rebuilt when next needed).
   public func removeRows(_ sorted: [Int]) {
     guard let first = sorted.first else { return }
     let before = count
+    // Chained indexes renumber their links (the rows are still where they were); clustered ones are unbuilt.
+    for index in indexes { index.remove(sorted) }
     var write = first
     var k = 0
     for r in first..<count {
@@ -302,7 +305,6 @@ public final class Relation {
       write += 1
     }
     count = write
-    for index in indexes { index.unbuild() }
     isClustered = false
     if hasTable && count > 0 && (deadSlots + sorted.count) * 32 <= count {
       // Removed rows before each block of 1,024 rows: a row's new number is a look-up away.

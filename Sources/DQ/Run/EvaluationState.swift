@@ -321,8 +321,11 @@ extension Session {
           }
         }
       }
+      // Edits may follow: what the first of them would build from every row is kept or
+      // built now (`prepareForEdits`), within half the memory limit.
+      let preparing = readyingForEdits
       do {
-        try evaluator.evaluate(plan)
+        try evaluator.evaluate(plan, keepTables: preparing)
       } catch {
         // Emptied by the evaluator: whatever read them must not trust their log.
         for m in s.relations { evaluation.contentChanged(m) }
@@ -330,6 +333,7 @@ extension Session {
         throw error
       }
       evaluator.onRound = nil
+      if preparing { prepareForEdits(s, rules: stratumRules) }
       for m in s.relations { recordRanks(m, evaluator.rankStarts[m] ?? [(0, 0)]) }
       if let trace = tracing, !s.recursive {
         for m in s.relations {

@@ -40,6 +40,52 @@ extension Session {
     return h.finalize()
   }
 
+  /// True when edits may follow the query being run: in the REPL (`expectsEdits`), or when a
+  /// later statement of the text being run adds or takes out facts (`TextState.editsFollow`).
+  var editsMayFollow: Bool { expectsEdits || reading.editsFollow }
+
+  /// Whether a stratum computed or updated now is readied for edits (`prepareForEdits`): when
+  /// edits may follow, not under `.steps`, and with less than half the memory limit held.
+  var readyingForEdits: Bool {
+    tracing == nil && editsMayFollow && (options.maxMemory <= 0 || Memory.held < options.maxMemory / 2)
+  }
+
+  /// Readies a stratum just computed from scratch for an insert into one of its inputs, so the
+  /// first edit costs what it adds, like every later one: the caller kept the relations'
+  /// deduplication tables (`Evaluator.evaluate(_:keepTables:)`), and this builds the indexes of
+  /// the stratum's relations that the insert's first round reads: the rules with one input
+  /// atom reading the new tuples (planned as `updateIncrementally` plans them, for one new
+  /// tuple). For `path(X, Z) :- path(X, Y), edge(Y, Z)`, `path` by its second column; built
+  /// when the first `edge` fact is added instead, it took most of that edit's time (45 of 90
+  /// ms on the 3.5M-tuple closure of `edit-random-2000`). Later rounds run the stratum's delta
+  /// versions, whose indexes the evaluation built. Removing rows keeps chained indexes
+  /// (`Relation.removeRows`) but not clustered ones, so an update that removed rows readies the
+  /// stratum again (nothing to do when every index is still built).
+  func prepareForEdits(_ s: Stratifier.Stratum, rules stratumRules: [Rule]) {
+    let members = Set(s.relations)
+    var first: [Rule] = []
+    for r in stratumRules {
+      for (i, l) in r.body.enumerated() {
+        guard case .positive(let a) = l, !members.contains(a.name) else { continue }
+        var body = r.body
+        body[i] = Self.renamed(l, "+")
+        first.append(Rule(head: r.head, body: body, span: r.span))
+      }
+    }
+    if first.isEmpty { return }
+    let database = self.database
+    let plan = Planner.plan(
+      stratum: s.relations, recursive: false, rules: first,
+      size: { name in name.hasPrefix("+") ? 1 : database.rowCount(name) })
+    for rule in plan.firstRound {
+      for step in rule.steps {
+        guard case .lookup(let a, _) = step, members.contains(a.relation), let rows = database.tables[a.relation]?.rows
+        else { continue }
+        _ = rows.index(on: a.keyColumns)
+      }
+    }
+  }
+
   /// Brings the stratum, computed when its inputs had the versions `old`, up to date with the
   /// versions `new`; false when it cannot be done incrementally (nothing has changed then).
   /// When a limit stops it, the stratum's relations are emptied (and computed again next time).
@@ -200,6 +246,7 @@ extension Session {
         let later = (evaluator.rankStarts[m] ?? []).map { (rank: $0.rank + highest, row: $0.row) }
         recordRanks(m, (ranks[m]?.starts ?? [(0, 0)]) + later)
       }
+      if !gone.isEmpty && readyingForEdits { prepareForEdits(s, rules: stratumRules) }
     } catch {
       for m in s.relations {
         database.tables[m]?.rows.removeAllReleasingMemory()

@@ -15,6 +15,9 @@ struct TextState {
   /// The loaded file (its key in `Program.loadedFiles`) whose text is running, if any: the
   /// facts it states are recorded as its own.
   var origin: String?
+  /// True while a statement after the one running, in this text or in one that loaded it,
+  /// adds or takes out facts (see `Session.editsMayFollow`).
+  var editsFollow = false
 }
 
 extension Session {
@@ -90,7 +93,12 @@ extension Session {
       default: break
       }
     }
-    for s in statements {
+    // Whether edits follow each statement: a later one here, or one after the text that loaded this.
+    let editsAfter = reading.editsFollow
+    let lastEdit = statements.lastIndex { isEdit($0) }
+    defer { reading.editsFollow = editsAfter }
+    for (i, s) in statements.enumerated() {
+      reading.editsFollow = editsAfter || (lastEdit.map { i < $0 } ?? false)
       if case .fact(let r) = s, reading.laterDefinitions[r.head.name] == r.head.span { reading.laterDefinitions[r.head.name] = nil }
       if case .rule(let r) = s, reading.laterDefinitions[r.head.name] == r.head.span { reading.laterDefinitions[r.head.name] = nil }
       if case .facts(let b) = s, reading.laterDefinitions[b.name] == b.span { reading.laterDefinitions[b.name] = nil }
@@ -106,6 +114,18 @@ extension Session {
     reading.laterDefinitions = [:]
     if loads && options.warnings { warnAboutEmptyRelations(inRulesOf: statements) }
     return .ok
+  }
+
+  /// True when the statement adds or takes out facts: a fact, or a command that loads,
+  /// imports or retracts (any of them may change a computed stratum's inputs).
+  func isEdit(_ statement: Statement) -> Bool {
+    switch statement {
+    case .fact, .facts: return true
+    case .command(let name, _, _):
+      guard case .found(let c) = commands.find(name) else { return false }
+      return ["load", "reload", "unload", "import", "attach", "retract"].contains(c.name)
+    default: return false
+    }
   }
 
   /// True when the command name (or prefix) runs `.load`.

@@ -101,6 +101,11 @@ public final class Session {
     _modify { yield &program.datasetRelations }
   }
 
+  /// True in the REPL, where any query may be followed by edits: a stratum computed from
+  /// scratch is then readied for them (`prepareForEdits`). Scripts ready one only when a later
+  /// statement edits (`TextState.editsFollow`).
+  public var expectsEdits = false
+
   /// Where the runner is in the text it runs (see `TextState`).
   var reading = TextState()
   /// Blocks written so far to the current destination; the shell's `.output` saves and
