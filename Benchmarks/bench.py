@@ -91,6 +91,8 @@ ALL_ENGINES = ["dq", "dq-1t", "dq-postgres", "postgres", "sqlite", "duckdb", "du
                "souffle", "souffle-compiled"]
 # Where the compiled Souffle programs are kept between runs (git-ignored, like the inputs).
 SOUFFLE_BUILDS = os.path.join(DATA, "souffle-compiled")
+# Program kinds Souffle could not compile: their souffle-compiled cells say so.
+SOUFFLE_COMPILE_FAILED = set()
 TIMEOUT = 300  # seconds per engine run; set from --timeout
 
 
@@ -229,6 +231,7 @@ class Engines:
         if failed:
             log(f"   Souffle could not compile {kind}.dl ({failed}): souffle-compiled skipped for it")
             self.souffle_compiles[kind] = {"error": failed}
+            SOUFFLE_COMPILE_FAILED.add(kind)
             self.souffle_binaries[kind] = None
             return None
         log(f"   compiled {kind}.dl in {seconds} s")
@@ -554,6 +557,8 @@ def fmt_cell(sm, expected, workload=None, engine=None):
     if sm is None:
         if workload and (WORKLOADS[workload][0], engine) in NOT_EXPRESSIBLE:
             return "not expressible"
+        if workload and engine == "souffle-compiled" and WORKLOADS[workload][0] in SOUFFLE_COMPILE_FAILED:
+            return "compile failed"
         return "–"
     if sm["status"] == "timeout":
         return f"timeout (>{TIMEOUT} s)"
