@@ -13,6 +13,7 @@ GNU time's %M. Loading the input is part of every measured run.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -81,10 +82,17 @@ STARTUP_DESCRIPTIONS = {
 
 ENGINE_TITLES = {"dq": "dq", "dq-1t": "dq 1 thread", "dq-postgres": "dq --engine postgres",
                  "postgres": "PostgreSQL (hand-written SQL)", "sqlite": "SQLite", "duckdb": "DuckDB",
-                 "duckdb-2t": "DuckDB 2 threads", "swipl": "SWI-Prolog", "clingo": "clingo", "souffle": "Souffle"}
+                 "duckdb-2t": "DuckDB 2 threads", "swipl": "SWI-Prolog", "clingo": "clingo", "souffle": "Souffle",
+                 "souffle-compiled": "Souffle compiled"}
 # "dq" uses every core (its default); "dq-1t" is dq with --threads 1. "duckdb" runs one thread
-# (SET threads = 1), "duckdb-2t" two.
-ALL_ENGINES = ["dq", "dq-1t", "dq-postgres", "postgres", "sqlite", "duckdb", "duckdb-2t", "swipl", "clingo", "souffle"]
+# (SET threads = 1), "duckdb-2t" two. "souffle" interprets programs/KIND.dl, "souffle-compiled"
+# runs the binary `souffle -o` made of it before the timed runs; both on one thread (-j 1).
+ALL_ENGINES = ["dq", "dq-1t", "dq-postgres", "postgres", "sqlite", "duckdb", "duckdb-2t", "swipl", "clingo",
+               "souffle", "souffle-compiled"]
+# Where the compiled Souffle programs are kept between runs (git-ignored, like the inputs).
+SOUFFLE_BUILDS = os.path.join(DATA, "souffle-compiled")
+# Program kinds Souffle could not compile: their souffle-compiled cells say so.
+SOUFFLE_COMPILE_FAILED = set()
 TIMEOUT = 300  # seconds per engine run; set from --timeout
 
 
@@ -102,8 +110,12 @@ class Engines:
         self.pg = os.environ.get("DQ_BENCH_PG")
         self.psql = os.environ.get("DQ_BENCH_PSQL") or shutil.which("psql")
         # Souffle when installed (PATH, or the SOUFFLE environment variable); it runs the
-        # workloads with a programs/KIND.dl, interpreted, one thread (its default).
+        # workloads with a programs/KIND.dl on one thread, interpreted and compiled.
         self.souffle = os.environ.get("SOUFFLE") or shutil.which("souffle")
+        # Per program kind: the compiled binary (None when compiling failed), and what compiling
+        # took (seconds, and whether a binary of an earlier run was reused) or why it failed.
+        self.souffle_binaries = {}
+        self.souffle_compiles = {}
 
     def command(self, engine, workload):
         kind, relations = WORKLOADS[workload]
@@ -134,10 +146,16 @@ class Engines:
             return None  # no CSV loader to compare
         if (kind, engine) in NOT_EXPRESSIBLE:
             return None
-        if engine == "souffle":
+        if engine in ("souffle", "souffle-compiled"):
             if not self.souffle or not os.path.exists(prog("dl")) or kind.startswith("startup"):
                 return None
-            return [self.souffle, "-F", ".", "-D", "-", prog("dl")]
+            # Facts from the workload's CSV files (-F .). The programs print to standard output
+            # only (`.printsize`, `IO=stdout`), so no -D: with `-D -` a compiled Souffle 2.5
+            # program prints every tuple of a `.printsize` relation instead of its size.
+            if engine == "souffle":
+                return [self.souffle, "-j", "1", "-F", ".", prog("dl")]
+            binary = self.souffle_binary(kind)
+            return binary and [binary, "-j", "1", "-F", "."]
         if kind == "edit":
             if engine != "dq":
                 return None
@@ -172,6 +190,71 @@ class Engines:
             "clingo": [self.python, "-m", "clingo", "-V0", *files("lp"), prog("lp")],
         }[engine]
 
+    def souffle_binary(self, kind):
+        """The program programs/KIND.dl compiled by Souffle (`souffle -j 1 -o BIN`: C++ generated and
+        built with the compiler Souffle was configured with), made once, before any timed run, and
+        kept in data/souffle-compiled/ for later runs while the program and the Souffle binary are
+        the same. None (and the reason in souffle_compiles) when it cannot be compiled."""
+        if kind in self.souffle_binaries:
+            return self.souffle_binaries[kind]
+        source = os.path.join(PROGRAMS, f"{kind}.dl")
+        souffle = os.path.realpath(self.souffle)
+        digest = hashlib.sha256()
+        for part in (open(source, "rb").read(), souffle.encode(), str(os.stat(souffle).st_mtime_ns).encode()):
+            digest.update(part + b"\0")
+        os.makedirs(SOUFFLE_BUILDS, exist_ok=True)
+        binary = os.path.join(SOUFFLE_BUILDS, kind)
+        stamp = binary + ".stamp"
+        try:
+            with open(stamp) as f:
+                old = json.load(f)
+        except (OSError, ValueError):
+            old = {}
+        if old.get("key") == digest.hexdigest() and os.access(binary, os.X_OK):
+            self.souffle_compiles[kind] = {"seconds": old.get("seconds"), "reused": True}
+            self.souffle_binaries[kind] = binary
+            return binary
+        for stale in (binary, stamp):
+            if os.path.exists(stale):
+                os.remove(stale)
+        log(f"   compiling {kind}.dl with Souffle (not timed)")
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run([self.souffle, "-j", "1", "-o", binary, source], cwd=SOUFFLE_BUILDS,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800)
+            failed = None if proc.returncode == 0 and os.access(binary, os.X_OK) else (
+                f"exit status {proc.returncode}: "
+                + " ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])[:300])
+        except (OSError, subprocess.TimeoutExpired) as e:
+            failed = str(e)
+        seconds = round(time.perf_counter() - start, 1)
+        if failed:
+            log(f"   Souffle could not compile {kind}.dl ({failed}): souffle-compiled skipped for it")
+            self.souffle_compiles[kind] = {"error": failed}
+            SOUFFLE_COMPILE_FAILED.add(kind)
+            self.souffle_binaries[kind] = None
+            return None
+        log(f"   compiled {kind}.dl in {seconds} s")
+        with open(stamp, "w") as f:
+            json.dump({"key": digest.hexdigest(), "seconds": seconds}, f)
+        self.souffle_compiles[kind] = {"seconds": seconds, "reused": False}
+        self.souffle_binaries[kind] = binary
+        return binary
+
+    def souffle_compile_note(self):
+        """One sentence on the compile step of souffle-compiled, for RESULTS.md."""
+        parts = []
+        for kind, c in sorted(self.souffle_compiles.items()):
+            if "error" in c:
+                parts.append(f"`{kind}.dl` failed ({c['error']})")
+            else:
+                took = f"{c['seconds']} s" if c.get("seconds") is not None else "time unknown"
+                parts.append(f"`{kind}.dl` {took}" + (" (an earlier run's binary, reused)" if c["reused"] else ""))
+        return ("each program compiled once before the timed runs with `souffle -j 1 -o BIN KIND.dl` "
+                "(Souffle generates C++ and builds it); compiling is not timed"
+                + (": " + ", ".join(parts) if parts else "") + ". The binary runs as `BIN -j 1 -F .`, "
+                "timed as a whole process, loading the facts included")
+
     def duckdb_command(self, path=None, sql=None):
         if self.duckdb:
             base = [self.duckdb, "-batch", "-bail", "-noheader", "-list", "-no-init", ":memory:"]
@@ -185,7 +268,7 @@ class Engines:
         if engine == "clingo":
             found = dict(re.findall(r"\b(result|checksum)\((-?\d+)\)", stdout))
             numbers = [int(found[k]) for k in ("result", "checksum") if k in found]
-        elif engine == "souffle":
+        elif engine.startswith("souffle"):
             # `.printsize REL` prints "REL<TAB>N"; a checksum relation output to stdout follows.
             numbers = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", stdout)]
         elif engine.startswith("dq") and stdout.strip() == "true":
@@ -212,6 +295,16 @@ class Engines:
                 else first_line([self.python, "-c", "import duckdb; print('DuckDB', duckdb.__version__)"])
                 + " (Python module)")
         pg = first_line([self.psql or "psql", "-X", "-A", "-t", "-d", self.pg or "", "-c", "SHOW server_version"])
+        souffle_version = ""
+        if self.souffle:
+            # `souffle --version` prints a rule of dashes, then "Version: 2.5 (2.5)", "Word size: 32 bits".
+            try:
+                text = subprocess.run([self.souffle, "--version"], capture_output=True, text=True, timeout=60).stdout
+            except (OSError, subprocess.TimeoutExpired) as e:
+                text = f"unavailable ({e})"
+            found = dict(re.findall(r"^(Version|Word size): *(.+)$", text, re.M))
+            souffle_version = (f"Souffle {found['Version']}" + (", " + re.sub(r"(\d+) bits?", r"\1-bit", found["Word size"]) + " values" if "Word size" in found else "")
+                               if "Version" in found else text.strip().splitlines()[0] if text.strip() else "?")
         return {
             "dq-postgres": f"the same dq, PostgreSQL {pg} (a throwaway server on a Unix socket, fsync off)",
             "postgres": f"PostgreSQL {pg} through psql, the same server",
@@ -224,8 +317,10 @@ class Engines:
             "swipl": first_line([self.swipl, "--version"]) + " (Debian swi-prolog-nox)",
             "clingo": first_line([self.python, "-m", "clingo", "--version"]).replace("pyclingo", "clingo")
             + f" (PyPI package clingo, run as `python3 -m clingo`, Python {platform.python_version()})",
-            "souffle": (first_line([self.souffle, "--version"]) + f" ({self.souffle}, interpreted, one thread)"
+            "souffle": (souffle_version + f" ({self.souffle}), interpreted: `souffle -j 1 -F . KIND.dl`"
                         if self.souffle else "not installed (no `souffle` on PATH and no SOUFFLE variable)"),
+            "souffle-compiled": (f"the same Souffle, {self.souffle_compile_note()}" if self.souffle
+                                 else "not installed"),
         }
 
 
@@ -283,11 +378,12 @@ def run_all(args, engines, workloads, chosen):
     for w in workloads:
         expected = expected_for(w)
         cwd = os.path.join(DATA, w) if not w.startswith("startup") else HERE
+        log(f"== {w}: expect {expected['results']:,} results"
+            + (f", checksum {expected['checksum']:,}" if "checksum" in expected else ""))
+        # (Asking for each engine's command also compiles the Souffle program, before any timed run.)
         order = [e for e in chosen if engines.command(e, w) is not None]
         per = {e: [] for e in order}
         gave_up = set()
-        log(f"== {w}: expect {expected['results']:,} results"
-            + (f", checksum {expected['checksum']:,}" if "checksum" in expected else ""))
         for i in range(args.runs):
             rotated = order[i % len(order):] + order[:i % len(order)]  # alternate who goes first
             for e in rotated:
@@ -302,7 +398,7 @@ def run_all(args, engines, workloads, chosen):
                     r["checksum"] = None
                     r["edit_ms"] = [float(m) for m in re.findall(r"evaluate ([0-9.]+) ms", r["stderr"])]
                 per[e].append(r)
-                line = f"   run {i + 1}/{args.runs} {e:7} {r['status']:7} {r['wall']:8.3f} s"
+                line = f"   run {i + 1}/{args.runs} {e:16} {r['status']:7} {r['wall']:8.3f} s"
                 if r["rss_mib"] is not None:
                     line += f" {r['rss_mib']:8.1f} MiB"
                 if r["status"] == "ok":
@@ -462,6 +558,8 @@ def fmt_cell(sm, expected, workload=None, engine=None):
     if sm is None:
         if workload and (WORKLOADS[workload][0], engine) in NOT_EXPRESSIBLE:
             return "not expressible"
+        if workload and engine == "souffle-compiled" and WORKLOADS[workload][0] in SOUFFLE_COMPILE_FAILED:
+            return "compile failed"
         return "–"
     if sm["status"] == "timeout":
         return f"timeout (>{TIMEOUT} s)"
@@ -584,7 +682,8 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
     out.append("")
     out.append("Threads: dq uses every core (its default; `dq 1 thread` is `--threads 1`), DuckDB one "
                "(`SET threads = 1`; `DuckDB 2 threads` two), clingo its default (one solver thread), "
-               "SWI-Prolog `--no-threads`, Souffle its default (interpreted, `-j 1`); SQLite is "
+               "SWI-Prolog `--no-threads`, Souffle one (`-j 1`, interpreted, and compiled ahead of the timed runs "
+               "in `Souffle compiled`); SQLite is "
                "single-threaded. \"not expressible\": SQL's `WITH RECURSIVE` takes linear recursion through one "
                "recursive table only, so it cannot state points-to or non-linear TC (SQLite rejects a second "
                "reference to the recursive table; DuckDB accepts it but reads only the last iteration's rows "
@@ -639,10 +738,12 @@ def main():
     if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
         log(f"note: the machine is busy (load average {LOAD_AT_START} on {os.cpu_count()} CPUs); "
             "times will be slower and vary more than on an idle machine")
-    if "souffle" in chosen and not engines.souffle:
-        log("Souffle: not found (no `souffle` on PATH, no SOUFFLE variable): skipped. It builds from its "
-            "source with cmake (about 11 minutes on two cores); then put it on PATH or set SOUFFLE.")
-        chosen.remove("souffle")
+    souffles = [e for e in chosen if e.startswith("souffle")]
+    if souffles and not engines.souffle:
+        log(f"Souffle: not found (no `souffle` on PATH, no SOUFFLE variable): {' and '.join(souffles)} skipped. "
+            "It builds from its source with cmake (about 11 minutes on two cores; see Benchmarks/README.md); "
+            "then put it on PATH or set SOUFFLE.")
+        chosen = [e for e in chosen if e not in souffles]
     results, mismatches = run_all(args, engines, workloads, chosen)
     elapsed = time.perf_counter() - t0 + float(os.environ.get("BENCH_SETUP_SECONDS", "0"))
     memory = dq_memory(engines, workloads) if "dq" in chosen else {}
