@@ -64,7 +64,7 @@ import Testing
       "?- p(1, X).", ".memory p", "e(3, 4).", ".memory p", ".retract e(1, 2).", ".memory p", "?- p(X, 4).",
     ])
     // Kept after the query: the deduplication table and p by its second column, which an
-    // inserted e(Y, Z) is joined with (built again after the retraction, which drops indexes);
+    // inserted e(Y, Z) is joined with (renumbered in place by the retraction, not rebuilt);
     // each `.memory` counts p as the edits left it.
     let rows = t.out.split(separator: "\n").filter { $0.hasPrefix("p\t") }.map { $0.split(separator: "\t") }
     #expect(rows.map { String($0[2]) } == ["3", "6", "3"], "\(t.out)")

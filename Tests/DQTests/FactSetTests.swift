@@ -26,6 +26,15 @@ import Testing
     #expect(s.filter { $0[0] > 1 } == [[3, 4], [5, 6]])
   }
 
+  @Test func tuplesOfAnotherArityNeverTrap() {
+    var s = FactSet()
+    s.insert([1])
+    #expect(!s.contains([1, 2]))
+    s.remove([1, 2])
+    s.insert([1, 2])
+    #expect(s.count == 1 && s.contains([1, 2]) && !s.contains([1]))
+  }
+
   @Test func copiesDoNotShareChanges() {
     var a = FactSet()
     a.insert([1])

@@ -109,6 +109,21 @@ import Testing
     #expect(f.run("?- e(X, Y).").out == "X\tY\n1\t2\n3\t4\n")
   }
 
+  @Test func aRelationForgottenAndNamedAgainWithOtherColumns() throws {
+    let f = try Fixture(prefix: "dq-loaded")
+    try f.write("a.dq", "p(1).\n")
+    f.run(".load \(f.path("a.dq"))")
+    f.run("p(1).")  // pinned: stated at the prompt too
+    f.run(".retract p(1)")
+    f.run(".unload \(f.path("a.dq"))")  // p is forgotten
+    // p comes back with two columns: the pinned and recorded facts of the old p are not its.
+    #expect(f.run("p(1, 2).").errors == [])
+    #expect(f.run(".retract p(1, 2)").errors == [])
+    try f.write("b.dq", "p(3, 4).\n")
+    f.run(".load \(f.path("b.dq"))")
+    #expect(f.run("p(3, 4).\n?- p(X, Y).").out == "X\tY\n3\t4\n")
+  }
+
   @Test func relationsDerivedFromAnUnloadedFileAreComputedAgain() throws {
     let f = try Fixture(prefix: "dq-loaded")
     try f.write("facts.dq", "edge(1, 2). edge(2, 3).\n")

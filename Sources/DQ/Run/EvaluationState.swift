@@ -333,7 +333,15 @@ extension Session {
         throw error
       }
       evaluator.onRound = nil
-      if preparing { prepareForEdits(s, rules: stratumRules) }
+      if preparing {
+        if options.maxMemory > 0 && Memory.held >= options.maxMemory / 2 {
+          // The kept tables took it past half the limit: they go, as they would have, so a
+          // program that fits the limit without readying still fits it.
+          for m in s.relations { database.tables[m]?.rows.settle() }
+        } else {
+          prepareForEdits(s, rules: stratumRules)
+        }
+      }
       for m in s.relations { recordRanks(m, evaluator.rankStarts[m] ?? [(0, 0)]) }
       if let trace = tracing, !s.recursive {
         for m in s.relations {

@@ -31,7 +31,7 @@ struct FactSet {
   }
 
   mutating func remove(_ tuple: [Value]) {
-    guard let r = rows?.find(tuple) else { return }
+    guard contains(tuple), let r = rows?.find(tuple) else { return }
     writable(arity: tuple.count).removeRows([r])
   }
 
@@ -47,10 +47,12 @@ struct FactSet {
   }
 
   /// The relation to change: made on first use, copied first when a copy of this set shares it.
+  /// Tuples of another arity replace the set's (a relation forgotten and named again with other
+  /// columns is another relation; none of the old tuples can be its facts).
   private mutating func writable(arity: Int) -> Relation {
-    if isKnownUniquelyReferenced(&rows), let existing = rows { return existing }
+    if isKnownUniquelyReferenced(&rows), let existing = rows, existing.arity == arity { return existing }
     let fresh = Relation(arity: arity)
-    if let old = rows, old.count > 0 {
+    if let old = rows, old.arity == arity, old.count > 0 {
       fresh.reserve(old.count)
       _ = fresh.insertAll(old.data, count: old.count)
     }

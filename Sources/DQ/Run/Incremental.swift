@@ -63,15 +63,7 @@ extension Session {
   /// stratum again (nothing to do when every index is still built).
   func prepareForEdits(_ s: Stratifier.Stratum, rules stratumRules: [Rule]) {
     let members = Set(s.relations)
-    var first: [Rule] = []
-    for r in stratumRules {
-      for (i, l) in r.body.enumerated() {
-        guard case .positive(let a) = l, !members.contains(a.name) else { continue }
-        var body = r.body
-        body[i] = Self.renamed(l, "+")
-        first.append(Rule(head: r.head, body: body, span: r.span))
-      }
-    }
+    let first = stratumRules.flatMap { Self.insertVersions(of: $0) { !members.contains($0) } }
     if first.isEmpty { return }
     let database = self.database
     let plan = Planner.plan(
@@ -83,6 +75,19 @@ extension Session {
         else { continue }
         _ = rows.index(on: a.keyColumns)
       }
+    }
+  }
+
+  /// The versions of rule `r` an insert runs first: one for each positive atom of a relation
+  /// `changed` names, that atom reading only the inserted tuples (`+name`). Readying
+  /// (`prepareForEdits`) and the update itself plan the same rules, so the indexes built ahead
+  /// are the ones the update reads.
+  static func insertVersions(of r: Rule, where changed: (String) -> Bool) -> [Rule] {
+    r.body.enumerated().compactMap { i, l in
+      guard case .positive(let a) = l, changed(a.name) else { return nil }
+      var body = r.body
+      body[i] = renamed(l, "+")
+      return Rule(head: r.head, body: body, span: r.span)
     }
   }
 
@@ -198,12 +203,7 @@ extension Session {
             first.append(r)
           }
         }
-        for (i, l) in r.body.enumerated() {
-          guard case .positive(let a) = l, inserted[a.name] != nil else { continue }
-          var body = r.body
-          body[i] = Self.renamed(l, "+")
-          first.append(Rule(head: r.head, body: body, span: r.span))
-        }
+        first += Self.insertVersions(of: r) { inserted[$0] != nil }
       }
       var start: [String: Int] = [:]
       for m in s.relations { start[m] = database.tables[m]?.rows.count ?? 0 }

@@ -161,6 +161,7 @@ extension Session {
       if let origin = r.origin, origin.file.name.hasPrefix("<") || keepers.contains(ObjectIdentifier(origin.file)) { continue }
       schema.remove(name)
       database.drop(name)
+      program.pinnedFacts[name] = nil
       evaluation.contentChanged(name)
     }
   }

@@ -107,6 +107,7 @@ extension Session {
       for h in heads { evaluation.definitionChanged(h) }
       schema.remove(name)
       database.drop(name)
+      program.pinnedFacts[name] = nil
       datasetRelations.remove(name)
       evaluation.forgetComputed()
       let affected = heads.sorted().joined(separator: ", ")

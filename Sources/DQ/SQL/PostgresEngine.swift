@@ -1,9 +1,10 @@
 /// Evaluates queries inside a PostgreSQL server: for each query, the relations it needs are
 /// loaded into tables (with COPY; columns typed by `SQLKind`), its strata are computed by SQL
 /// generated from the same plans the native engine runs (one statement per stratum: an INSERT,
-/// `WITH RECURSIVE` for a linear recursion, or a PL/pgSQL block of semi-naive rounds), and its
-/// answers are read back and handed to the session, which sorts and prints them as it always
-/// does, so the output is the native engine's.
+/// `WITH RECURSIVE` for a linear recursion, or a PL/pgSQL block of semi-naive rounds; a linear
+/// recursion only the query reads is the query's own `WITH RECURSIVE`, not stored: `inlinable`),
+/// and its answers are read back and handed to the session, which sorts and prints them as it
+/// always does, so the output is the native engine's.
 ///
 /// A query sees exactly the clauses above it: a table an earlier query left is used again only
 /// while its state (`states`: the facts, plans and kinds it was built from) is unchanged. By
@@ -99,15 +100,14 @@ public final class PostgresEngine {
       // A linear recursion that only the query reads is computed inside the query's statement
       // (see `inlinable`): its rows are not stored.
       var inlined: (name: String, source: String, span: SourceSpan?)? = nil
+      var recursion = ""
       if let p = plans.last, let name = inlinable(p, plans, states: states, seeded: seeded),
         let definition = Self.recursion(p, &generator, seeded: false)
       {
-        let limit = budget.maxTuples > 0 ? max(0, budget.maxTuples - budget.derived) : 0
-        // With a tuple limit, the recursion stops one row past it (it runs only as far as
-        // its rows are read), and the count below reports the limit.
-        cte = "WITH RECURSIVE \(definition)"
-        if limit > 0 { cte += ", dq_i AS (SELECT * FROM dq_w LIMIT \(limit + 1))" }
-        inlined = (name, limit > 0 ? "dq_i" : "dq_w", Self.limitSpan(p))
+        // With a tuple limit, the query reads the recursion through `dq_i`, which stops it
+        // one row past what is left of the limit once the strata before it have run.
+        recursion = definition
+        inlined = (name, budget.maxTuples > 0 ? "dq_i" : "dq_w", Self.limitSpan(p))
         generator.inlined[name] = inlined?.source
       }
       for p in plans {
@@ -134,6 +134,10 @@ public final class PostgresEngine {
       statement = "SELECT \(fields.joined(separator: ", ")) FROM (\(select)) AS a"
       var rows: [[String?]]
       if let inlined {
+        // The recursion runs only as far as its rows are read; the count below then reports
+        // the limit.
+        cte = "WITH RECURSIVE \(recursion)"
+        if budget.maxTuples > 0 { cte += ", dq_i AS (SELECT * FROM dq_w LIMIT \(max(0, budget.maxTuples - budget.derived) + 1))" }
         // The inlined relation's rows are counted (derived tuples, the tuple limit) in a row
         // of their own: its first field holds the count, the answers' is NULL.
         let width = answerKinds.reduce(0) { $0 + ($1 == .mixed ? 4 : 1) }
@@ -285,11 +289,13 @@ public final class PostgresEngine {
     let which = names.map { "c.relname IN (\($0.sorted().map(SQLValueEncoding.quote).joined(separator: ", ")))" }
       ?? "c.relname ~ '^[a-z][A-Za-z0-9_]*$'"
     // Each column as name, type and NOT NULL joined with the ASCII unit separator, the columns
-    // with the record separator.
+    // with the record separator. NOT NULL counts only where the server enforces it: on tables,
+    // not on a foreign table (the remote side may hold NULLs) nor a view.
     let rows = try connection.query(
       """
       SELECT DISTINCT ON (c.relname) c.relname, n.nspname, c.relkind::text,
-        (SELECT string_agg(a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) || chr(31) || a.attnotnull::text,
+        (SELECT string_agg(a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) || chr(31)
+                             || (a.attnotnull AND c.relkind IN ('r', 'p'))::text,
                            chr(30) ORDER BY a.attnum)
          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -64,10 +64,11 @@ extension Session {
   }
 
   /// With `--engine postgres`, the names of the server's tables and views queries read as
-  /// relations (`serverTables`), for completion; empty with another engine or when the server
+  /// relations (`serverTables`), for completion; empty with another engine, before a connection
+  /// is open (a Tab never waits on connecting to a host that may not answer), or when the server
   /// cannot be asked (completion goes on without them).
   public func serverTableNames() -> [String] {
-    guard case .postgres = options.engine, let tables = try? serverTables() else { return [] }
+    guard case .postgres = options.engine, postgres != nil, let tables = try? serverTables() else { return [] }
     return tables.map(\.name)
   }
 
