@@ -146,7 +146,7 @@ final class Executor {
   /// Head tuples emitted by the last run, flat: `outputCount` values.
   private(set) var output: UnsafeMutablePointer<Value>
   private(set) var outputCount = 0
-  private var outputCapacity = 1024
+  private(set) var outputCapacity = 1024
   /// Bindings emitted by the last run (counts zero-arity heads too).
   private(set) var emitted = 0
   private var outputArity = 0
@@ -287,12 +287,12 @@ final class Executor {
       try scanDistinct(list, i, step, ref.takeUnretainedValue())
       return
     }
-    let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
+    let (arity, count) = ref._withUnsafeGuaranteedRef { ($0.arity, $0.count) }
     if step.countsOnly, let plan = list.aggregate {
       try foldCount(plan, max(0, min(step.high, count) &- step.low))
       return
     }
-    try visitRows(list, i, RowVisit(entry), data, arity, from: step.low, to: min(step.high, count))
+    try visitRows(list, i, RowVisit(entry), ref, arity, from: step.low, to: min(step.high, count))
   }
 
   /// A lookup: the rows whose key columns equal the step's keys, read through its index (one
@@ -300,7 +300,7 @@ final class Executor {
   @inline(__always) private func lookup(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
     unowned(unsafe) let step = entry.step
     guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
-    let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
+    let arity = ref._withUnsafeGuaranteedRef { $0.arity }
     try loadKeys(step.keyBuffer, step.keyCount)
     let key = UnsafePointer(scratch)
     let low = step.low, high = step.high
@@ -312,7 +312,7 @@ final class Executor {
         try foldCount(plan, to &- from)
         return
       }
-      try visitRows(list, i, RowVisit(entry), data, arity, from: from, to: to)
+      try visitRows(list, i, RowVisit(entry), ref, arity, from: from, to: to)
       return
     }
     let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
@@ -322,16 +322,16 @@ final class Executor {
       return
     }
     var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
-    let next = indexRef._withUnsafeGuaranteedRef { $0.next }
     let visit = RowVisit(entry)
-    // The chain runs from the newest row to the oldest.
+    // The chain runs from the newest row to the oldest. The rows and links are read afresh for
+    // each row: the rule's head may be this relation, written while the rule runs (see `sink`).
     while e != 0 {
       let r = Int(e) &- 1
       if r < low { break }
-      e = next[r]
+      e = indexRef._withUnsafeGuaranteedRef { $0.next[r] }
       if r >= high { continue }
       try budget.tick()
-      if try visitRow(list, i, visit, data + r &* arity) { return }
+      if try visitRow(list, i, visit, ref._withUnsafeGuaranteedRef { $0.data } + r &* arity) { return }
     }
   }
 
@@ -355,15 +355,17 @@ final class Executor {
     }
   }
 
-  /// Visits the rows `from..<to` of a scan or a clustered lookup.
+  /// Visits the rows `from..<to` of a scan or a clustered lookup. The rows are found afresh
+  /// for each row: the rule's head may be this relation, whose rows move when it grows while
+  /// the rule runs (see `sink`).
   @inline(__always) private func visitRows(
-    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ data: UnsafeMutablePointer<Value>, _ arity: Int, from: Int,
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ ref: Unmanaged<Relation>, _ arity: Int, from: Int,
     to: Int
   ) throws(EvaluationError) {
     var r = from
     while r < to {
       try budget.tick()
-      let base = data + r &* arity
+      let base = ref._withUnsafeGuaranteedRef { $0.data } + r &* arity
       r &+= 1
       if try visitRow(list, i, visit, base) { return }
     }
@@ -442,7 +444,7 @@ final class Executor {
     if outputCount &+ n > outputCapacity {
       // Doubling, but not far past a chunk when a sink takes chunks away.
       let doubled = 2 * (outputCount + n)
-      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, Executor.chunkValues + n))
+      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, chunkValues + n))
       output = Memory.resize(output, count: outputCapacity)
     }
     for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }
@@ -457,12 +459,12 @@ final class Executor {
         }
         recent[at] = key
         if recentChecks == Executor.recentWindow { reviewRecent() }
-      } else if outputCount >= Executor.recentFrom, sink != nil, !recentGivenUp {
+      } else if (emitted &- 1) &* 2 >= Executor.recentFrom, sink != nil, !recentGivenUp {
         startRecent()
       }
     }
     outputCount &+= n
-    if outputCount >= Executor.chunkValues { try flush() }
+    if outputCount >= chunkValues { try flush() }
   }
 
   // MARK: - Repeated derivations
@@ -474,8 +476,8 @@ final class Executor {
   /// together (one `store` row's targets times each object). Dropping a repeat of a tuple
   /// derived earlier in the same run changes nothing: insertion keeps the first of repeats.
   private var recent: UnsafeMutablePointer<UInt64>
-  /// Whether `recent` is in use for this run: from `recentFrom` values on (a small run does
-  /// not pay for clearing it).
+  /// Whether `recent` is in use for this run: from `recentFrom` values derived on (a small run
+  /// does not pay for clearing it).
   private var recentOn = false
   static let recentShift: UInt64 = 64 - 16
   static let recentFrom = 1 << 16
@@ -517,6 +519,21 @@ final class Executor {
   /// non-linear closure of a 1,000 chain 33 MB more peak memory (87 against 54 MB), 2 MiB cost
   /// the random graph's closure 40% more time (its rounds then move to a staging relation).
   static let chunkValues = 1 << 23
+  /// The chunk of this run: `chunkValues`, or less when the sink stores each chunk at once
+  /// (`Evaluator.run` writing the head directly): a few tuples at a time are as fast to store,
+  /// and hold no memory.
+  var chunkValues = Executor.chunkValues
+  /// A chunk for a sink that stores what it gets (128 KiB: the caches hold it).
+  static let storedChunkValues = 1 << 15
+
+  /// Gives back the output buffer when it is large (a run's derivations were buffered in it),
+  /// so it is not held while other rules run or the relations rest.
+  func releaseLargeOutput() {
+    guard outputCapacity > 1 << 20 else { return }
+    outputCount = 0
+    outputCapacity = 1024
+    output = Memory.resize(output, count: outputCapacity)
+  }
 
   /// Receives a full chunk of derived tuples (rows, count) during a run and returns how many
   /// it left at the front of the buffer to stay there; the output holds those and what comes
