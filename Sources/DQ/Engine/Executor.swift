@@ -322,16 +322,22 @@ final class Executor {
       return
     }
     var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
+    var (data, next) = (ref._withUnsafeGuaranteedRef { $0.data }, indexRef._withUnsafeGuaranteedRef { $0.next })
+    var seen = flushes
     let visit = RowVisit(entry)
-    // The chain runs from the newest row to the oldest. The rows and links are read afresh for
-    // each row: the rule's head may be this relation, written while the rule runs (see `sink`).
+    // The chain runs from the newest row to the oldest.
     while e != 0 {
       let r = Int(e) &- 1
       if r < low { break }
-      e = indexRef._withUnsafeGuaranteedRef { $0.next[r] }
+      e = next[r]
       if r >= high { continue }
       try budget.tick()
-      if try visitRow(list, i, visit, ref._withUnsafeGuaranteedRef { $0.data } + r &* arity) { return }
+      if try visitRow(list, i, visit, data + r &* arity) { return }
+      if flushes != seen {
+        // The sink stored tuples: this relation's rows and links may have moved.
+        (data, next) = (ref._withUnsafeGuaranteedRef { $0.data }, indexRef._withUnsafeGuaranteedRef { $0.next })
+        seen = flushes
+      }
     }
   }
 
@@ -355,19 +361,24 @@ final class Executor {
     }
   }
 
-  /// Visits the rows `from..<to` of a scan or a clustered lookup. The rows are found afresh
-  /// for each row: the rule's head may be this relation, whose rows move when it grows while
-  /// the rule runs (see `sink`).
+  /// Visits the rows `from..<to` of a scan or a clustered lookup.
   @inline(__always) private func visitRows(
     _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ ref: Unmanaged<Relation>, _ arity: Int, from: Int,
     to: Int
   ) throws(EvaluationError) {
+    var data = ref._withUnsafeGuaranteedRef { $0.data }
+    var seen = flushes
     var r = from
     while r < to {
       try budget.tick()
-      let base = ref._withUnsafeGuaranteedRef { $0.data } + r &* arity
+      let base = data + r &* arity
       r &+= 1
       if try visitRow(list, i, visit, base) { return }
+      if flushes != seen {
+        // The sink stored tuples: this relation's rows may have moved.
+        data = ref._withUnsafeGuaranteedRef { $0.data }
+        seen = flushes
+      }
     }
   }
 
@@ -544,8 +555,14 @@ final class Executor {
   private func flush() throws(EvaluationError) {
     try budget.checkMemory(nil)
     guard let sink, outputArity > 0 else { return }
+    flushes &+= 1
     outputCount = try sink(output, outputCount / outputArity) &* outputArity
   }
+
+  /// Calls of `sink` so far. A sink may store tuples in a relation the run is reading (the
+  /// rule's head, see `Evaluator.run`), moving its rows and index links: a loop over rows reads
+  /// their addresses again when this changed.
+  private var flushes = 0
 
   // MARK: - Aggregates
 
