@@ -527,6 +527,30 @@ def memory_section(memory):
     return "\n".join(out)
 
 
+def peak_per_tuple_section(results, chosen):
+    """Bytes per result tuple at peak (peak resident memory / results) on the closures, where
+    the results are nearly all the tuples held; 8 bytes a tuple is a binary relation's rows at
+    rest in dq (two 32-bit values), so peak / (8 x results) is the peak's multiple of them."""
+    engines = [e for e in chosen if e in ("dq", "dq-1t", "souffle")]
+    rows = []
+    for w, data in results.items():
+        if WORKLOADS[w][0] not in ("tc", "nltc"):
+            continue
+        tuples = data["expected"]["results"]
+        for e in engines:
+            sm = summarize(data["runs"].get(e, []))
+            if sm and sm["status"] == "ok" and sm["rss"] and tuples:
+                per = sm["rss"] * 1048576 / tuples
+                rows.append(f"| {w} | {ENGINE_TITLES[e]} | {tuples:,} | {sm['rss']:.0f} MiB | {per:.1f} | {per / 8:.2f} |")
+    if not rows:
+        return ""
+    return "\n".join(["## Bytes per tuple at peak (closures)\n",
+                      "Peak resident memory of the whole process divided by the result tuples; \"x rows at rest\" "
+                      "divides it by 8 bytes a tuple (the closure's rows in dq: two 32-bit values).\n",
+                      "| Workload | engine | tuples | peak | bytes/tuple | x rows at rest |",
+                      "|---|---|---:|---:|---:|---:|", *rows, ""])
+
+
 # ---------------------------------------------------------------------------------------------
 # Reporting
 
@@ -676,6 +700,9 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
         out.append(edits)
     if memory:
         out.append(memory_section(memory))
+    peaks = peak_per_tuple_section(results, chosen)
+    if peaks:
+        out.append(peaks)
     out.append("## Engines\n")
     for e in chosen:
         out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")

@@ -170,4 +170,44 @@ import Testing
     #expect(text.contains("4 tuples in 2 relations"))
     #expect(text.contains("No stored relation name contains 'zzz'."))
   }
+
+  /// A session with `threads` threads that splits rounds from 2 delta rows on.
+  private func session(threads: Int) -> Session {
+    var options = Session.Options()
+    options.format = .tsv
+    options.warnings = false
+    options.maxTuples = 0
+    options.threads = threads
+    options.parallelMinimumDelta = 2
+    return Session(options: options, loadDataset: false)
+  }
+
+  @Test func aRuleThatDoesNotReadItsNewRowsStoresWhatItDerivesAsItRuns() {
+    // 360,000 tuples from one run of one rule (2.9 MB of derivations): stored a chunk of
+    // 128 KiB at a time, not buffered until the rule is done.
+    let s = session(threads: 1)
+    let facts = (0..<600).map { "a(\($0))." }.joined(separator: " ")
+    _ = s.run(SourceFile(name: "t.dq", text: facts + "\np(X, Y) :- a(X), a(Y).\n?- N = count : { p(X, Y) }.\n"))
+    #expect(s.database.tables["p"]?.rows.count == 360_000)
+    #expect(s.database.largestBuffered > 0)
+    #expect(s.database.largestBuffered <= 256 << 10, "\(s.database.largestBuffered) bytes buffered")
+  }
+
+  @Test func parallelRoundsHoldWhatTheyKeepNotEveryDerivation() {
+    // `p` starts symmetric (640,000 tuples), so its second round derives every tuple again,
+    // once each. The threads drop the stored ones as their outputs fill, so each holds a first
+    // chunk (1 MiB), not its half of the round's derivations (2.6 MB, in 4 MiB of output).
+    let s = session(threads: 2)
+    let facts = (0..<800).map { "a(\($0))." }.joined(separator: " ")
+    _ = s.run(SourceFile(name: "t.dq", text: facts + """
+
+      e(X, Y) :- a(X), a(Y).
+      p(X, Y) :- e(X, Y).
+      p(Y, X) :- p(X, Y).
+      ?- N = count : { p(X, Y) }.
+      """))
+    #expect(s.database.tables["p"]?.rows.count == 640_000)
+    #expect(s.database.parallelRuns > 0)
+    #expect(s.database.largestBuffered <= 3 << 20, "\(s.database.largestBuffered) bytes buffered")
+  }
 }

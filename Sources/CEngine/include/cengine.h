@@ -25,4 +25,16 @@ static inline size_t dq_block_size(void *block) {
 #endif
 }
 
+/// Has every block of `bytes` or more mapped on its own, always (glibc otherwise raises the
+/// threshold to the largest block freed, up to 32 MiB, and keeps freed memory below it in the
+/// heap): a large buffer freed or shrunk goes back to the system at once, and one that grows is
+/// remapped, not copied. Elsewhere, nothing to do.
+static inline void dq_map_large_blocks(size_t bytes) {
+#if defined(__linux__) && defined(M_MMAP_THRESHOLD)
+  mallopt(M_MMAP_THRESHOLD, (int)bytes);
+#else
+  (void)bytes;
+#endif
+}
+
 #endif

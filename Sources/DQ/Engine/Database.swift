@@ -49,13 +49,16 @@ public final class Database {
   public let store = ValueStore()
   /// Rule runs split across threads so far (`ParallelRound`): the tests check parallel rounds ran.
   var parallelRuns = 0
+  /// The most bytes of derivations a rule's run held before storing them (its threads'
+  /// output buffers and staging relations together), for the tests.
+  var largestBuffered = 0
   /// Runs of a delta version in its other order (`RulePlan.alternative`), for the tests.
   var alternativeRuns = 0
   public private(set) var tables: [String: Table] = [:]
   /// Evidence cited by facts (see `.source`).
   public private(set) var citationList: [Citation] = []
 
-  public init() {}
+  public init() { _ = Memory.configured }
 
   /// The table for a name, created empty on first use.
   public func table(_ name: String, arity: Int) -> Table {

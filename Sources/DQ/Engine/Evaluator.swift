@@ -243,7 +243,7 @@ final class Evaluator {
     budget.location = rule.span
     defer { budget.growing = nil }
     let before = rows.count
-    let fresh = try parallel.run(Array(mine.prefix(threads)), delta: low..<high, into: rows)
+    let fresh = try parallel.run(Array(mine.prefix(threads)), delta: low..<high, into: rows) { noteBuffered($0) }
     database.parallelRuns += 1
     if rows.count > before { grew.insert(head) }
     try budget.countDerived(fresh, rule.span)
@@ -252,11 +252,16 @@ final class Evaluator {
 
   /// Sets the row ranges of each atom step, runs the rule, and inserts what it derived.
   ///
-  /// Derivations are inserted when the rule has run, since its loops may be reading the head
-  /// relation. When a run derives more than a chunk, the derivations of tuples already stored
-  /// are dropped and, if the rest is still large, it moves to a deduplicated staging relation,
-  /// so memory follows the distinct tuples derived, not the derivations (which can be many
-  /// times more).
+  /// When no step reads rows of the head from its current end on (a semi-naive round reads
+  /// the rows before the round), what the rule derives is stored a few tuples at a time while
+  /// it runs: the rows it appends are never read by the run, and the rows stored and their
+  /// order are those of storing everything afterwards. Nothing is buffered then.
+  ///
+  /// Otherwise (a rule run once over everything its head holds, say) derivations are inserted
+  /// when the rule has run. When a run derives more than a chunk, the derivations of tuples
+  /// already stored are dropped and, if the rest is still large, it moves to a deduplicated
+  /// staging relation, so memory follows the distinct tuples derived, not the derivations
+  /// (which can be many times more).
   private func run(_ rule: BoundRule, _ versions: [String: RelationVersions]) throws(EvaluationError) {
     setRanges(rule, versions)
     guard let head = rule.headName, let table = database.tables[head] else {
@@ -267,6 +272,23 @@ final class Evaluator {
     defer { budget.growing = nil }
     let arity = table.arity
     let rows = table.rows
+    let before = rows.count
+    defer { if rows.count > before { grew.insert(head) } }
+    if arity > 0, !rows.clusterable, Evaluator.readsOnly(rule.body, rowsBefore: before, of: rows) {
+      executor.sink = { [budget] chunk, n throws(EvaluationError) in
+        try budget.countDerived(rows.insertAll(chunk, count: n), rule.span)
+        return 0
+      }
+      executor.chunkValues = Executor.storedChunkValues
+      defer {
+        executor.sink = nil
+        executor.chunkValues = Executor.chunkValues
+      }
+      try executor.run(rule)
+      noteBuffered(executor.outputCapacity * MemoryLayout<Value>.stride)
+      try budget.countDerived(rows.insertAll(executor.output, count: executor.outputCount / arity), rule.span)
+      return
+    }
     var staging: Relation? = nil
     executor.sink = { [budget] chunk, n throws(EvaluationError) in
       // Derivations of stored tuples are dropped; while the rest fill at most half a chunk,
@@ -280,16 +302,28 @@ final class Evaluator {
     }
     defer { executor.sink = nil }
     try executor.run(rule)
-    let before = rows.count
-    defer { if rows.count > before { grew.insert(head) } }
     if arity == 0 {
       var none: Value = 0
       if executor.emitted > 0, rows.insert(&none) { try budget.countDerived(1, rule.span) }
       return
     }
+    noteBuffered(executor.outputCapacity * MemoryLayout<Value>.stride + (staging?.bytes ?? 0))
     if let staged = staging { _ = rows.insertAll(staged.data, count: staged.count) }
     let fresh = rows.insertAll(executor.output, count: executor.outputCount / arity)
+    executor.releaseLargeOutput()
     try budget.countDerived(fresh, rule.span)
+  }
+
+  /// Notes the bytes of derivations a run held (`Database.largestBuffered`).
+  func noteBuffered(_ bytes: Int) { database.largestBuffered = max(database.largestBuffered, bytes) }
+
+  /// Whether every step of `list` (aggregates' bodies too) that reads `relation` reads only
+  /// rows before `end`.
+  private static func readsOnly(_ list: BoundSteps, rowsBefore end: Int, of relation: Relation) -> Bool {
+    list.steps.allSatisfy { step in
+      if step.relation === relation, step.high > end { return false }
+      return step.aggregate.map { readsOnly($0.body, rowsBefore: end, of: relation) } ?? true
+    }
   }
 
   /// Runs a planned query and returns its distinct answers as rows.

@@ -146,7 +146,7 @@ final class Executor {
   /// Head tuples emitted by the last run, flat: `outputCount` values.
   private(set) var output: UnsafeMutablePointer<Value>
   private(set) var outputCount = 0
-  private var outputCapacity = 1024
+  private(set) var outputCapacity = 1024
   /// Bindings emitted by the last run (counts zero-arity heads too).
   private(set) var emitted = 0
   private var outputArity = 0
@@ -287,12 +287,12 @@ final class Executor {
       try scanDistinct(list, i, step, ref.takeUnretainedValue())
       return
     }
-    let (data, arity, count) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity, $0.count) }
+    let (arity, count) = ref._withUnsafeGuaranteedRef { ($0.arity, $0.count) }
     if step.countsOnly, let plan = list.aggregate {
       try foldCount(plan, max(0, min(step.high, count) &- step.low))
       return
     }
-    try visitRows(list, i, RowVisit(entry), data, arity, from: step.low, to: min(step.high, count))
+    try visitRows(list, i, RowVisit(entry), ref, arity, from: step.low, to: min(step.high, count))
   }
 
   /// A lookup: the rows whose key columns equal the step's keys, read through its index (one
@@ -300,7 +300,7 @@ final class Executor {
   @inline(__always) private func lookup(_ list: BoundSteps, _ i: Int, _ entry: BoundSteps.Unowned) throws(EvaluationError) {
     unowned(unsafe) let step = entry.step
     guard let ref = step.relationRef, let indexRef = step.indexRef else { return }
-    let (data, arity) = ref._withUnsafeGuaranteedRef { ($0.data, $0.arity) }
+    let arity = ref._withUnsafeGuaranteedRef { $0.arity }
     try loadKeys(step.keyBuffer, step.keyCount)
     let key = UnsafePointer(scratch)
     let low = step.low, high = step.high
@@ -312,7 +312,7 @@ final class Executor {
         try foldCount(plan, to &- from)
         return
       }
-      try visitRows(list, i, RowVisit(entry), data, arity, from: from, to: to)
+      try visitRows(list, i, RowVisit(entry), ref, arity, from: from, to: to)
       return
     }
     let at = indexRef._withUnsafeGuaranteedRef { $0.build(); return $0.slot(key) }
@@ -322,7 +322,8 @@ final class Executor {
       return
     }
     var e = indexRef._withUnsafeGuaranteedRef { $0.head(atSlot: at) }
-    let next = indexRef._withUnsafeGuaranteedRef { $0.next }
+    var (data, next) = (ref._withUnsafeGuaranteedRef { $0.data }, indexRef._withUnsafeGuaranteedRef { $0.next })
+    var seen = flushes
     let visit = RowVisit(entry)
     // The chain runs from the newest row to the oldest.
     while e != 0 {
@@ -332,6 +333,11 @@ final class Executor {
       if r >= high { continue }
       try budget.tick()
       if try visitRow(list, i, visit, data + r &* arity) { return }
+      if flushes != seen {
+        // The sink stored tuples: this relation's rows and links may have moved.
+        (data, next) = (ref._withUnsafeGuaranteedRef { $0.data }, indexRef._withUnsafeGuaranteedRef { $0.next })
+        seen = flushes
+      }
     }
   }
 
@@ -357,15 +363,22 @@ final class Executor {
 
   /// Visits the rows `from..<to` of a scan or a clustered lookup.
   @inline(__always) private func visitRows(
-    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ data: UnsafeMutablePointer<Value>, _ arity: Int, from: Int,
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ ref: Unmanaged<Relation>, _ arity: Int, from: Int,
     to: Int
   ) throws(EvaluationError) {
+    var data = ref._withUnsafeGuaranteedRef { $0.data }
+    var seen = flushes
     var r = from
     while r < to {
       try budget.tick()
       let base = data + r &* arity
       r &+= 1
       if try visitRow(list, i, visit, base) { return }
+      if flushes != seen {
+        // The sink stored tuples: this relation's rows may have moved.
+        data = ref._withUnsafeGuaranteedRef { $0.data }
+        seen = flushes
+      }
     }
   }
 
@@ -442,7 +455,7 @@ final class Executor {
     if outputCount &+ n > outputCapacity {
       // Doubling, but not far past a chunk when a sink takes chunks away.
       let doubled = 2 * (outputCount + n)
-      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, Executor.chunkValues + n))
+      outputCapacity = sink == nil ? doubled : max(outputCount + n, min(doubled, chunkValues + n))
       output = Memory.resize(output, count: outputCapacity)
     }
     for k in 0..<n { output[outputCount &+ k] = try value(projection[k]) }
@@ -457,12 +470,12 @@ final class Executor {
         }
         recent[at] = key
         if recentChecks == Executor.recentWindow { reviewRecent() }
-      } else if outputCount >= Executor.recentFrom, sink != nil, !recentGivenUp {
+      } else if (emitted &- 1) &* 2 >= Executor.recentFrom, sink != nil, !recentGivenUp {
         startRecent()
       }
     }
     outputCount &+= n
-    if outputCount >= Executor.chunkValues { try flush() }
+    if outputCount >= chunkValues { try flush() }
   }
 
   // MARK: - Repeated derivations
@@ -474,8 +487,8 @@ final class Executor {
   /// together (one `store` row's targets times each object). Dropping a repeat of a tuple
   /// derived earlier in the same run changes nothing: insertion keeps the first of repeats.
   private var recent: UnsafeMutablePointer<UInt64>
-  /// Whether `recent` is in use for this run: from `recentFrom` values on (a small run does
-  /// not pay for clearing it).
+  /// Whether `recent` is in use for this run: from `recentFrom` values derived on (a small run
+  /// does not pay for clearing it).
   private var recentOn = false
   static let recentShift: UInt64 = 64 - 16
   static let recentFrom = 1 << 16
@@ -517,6 +530,21 @@ final class Executor {
   /// non-linear closure of a 1,000 chain 33 MB more peak memory (87 against 54 MB), 2 MiB cost
   /// the random graph's closure 40% more time (its rounds then move to a staging relation).
   static let chunkValues = 1 << 23
+  /// The chunk of this run: `chunkValues`, or less when the sink stores each chunk at once
+  /// (`Evaluator.run` writing the head directly): a few tuples at a time are as fast to store,
+  /// and hold no memory.
+  var chunkValues = Executor.chunkValues
+  /// A chunk for a sink that stores what it gets (128 KiB: the caches hold it).
+  static let storedChunkValues = 1 << 15
+
+  /// Gives back the output buffer when it is large (a run's derivations were buffered in it),
+  /// so it is not held while other rules run or the relations rest.
+  func releaseLargeOutput() {
+    guard outputCapacity > 1 << 20 else { return }
+    outputCount = 0
+    outputCapacity = 1024
+    output = Memory.resize(output, count: outputCapacity)
+  }
 
   /// Receives a full chunk of derived tuples (rows, count) during a run and returns how many
   /// it left at the front of the buffer to stay there; the output holds those and what comes
@@ -527,8 +555,14 @@ final class Executor {
   private func flush() throws(EvaluationError) {
     try budget.checkMemory(nil)
     guard let sink, outputArity > 0 else { return }
+    flushes &+= 1
     outputCount = try sink(output, outputCount / outputArity) &* outputArity
   }
+
+  /// Calls of `sink` so far. A sink may store tuples in a relation the run is reading (the
+  /// rule's head, see `Evaluator.run`), moving its rows and index links: a loop over rows reads
+  /// their addresses again when this changed.
+  private var flushes = 0
 
   // MARK: - Aggregates
 

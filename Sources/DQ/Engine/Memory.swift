@@ -24,6 +24,12 @@ enum Memory {
   /// store's interned symbols and boxed numbers.
   static func note(_ bytes: Int) { adjustHeld(bytes) }
 
+  /// Sets the C allocator up for the engine's buffers, once per process (`Database.init`):
+  /// blocks of 1 MiB or more are mapped on their own, so a large buffer freed, or shrunk after
+  /// a round (`Executor.releaseLargeOutput`), is given back at once rather than kept in the
+  /// heap, and one that grows is remapped rather than copied.
+  static let configured: Void = dq_map_large_blocks(1 << 20)
+
   // MARK: Growing arrays (rows, index chains): read mostly in order.
 
   /// `count` elements, not initialised; free with `release`.

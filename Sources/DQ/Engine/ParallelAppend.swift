@@ -16,8 +16,11 @@ import Dispatch
 /// 2. (one thread) The set-aside tuples are probed across the whole table, in order.
 /// 3. (one thread) Tuples seen first are copied, in order, to the end of the rows, and each gets
 ///    its row number; indexes learn the new rows.
-/// 4. (threads) Each thread replaces the provisional values it placed (it noted their slots) by
-///    the row numbers.
+/// 4. (threads) Each thread replaces the provisional values it placed by the row numbers: it
+///    reads the marks in order, counting the first copies (the k-th is row `start + k`), and
+///    sets the slots in its groups. A placed tuple's mark is its slot, so what step 4 needs is
+///    4 bytes a tuple kept, not a list per thread (two threads' lists of 8-byte entries were
+///    some 60 MB of the random 4,000-node closure's peak).
 ///
 /// No thread writes a group another thread reads; the table is sized for every tuple before
 /// step 1, so it never moves meanwhile.
@@ -56,7 +59,7 @@ extension Relation {
       for r in before..<end { index.add(row: r) }
     }
     // 4. Each thread gives its groups' provisional values their row numbers.
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.number(p) }
+    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.number(p, from: before) }
     finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
     return fresh
   }
@@ -120,13 +123,12 @@ private final class AppendJob {
   /// The provisional value of the tuple at position i is `base + i`.
   let base: Int
   let parts: Int
-  /// Per position. 0: a repeat (or not yet known); 1: first, placed in its part; 2: first, set
-  /// aside; from 3: row number + 3.
+  /// Per position. 0: a repeat (or not yet known); 1: first, set aside (step 2); from 2: first,
+  /// placed in its part, in slot `mark - 2` (step 4 numbers it). Slots are below 2^31
+  /// (`appendNew` keeps the table under 2^27 groups of 16 slot numbers).
   let mark: UnsafeMutablePointer<UInt32>
   /// Per part: the positions whose search would leave the part.
   let setAside: UnsafeMutablePointer<[Int]>
-  /// Per part: position << 32 | slot of each tuple it placed, in order (step 4 reads them).
-  let placed: UnsafeMutablePointer<[UInt64]>
 
   init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, rows: UnsafePointer<Value>, table: SlotTable, base: Int, threads: Int) {
     self.segments = segments
@@ -147,16 +149,12 @@ private final class AppendJob {
     mark.initialize(repeating: 0, count: sum)
     setAside = .allocate(capacity: parts)
     setAside.initialize(repeating: [], count: parts)
-    placed = .allocate(capacity: parts)
-    placed.initialize(repeating: [], count: parts)
   }
 
   func release() {
     Memory.release(mark)
     setAside.deinitialize(count: parts)
     setAside.deallocate()
-    placed.deinitialize(count: parts)
-    placed.deallocate()
   }
 
   /// The groups of part p.
@@ -217,7 +215,6 @@ private final class AppendJob {
   func place(_ p: Int) {
     let mine = groups(p)
     var aside: [Int] = []
-    var slots: [UInt64] = []
     forEachHomed(in: mine) { position, t, h in
       guard let (found, slot) = table.find(h, before: mine.upperBound, { holds($0, t) }) else {
         aside.append(position)
@@ -225,12 +222,10 @@ private final class AppendJob {
       }
       if !found {
         table.fill(slot, h, UInt32(truncatingIfNeeded: base + position))
-        mark[position] = 1
-        slots.append(UInt64(position) << 32 | UInt64(slot))
+        mark[position] = UInt32(truncatingIfNeeded: slot &+ 2)
       }
     }
     setAside[p] = aside
-    placed[p] = slots
   }
 
   /// Step 2, on one thread.
@@ -244,7 +239,7 @@ private final class AppendJob {
       let (found, slot) = table.find(h) { holds($0, t) }
       if !found {
         table.fill(slot, h, UInt32(truncatingIfNeeded: base + position))
-        mark[position] = 2
+        mark[position] = 1
       }
     }
   }
@@ -255,9 +250,9 @@ private final class AppendJob {
     return n
   }
 
-  /// Step 3, on one thread: copies the first copies, in order, to the rows from `row` on and
-  /// numbers them; the set-aside ones get their row numbers in the table now. Returns the
-  /// row after the last.
+  /// Step 3, on one thread: copies the first copies, in order, to the rows from `row` on; the
+  /// set-aside ones get their row numbers in the table now (step 4 numbers the others).
+  /// Returns the row after the last.
   func copyFirsts(to data: UnsafeMutablePointer<Value>, from first: Int) -> Int {
     var row = first
     for (s, (rows, n)) in segments.enumerated() {
@@ -267,13 +262,10 @@ private final class AppendJob {
         if m == 0 { continue }
         let t = rows + i &* arity
         (data + row &* arity).update(from: t, count: arity)
-        if m == 2 {
+        if m == 1 {
           let provisional = UInt32(truncatingIfNeeded: base + position)
           let (_, slot) = table.find(Relation.hash(t, arity)) { $0 == provisional }
           table.setValue(slot, UInt32(truncatingIfNeeded: row))
-          mark[position] = 0
-        } else {
-          mark[position] = UInt32(truncatingIfNeeded: row + 3)
         }
         row += 1
       }
@@ -281,14 +273,24 @@ private final class AppendJob {
     return row
   }
 
-  /// Step 4 for part p.
-  func number(_ p: Int) {
-    let list = placed[p]
-    let ahead = 16
-    for (k, entry) in list.enumerated() {
-      if k &+ ahead < list.count { table.prefetchSlot(Int(truncatingIfNeeded: list[k &+ ahead] & 0xFFFF_FFFF)) }
-      let m = mark[Int(truncatingIfNeeded: entry >> 32)]
-      table.setValue(Int(truncatingIfNeeded: entry & 0xFFFF_FFFF), m &- 3)
+  /// Step 4 for part p: the first copies are rows `first`, `first + 1`, ... in order of
+  /// position; the ones placed in p's groups get their row numbers. Slots some positions ahead
+  /// are prefetched.
+  func number(_ p: Int, from first: Int) {
+    let mine = groups(p)
+    let low = UInt32(truncatingIfNeeded: mine.lowerBound &<< 4 &+ 2)
+    let high = UInt32(truncatingIfNeeded: mine.upperBound &<< 4 &+ 2)
+    let ahead = 32
+    var row = first
+    for position in 0..<total {
+      if position &+ ahead < total {
+        let next = mark[position &+ ahead]
+        if next >= low && next < high { table.prefetchSlot(Int(next &- 2)) }
+      }
+      let m = mark[position]
+      if m == 0 { continue }
+      if m >= low && m < high { table.setValue(Int(m &- 2), UInt32(truncatingIfNeeded: row)) }
+      row &+= 1
     }
   }
 }

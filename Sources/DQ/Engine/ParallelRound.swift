@@ -15,10 +15,13 @@ import Darwin
 /// relations' rows, deduplication tables and indexes, which `prepare` builds beforehand on the
 /// calling thread (nothing is built lazily during the round), and the value store (rules with
 /// arithmetic, which may intern numbers, or aggregates stay single-threaded). Each thread drops
-/// the derivations of tuples already stored by probing the head relation read-only, keeps the
-/// rest in its executor's output, and moves them to a deduplicated staging relation of its own
-/// past half a chunk, as the single-threaded path does (memory follows distinct tuples, not
-/// derivations). No lock is taken on this path.
+/// the derivations of tuples already stored by probing the head relation read-only, each once,
+/// as its output fills (`Worker.checked`), and keeps the rest in its executor's output. The
+/// output starts at a small chunk and doubles only while what is kept fills more than half of
+/// it, so a thread holds about what it keeps, not a whole chunk; past half of the largest chunk
+/// the tuples move to a deduplicated staging relation of its own (memory follows distinct
+/// tuples, not derivations). The output is given back after the round. No lock is taken on
+/// this path.
 ///
 /// Then the threads' tuples are appended in slice order (`Relation.appendNew`, which shares
 /// out the deduplication table among the threads by hash, so that step is parallel too). The single-threaded
@@ -34,6 +37,8 @@ import Darwin
 final class ParallelRound {
   /// Delta rows below which a rule runs on one thread (starting threads costs more).
   static let defaultMinimumDelta = 8192
+  /// The chunk a thread's output starts at (1 MiB; see the type's notes).
+  static let firstChunkValues = 1 << 18
 
   let threads: Int
   private let store: ValueStore
@@ -53,6 +58,8 @@ final class ParallelRound {
     let budget: Budget
     let executor: Executor
     var staging: Relation?
+    /// Tuples at the front of the executor's output known not to be stored (probed already).
+    var checked = 0
     /// Tuples of the executor's output kept after the run (those not stored already).
     var kept = 0
     var error: EvaluationError?
@@ -108,8 +115,11 @@ final class ParallelRound {
 
   /// Runs `copies[k]` (one bound copy of the rule per thread, row ranges already set except
   /// the first step's) over slice k of `delta`; appends what they derive to `rows` in slice
-  /// order and returns how many tuples were new.
-  func run(_ copies: [BoundRule], delta: Range<Int>, into rows: Relation) throws(EvaluationError) -> Int {
+  /// order and returns how many tuples were new. `buffered` learns the bytes of derivations
+  /// the threads held (their outputs and staging relations).
+  func run(
+    _ copies: [BoundRule], delta: Range<Int>, into rows: Relation, buffered: (Int) -> Void = { _ in }
+  ) throws(EvaluationError) -> Int {
     let n = min(threads, copies.count)
     let stop = self.stop
     stop.flag.store(false, ordering: .relaxed)
@@ -125,14 +135,24 @@ final class ParallelRound {
       let w = workers[k]
       w.error = nil
       w.staging = nil
+      w.checked = 0
+      w.executor.chunkValues = ParallelRound.firstChunkValues
       w.budget.growing = parent.growing
       // The sink runs on worker k's thread and touches only worker k and reads `rows`.
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
-        let absent = rows.keepAbsent(chunk, count: count)
-        if absent &* arity <= Executor.chunkValues / 2 { return absent }
+        let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
+        let executor = w.executor
+        while kept &* arity > executor.chunkValues / 2, executor.chunkValues < Executor.chunkValues {
+          executor.chunkValues *= 2
+        }
+        if kept &* arity <= executor.chunkValues / 2 {
+          w.checked = kept
+          return kept
+        }
         let staged = w.staging ?? Relation(arity: arity)
         w.staging = staged
-        _ = staged.insertAll(chunk, count: absent)
+        _ = staged.insertAll(chunk, count: kept)
+        w.checked = 0
         return 0
       }
     }
@@ -146,7 +166,7 @@ final class ParallelRound {
         try w.executor.run(copies[k])
         // Derivations of tuples stored before the round are dropped here, on this thread.
         let out = w.executor
-        w.kept = rows.keepAbsent(out.output, count: out.outputCount / arity)
+        w.kept = w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: out.outputCount / arity - w.checked)
         try w.budget.check(copies[k].span)
       } catch {
         w.error = error
@@ -156,6 +176,8 @@ final class ParallelRound {
     defer {
       for w in workers.prefix(n) {
         w.executor.sink = nil
+        w.executor.chunkValues = Executor.chunkValues
+        w.executor.releaseLargeOutput()
         w.staging = nil
       }
     }
@@ -170,6 +192,7 @@ final class ParallelRound {
     }
     // What each thread kept, in slice order (a thread's staged tuples came before its output).
     var segments: [(UnsafePointer<Value>, Int)] = []
+    buffered(workers.prefix(n).reduce(0) { $0 + $1.executor.outputCapacity * MemoryLayout<Value>.stride + ($1.staging?.bytes ?? 0) })
     for w in workers.prefix(n) {
       if let staged = w.staging { segments.append((UnsafePointer(staged.data), staged.count)) }
       segments.append((UnsafePointer(w.executor.output), w.kept))
