@@ -349,10 +349,11 @@ import Testing
     }
   }
 
-  @Test("--engine postgres asks only the columns not declared NOT NULL whether they hold a NULL")
+  @Test("Server columns are typed by the catalog's NOT NULL (on tables only: not views), a script trusting only it")
   func nullScanOnlyForNullableColumns() throws {
     try PostgresEngineTests.withServerTables({ p in
-      "CREATE TABLE \(p)t (a bigint NOT NULL, b bigint, c text NOT NULL); INSERT INTO \(p)t VALUES (1, 2, 'x')"
+      "CREATE TABLE \(p)t (a bigint NOT NULL, b bigint, c text NOT NULL); INSERT INTO \(p)t VALUES (1, 2, 'x'); "
+        + "CREATE VIEW \(p)v AS SELECT * FROM \(p)t"
     }) { p, conninfo in
       let engine = try PostgresEngine(conninfo: conninfo, schema: nil)
       let db = Database()
@@ -362,6 +363,10 @@ import Testing
       #expect(script["\(p)t"]?.kinds == [.integer, .mixed, .symbol])
       // NOT NULL is the catalog's promise: nothing to scan when every column makes it.
       #expect(try engine.catalog(["\(p)t"]).first?.columns.map(\.notNull) == [true, false, true])
+      // A view promises nothing (nor does a foreign table: the server does not enforce it there).
+      #expect(try engine.catalog(["\(p)v"]).first?.columns.map(\.notNull) == [false, false, false])
+      let viewScript = try engine.serverRelations(["\(p)v"], database: db, at: nil, scanNulls: false)
+      #expect(viewScript["\(p)v"]?.kinds == [.mixed, .mixed, .symbol])  // NULL is the empty symbol: text stays symbol
     }
   }
 
