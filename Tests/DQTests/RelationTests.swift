@@ -142,6 +142,23 @@ import Testing
     #expect(r.count == n)
   }
 
+  /// A derived relation's table doubles while small and grows by half once large, so a large
+  /// one holds at most 12/7 slots a tuple (doubling would leave up to 16/7): 1,400,000 tuples
+  /// pass 7/8 of 1,572,864 slots, which doubling would take to 3,145,728 (2.25 a tuple).
+  @Test func largeDerivedTableGrowsByHalf() {
+    let r = Relation(arity: 2)
+    let n = 1_400_000
+    let tuples = (0..<n).flatMap { [Value($0 / 1000), Value($0 % 1000)] }
+    #expect(tuples.withUnsafeBufferPointer { r.insertAll($0.baseAddress!, count: n) } == n)
+    let slots = r.table.slotCount
+    #expect(slots >= n * 8 / 7)
+    #expect(slots * 7 <= n * 12, "\(slots) slots for \(n) tuples")
+    // Every tuple is still found at its row.
+    #expect(r.find([Value(1399), Value(999)]) == n - 1)
+    #expect(r.find([Value(0), Value(0)]) == 0)
+    #expect(!r.contains([Value(1400), Value(0)]))
+  }
+
   @Test func largeValuesHashApart() {
     // Values that differ only in the high bits (the tag) are different tuples.
     let r = Relation(arity: 1)

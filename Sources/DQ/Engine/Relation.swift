@@ -17,8 +17,10 @@ import CEngine
 /// Memory per tuple of a binary relation: 8 bytes of row; plus, while there is a table, 5 1/3
 /// bytes a slot. A relation of facts, which may keep its table at rest, grows it by 40% at 7/8
 /// full (so 5/8 to 7/8 full: 14.1 to 16.5 bytes a tuple in all); a derived one, which releases it
-/// when computed, doubles it (fewer rehashes; 7/16 to 7/8 full). Clustered: 8 bytes plus about 6
-/// bytes per distinct key.
+/// when computed, doubles it while it is small (fewer rehashes; 7/16 to 7/8 full) and grows it by
+/// half past a million slots (7/12 to 7/8 full: 6.1 to 9.1 bytes a tuple of table, so the
+/// peak of a large closure stays within twice its rows). Clustered: 8 bytes plus about 6 bytes
+/// per distinct key.
 public final class Relation {
   public let arity: Int
   /// `count * arity` values; row `r` starts at `r * arity`.
@@ -190,7 +192,7 @@ public final class Relation {
     table.fill(at, h, UInt32(truncatingIfNeeded: row))
     for index in indexes where index.isBuilt { index.add(row: row) }
     let slots = table.slotCount
-    if (count &+ deadSlots) * 8 > slots * 7 { resizeTable(to: clusterable ? slots * 7 / 5 : slots * 2) }
+    if (count &+ deadSlots) * 8 > slots * 7 { resizeTable(to: grown(slots)) }
     return true
   }
 
@@ -203,6 +205,19 @@ public final class Relation {
   private func grow() {
     capacity *= 2
     data = Memory.resize(data, count: capacity * arity)
+  }
+
+  /// Slots above which a derived relation's table grows by half instead of doubling (about
+  /// 5 MiB of table): past it the table is the larger part of a stratum's peak memory, so the
+  /// extra rebuilds (each reads the rows in order) buy a smaller peak.
+  static let gentleGrowthSlots = 1 << 20
+
+  /// The slot count a full table grows to. A relation of facts, which may keep its table at
+  /// rest, grows by 40%; a derived one, which releases it when computed, doubles it while it is
+  /// small (fewer rebuilds) and grows by half once it is large (less memory at the peak).
+  @inline(__always) private func grown(_ slots: Int) -> Int {
+    if clusterable { return max(slots + 12, slots * 7 / 5) }
+    return slots < Relation.gentleGrowthSlots ? slots * 2 : slots + slots / 2
   }
 
   /// Rebuilds the table with `size` slots, rehashing every row (read in order).
@@ -236,7 +251,7 @@ public final class Relation {
   /// Grows the table until `tuples` fill it at most to `fullness` (parts, of).
   private func growTable(toFit tuples: Int, fullness: (Int, Int), threads: Int, parallelFrom: Int) {
     var slots = table.slotCount
-    while tuples * fullness.1 > slots * fullness.0 { slots = clusterable ? max(slots + 12, slots * 7 / 5) : slots * 2 }
+    while tuples * fullness.1 > slots * fullness.0 { slots = grown(slots) }
     // A large table is rebuilt by every thread, each adding the rows homed in its groups.
     guard threads > 1, count >= parallelFrom else { return resizeTable(to: slots) }
     releaseTable()
