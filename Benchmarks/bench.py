@@ -531,7 +531,7 @@ def peak_per_tuple_section(results, chosen):
     """Bytes per result tuple at peak (peak resident memory / results) on the closures, where
     the results are nearly all the tuples held; 8 bytes a tuple is a binary relation's rows at
     rest in dq (two 32-bit values), so peak / (8 x results) is the peak's multiple of them."""
-    engines = [e for e in chosen if e in ("dq", "dq-1t", "souffle")]
+    engines = [e for e in chosen if e in ("dq", "dq-1t", "souffle", "souffle-compiled")]
     rows = []
     for w, data in results.items():
         if WORKLOADS[w][0] not in ("tc", "nltc"):
