@@ -101,8 +101,7 @@ extension Session {
       .filter { pattern.isEmpty || $0.name.contains(pattern) }
       .map(\.name).sorted()
     guard !stored.isEmpty else { return }
-    let atoms = stored.map { Literal.positive(Atom(name: $0, arguments: [], span: Self.nowhere, nameSpan: Self.nowhere)) }
-    try update(for: atoms, evaluator: Evaluator(database: database, budget: makeBudget()))
+    try update(relations: stored, budget: makeBudget())
   }
 
   /// `.memory`: the listing in the chosen format.

@@ -197,7 +197,12 @@ extension Session {
 
   /// Brings every relation up to date (for listings and completion).
   public func evaluateAll(budget: Budget) throws(EvaluationError) {
-    let atoms = schema.relations.values.map { r in
+    try update(relations: schema.relations.keys, budget: budget)
+  }
+
+  /// Brings the named relations of the program, and what they read, up to date.
+  func update(relations names: some Sequence<String>, budget: Budget) throws(EvaluationError) {
+    let atoms = names.compactMap { schema.relations[$0] }.map { r in
       Literal.positive(Atom(name: r.name, arguments: [], span: r.origin ?? Self.nowhere, nameSpan: r.origin ?? Self.nowhere))
     }
     try update(for: atoms, evaluator: Evaluator(database: database, budget: budget))
