@@ -235,7 +235,7 @@ import Testing
     try admin.execute(sql(prefix))
     defer {
       let drop = try? admin.query(
-        "SELECT string_agg(format('DROP %s IF EXISTS public.%I CASCADE', CASE relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, relname), '; ') FROM pg_class WHERE relname LIKE '\(prefix)%' AND relkind IN ('r', 'v') AND relnamespace = 'public'::regnamespace")
+        "SELECT string_agg(format('DROP %s IF EXISTS public.%I CASCADE', CASE relkind WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, relname), '; ') FROM pg_class WHERE relname LIKE '\(prefix)%' AND relkind IN ('r', 'v', 'f') AND relnamespace = 'public'::regnamespace")
       if let d = drop?.first?.first.flatMap({ $0 }) { try? admin.execute(d) }
     }
     try body(prefix, conninfo)

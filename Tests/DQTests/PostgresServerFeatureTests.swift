@@ -370,6 +370,33 @@ import Testing
     }
   }
 
+  @Test("A foreign table's NOT NULL is not trusted (the server does not enforce it there): a NULL in it is answered as on a view")
+  func foreignTableNotNullIsNotTrusted() throws {
+    // file_fdw reads the file as it is: the second column's NOT NULL is broken by its first row.
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("dq-foreign-\(getpid()).csv")
+    try "1,\n2,5\n".write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    try PostgresEngineTests.withServerTables({ p in
+      "CREATE EXTENSION IF NOT EXISTS file_fdw; CREATE SERVER \(p)files FOREIGN DATA WRAPPER file_fdw; "
+        + "CREATE FOREIGN TABLE \(p)f (a bigint NOT NULL, b bigint NOT NULL) SERVER \(p)files "
+        + "OPTIONS (filename '\(file.path)', format 'csv')"
+    }) { p, conninfo in
+      defer { try? PostgresConnection(conninfo).execute("DROP SERVER IF EXISTS \(p)files CASCADE") }
+      let engine = try PostgresEngine(conninfo: conninfo, schema: nil)
+      #expect(try engine.catalog(["\(p)f"]).first?.columns.map(\.notNull) == [false, false])
+      let script = try engine.serverRelations(["\(p)f"], database: Database(), at: nil, scanNulls: false)
+      #expect(script["\(p)f"]?.kinds == [.mixed, .mixed])
+      // Trusting the catalog would have typed b bigint and failed on the NULL; it is the empty symbol.
+      let run = try DQBinary.run(["--no-dataset", "--format", "tsv", "--engine", "postgres", "--db", conninfo, "-e", "?- \(p)f(A, B)."])
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(run.stdout == "A\tB\n1\t\n2\t5\n", "\(run.stdout)")
+      // The same through a script for psql (`--sql`): no column of it is declared bigint.
+      let sql = try DQBinary.run(["--no-dataset", "--sql", "--db", conninfo, "-e", "?- \(p)f(A, B)."])
+      #expect(sql.status == 0, "\(sql.stderr)")
+      #expect(!sql.stdout.contains("c1 bigint"), "\(sql.stdout)")
+    }
+  }
+
   // MARK: - More data than --memory allows the native engine
 
   @Test("A program over more data than --memory lets the native engine hold: natively the limit error, in the server the answers")
