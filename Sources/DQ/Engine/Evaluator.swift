@@ -24,6 +24,8 @@ final class Evaluator {
   /// otherwise rebuild from every row (the session keeps them when edits may follow).
   func evaluate(_ plan: StratumPlan, keepTables: Bool = false) throws(EvaluationError) {
     let stratum = PlanBinder.bind(plan, to: database)
+    keepingTables = keepTables
+    defer { keepingTables = false }
     do {
       try compute(stratum)
     } catch {
@@ -200,6 +202,10 @@ final class Evaluator {
     }
   }
 
+  /// Whether the stratum being evaluated keeps its relations' tables (`evaluate`'s
+  /// `keepTables`): then no rule stores its tuples without them (`Relation.appendDistinct`).
+  private var keepingTables = false
+
   /// Heads that gained rows since the round began.
   private var grew: Set<String> = []
 
@@ -275,8 +281,18 @@ final class Evaluator {
     let before = rows.count
     defer { if rows.count > before { grew.insert(head) } }
     if arity > 0, !rows.clusterable, Evaluator.readsOnly(rule.body, rowsBefore: before, of: rows) {
+      // A rule that derives no tuple twice into an empty relation stores what it derives
+      // without probing for repeats (they cannot be), unless the tables are to be kept.
+      let distinct = before == 0 && rule.derivesDistinct && !keepingTables
+      let store = { (chunk: UnsafeMutablePointer<Value>, n: Int) -> Int in
+        if distinct {
+          rows.appendDistinct(chunk, count: n)
+          return n
+        }
+        return rows.insertAll(chunk, count: n)
+      }
       executor.sink = { [budget] chunk, n throws(EvaluationError) in
-        try budget.countDerived(rows.insertAll(chunk, count: n), rule.span)
+        try budget.countDerived(store(chunk, n), rule.span)
         return 0
       }
       executor.chunkValues = Executor.storedChunkValues
@@ -286,7 +302,7 @@ final class Evaluator {
       }
       try executor.run(rule)
       noteBuffered(executor.outputCapacity * MemoryLayout<Value>.stride)
-      try budget.countDerived(rows.insertAll(executor.output, count: executor.outputCount / arity), rule.span)
+      try budget.countDerived(store(executor.output, executor.outputCount / arity), rule.span)
       return
     }
     var staging: Relation? = nil
