@@ -68,6 +68,56 @@ import Testing
     }
   }
 
+  /// Rules that need no recursion and derive no tuple twice: with threads, the first round
+  /// splits them (`DistinctSplit`), and nothing else is split.
+  static let firstRound = """
+    un(X, Y) :- node(X), node(Y), not e(X, Y).
+    both(X, Y) :- e(X, Y), e(Y, X).
+    far(X, Y, Z) :- e(X, Y), e(Y, Z), not e(X, Z), X != Z.
+
+    """
+
+  @Test("Large first-round rules are split across threads, with the same rows in the same order")
+  func firstRoundSplits() throws {
+    let text = Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound
+      + "?- N = count : { un(X, Y) }.\n?- N = count : { both(X, Y) }.\n?- far(X, Y, Z), X < 5.\n"
+    let names = ["un", "both", "far"]
+    let one = ParallelRoundTests.run(text, threads: 1, compared: names)
+    #expect(one.parallelRuns == 0)
+    #expect((one.rows["un"]?.count ?? 0) > 20_000)
+    #expect((one.rows["far"]?.count ?? 0) > 500)
+    for threads in [2, 3] {
+      let many = ParallelRoundTests.run(text, threads: threads, compared: names)
+      #expect(many.parallelRuns >= 3, "\(threads) threads")
+      #expect(many.sameResults(as: one), "\(threads) threads")
+    }
+    // And the rows are the naive evaluator's, each once.
+    let session = ParallelRoundTests.session(threads: 2)
+    #expect(session.run(SourceFile(name: "p.dq", text: Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound)) == .ok)
+    let oracle = try NaiveEvaluator(rules: TestDQ.rules(Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound))
+    let problems = try EvaluatorDifferentialTests.differences(session, oracle, [("un", 2), ("both", 2), ("far", 3)])
+    #expect(problems.isEmpty, "\(problems)")
+    for name in names { #expect(session.database.tables[name]?.rows.count == oracle.tuples(name).count, "\(name)") }
+  }
+
+  @Test("The tuple limit stops a split first-round rule as it stops the rule on one thread")
+  func tupleLimitStopsASplitRule() {
+    let text = Self.graph(seed: 10, nodes: 150, edges: 200) + Self.firstRound + "?- N = count : { un(X, Y) }.\n"
+    var messages: [[String]] = []
+    for threads in [1, 2] {
+      let s = ParallelRoundTests.session(threads: threads)
+      s.options.maxTuples = 5_000
+      var errors: [String] = []
+      s.capture.onWrite = { _ in }
+      s.capture.onReport = { errors.append($0.message) }
+      #expect(s.run(SourceFile(name: "p.dq", text: text)) == .runtimeError)
+      #expect(s.database.tables["un"]?.rows.count == 0)
+      messages.append(errors)
+    }
+    #expect(messages[0] == messages[1])
+    #expect(messages[0].first?.contains("the tuple limit") == true, "\(messages)")
+  }
+
   /// The bound form of the only rule of `text`, planned as the first round plans it.
   static func bound(_ text: String, sizes: [String: Int] = [:]) -> BoundRule? {
     let rules = TestDQ.rules(text)

@@ -54,7 +54,7 @@ final class Evaluator {
       versions[name]?.beginFirstRound()
     }
     // First round: every rule over full relations.
-    for rule in bound.firstRound {
+    for (j, rule) in bound.firstRound.enumerated() where try !runFirstSplit(j, bound, versions) {
       try run(rule, versions)
     }
     try rounds(bound, versions)
@@ -253,6 +253,45 @@ final class Evaluator {
     database.parallelRuns += 1
     if rows.count > before { grew.insert(head) }
     try budget.countDerived(fresh, rule.span)
+    return true
+  }
+
+  /// The threads of split first-round rules, made when first needed.
+  private lazy var distinctSplit = DistinctSplit(store: database.store, budget: budget)
+
+  /// Runs rule `j` of the stratum's first round split across threads (`DistinctSplit`) when
+  /// there are threads to use, the rule derives no tuple twice into its head, which is empty
+  /// (so nothing is deduplicated), it can be split, and it is estimated to do at least 16 times
+  /// the work of the smallest delta a round splits; returns false (having done nothing) when not.
+  /// What it stores, in which order, is what `run` would store.
+  private func runFirstSplit(
+    _ j: Int, _ bound: BoundStratum, _ versions: [String: RelationVersions]
+  ) throws(EvaluationError) -> Bool {
+    let rule = bound.firstRound[j]
+    guard budget.threads > 1, !keepingTables, rule.derivesDistinct, let head = rule.headName,
+      let table = database.tables[head], table.arity > 0, table.rows.count == 0, !table.rows.clusterable,
+      ParallelRound.canSplit(rule), let first = rule.body.steps.first, let relation = first.relation
+    else { return false }
+    setRanges(rule, versions)
+    let rows = first.low..<max(first.low, min(first.high, relation.count))
+    let minimum = Double(max(2, budget.parallelMinimumDelta)) * 16
+    guard rows.count >= 2, Evaluator.readsOnly(rule.body, rowsBefore: 0, of: table.rows),
+      let work = rule.estimatedWork(building: true), work >= minimum
+    else { return false }
+    let copies = (0..<min(budget.threads, rows.count)).map { _ in
+      PlanBinder.bind(bound.plan.firstRound[j], to: database)
+    }
+    for copy in copies { setRanges(copy, versions) }
+    ParallelRound.prepare(copies[0], head: table.rows, store: database.store)
+    budget.growing = head
+    budget.location = rule.span
+    defer { budget.growing = nil }
+    // Waves of rows estimated at `workPerThread` for each thread.
+    let waveRows = Int(min(Double(rows.count), Double(rows.count) * DistinctSplit.workPerThread * Double(copies.count) / work))
+    defer { if table.rows.count > 0 { grew.insert(head) } }
+    let (_, buffered) = try distinctSplit.run(copies, rows: rows, waveRows: waveRows, into: table.rows, span: rule.span)
+    database.parallelRuns += 1
+    noteBuffered(buffered)
     return true
   }
 
