@@ -1,12 +1,14 @@
-/// Whole-tuple probes announced ahead (`Executor.visitRowsProbingAhead`) and rules that derive
-/// no tuple twice (`BoundSteps.derivesDistinct`, `Relation.appendDistinct`): the same answers
-/// as the naive evaluator, and the same rows in the same order for every thread count, on
-/// graphs large enough that the loops run far past their look-ahead.
+/// What the negation workload's speed rests on: whole-tuple probes announced ahead
+/// (`Executor.visitRowsProbingAhead`), rules that derive no tuple twice
+/// (`BoundSteps.derivesDistinct`, `Relation.appendDistinct`) split across threads in the first
+/// round (`DistinctSplit`), and small rounds kept on one thread. The same answers as the naive
+/// evaluator, and the same rows in the same order for every thread count, on graphs large
+/// enough that the loops run far past their look-ahead.
 import Testing
 
 @testable import DQ
 
-@Suite struct ProbeAheadTests {
+@Suite struct NegationWorkloadTests {
   /// A random graph of `nodes` nodes and `edges` edges (repeats and self-loops allowed).
   static func graph(seed: UInt64, nodes: Int, edges: Int) -> String {
     var rng = SplitMix64(seed: seed)
@@ -116,6 +118,31 @@ import Testing
     }
     #expect(messages[0] == messages[1])
     #expect(messages[0].first?.contains("the tuple limit") == true, "\(messages)")
+  }
+
+  @Test("A round whose delta is large but matches little runs on one thread; one that matches much is split")
+  func smallRoundsAreNotSplit() {
+    let closure = "tc(X, Y) :- e(X, Y).\ntc(X, Z) :- tc(X, Y), e(Y, Z).\n?- N = count : { tc(X, Y) }.\n"
+    // 300 edges, none continuing another: the second round's delta (300 rows) is past the
+    // minimum, but its lookups match nothing (estimated: one row each).
+    let star = (1...300).map { "e(\($0), \(1000 + $0))." }.joined(separator: " ") + "\n"
+    // And from each of their ends, 10 edges on: the same delta matches 3,000 rows.
+    let fan = (1...300).map { x in (0..<10).map { "e(\(1000 + x), \(2000 + 10 * x + $0))." }.joined(separator: " ") }
+      .joined(separator: "\n")
+    var runs: [Int] = []
+    var outputs: [String] = []
+    for text in [star + closure, star + fan + "\n" + closure] {
+      let s = ParallelRoundTests.session(threads: 2, minimumDelta: 100)
+      var output = ""
+      s.capture.onWrite = { output += $0 }
+      s.capture.onReport = { _ in }
+      #expect(s.run(SourceFile(name: "p.dq", text: text)) == .ok)
+      runs.append(s.database.parallelRuns)
+      outputs.append(output)
+    }
+    #expect(runs[0] == 0)
+    #expect(runs[1] > 0)
+    #expect(outputs == ["N\n300\n", "N\n6300\n"])
   }
 
   /// The bound form of the only rule of `text`, planned as the first round plans it.
