@@ -73,16 +73,20 @@ final class BoundStep {
   let checkCount: Int
 
   /// For a scan or lookup whose next step probes a relation for a whole tuple (`member`, or
-  /// `absent` without an index) made of this step's columns, values bound before and
-  /// constants: where each value of that tuple comes from, so the loop over this step's rows
-  /// can hash the probe of a row some rows ahead and prefetch what it will read
-  /// (`Executor.visitRowsProbingAhead`); the table is far larger than the caches, and each
-  /// probe would otherwise wait on memory. Per value: the column of this step's row it is, or
-  /// -1 for `aheadOperandBuffer`'s operand (a slot bound before this step, or a constant).
-  /// `aheadCount` is 0 when the next step is no such probe. Set by `BoundSteps.init`.
+  /// `absent` without an index) or an index for a key (a `lookup`, an `absent` with an index,
+  /// or either first in the body of an aggregate), made of this step's columns, values bound
+  /// before and constants: where each value of that tuple or key comes from, so the loop over
+  /// this step's rows can hash the probe of a row some rows ahead and prefetch what it will
+  /// read (`Executor.visitRowsProbingAhead`); the table is often far larger than the caches,
+  /// and each probe would otherwise wait on memory. Per value: the column of this step's row
+  /// it is, or -1 for `aheadOperandBuffer`'s operand (a slot bound before this step, or a
+  /// constant). `aheadCount` is 0 when the next step is no such probe. Set by `BoundSteps.init`.
   private(set) var aheadColumnBuffer: UnsafeMutablePointer<Int>?
   private(set) var aheadOperandBuffer: UnsafeMutablePointer<BoundOperand>?
   private(set) var aheadCount = 0
+  /// The relation probed ahead, and the index when the probe reads one (nil: its table).
+  private(set) var aheadRelationRef: Unmanaged<Relation>?
+  private(set) var aheadIndexRef: Unmanaged<Index>?
 
   init(
     _ kind: Kind, relationName: String = "", range: RowRange = .full, relation: Relation? = nil, index: Index? = nil,
@@ -119,15 +123,21 @@ final class BoundStep {
     checkCount = checkColumns.count
   }
 
-  /// Fills the `ahead` buffers when `next`, the step after this one, is a whole-tuple probe
-  /// whose values are all slots or constants (see `aheadCount`).
+  /// Fills the `ahead` fields when `next`, the step after this one, is a probe announced
+  /// ahead whose values are all slots or constants (see `aheadCount`).
   fileprivate func planProbeAhead(_ next: BoundStep) {
-    guard kind == .scan || kind == .lookup, !countsOnly, let probed = next.relation, probed.arity > 0,
-      next.keyCount == probed.arity, next.kind == .member || (next.kind == .absent && next.indexRef == nil)
-    else { return }
+    guard kind == .scan || kind == .lookup, !countsOnly else { return }
+    var target = next
+    if next.kind == .aggregate, let first = next.aggregate?.body.steps.first { target = first }
+    guard let probed = target.relation, target.keyCount > 0 else { return }
+    if target.indexRef == nil {
+      guard target.kind == .member || target.kind == .absent, target.keyCount == probed.arity else { return }
+    } else {
+      guard target.kind == .lookup || target.kind == .absent else { return }
+    }
     var columns: [Int] = [], operands: [BoundOperand] = []
-    for k in 0..<next.keyCount {
-      let o = next.keyBuffer[k]
+    for k in 0..<target.keyCount {
+      let o = target.keyBuffer[k]
       if o.kind == .expression { return }
       let column = o.kind == .slot ? (0..<bindCount).first { bindSlotBuffer[$0] == Int(o.payload) } : nil
       columns.append(column.map { bindColumnBuffer[$0] } ?? -1)
@@ -136,6 +146,8 @@ final class BoundStep {
     aheadColumnBuffer = BoundStep.copy(columns)
     aheadOperandBuffer = BoundStep.copy(operands)
     aheadCount = columns.count
+    aheadRelationRef = target.relationRef
+    aheadIndexRef = target.indexRef
   }
 
   private static func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {

@@ -395,25 +395,33 @@ final class Executor {
   static let groupsAhead = 16
   static let rowsAhead = 8
 
-  /// `visitRows` for a step whose next step probes a relation for a whole tuple
-  /// (`BoundStep.aheadCount`): each row's probe is hashed `groupsAhead` rows before the row is
-  /// visited and its table group prefetched, then the rows that group names are prefetched
-  /// `rowsAhead` rows before, so the probe itself finds its memory in the cache. Only
-  /// prefetches run ahead: the probes, and everything else, run in the order `visitRows`
-  /// runs them (a probe of the head sees the tuples the rows before it stored).
+  /// `visitRows` for a step whose next step probes a relation's table for a whole tuple or an
+  /// index for a key (`BoundStep.aheadCount`): each row's probe is hashed `groupsAhead` rows
+  /// before the row is visited and its table group (or index slot) prefetched, then the rows
+  /// it names `rowsAhead` rows before, so the probe itself finds its memory in the cache. Only
+  /// prefetches run ahead, and they read the table or index as it is when they run: the
+  /// probes, and everything else, run in the order `visitRows` runs them (a probe of the head
+  /// sees the tuples the rows before it stored). An index not built yet when the loop starts
+  /// is built by the probe as usual, and nothing is prefetched.
   private func visitRowsProbingAhead(
     _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ ref: Unmanaged<Relation>, _ arity: Int, from: Int,
     to: Int
   ) throws(EvaluationError) {
     if from >= to { return }
     unowned(unsafe) let step = list.buffer[i].step
-    unowned(unsafe) let next = list.buffer[i &+ 1].step
-    guard let probedRef = next.relationRef, let columns = step.aheadColumnBuffer,
+    guard let probedRef = step.aheadRelationRef, let columns = step.aheadColumnBuffer,
       let operands = step.aheadOperandBuffer
     else {
       return try visitRows(list, i, visit, ref, arity, from: from, to: to)
     }
-    probedRef._withUnsafeGuaranteedRef { $0.prepareForFinds() }
+    let indexRef = step.aheadIndexRef
+    if let indexRef {
+      if !indexRef._withUnsafeGuaranteedRef({ $0.isBuilt }) {
+        return try visitRows(list, i, visit, ref, arity, from: from, to: to)
+      }
+    } else {
+      probedRef._withUnsafeGuaranteedRef { $0.prepareForFinds() }
+    }
     let n = step.aheadCount
     let ringSize = 32  // holds the hashes of rows r to r + groupsAhead
     let key = UnsafeMutablePointer<Value>.allocate(capacity: n &+ ringSize &* 2)
@@ -425,9 +433,15 @@ final class Executor {
     @inline(__always) func announce(_ r: Int) {
       let base = data + r &* arity
       for k in 0..<n where columns[k] >= 0 { key[k] = base[columns[k]] }
-      let h = Relation.hash(key, n)
-      ring[r & (ringSize &- 1)] = h
-      probedRef._withUnsafeGuaranteedRef { $0.prefetchGroup(forHash: h) }
+      if let indexRef {
+        let h = TupleHash.of(key, n)
+        ring[r & (ringSize &- 1)] = h
+        indexRef._withUnsafeGuaranteedRef { $0.prefetchSlot(forKeyHash: h) }
+      } else {
+        let h = Relation.hash(key, n)
+        ring[r & (ringSize &- 1)] = h
+        probedRef._withUnsafeGuaranteedRef { $0.prefetchGroup(forHash: h) }
+      }
     }
     for r in from..<min(to, from &+ Executor.groupsAhead) { announce(r) }
     var seen = flushes
@@ -437,7 +451,11 @@ final class Executor {
       if r &+ Executor.groupsAhead < to { announce(r &+ Executor.groupsAhead) }
       if r &+ Executor.rowsAhead < to {
         let h = ring[(r &+ Executor.rowsAhead) & (ringSize &- 1)]
-        probedRef._withUnsafeGuaranteedRef { $0.prefetchRows(forHash: h) }
+        if let indexRef {
+          indexRef._withUnsafeGuaranteedRef { $0.prefetchRows(forKeyHash: h) }
+        } else {
+          probedRef._withUnsafeGuaranteedRef { $0.prefetchRows(forHash: h) }
+        }
       }
       let base = data + r &* arity
       r &+= 1
