@@ -213,9 +213,9 @@ final class Evaluator {
   private lazy var parallel = ParallelRound(threads: budget.threads, store: database.store, budget: budget)
 
   /// Runs delta version `v` split across threads (`ParallelRound`) when there are threads to
-  /// use, it can be split, its delta is large enough and its estimated work at least 16 times
-  /// the smallest delta split; returns false (having done nothing) when not. What it stores, in which
-  /// order, is what `run` would store.
+  /// use, it can be split, its delta is large enough and its estimated work is at least 16
+  /// times the smallest delta split; returns false (having done nothing) when not. What it
+  /// stores, in which order, is what `run` would store.
   ///
   /// With `otherOrderWork`, runs the version's other order (`RulePlan.alternative`) instead,
   /// split by the rows of its first scan (a relation outside the stratum, often small: load's
@@ -234,9 +234,9 @@ final class Evaluator {
     if let work = otherOrderWork {
       guard high - low >= 2, work >= Double(minimum) * 16 else { return false }
     } else {
-      // A delta just past the minimum whose rows match little (a sparse graph's closure:
-      // 10,000 rows, 14,000 tuples) is not worth the threads: splitting it costs more than it
-      // saves. Its estimated work must be that of the other order's split too.
+      // A delta past the minimum whose rows match little (the negation workload's sparse
+      // closure: rounds of 10,000 rows deriving 14,000 tuples) is not worth the threads:
+      // splitting it cost more than it saved. The bar is the other order's (above).
       guard high - low >= minimum else { return false }
       setRanges(rule, versions)
       guard let work = rule.estimatedWork(building: true), work >= Double(minimum) * 16 else { return false }

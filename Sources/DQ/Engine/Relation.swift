@@ -212,8 +212,8 @@ public final class Relation {
   }
 
   /// Appends `n` tuples stored one after another, with no probe: the caller knows they are
-  /// distinct and none is stored here (`Evaluator.run`, for a rule that derives no tuple twice
-  /// into a relation that was empty). The table is released rather than kept current (the
+  /// distinct and none is stored here (`Evaluator.run` and `DistinctSplit`, for a rule that
+  /// derives no tuple twice into a relation that was empty). The table is released rather than kept current (the
   /// next insert or `find` rebuilds it from the rows, as after `settle`); built indexes learn
   /// the rows.
   func appendDistinct(_ base: UnsafePointer<Value>, count n: Int) {
