@@ -45,11 +45,31 @@ import Testing
     ("via", 2), ("two", 2), ("deg", 2), ("total", 2), ("hi", 2),
   ]
 
+  /// `ParallelRoundTests.run`, with probes announced ahead however small the relations.
+  static func run(_ text: String, threads: Int, compared: [String]) -> ParallelRoundTests.Outcome {
+    let s = ParallelRoundTests.session(threads: threads)
+    s.options.probeAheadFrom = 0
+    var output = ""
+    var errors: [String] = []
+    s.capture.onWrite = { output += $0 }
+    s.capture.onReport = { errors.append($0.message) }
+    _ = s.run(SourceFile(name: "p.dq", text: text))
+    var rows: [String: [String]] = [:]
+    for name in compared {
+      guard let table = s.database.tables[name] else { continue }
+      rows[name] = (0..<table.rows.count).map { r in
+        table.rows.row(r).map { "\(s.database.store.decode($0))" }.joined(separator: ",")
+      }
+    }
+    return ParallelRoundTests.Outcome(output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns)
+  }
+
   @Test("Negations and tests over many bindings equal the naive evaluator", arguments: [UInt64(1), 2, 3])
   func manyBindingsMatchOracle(seed: UInt64) throws {
     let facts = Self.graph(seed: seed, nodes: 70, edges: 90)
     let oracle = try NaiveEvaluator(rules: TestDQ.rules(facts + Self.rules))
     let session = TestDQ.quietSession()
+    session.options.probeAheadFrom = 0
     #expect(session.run(SourceFile(name: "graph.dq", text: facts + Self.rules)) == .ok)
     let problems = try EvaluatorDifferentialTests.differences(session, oracle, Self.compared)
     #expect(problems.isEmpty, "seed \(seed):\n\(problems.joined(separator: "\n"))")
@@ -67,11 +87,11 @@ import Testing
     let text = Self.graph(seed: seed, nodes: 120, edges: 150) + Self.rules
       + "?- N = count : { un(X, Y) }.\n?- both(X, Y).\n?- pair(X, Y, Z), X < 3.\n"
     let names = Self.compared.map(\.name)
-    let one = ParallelRoundTests.run(text, threads: 1, compared: names)
+    let one = Self.run(text, threads: 1, compared: names)
     #expect(one.errors.isEmpty)
     #expect((one.rows["un"]?.count ?? 0) > 5000)
     for threads in [2, 4] {
-      let many = ParallelRoundTests.run(text, threads: threads, compared: names)
+      let many = Self.run(text, threads: threads, compared: names)
       #expect(many.sameResults(as: one), "seed \(seed), \(threads) threads")
     }
   }
@@ -90,17 +110,18 @@ import Testing
     let text = Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound
       + "?- N = count : { un(X, Y) }.\n?- N = count : { both(X, Y) }.\n?- far(X, Y, Z), X < 5.\n"
     let names = ["un", "both", "far"]
-    let one = ParallelRoundTests.run(text, threads: 1, compared: names)
+    let one = Self.run(text, threads: 1, compared: names)
     #expect(one.parallelRuns == 0)
     #expect((one.rows["un"]?.count ?? 0) > 20_000)
     #expect((one.rows["far"]?.count ?? 0) > 500)
     for threads in [2, 3] {
-      let many = ParallelRoundTests.run(text, threads: threads, compared: names)
+      let many = Self.run(text, threads: threads, compared: names)
       #expect(many.parallelRuns >= 3, "\(threads) threads")
       #expect(many.sameResults(as: one), "\(threads) threads")
     }
     // And the rows are the naive evaluator's, each once.
     let session = ParallelRoundTests.session(threads: 2)
+    session.options.probeAheadFrom = 0
     #expect(session.run(SourceFile(name: "p.dq", text: Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound)) == .ok)
     let oracle = try NaiveEvaluator(rules: TestDQ.rules(Self.graph(seed: 9, nodes: 150, edges: 400) + Self.firstRound))
     let problems = try EvaluatorDifferentialTests.differences(session, oracle, [("un", 2), ("both", 2), ("far", 3)])
