@@ -193,6 +193,18 @@ import Testing
     #expect(s.database.largestBuffered <= 256 << 10, "\(s.database.largestBuffered) bytes buffered")
   }
 
+  @Test func aSplitFirstRoundRuleHoldsAWaveNotEveryTuple() {
+    // 640,000 tuples (5 MB) from one rule split across two threads (`DistinctSplit`): the
+    // threads hold what one wave derives, not their halves of everything.
+    let s = session(threads: 2)
+    let facts = (0..<800).map { "a(\($0))." }.joined(separator: " ")
+    _ = s.run(SourceFile(name: "t.dq", text: facts + "\np(X, Y) :- a(X), a(Y).\n?- N = count : { p(X, Y) }.\n"))
+    #expect(s.database.tables["p"]?.rows.count == 640_000)
+    #expect(s.database.parallelRuns == 1)
+    #expect(s.database.largestBuffered > 0)
+    #expect(s.database.largestBuffered <= 3 << 20, "\(s.database.largestBuffered) bytes buffered")
+  }
+
   @Test func parallelRoundsHoldWhatTheyKeepNotEveryDerivation() {
     // `p` starts symmetric (640,000 tuples), so its second round derives every tuple again,
     // once each. The threads drop the stored ones as their outputs fill, so each holds a first

@@ -72,6 +72,22 @@ final class BoundStep {
   let checkOperandBuffer: UnsafeMutablePointer<BoundOperand>
   let checkCount: Int
 
+  /// For a scan or lookup whose next step probes a relation for a whole tuple (`member`, or
+  /// `absent` without an index) or an index for a key (a `lookup`, an `absent` with an index,
+  /// or either first in the body of an aggregate), made of this step's columns, values bound
+  /// before and constants: where each value of that tuple or key comes from, so the loop over
+  /// this step's rows can hash the probe of a row some rows ahead and prefetch what it will
+  /// read (`Executor.visitRowsProbingAhead`); the table is often far larger than the caches,
+  /// and each probe would otherwise wait on memory. Per value: the column of this step's row
+  /// it is, or -1 for `aheadOperandBuffer`'s operand (a slot bound before this step, or a
+  /// constant). `aheadCount` is 0 when the next step is no such probe. Set by `BoundSteps.init`.
+  private(set) var aheadColumnBuffer: UnsafeMutablePointer<Int>?
+  private(set) var aheadOperandBuffer: UnsafeMutablePointer<BoundOperand>?
+  private(set) var aheadCount = 0
+  /// The relation probed ahead, and the index when the probe reads one (nil: its table).
+  private(set) var aheadRelationRef: Unmanaged<Relation>?
+  private(set) var aheadIndexRef: Unmanaged<Index>?
+
   init(
     _ kind: Kind, relationName: String = "", range: RowRange = .full, relation: Relation? = nil, index: Index? = nil,
     visit: Visit = .everyRow, keys: [BoundOperand] = [], bindColumns: [Int] = [], bindSlots: [Int] = [],
@@ -107,6 +123,33 @@ final class BoundStep {
     checkCount = checkColumns.count
   }
 
+  /// Fills the `ahead` fields when `next`, the step after this one, is a probe announced
+  /// ahead whose values are all slots or constants (see `aheadCount`).
+  fileprivate func planProbeAhead(_ next: BoundStep) {
+    guard kind == .scan || kind == .lookup, !countsOnly else { return }
+    var target = next
+    if next.kind == .aggregate, let first = next.aggregate?.body.steps.first { target = first }
+    guard let probed = target.relation, target.keyCount > 0 else { return }
+    if target.indexRef == nil {
+      guard target.kind == .member || target.kind == .absent, target.keyCount == probed.arity else { return }
+    } else {
+      guard target.kind == .lookup || target.kind == .absent else { return }
+    }
+    var columns: [Int] = [], operands: [BoundOperand] = []
+    for k in 0..<target.keyCount {
+      let o = target.keyBuffer[k]
+      if o.kind == .expression { return }
+      let column = o.kind == .slot ? (0..<bindCount).first { bindSlotBuffer[$0] == Int(o.payload) } : nil
+      columns.append(column.map { bindColumnBuffer[$0] } ?? -1)
+      operands.append(o)
+    }
+    aheadColumnBuffer = BoundStep.copy(columns)
+    aheadOperandBuffer = BoundStep.copy(operands)
+    aheadCount = columns.count
+    aheadRelationRef = target.relationRef
+    aheadIndexRef = target.indexRef
+  }
+
   private static func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
     let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
     if !a.isEmpty { p.initialize(from: a, count: a.count) }
@@ -119,6 +162,8 @@ final class BoundStep {
     bindSlotBuffer.deallocate()
     checkColumnBuffer.deallocate()
     checkOperandBuffer.deallocate()
+    aheadColumnBuffer?.deallocate()
+    aheadOperandBuffer?.deallocate()
   }
 }
 
@@ -144,9 +189,33 @@ final class BoundSteps {
     buffer = .allocate(capacity: max(1, steps.count))
     for (i, s) in steps.enumerated() { (buffer + i).initialize(to: Unowned(step: s)) }
     count = steps.count
+    for i in steps.indices.dropLast() { steps[i].planProbeAhead(steps[i + 1]) }
     projectionBuffer = .allocate(capacity: max(1, projection.count))
     if !projection.isEmpty { projectionBuffer.initialize(from: projection, count: projection.count) }
     projectionCount = projection.count
+  }
+
+  /// Whether the head tuples of two different bindings the steps reach the end with always
+  /// differ, so a run derives no tuple twice: every scan and lookup that may match several
+  /// rows binds each column of its atom, other than its keys, to a variable (or repeats one it
+  /// binds there) that the head states as it is. Two bindings differ first at some such step,
+  /// in a row, which differs from the other in a column that is not a key (rows are distinct,
+  /// and the keys are the same for both), so in a variable the head states. Tests, negations,
+  /// comparisons, assignments and aggregates give each binding at most one: they never
+  /// repeat one. An atom with an anonymous column (`edge(X, _)`) can repeat bindings; so can a
+  /// head built by arithmetic.
+  var derivesDistinct: Bool {
+    guard aggregate == nil, projectionCount > 0 else { return false }
+    var stated = Set<Int>()
+    for k in 0..<projectionCount where projectionBuffer[k].kind == .slot { stated.insert(Int(projectionBuffer[k].payload)) }
+    for step in steps where step.kind == .scan || step.kind == .lookup {
+      if step.existsOnly { continue }
+      guard !step.countsOnly, step.distinctCount == 0, let relation = step.relation,
+        step.keyCount + step.bindCount + step.checkCount == relation.arity
+      else { return false }
+      for b in 0..<step.bindCount where !stated.contains(step.bindSlotBuffer[b]) { return false }
+    }
+    return true
   }
 
   deinit {
@@ -196,6 +265,9 @@ final class BoundRule {
   let span: SourceSpan?
   /// A delta version's other order (`RulePlan.alternative`), bound on its own.
   let alternative: BoundRule?
+  /// Whether no two bindings a run reaches the head with give the same tuple: see
+  /// `BoundSteps.derivesDistinct`.
+  let derivesDistinct: Bool
 
   init(
     body: BoundSteps, expressions: [BoundExpression], slotCount: Int, headName: String?, span: SourceSpan?,
@@ -207,6 +279,7 @@ final class BoundRule {
     self.headName = headName
     self.span = span
     self.alternative = alternative
+    self.derivesDistinct = headName != nil && body.derivesDistinct
   }
 }
 

@@ -24,6 +24,8 @@ final class Evaluator {
   /// otherwise rebuild from every row (the session keeps them when edits may follow).
   func evaluate(_ plan: StratumPlan, keepTables: Bool = false) throws(EvaluationError) {
     let stratum = PlanBinder.bind(plan, to: database)
+    keepingTables = keepTables
+    defer { keepingTables = false }
     do {
       try compute(stratum)
     } catch {
@@ -52,7 +54,7 @@ final class Evaluator {
       versions[name]?.beginFirstRound()
     }
     // First round: every rule over full relations.
-    for rule in bound.firstRound {
+    for (j, rule) in bound.firstRound.enumerated() where try !runFirstSplit(j, bound, versions) {
       try run(rule, versions)
     }
     try rounds(bound, versions)
@@ -200,6 +202,10 @@ final class Evaluator {
     }
   }
 
+  /// Whether the stratum being evaluated keeps its relations' tables (`evaluate`'s
+  /// `keepTables`): then no rule stores its tuples without them (`Relation.appendDistinct`).
+  private var keepingTables = false
+
   /// Heads that gained rows since the round began.
   private var grew: Set<String> = []
 
@@ -207,8 +213,9 @@ final class Evaluator {
   private lazy var parallel = ParallelRound(threads: budget.threads, store: database.store, budget: budget)
 
   /// Runs delta version `v` split across threads (`ParallelRound`) when there are threads to
-  /// use, it can be split and its delta is large enough; returns false (having done nothing)
-  /// when not. What it stores, in which order, is what `run` would store.
+  /// use, it can be split, its delta is large enough and its estimated work is at least 16
+  /// times the smallest delta split; returns false (having done nothing) when not. What it
+  /// stores, in which order, is what `run` would store.
   ///
   /// With `otherOrderWork`, runs the version's other order (`RulePlan.alternative`) instead,
   /// split by the rows of its first scan (a relation outside the stratum, often small: load's
@@ -227,7 +234,12 @@ final class Evaluator {
     if let work = otherOrderWork {
       guard high - low >= 2, work >= Double(minimum) * 16 else { return false }
     } else {
+      // A delta past the minimum whose rows match little (the negation workload's sparse
+      // closure: rounds of 10,000 rows deriving 14,000 tuples) is not worth the threads:
+      // splitting it cost more than it saved. The bar is the other order's (above).
       guard high - low >= minimum else { return false }
+      setRanges(rule, versions)
+      guard let work = rule.estimatedWork(building: true), work >= Double(minimum) * 16 else { return false }
     }
     let threads = min(budget.threads, high - low)
     if (copies[v]?.count ?? 0) < threads {
@@ -247,6 +259,45 @@ final class Evaluator {
     database.parallelRuns += 1
     if rows.count > before { grew.insert(head) }
     try budget.countDerived(fresh, rule.span)
+    return true
+  }
+
+  /// The threads of split first-round rules, made when first needed.
+  private lazy var distinctSplit = DistinctSplit(store: database.store, budget: budget)
+
+  /// Runs rule `j` of the stratum's first round split across threads (`DistinctSplit`) when
+  /// there are threads to use, the rule derives no tuple twice into its head, which is empty
+  /// (so nothing is deduplicated), it can be split, and it is estimated to do at least 16 times
+  /// the work of the smallest delta a round splits; returns false (having done nothing) when not.
+  /// What it stores, in which order, is what `run` would store.
+  private func runFirstSplit(
+    _ j: Int, _ bound: BoundStratum, _ versions: [String: RelationVersions]
+  ) throws(EvaluationError) -> Bool {
+    let rule = bound.firstRound[j]
+    guard budget.threads > 1, !keepingTables, rule.derivesDistinct, let head = rule.headName,
+      let table = database.tables[head], table.arity > 0, table.rows.count == 0, !table.rows.clusterable,
+      ParallelRound.canSplit(rule), let first = rule.body.steps.first, let relation = first.relation
+    else { return false }
+    setRanges(rule, versions)
+    let rows = first.low..<max(first.low, min(first.high, relation.count))
+    let minimum = Double(max(2, budget.parallelMinimumDelta)) * 16
+    guard rows.count >= 2, Evaluator.readsOnly(rule.body, rowsBefore: 0, of: table.rows),
+      let work = rule.estimatedWork(building: true), work >= minimum
+    else { return false }
+    let copies = (0..<min(budget.threads, rows.count)).map { _ in
+      PlanBinder.bind(bound.plan.firstRound[j], to: database)
+    }
+    for copy in copies { setRanges(copy, versions) }
+    ParallelRound.prepare(copies[0], head: table.rows, store: database.store)
+    budget.growing = head
+    budget.location = rule.span
+    defer { budget.growing = nil }
+    // Waves of rows estimated at `workPerThread` for each thread.
+    let waveRows = Int(min(Double(rows.count), Double(rows.count) * DistinctSplit.workPerThread * Double(copies.count) / work))
+    defer { if table.rows.count > 0 { grew.insert(head) } }
+    let (_, buffered) = try distinctSplit.run(copies, rows: rows, waveRows: waveRows, into: table.rows, span: rule.span)
+    database.parallelRuns += 1
+    noteBuffered(buffered)
     return true
   }
 
@@ -275,8 +326,18 @@ final class Evaluator {
     let before = rows.count
     defer { if rows.count > before { grew.insert(head) } }
     if arity > 0, !rows.clusterable, Evaluator.readsOnly(rule.body, rowsBefore: before, of: rows) {
+      // A rule that derives no tuple twice into an empty relation stores what it derives
+      // without probing for repeats (they cannot be), unless the tables are to be kept.
+      let distinct = before == 0 && rule.derivesDistinct && !keepingTables
+      let store = { (chunk: UnsafeMutablePointer<Value>, n: Int) -> Int in
+        if distinct {
+          rows.appendDistinct(chunk, count: n)
+          return n
+        }
+        return rows.insertAll(chunk, count: n)
+      }
       executor.sink = { [budget] chunk, n throws(EvaluationError) in
-        try budget.countDerived(rows.insertAll(chunk, count: n), rule.span)
+        try budget.countDerived(store(chunk, n), rule.span)
         return 0
       }
       executor.chunkValues = Executor.storedChunkValues
@@ -286,7 +347,7 @@ final class Evaluator {
       }
       try executor.run(rule)
       noteBuffered(executor.outputCapacity * MemoryLayout<Value>.stride)
-      try budget.countDerived(rows.insertAll(executor.output, count: executor.outputCount / arity), rule.span)
+      try budget.countDerived(store(executor.output, executor.outputCount / arity), rule.span)
       return
     }
     var staging: Relation? = nil

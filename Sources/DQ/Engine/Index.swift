@@ -180,6 +180,34 @@ public final class Index {
     return i < 0 ? 0 : UInt32(truncatingIfNeeded: heads[i])
   }
 
+  // MARK: - Probes announced ahead
+
+  /// Prefetches, for a lookup of a key to come (`Executor.visitRowsProbingAhead`), where its
+  /// search starts: the directory's group, or the chained form's key slot. `h` is the key's
+  /// `TupleHash.of`. Nothing when the index is not built.
+  @inline(__always) func prefetchSlot(forKeyHash h: UInt64) {
+    if let directory {
+      directory.prefetch(h)
+    } else if isBuilt {
+      dq_prefetch(heads + (Int(UInt32(truncatingIfNeeded: h)) & headMask))
+    }
+  }
+
+  /// Prefetches the rows that lookup will compare, once its slot (`prefetchSlot`) has arrived:
+  /// the directory's candidates, or the newest row of the chain when the tag agrees.
+  @inline(__always) func prefetchRows(forKeyHash h: UInt64) {
+    let data = relation.data, arity = relation.arity
+    if let directory {
+      directory.forEachCandidate(h) { dq_prefetch(data + Int($0) &* arity) }
+    } else if isBuilt {
+      let tag = UInt32(truncatingIfNeeded: h)
+      let s = heads[Int(tag) & headMask]
+      if s != 0, UInt32(truncatingIfNeeded: s >> 32) == tag {
+        dq_prefetch(data + (Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1) &* arity)
+      }
+    }
+  }
+
   /// The newest row + 1 of the key in slot `i` (from `slot`).
   @inline(__always) func head(atSlot i: Int) -> UInt32 { UInt32(truncatingIfNeeded: heads[i]) }
 

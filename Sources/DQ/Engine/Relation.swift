@@ -103,6 +103,23 @@ public final class Relation {
 
   public func contains(_ t: [Value]) -> Bool { find(t) != nil }
 
+  // MARK: - Probes announced ahead
+
+  /// Before a run of `find`s announced ahead (`Executor.visitRowsProbingAhead`): the table is
+  /// there to prefetch from.
+  func prepareForFinds() { ensureTable() }
+
+  /// Prefetches the home group of a tuple's hash (`Relation.hash`) for a `find` to come.
+  @inline(__always) func prefetchGroup(forHash h: UInt64) {
+    if hasTable { table.prefetch(h) }
+  }
+
+  /// Prefetches the rows a `find` of the tuple with this hash will compare, once its home
+  /// group (`prefetchGroup`) has arrived.
+  @inline(__always) func prefetchRows(forHash h: UInt64) {
+    if hasTable { prefetchCandidateRows(h) }
+  }
+
   /// The row number of the tuple, or nil.
   public func find(_ t: [Value]) -> Int? {
     precondition(t.count == arity)
@@ -194,6 +211,24 @@ public final class Relation {
     let slots = table.slotCount
     if (count &+ deadSlots) * 8 > slots * 7 { resizeTable(to: grown(slots)) }
     return true
+  }
+
+  /// Appends `n` tuples stored one after another, with no probe: the caller knows they are
+  /// distinct and none is stored here (`Evaluator.run` and `DistinctSplit`, for a rule that
+  /// derives no tuple twice into a relation that was empty). The table is released rather than kept current (the
+  /// next insert or `find` rebuilds it from the rows, as after `settle`); built indexes learn
+  /// the rows.
+  func appendDistinct(_ base: UnsafePointer<Value>, count n: Int) {
+    if n == 0 { return }
+    if isClustered { uncluster() }
+    releaseTable()
+    while capacity < count + n { grow() }
+    (data + count &* arity).update(from: base, count: n &* arity)
+    let from = count
+    count += n
+    for index in indexes where index.isBuilt {
+      for row in from..<count { index.add(row: row) }
+    }
   }
 
   @discardableResult

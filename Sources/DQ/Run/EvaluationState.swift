@@ -191,6 +191,7 @@ extension Session {
       maxBytes: options.maxMemory, interrupted: frontEnd.interruption)
     budget.threads = options.threads
     budget.parallelMinimumDelta = options.parallelMinimumDelta
+    budget.probeAheadFrom = options.probeAheadFrom
     budget.otherOrderMargin = options.otherOrderMargin
     return budget
   }

@@ -26,6 +26,10 @@ public final class Session {
     /// The fewest delta rows a rule's round needs to be split across threads (tests lower it
     /// so that parallel rounds run on small inputs).
     var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
+    /// The fewest bytes of rows a probed relation needs before loops announce their probes of
+    /// it ahead (`Budget.probeAheadFrom`; tests set 0, so the announcing path runs on small
+    /// inputs).
+    var probeAheadFrom = Budget.defaultProbeAheadFrom
     /// How many times cheaper a delta version's other order must be estimated to run instead
     /// (`Budget.otherOrderMargin`; tests set 0, so it runs whenever it can).
     var otherOrderMargin = Budget.defaultOtherOrderMargin
