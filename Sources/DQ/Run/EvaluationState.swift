@@ -191,6 +191,7 @@ extension Session {
       maxBytes: options.maxMemory, interrupted: frontEnd.interruption)
     budget.threads = options.threads
     budget.parallelMinimumDelta = options.parallelMinimumDelta
+    budget.parallelWaveValues = options.parallelWaveValues
     budget.otherOrderMargin = options.otherOrderMargin
     return budget
   }

@@ -26,6 +26,9 @@ public final class Session {
     /// The fewest delta rows a rule's round needs to be split across threads (tests lower it
     /// so that parallel rounds run on small inputs).
     var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
+    /// Values of derivations a thread of a parallel round keeps before they are appended
+    /// (`Budget.parallelWaveValues`; tests lower it so that rounds run in many waves).
+    var parallelWaveValues = ParallelRound.defaultWaveValues
     /// How many times cheaper a delta version's other order must be estimated to run instead
     /// (`Budget.otherOrderMargin`; tests set 0, so it runs whenever it can).
     var otherOrderMargin = Budget.defaultOtherOrderMargin
