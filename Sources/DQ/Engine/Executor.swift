@@ -185,7 +185,7 @@ final class Executor {
     outputCount = 0
     emitted = 0
     recentOn = false
-    recentGivenUp = false
+    recentGivenUp = startWithoutRecent
     outputArity = rule.body.projectionCount
     ensureScratch(rule.body)
     cluster(rule.body)
@@ -500,6 +500,12 @@ final class Executor {
   private var recentHits = 0
   /// Whether `recent` was given up for this run (too few repeats to pay for itself).
   private var recentGivenUp = false
+  /// Whether runs start with `recent` given up: a parallel round's waves (`ParallelRound`)
+  /// run the rule again and again over parts of one delta, and once a wave found too few
+  /// repeats, the next waves do not clear and try it again.
+  var startWithoutRecent = false
+  /// Whether the last run gave `recent` up.
+  var gaveUpRecent: Bool { recentGivenUp }
   static let recentWindow = 1 << 16
 
   /// After each window of checks: a run where fewer than half the derivations checked are

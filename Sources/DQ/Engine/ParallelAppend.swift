@@ -11,18 +11,18 @@ import Dispatch
 /// 1. (threads) The first copies are told from the repeats: thread p takes the tuples whose
 ///    hash falls in its share and, in order, keeps each one it has not seen in a small table
 ///    of its own (positions; the size of the segments, not of the relation, so the caches
-///    mostly hold it).
-/// 2. (threads) Each thread counts the first copies in its share of the positions; then each
-///    copies its first copies, in order, to the rows after those of the shares before it.
-/// 3. (one thread) Indexes learn the new rows.
-/// 4. (threads) The new rows go into the deduplication table (`SlotTable.fill`): thread p adds
-///    the rows whose home group is in its share of the groups, with no comparison (none of
-///    them is there yet), and sets aside those whose search would leave its groups, which are
-///    added afterwards on one thread.
+///    mostly hold it). It counts the first copies it finds in each share of the positions.
+/// 2. (threads) Thread p copies the first copies among its share of the positions, in order,
+///    to the rows after those of the shares before it; then it adds the new rows whose home
+///    group is in its share of the deduplication table's groups, with their row numbers and no
+///    comparison (none of them is there yet), and sets aside those whose search would leave
+///    its groups.
+/// 3. (one thread) The set-aside rows go into the table; indexes learn the new rows.
 ///
-/// The relation's table is touched once per new tuple (step 4), the segments' tuples are hashed
-/// a few times more, in the caches. The table is sized for every tuple before step 1, so it never
-/// moves meanwhile; no thread writes a group another thread reads.
+/// The relation's table is touched once per new tuple (step 2), as `insertAll` touches it; the
+/// segments' tuples are hashed a few times more, in the caches. The table is sized for every
+/// tuple before step 1, so it never moves meanwhile; no thread writes a group another thread
+/// reads, nor a row another thread writes.
 extension Relation {
   /// Appends the tuples of `segments` not stored and not repeated earlier, in order, with
   /// `threads` threads; returns how many were appended. None of the tuples may be stored
@@ -45,35 +45,36 @@ extension Relation {
       return fresh
     }
     prepareForAppend(upTo: start + total, threads: threads, parallelFrom: max(2, minimum) * 8)
-    let job = AppendJob(segments, arity: arity, threads: threads, scratch: scratch)
+    let job = AppendJob(segments, arity: arity, table: table, threads: threads, scratch: scratch)
     defer { job.release() }
     let shared = Shared(value: job)
-    // 1. Which tuples are first copies.
+    // 1. Which tuples are first copies, and how many in each share of the positions.
     DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.markFirsts(p) }
-    // 2. How many in each share of the positions, then their rows.
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.countFirsts(p) }
     let fresh = job.startRows()
     reserveRows(fresh)
-    let rows = Shared(value: data + start &* arity)
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.copyFirsts(p, to: rows.value) }
+    // 2. Rows and table entries.
+    let rows = Shared(value: data)
+    DispatchQueue.concurrentPerform(iterations: job.parts) { p in
+      shared.value.copyFirsts(p, to: rows.value, from: start)
+      shared.value.addFirsts(p, from: start)
+    }
     setCount(start + fresh)
-    // 3. Indexes.
+    // 3. What was set aside; indexes.
+    job.addSetAside()
     for index in indexes where index.isBuilt {
       for r in start..<start + fresh { index.add(row: r) }
     }
-    // 4. The table.
-    table.fill(from: data, rows: start..<start + fresh, arity: arity, threads: threads)
     finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
     return fresh
   }
 }
 
 extension SlotTable {
-  /// Adds rows `range` (their hashes' row numbers), none of whose tuples the table holds, on
-  /// `threads` threads: thread p adds the rows homed in its share of the groups, in order, and
-  /// sets aside those whose search would leave it; those are added afterwards on one thread.
-  /// A lookup finds the same rows whatever order they were added in. The table must have room.
-  func fill(from rows: UnsafePointer<Value>, rows range: Range<Int>, arity: Int, threads: Int) {
+  /// Fills this empty table with rows `0..<count` (their hashes' row numbers) on `threads`
+  /// threads: thread p adds the rows homed in its share of the groups, in order, and sets aside
+  /// those whose search would leave it; those are added afterwards on one thread. A lookup
+  /// finds the same rows whatever order they were added in.
+  func fill(from rows: UnsafePointer<Value>, count: Int, arity: Int, threads: Int) {
     let parts = max(1, min(threads, groupCount))
     let aside = UnsafeMutablePointer<[Int]>.allocate(capacity: parts)
     aside.initialize(repeating: [], count: parts)
@@ -92,7 +93,7 @@ extension SlotTable {
         func add(_ r: Int, _ h: UInt64) {
           if !table.add(h, UInt32(truncatingIfNeeded: r), before: high) { mine.append(r) }
         }
-        for r in range {
+        for r in 0..<count {
           let h = Relation.hash(rows + r &* arity, arity)
           let home = table.homeGroup(h)
           if home < low || home >= high { continue }
@@ -110,33 +111,32 @@ extension SlotTable {
       for r in aside[p] { add(Relation.hash(rows + r &* arity, arity), UInt32(truncatingIfNeeded: r)) }
     }
   }
-
-  /// Fills this empty table with rows `0..<count` (a rebuild) on `threads` threads.
-  func fill(from rows: UnsafePointer<Value>, count: Int, arity: Int, threads: Int) {
-    fill(from: rows, rows: 0..<count, arity: arity, threads: threads)
-  }
 }
 
 /// The state of one `appendNew`. Its threads share it: in step 1 thread p writes only the marks
-/// of the positions whose hash is in its share; in step 2 only its own count and the rows of its
-/// first copies.
+/// of the positions whose hash is in its share and its own row of counts; in step 2 only the
+/// rows of the first copies among its positions, the table's groups of its share and its own
+/// set-aside list.
 private final class AppendJob {
   let segments: [(UnsafePointer<Value>, Int)]
   /// Where each segment starts among all positions.
   let offsets: [Int]
   let total: Int
   let arity: Int
+  let table: SlotTable
   let parts: Int
   /// Per position: 1 for a first copy, 0 for a repeat (step 1).
   let first: UnsafeMutablePointer<UInt8>
-  /// Per part: its first copies (step 2), then the row (from the first new one) its first
-  /// copies start at.
+  /// `counts[p * parts + q]`: the first copies part p found among the positions of share q
+  /// (step 1); after `startRows`, `counts[q]` is the row (from the first new one) where share
+  /// q's first copies start.
   let counts: UnsafeMutablePointer<Int>
-
+  /// Per part: the new rows whose search would leave its groups (step 2).
+  let setAside: UnsafeMutablePointer<[(Int, UInt64)]>
   /// Step 1's tables, one a part.
   let scratch: AppendScratch
 
-  init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, threads: Int, scratch: AppendScratch) {
+  init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, table: SlotTable, threads: Int, scratch: AppendScratch) {
     self.segments = segments
     self.scratch = scratch
     var offsets: [Int] = []
@@ -148,16 +148,21 @@ private final class AppendJob {
     self.offsets = offsets
     self.total = sum
     self.arity = arity
-    self.parts = max(1, threads)
+    self.table = table
+    self.parts = max(1, min(threads, table.groupCount))
     first = Memory.allocate(UInt8.self, count: max(1, sum))
-    counts = .allocate(capacity: parts)
-    counts.initialize(repeating: 0, count: parts)
+    counts = .allocate(capacity: parts * parts)
+    counts.initialize(repeating: 0, count: parts * parts)
+    setAside = .allocate(capacity: parts)
+    setAside.initialize(repeating: [], count: parts)
     scratch.ensureParts(parts)
   }
 
   func release() {
     Memory.release(first)
     counts.deallocate()
+    setAside.deinitialize(count: parts)
+    setAside.deallocate()
   }
 
   @inline(__always) private func tuple(_ position: Int) -> UnsafePointer<Value> {
@@ -177,15 +182,30 @@ private final class AppendJob {
     Int(truncatingIfNeeded: ((h >> 32) &* UInt64(parts)) >> 32)
   }
 
+  /// The share of the positions whose first copies part q copies (step 2).
+  private func positions(_ q: Int) -> Range<Int> { total * q / parts..<total * (q + 1) / parts }
+
+  /// The share a position is in.
+  @inline(__always) private func share(_ position: Int) -> Int {
+    var q = position &* parts / max(1, total)
+    while q > 0, total * q / parts > position { q -= 1 }
+    while q + 1 < parts, total * (q + 1) / parts <= position { q += 1 }
+    return q
+  }
+
   /// Step 1 for part p: marks the first copies of the tuples whose hash is in part p, with an
-  /// open-addressing table of positions (plus one; 0 is empty) at most half full. Each tuple's
-  /// slot is prefetched some tuples before it is looked at.
+  /// open-addressing table of positions (plus one; 0 is empty) at most half full, and counts
+  /// them by share. Each tuple's slot is prefetched some tuples before it is looked at.
   func markFirsts(_ p: Int) {
     var capacity = 64
     while capacity < 2 * total / parts + 2 { capacity <<= 1 }
     var seen = scratch.table(p, capacity: capacity)
     defer { scratch.keep(p, seen, capacity: capacity) }
     var filled = 0
+    let mine = counts + p &* parts
+    // Positions from `shareEnd` on are in a later share. The count of share q is kept here,
+    // not in `mine` (the parts' counts share a cache line).
+    var q = 0, shareEnd = positions(0).upperBound, inShare = 0
     func look(_ position: Int, _ t: UnsafePointer<Value>, _ h: UInt64) {
       var mask = capacity &- 1
       var k = Int(truncatingIfNeeded: h) & mask
@@ -197,6 +217,13 @@ private final class AppendJob {
         k = (k &+ 1) & mask
       }
       first[position] = 1
+      if position >= shareEnd {
+        mine[q] = inShare
+        inShare = 0
+        q = share(position)
+        shareEnd = positions(q).upperBound
+      }
+      inShare &+= 1
       seen[k] = UInt32(truncatingIfNeeded: position &+ 1)
       filled &+= 1
       if filled &* 2 > capacity {
@@ -240,35 +267,28 @@ private final class AppendJob {
         look(position, u, hu)
       }
     }
+    mine[q] = inShare
   }
 
-  /// Part p's share of the positions (step 2).
-  private func positions(_ p: Int) -> Range<Int> { total * p / parts..<total * (p + 1) / parts }
-
-  /// Step 2: counts the first copies among part p's positions.
-  func countFirsts(_ p: Int) {
-    var n = 0
-    for position in positions(p) { n &+= Int(first[position]) }
-    counts[p] = n
-  }
-
-  /// After `countFirsts` on every part: each part's count becomes the row its first copies start
-  /// at (from 0); returns the first copies in all.
+  /// After step 1: `counts[q]` becomes the row (from the first new one) where share q's first
+  /// copies start; returns the first copies in all.
   func startRows() -> Int {
     var sum = 0
-    for p in 0..<parts {
-      let n = counts[p]
-      counts[p] = sum
+    for q in 0..<parts {
+      var n = 0
+      for p in 0..<parts { n += counts[p * parts + q] }
+      counts[q] = sum
       sum += n
     }
     return sum
   }
 
-  /// Step 2: copies part p's first copies, in order, to `rows` from its start row on.
-  func copyFirsts(_ p: Int, to rows: UnsafeMutablePointer<Value>) {
+  /// Step 2: copies the first copies among share p's positions, in order, to the rows of
+  /// `data` from row `start + counts[p]` on.
+  func copyFirsts(_ p: Int, to data: UnsafeMutablePointer<Value>, from start: Int) {
     let range = positions(p)
     guard !range.isEmpty else { return }
-    var row = counts[p]
+    var row = start &+ counts[p]
     var s = segments.count - 1
     while offsets[s] > range.lowerBound { s -= 1 }
     var position = range.lowerBound
@@ -277,12 +297,52 @@ private final class AppendJob {
       let end = min(range.upperBound, offsets[s] &+ n)
       while position < end {
         if first[position] != 0 {
-          (rows + row &* arity).update(from: base + (position &- offsets[s]) &* arity, count: arity)
+          (data + row &* arity).update(from: base + (position &- offsets[s]) &* arity, count: arity)
           row &+= 1
         }
         position &+= 1
       }
       s &+= 1
+    }
+  }
+
+  /// Step 2: adds the new rows (the first copies, in order, from row `start`) whose home group
+  /// is in part p's share of the table, and sets aside those whose search would leave it.
+  /// Each one's group is prefetched some rows before it is added.
+  func addFirsts(_ p: Int, from start: Int) {
+    let low = table.groupCount * p / parts, high = table.groupCount * (p + 1) / parts
+    var mine: [(Int, UInt64)] = []
+    var row = start
+    let ahead = 16
+    withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: ahead) { ring in
+      var head = 0, waiting = 0
+      func add(_ r: Int, _ h: UInt64) {
+        if !table.add(h, UInt32(truncatingIfNeeded: r), before: high) { mine.append((r, h)) }
+      }
+      for (s, (rows, n)) in segments.enumerated() {
+        let marks = first + offsets[s]
+        for i in 0..<n where marks[i] != 0 {
+          let r = row
+          row &+= 1
+          let h = Relation.hash(rows + i &* arity, arity)
+          let home = table.homeGroup(h)
+          if home < low || home >= high { continue }
+          if waiting == ahead { add(ring[head].0, ring[head].1) } else { waiting += 1 }
+          ring[head] = (r, h)
+          table.prefetch(h)
+          head = head + 1 == ahead ? 0 : head + 1
+        }
+      }
+      let oldest = waiting == ahead ? head : 0
+      for k in 0..<waiting { add(ring[(oldest + k) % ahead].0, ring[(oldest + k) % ahead].1) }
+    }
+    setAside[p] = mine
+  }
+
+  /// Step 3: the rows set aside, searched for across the whole table.
+  func addSetAside() {
+    for p in 0..<parts {
+      for (r, h) in setAside[p] { table.add(h, UInt32(truncatingIfNeeded: r)) }
     }
   }
 }

@@ -147,6 +147,7 @@ final class ParallelRound {
     for k in 0..<n {
       let w = workers[k]
       w.budget.growing = parent.growing
+      w.executor.startWithoutRecent = false
       // The sink runs on worker k's thread and touches only worker k and reads `rows`.
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
@@ -169,6 +170,7 @@ final class ParallelRound {
       scratch.release()
       for w in workers.prefix(n) {
         w.executor.sink = nil
+        w.executor.startWithoutRecent = false
         w.executor.chunkValues = Executor.chunkValues
         w.executor.releaseLargeOutput()
         w.staging = nil
@@ -188,7 +190,7 @@ final class ParallelRound {
           high = low + wave.partialValue
         }
       }
-      let kept = try wave(copies, n, low..<high, into: rows, stored: stored, buffered: buffered)
+      let kept = try wave(copies, n, low..<high, firstWave: low == delta.lowerBound, into: rows, stored: stored, buffered: buffered)
       // What a thread kept a row says how many rows fill its share next time; a wave grows or
       // shrinks at most fourfold (a few rows may keep far more or less than the rest).
       let want = kept == 0 ? .infinity : Double(target) * Double(high - low) / Double(kept)
@@ -197,11 +199,11 @@ final class ParallelRound {
     }
   }
 
-  /// One wave: the threads run the rows `range`, split in contiguous slices; what they kept is
-  /// appended to `rows` in slice order. Returns the values the threads kept in all (for the
+  /// One wave (the round's first, or a later one): the threads run the rows `range`, split in
+  /// contiguous slices; what they kept is appended to `rows` in slice order. Returns the values the threads kept in all (for the
   /// next wave's size).
   private func wave(
-    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, into rows: Relation,
+    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, into rows: Relation,
     stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
   ) throws(EvaluationError) -> Int {
     let arity = rows.arity
@@ -216,6 +218,8 @@ final class ParallelRound {
       w.checked = 0
       w.kept = 0
       w.executor.chunkValues = ParallelRound.firstChunkValues
+      // A thread whose last wave found too few repeated derivations does not look for them.
+      w.executor.startWithoutRecent = !firstWave && w.executor.gaveUpRecent
     }
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
     // indexes, the value store) is only read until every thread is done (see the type's notes).
