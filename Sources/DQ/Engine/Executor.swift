@@ -184,8 +184,10 @@ final class Executor {
     expressions = rule.expressions
     outputCount = 0
     emitted = 0
-    recentOn = false
-    recentGivenUp = startWithoutRecent
+    if !continuesRecent {
+      recentOn = false
+      recentGivenUp = false
+    }
     outputArity = rule.body.projectionCount
     ensureScratch(rule.body)
     cluster(rule.body)
@@ -500,12 +502,12 @@ final class Executor {
   private var recentHits = 0
   /// Whether `recent` was given up for this run (too few repeats to pay for itself).
   private var recentGivenUp = false
-  /// Whether runs start with `recent` given up: a parallel round's waves (`ParallelRound`)
-  /// run the rule again and again over parts of one delta, and once a wave found too few
-  /// repeats, the next waves do not clear and try it again.
-  var startWithoutRecent = false
-  /// Whether the last run gave `recent` up.
-  var gaveUpRecent: Bool { recentGivenUp }
+  /// Whether a run goes on with `recent` as the last run left it (in use, given up, or not
+  /// started) rather than starting afresh: a parallel round's waves (`ParallelRound`) run the
+  /// rule again and again over parts of one delta, and each would otherwise clear it, let its
+  /// first derivations through unchecked and, where repeats are few, try it again. What the
+  /// last wave derived is stored by then, so dropping a repeat of it changes nothing.
+  var continuesRecent = false
   static let recentWindow = 1 << 16
 
   /// After each window of checks: a run where fewer than half the derivations checked are

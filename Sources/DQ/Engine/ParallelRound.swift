@@ -147,7 +147,7 @@ final class ParallelRound {
     for k in 0..<n {
       let w = workers[k]
       w.budget.growing = parent.growing
-      w.executor.startWithoutRecent = false
+      w.executor.continuesRecent = false
       // The sink runs on worker k's thread and touches only worker k and reads `rows`.
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
@@ -170,7 +170,7 @@ final class ParallelRound {
       scratch.release()
       for w in workers.prefix(n) {
         w.executor.sink = nil
-        w.executor.startWithoutRecent = false
+        w.executor.continuesRecent = false
         w.executor.chunkValues = Executor.chunkValues
         w.executor.releaseLargeOutput()
         w.staging = nil
@@ -218,8 +218,8 @@ final class ParallelRound {
       w.checked = 0
       w.kept = 0
       w.executor.chunkValues = ParallelRound.firstChunkValues
-      // A thread whose last wave found too few repeated derivations does not look for them.
-      w.executor.startWithoutRecent = !firstWave && w.executor.gaveUpRecent
+      // Later waves go on with the repeat cache of the earlier ones (`Executor.continuesRecent`).
+      w.executor.continuesRecent = !firstWave
     }
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
     // indexes, the value store) is only read until every thread is done (see the type's notes).
