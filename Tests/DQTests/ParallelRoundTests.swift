@@ -23,8 +23,12 @@ import Testing
     }
   }
 
-  /// A session splitting rounds across `threads` threads from `minimumDelta` delta rows on.
-  static func session(threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin) -> Session {
+  /// A session splitting rounds across `threads` threads from `minimumDelta` delta rows on,
+  /// appending in waves of about `waveValues` values a thread.
+  static func session(
+    threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin,
+    waveValues: Int = ParallelRound.defaultWaveValues
+  ) -> Session {
     var options = Session.Options()
     options.format = .tsv
     options.warnings = false
@@ -33,14 +37,15 @@ import Testing
     options.threads = threads
     options.parallelMinimumDelta = minimumDelta
     options.otherOrderMargin = otherOrderMargin
+    options.parallelWaveValues = waveValues
     return Session(options: options, loadDataset: false)
   }
 
   static func run(
     _ text: String, threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin,
-    compared: [String]
+    waveValues: Int = ParallelRound.defaultWaveValues, compared: [String]
   ) -> Outcome {
-    let s = session(threads: threads, minimumDelta: minimumDelta, otherOrderMargin: otherOrderMargin)
+    let s = session(threads: threads, minimumDelta: minimumDelta, otherOrderMargin: otherOrderMargin, waveValues: waveValues)
     var output = ""
     var errors: [String] = []
     s.capture.onWrite = { output += $0 }
@@ -66,8 +71,10 @@ import Testing
       let text = generator.text() + "?- a(X, Y).\n?- b(X, Y).\n?- c(X).\n.why a(X, Y)\n"
       let one = Self.run(text, threads: 1, compared: ["a", "b", "c"])
       #expect(one.parallelRuns == 0)
+      // Every other seed appends in waves of a row or two a thread.
+      let waves = seed % 2 == 0 ? 4 : ParallelRound.defaultWaveValues
       for threads in [2, 4] {
-        let many = Self.run(text, threads: threads, compared: ["a", "b", "c"])
+        let many = Self.run(text, threads: threads, waveValues: waves, compared: ["a", "b", "c"])
         split += many.parallelRuns
         #expect(many.sameResults(as: one), "seed \(seed), \(threads) threads:\n\(text)\n\(many.output)\nvs\n\(one.output)")
         if !many.sameResults(as: one) { return }
@@ -91,7 +98,10 @@ import Testing
       for margin in [Budget.defaultOtherOrderMargin, 0] {
         let one = Self.run(text, threads: 1, otherOrderMargin: margin, compared: names)
         for threads in [2, 4] {
-          let many = Self.run(text, threads: threads, otherOrderMargin: margin, compared: names)
+          // Two threads append in waves of a few rows.
+          let many = Self.run(
+            text, threads: threads, otherOrderMargin: margin, waveValues: threads == 2 ? 16 : ParallelRound.defaultWaveValues,
+            compared: names)
           split += many.parallelRuns
           #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads, margin \(margin)")
           if !many.sameResults(as: one) { return }
@@ -146,6 +156,38 @@ import Testing
       #expect(many.parallelRuns > 10)
       #expect(many.sameResults(as: one), "\(threads) threads")
     }
+  }
+
+  @Test("A round appends in waves: the threads hold about a wave's tuples, not the round's, and the rows are one thread's")
+  func roundsRunInWaves() {
+    // 20,000 nodes reach 10 of 100 targets through one of 10 hubs: the second round derives
+    // 200,000 new tuples (1.6 MB) from 20,000 delta rows, 10 a row.
+    var text = ""
+    for i in 0..<20_000 { text += "edge(\(i), \(100_000 + i % 10)).\n" }
+    for k in 0..<10 {
+      for j in 0..<10 { text += "edge(\(100_000 + k), \(200_000 + k * 10 + j)).\n" }
+    }
+    text += "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+    func run(threads: Int, waveValues: Int) -> (rows: [[Value]], buffered: Int, parallel: Int) {
+      let s = Self.session(threads: threads, minimumDelta: 16, waveValues: waveValues)
+      s.capture.onWrite = { _ in }
+      s.capture.onReport = { _ in }
+      _ = s.run(SourceFile(name: "w.dq", text: text + "?- N = count : { path(X, Y) }.\n"))
+      let rows = s.database.tables["path"]?.rows
+      return ((0..<(rows?.count ?? 0)).compactMap { rows?.row($0) }, s.database.largestBuffered, s.database.parallelRuns)
+    }
+    let one = run(threads: 1, waveValues: ParallelRound.defaultWaveValues)
+    #expect(one.rows.count == 20_100 + 200_000)
+    // Waves of 16 KiB a thread: the threads' buffers stay far below the round's 1.6 MB.
+    let waves = run(threads: 2, waveValues: 1 << 12)
+    #expect(waves.parallel > 0)
+    #expect(waves.rows == one.rows)
+    #expect(waves.buffered > 0)
+    #expect(waves.buffered <= 256 << 10, "\(waves.buffered) bytes buffered")
+    // In one wave the threads hold the whole round.
+    let whole = run(threads: 2, waveValues: 1 << 40)
+    #expect(whole.rows == one.rows)
+    #expect(whole.buffered >= 1 << 20, "\(whole.buffered) bytes buffered")
   }
 
   @Test("The tuple limit stops a parallel round with the error of one thread, and the session goes on")

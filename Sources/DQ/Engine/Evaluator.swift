@@ -255,10 +255,15 @@ final class Evaluator {
     budget.location = rule.span
     defer { budget.growing = nil }
     let before = rows.count
-    let fresh = try parallel.run(Array(mine.prefix(threads)), delta: low..<high, into: rows) { noteBuffered($0) }
+    defer { if rows.count > before { grew.insert(head) } }
     database.parallelRuns += 1
-    if rows.count > before { grew.insert(head) }
-    try budget.countDerived(fresh, rule.span)
+    // The rows each wave appends are read by no step of this run when it reads only rows
+    // before them (a delta version's steps read the rows before the round).
+    try parallel.run(
+      Array(mine.prefix(threads)), delta: low..<high, into: rows,
+      inWaves: Evaluator.readsOnly(mine[0].body, rowsBefore: before, of: rows),
+      stored: { [budget] (fresh: Int) throws(EvaluationError) in try budget.countDerived(fresh, rule.span) }
+    ) { noteBuffered($0) }
     return true
   }
 

@@ -24,6 +24,9 @@ public final class Budget {
   /// starting threads costs more than it saves. Tests lower it so parallel rounds run on small
   /// inputs.
   var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
+  /// Values of derivations a thread of a parallel round aims to keep before they are appended
+  /// (`ParallelRound`'s waves). Tests lower it so that rounds run in many waves.
+  var parallelWaveValues = ParallelRound.defaultWaveValues
   /// A delta version's other order (`RulePlan.alternative`) runs in a round when its estimated
   /// work times this is less than the version's: 2 by default (estimates are rough, and the
   /// version may be split across threads where the other order is not); tests set 0, so the
@@ -189,8 +192,10 @@ final class Executor {
     expressions = rule.expressions
     outputCount = 0
     emitted = 0
-    recentOn = false
-    recentGivenUp = false
+    if !continuesRecent {
+      recentOn = false
+      recentGivenUp = false
+    }
     outputArity = rule.body.projectionCount
     ensureScratch(rule.body)
     cluster(rule.body)
@@ -603,6 +608,12 @@ final class Executor {
   private var recentHits = 0
   /// Whether `recent` was given up for this run (too few repeats to pay for itself).
   private var recentGivenUp = false
+  /// Whether a run goes on with `recent` as the last run left it (in use, given up, or not
+  /// started) rather than starting afresh: a parallel round's waves (`ParallelRound`) run the
+  /// rule again and again over parts of one delta, and each would otherwise clear it, let its
+  /// first derivations through unchecked and, where repeats are few, try it again. What the
+  /// last wave derived is stored by then, so dropping a repeat of it changes nothing.
+  var continuesRecent = false
   static let recentWindow = 1 << 16
 
   /// After each window of checks: a run where fewer than half the derivations checked are

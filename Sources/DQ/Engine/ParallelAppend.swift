@@ -1,3 +1,4 @@
+import CEngine
 import Dispatch
 
 /// Appending a parallel round's derivations to a relation on several threads (`ParallelRound`).
@@ -5,61 +6,64 @@ import Dispatch
 /// The tuples come as segments (each thread's buffers, in slice order), none of them stored in
 /// the relation yet (the threads dropped those), but with repeats among them. What is appended,
 /// and in which order, is what `insertAll` over the segments one after another appends: each
-/// distinct tuple once, at its first occurrence. The deduplication table is shared out by
-/// groups: thread p owns the groups of the p-th range and handles exactly the tuples whose home
-/// group is there (equal tuples have equal hashes, so one thread sees every copy of a tuple).
+/// distinct tuple once, at its first occurrence.
 ///
-/// 1. (threads) Each thread probes its tuples, in order, within its own groups, and puts each
-///    one it does not find in the table with a provisional value, `base + position` (past every
-///    row number the round can give), so later copies find it; a search that would leave its
-///    groups is set aside.
-/// 2. (one thread) The set-aside tuples are probed across the whole table, in order.
-/// 3. (one thread) Tuples seen first are copied, in order, to the end of the rows, and each gets
-///    its row number; indexes learn the new rows.
-/// 4. (threads) Each thread replaces the provisional values it placed by the row numbers: it
-///    reads the marks in order, counting the first copies (the k-th is row `start + k`), and
-///    sets the slots in its groups. A placed tuple's mark is its slot, so what step 4 needs is
-///    4 bytes a tuple kept, not a list per thread (two threads' lists of 8-byte entries were
-///    some 60 MB of the random 4,000-node closure's peak).
+/// 1. (threads) The first copies are told from the repeats: thread p takes the tuples whose
+///    hash falls in its share and, in order, keeps each one it has not seen in a small table
+///    of its own (positions; the size of the segments, not of the relation, so the caches
+///    mostly hold it). It counts the first copies it finds in each share of the positions.
+/// 2. (threads) Thread p copies the first copies among its share of the positions, in order,
+///    to the rows after those of the shares before it; then it adds the new rows whose home
+///    group is in its share of the deduplication table's groups, with their row numbers and no
+///    comparison (none of them is there yet), and sets aside those whose search would leave
+///    its groups.
+/// 3. (one thread) The set-aside rows go into the table; indexes learn the new rows.
 ///
-/// No thread writes a group another thread reads; the table is sized for every tuple before
-/// step 1, so it never moves meanwhile.
+/// The relation's table is touched once per new tuple (step 2), as `insertAll` touches it; the
+/// segments' tuples are hashed a few times more, in the caches. The table is sized for every
+/// tuple before step 1, so it never moves meanwhile; no thread writes a group another thread
+/// reads, nor a row another thread writes.
 extension Relation {
   /// Appends the tuples of `segments` not stored and not repeated earlier, in order, with
-  /// `threads` threads; returns how many were appended. Fewer than `minimum` tuples (not
-  /// worth starting threads for) go through `insertAll`, and a table of fewer than 8 times
-  /// `minimum` rows is resized on one thread (`Budget.parallelMinimumDelta`, which tests lower).
-  func appendNew(_ segments: [(UnsafePointer<Value>, Int)], threads: Int, minimum: Int) -> Int {
+  /// `threads` threads; returns how many were appended. None of the tuples may be stored
+  /// already. Fewer than `minimum` tuples (not worth starting threads for) go through
+  /// `insertAll`, and a table of fewer than 8 times `minimum` rows is resized on one thread
+  /// (`Budget.parallelMinimumDelta`, which tests lower).
+  ///
+  /// `scratch` keeps step 1's tables between calls (a parallel round appends once a wave).
+  func appendNew(
+    _ segments: [(UnsafePointer<Value>, Int)], threads: Int, minimum: Int, scratch: AppendScratch = AppendScratch()
+  ) -> Int {
     let total = segments.reduce(0) { $0 + $1.1 }
     let start = count
-    // Provisional values live past every row number the round can give: they must fit in
-    // the table's 32 bits.
+    // Row numbers must fit in the table's 32 bits; positions in the job's.
     guard threads > 1, arity > 0, total >= max(2, minimum), !isClustered,
-      start + 2 * total < Int(UInt32.max) - 1, (start + total) / 12 < 1 << 26
+      start + total < Int(UInt32.max) - 1, total < Int(Int32.max)
     else {
       var fresh = 0
       for (p, n) in segments { fresh += insertAll(p, count: n) }
       return fresh
     }
     prepareForAppend(upTo: start + total, threads: threads, parallelFrom: max(2, minimum) * 8)
-    let job = AppendJob(segments, arity: arity, rows: UnsafePointer(data), table: table, base: start + total, threads: threads)
+    let job = AppendJob(segments, arity: arity, table: table, threads: threads, scratch: scratch)
     defer { job.release() }
     let shared = Shared(value: job)
-    // 1. Each thread places the first copies of the tuples homed in its groups.
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.place(p) }
-    // 2. The set-aside tuples, in order, over the whole table.
-    job.placeSetAside()
-    // 3. The first copies, in order, become rows.
-    let fresh = job.firstCount()
+    // 1. Which tuples are first copies, and how many in each share of the positions.
+    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.markFirsts(p) }
+    let fresh = job.startRows()
     reserveRows(fresh)
-    let before = count
-    let end = job.copyFirsts(to: data, from: before)
-    setCount(end)
-    for index in indexes where index.isBuilt {
-      for r in before..<end { index.add(row: r) }
+    // 2. Rows and table entries.
+    let rows = Shared(value: data)
+    DispatchQueue.concurrentPerform(iterations: job.parts) { p in
+      shared.value.copyFirsts(p, to: rows.value, from: start)
+      shared.value.addFirsts(p, from: start)
     }
-    // 4. Each thread gives its groups' provisional values their row numbers.
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.number(p, from: before) }
+    setCount(start + fresh)
+    // 3. What was set aside; indexes.
+    job.addSetAside()
+    for index in indexes where index.isBuilt {
+      for r in start..<start + fresh { index.add(row: r) }
+    }
     finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
     return fresh
   }
@@ -109,29 +113,32 @@ extension SlotTable {
   }
 }
 
-/// The state of one `appendNew`. Its threads share it: thread p writes only the table's groups
-/// of part p, the marks of the tuples homed there and its own set-aside list.
+/// The state of one `appendNew`. Its threads share it: in step 1 thread p writes only the marks
+/// of the positions whose hash is in its share and its own row of counts; in step 2 only the
+/// rows of the first copies among its positions, the table's groups of its share and its own
+/// set-aside list.
 private final class AppendJob {
   let segments: [(UnsafePointer<Value>, Int)]
   /// Where each segment starts among all positions.
   let offsets: [Int]
   let total: Int
   let arity: Int
-  /// The relation's rows before the append (for comparisons).
-  let rows: UnsafePointer<Value>
   let table: SlotTable
-  /// The provisional value of the tuple at position i is `base + i`.
-  let base: Int
   let parts: Int
-  /// Per position. 0: a repeat (or not yet known); 1: first, set aside (step 2); from 2: first,
-  /// placed in its part, in slot `mark - 2` (step 4 numbers it). Slots are below 2^31
-  /// (`appendNew` keeps the table under 2^27 groups of 16 slot numbers).
-  let mark: UnsafeMutablePointer<UInt32>
-  /// Per part: the positions whose search would leave the part.
-  let setAside: UnsafeMutablePointer<[Int]>
+  /// Per position: 1 for a first copy, 0 for a repeat (step 1).
+  let first: UnsafeMutablePointer<UInt8>
+  /// `counts[p * parts + q]`: the first copies part p found among the positions of share q
+  /// (step 1); after `startRows`, `counts[q]` is the row (from the first new one) where share
+  /// q's first copies start.
+  let counts: UnsafeMutablePointer<Int>
+  /// Per part: the new rows whose search would leave its groups (step 2).
+  let setAside: UnsafeMutablePointer<[(Int, UInt64)]>
+  /// Step 1's tables, one a part.
+  let scratch: AppendScratch
 
-  init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, rows: UnsafePointer<Value>, table: SlotTable, base: Int, threads: Int) {
+  init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, table: SlotTable, threads: Int, scratch: AppendScratch) {
     self.segments = segments
+    self.scratch = scratch
     var offsets: [Int] = []
     var sum = 0
     for (_, n) in segments {
@@ -141,26 +148,21 @@ private final class AppendJob {
     self.offsets = offsets
     self.total = sum
     self.arity = arity
-    self.rows = rows
     self.table = table
-    self.base = base
     self.parts = max(1, min(threads, table.groupCount))
-    mark = Memory.allocate(UInt32.self, count: sum)
-    mark.initialize(repeating: 0, count: sum)
+    first = Memory.allocate(UInt8.self, count: max(1, sum))
+    counts = .allocate(capacity: parts * parts)
+    counts.initialize(repeating: 0, count: parts * parts)
     setAside = .allocate(capacity: parts)
     setAside.initialize(repeating: [], count: parts)
+    scratch.ensureParts(parts)
   }
 
   func release() {
-    Memory.release(mark)
+    Memory.release(first)
+    counts.deallocate()
     setAside.deinitialize(count: parts)
     setAside.deallocate()
-  }
-
-  /// The groups of part p.
-  private func groups(_ p: Int) -> Range<Int> {
-    let g = table.groupCount
-    return g * p / parts..<g * (p + 1) / parts
   }
 
   @inline(__always) private func tuple(_ position: Int) -> UnsafePointer<Value> {
@@ -174,124 +176,221 @@ private final class AppendJob {
     return true
   }
 
-  /// Whether the table's value `v` holds tuple `t`: a stored row, or a provisional position.
-  @inline(__always) private func holds(_ v: UInt32, _ t: UnsafePointer<Value>) -> Bool {
-    let v = Int(v)
-    return v >= base ? equal(tuple(v - base), t) : equal(rows + v &* arity, t)
+  /// The part a hash belongs to in step 1 (its high half scaled to the parts; the part's own
+  /// table is indexed by the low half).
+  @inline(__always) private func part(_ h: UInt64) -> Int {
+    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(parts)) >> 32)
   }
 
-  /// Calls `body(position, tuple, hash)` for each tuple homed in `groups`, in order; each
-  /// tuple's home group is prefetched some tuples before `body` sees it.
-  @inline(__always) private func forEachHomed(in groups: Range<Int>, _ body: (Int, UnsafePointer<Value>, UInt64) -> Void) {
+  /// The share of the positions whose first copies part q copies (step 2).
+  private func positions(_ q: Int) -> Range<Int> { total * q / parts..<total * (q + 1) / parts }
+
+  /// The share a position is in.
+  @inline(__always) private func share(_ position: Int) -> Int {
+    var q = position &* parts / max(1, total)
+    while q > 0, total * q / parts > position { q -= 1 }
+    while q + 1 < parts, total * (q + 1) / parts <= position { q += 1 }
+    return q
+  }
+
+  /// Step 1 for part p: marks the first copies of the tuples whose hash is in part p, with an
+  /// open-addressing table of positions (plus one; 0 is empty) at most half full, and counts
+  /// them by share. Each tuple's slot is prefetched some tuples before it is looked at.
+  func markFirsts(_ p: Int) {
+    var capacity = 64
+    while capacity < 2 * total / parts + 2 { capacity <<= 1 }
+    var seen = scratch.table(p, capacity: capacity)
+    defer { scratch.keep(p, seen, capacity: capacity) }
+    var filled = 0
+    let mine = counts + p &* parts
+    // Positions from `shareEnd` on are in a later share. The count of share q is kept here,
+    // not in `mine` (the parts' counts share a cache line).
+    var q = 0, shareEnd = positions(0).upperBound, inShare = 0
+    func look(_ position: Int, _ t: UnsafePointer<Value>, _ h: UInt64) {
+      var mask = capacity &- 1
+      var k = Int(truncatingIfNeeded: h) & mask
+      while seen[k] != 0 {
+        if equal(tuple(Int(seen[k]) &- 1), t) {
+          first[position] = 0
+          return
+        }
+        k = (k &+ 1) & mask
+      }
+      first[position] = 1
+      if position >= shareEnd {
+        mine[q] = inShare
+        inShare = 0
+        q = share(position)
+        shareEnd = positions(q).upperBound
+      }
+      inShare &+= 1
+      seen[k] = UInt32(truncatingIfNeeded: position &+ 1)
+      filled &+= 1
+      if filled &* 2 > capacity {
+        // Twice the room; the positions kept are hashed again.
+        let old = seen, oldCapacity = capacity
+        capacity <<= 1
+        mask = capacity &- 1
+        seen = Memory.allocate(UInt32.self, count: capacity)
+        seen.initialize(repeating: 0, count: capacity)
+        for j in 0..<oldCapacity where old[j] != 0 {
+          var k = Int(truncatingIfNeeded: Relation.hash(tuple(Int(old[j]) &- 1), arity)) & mask
+          while seen[k] != 0 { k = (k &+ 1) & mask }
+          seen[k] = old[j]
+        }
+        Memory.release(old)
+      }
+    }
     let ahead = 16
     withUnsafeTemporaryAllocation(of: (Int, UnsafePointer<Value>, UInt64).self, capacity: ahead) { ring in
-      var head = 0, filled = 0
+      var head = 0, waiting = 0
       for (s, (rows, n)) in segments.enumerated() {
         let offset = offsets[s]
         for i in 0..<n {
           let t = rows + i &* arity
           let h = Relation.hash(t, arity)
-          if !groups.contains(table.homeGroup(h)) { continue }
-          if filled == ahead {
+          if part(h) != p { continue }
+          if waiting == ahead {
             let (position, u, hu) = ring[head]
-            body(position, u, hu)
+            look(position, u, hu)
           } else {
-            filled += 1
+            waiting += 1
           }
-          ring[head] = (offset + i, t, h)
+          ring[head] = (offset &+ i, t, h)
+          dq_prefetch(seen + (Int(truncatingIfNeeded: h) & (capacity &- 1)))
+          head = head + 1 == ahead ? 0 : head + 1
+        }
+      }
+      let oldest = waiting == ahead ? head : 0
+      for k in 0..<waiting {
+        let (position, u, hu) = ring[(oldest + k) % ahead]
+        look(position, u, hu)
+      }
+    }
+    mine[q] = inShare
+  }
+
+  /// After step 1: `counts[q]` becomes the row (from the first new one) where share q's first
+  /// copies start; returns the first copies in all.
+  func startRows() -> Int {
+    var sum = 0
+    for q in 0..<parts {
+      var n = 0
+      for p in 0..<parts { n += counts[p * parts + q] }
+      counts[q] = sum
+      sum += n
+    }
+    return sum
+  }
+
+  /// Step 2: copies the first copies among share p's positions, in order, to the rows of
+  /// `data` from row `start + counts[p]` on.
+  func copyFirsts(_ p: Int, to data: UnsafeMutablePointer<Value>, from start: Int) {
+    let range = positions(p)
+    guard !range.isEmpty else { return }
+    var row = start &+ counts[p]
+    var s = segments.count - 1
+    while offsets[s] > range.lowerBound { s -= 1 }
+    var position = range.lowerBound
+    while position < range.upperBound {
+      let (base, n) = segments[s]
+      let end = min(range.upperBound, offsets[s] &+ n)
+      while position < end {
+        if first[position] != 0 {
+          (data + row &* arity).update(from: base + (position &- offsets[s]) &* arity, count: arity)
+          row &+= 1
+        }
+        position &+= 1
+      }
+      s &+= 1
+    }
+  }
+
+  /// Step 2: adds the new rows (the first copies, in order, from row `start`) whose home group
+  /// is in part p's share of the table, and sets aside those whose search would leave it.
+  /// Each one's group is prefetched some rows before it is added.
+  func addFirsts(_ p: Int, from start: Int) {
+    let low = table.groupCount * p / parts, high = table.groupCount * (p + 1) / parts
+    var mine: [(Int, UInt64)] = []
+    var row = start
+    let ahead = 16
+    withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: ahead) { ring in
+      var head = 0, waiting = 0
+      func add(_ r: Int, _ h: UInt64) {
+        if !table.add(h, UInt32(truncatingIfNeeded: r), before: high) { mine.append((r, h)) }
+      }
+      for (s, (rows, n)) in segments.enumerated() {
+        let marks = first + offsets[s]
+        for i in 0..<n where marks[i] != 0 {
+          let r = row
+          row &+= 1
+          let h = Relation.hash(rows + i &* arity, arity)
+          let home = table.homeGroup(h)
+          if home < low || home >= high { continue }
+          if waiting == ahead { add(ring[head].0, ring[head].1) } else { waiting += 1 }
+          ring[head] = (r, h)
           table.prefetch(h)
           head = head + 1 == ahead ? 0 : head + 1
         }
       }
-      let first = filled == ahead ? head : 0
-      for k in 0..<filled {
-        let (position, u, hu) = ring[(first + k) % ahead]
-        body(position, u, hu)
-      }
+      let oldest = waiting == ahead ? head : 0
+      for k in 0..<waiting { add(ring[(oldest + k) % ahead].0, ring[(oldest + k) % ahead].1) }
     }
+    setAside[p] = mine
   }
 
-  /// Step 1 for part p.
-  func place(_ p: Int) {
-    let mine = groups(p)
-    var aside: [Int] = []
-    forEachHomed(in: mine) { position, t, h in
-      guard let (found, slot) = table.find(h, before: mine.upperBound, { holds($0, t) }) else {
-        aside.append(position)
-        return
-      }
-      if !found {
-        table.fill(slot, h, UInt32(truncatingIfNeeded: base + position))
-        mark[position] = UInt32(truncatingIfNeeded: slot &+ 2)
-      }
-    }
-    setAside[p] = aside
-  }
-
-  /// Step 2, on one thread.
-  func placeSetAside() {
-    var aside: [Int] = []
-    for p in 0..<parts { aside += setAside[p] }
-    aside.sort()
-    for position in aside {
-      let t = tuple(position)
-      let h = Relation.hash(t, arity)
-      let (found, slot) = table.find(h) { holds($0, t) }
-      if !found {
-        table.fill(slot, h, UInt32(truncatingIfNeeded: base + position))
-        mark[position] = 1
-      }
+  /// Step 3: the rows set aside, searched for across the whole table.
+  func addSetAside() {
+    for p in 0..<parts {
+      for (r, h) in setAside[p] { table.add(h, UInt32(truncatingIfNeeded: r)) }
     }
   }
+}
 
-  func firstCount() -> Int {
-    var n = 0
-    for m in 0..<total where mark[m] != 0 { n += 1 }
-    return n
+/// Step 1's tables of `appendNew`, one a part, kept between calls: a parallel round appends
+/// once a wave, and a table of a few MiB allocated afresh each time is mapped and zeroed page
+/// by page. Part p's table is touched only by the thread of part p.
+final class AppendScratch {
+  /// Per part: its table and the table's entries (a buffer, not an array: the parts' threads
+  /// write their own entries at once).
+  private var tables = UnsafeMutablePointer<(UnsafeMutablePointer<UInt32>, Int)>.allocate(capacity: 1)
+  private var parts = 0
+
+  deinit {
+    release()
+    tables.deallocate()
   }
 
-  /// Step 3, on one thread: copies the first copies, in order, to the rows from `row` on; the
-  /// set-aside ones get their row numbers in the table now (step 4 numbers the others).
-  /// Returns the row after the last.
-  func copyFirsts(to data: UnsafeMutablePointer<Value>, from first: Int) -> Int {
-    var row = first
-    for (s, (rows, n)) in segments.enumerated() {
-      for i in 0..<n {
-        let position = offsets[s] + i
-        let m = mark[position]
-        if m == 0 { continue }
-        let t = rows + i &* arity
-        (data + row &* arity).update(from: t, count: arity)
-        if m == 1 {
-          let provisional = UInt32(truncatingIfNeeded: base + position)
-          let (_, slot) = table.find(Relation.hash(t, arity)) { $0 == provisional }
-          table.setValue(slot, UInt32(truncatingIfNeeded: row))
-        }
-        row += 1
-      }
-    }
-    return row
+  /// Room for `n` parts (on the calling thread, before the parts run).
+  func ensureParts(_ n: Int) {
+    guard parts < n else { return }
+    let grown = UnsafeMutablePointer<(UnsafeMutablePointer<UInt32>, Int)>.allocate(capacity: n)
+    grown.moveInitialize(from: tables, count: parts)
+    for p in parts..<n { (grown + p).initialize(to: (Memory.allocate(UInt32.self, count: 64), 64)) }
+    tables.deallocate()
+    tables = grown
+    parts = n
   }
 
-  /// Step 4 for part p: the first copies are rows `first`, `first + 1`, ... in order of
-  /// position; the ones placed in p's groups get their row numbers. Slots some positions ahead
-  /// are prefetched.
-  func number(_ p: Int, from first: Int) {
-    let mine = groups(p)
-    let low = UInt32(truncatingIfNeeded: mine.lowerBound &<< 4 &+ 2)
-    let high = UInt32(truncatingIfNeeded: mine.upperBound &<< 4 &+ 2)
-    let ahead = 32
-    var row = first
-    for position in 0..<total {
-      if position &+ ahead < total {
-        let next = mark[position &+ ahead]
-        if next >= low && next < high { table.prefetchSlot(Int(next &- 2)) }
-      }
-      let m = mark[position]
-      if m == 0 { continue }
-      if m >= low && m < high { table.setValue(Int(m &- 2), UInt32(truncatingIfNeeded: row)) }
-      row &+= 1
+  /// Part p's table with at least `capacity` entries, all 0 (empty).
+  func table(_ p: Int, capacity: Int) -> UnsafeMutablePointer<UInt32> {
+    if tables[p].1 < capacity {
+      Memory.release(tables[p].0)
+      tables[p] = (Memory.allocate(UInt32.self, count: capacity), capacity)
     }
+    tables[p].0.initialize(repeating: 0, count: capacity)
+    return tables[p].0
+  }
+
+  /// Part p's table after use: `t`, which replaced it if the part had to grow it.
+  func keep(_ p: Int, _ t: UnsafeMutablePointer<UInt32>, capacity: Int) {
+    if t != tables[p].0 { tables[p] = (t, capacity) }
+  }
+
+  /// Gives every table back.
+  func release() {
+    for p in 0..<parts { Memory.release(tables[p].0) }
+    parts = 0
   }
 }
 

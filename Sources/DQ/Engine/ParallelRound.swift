@@ -20,30 +20,44 @@ import Darwin
 /// output starts at a small chunk and doubles only while what is kept fills more than half of
 /// it, so a thread holds about what it keeps, not a whole chunk; past half of the largest chunk
 /// the tuples move to a deduplicated staging relation of its own (memory follows distinct
-/// tuples, not derivations). The output is given back after the round. No lock is taken on
-/// this path.
+/// tuples, not derivations). No lock is taken on this path.
 ///
 /// Then the threads' tuples are appended in slice order (`Relation.appendNew`, which shares
-/// out the deduplication table among the threads by hash, so that step is parallel too). The single-threaded
-/// path derives the same tuples in the same order (slices are contiguous and the scan visits
-/// rows in order), and insertion keeps the first of duplicates, so the rows, their numbers
-/// (which `.why` and the rounds read) and every printed output are the same for every thread
-/// count.
+/// the work out among the threads too). The single-threaded path derives the same tuples in the
+/// same order (slices are contiguous and the scan visits rows in order), and insertion keeps
+/// the first of duplicates, so the rows, their numbers (which `.why` and the rounds read) and
+/// every printed output are the same for every thread count.
+///
+/// Waves: a round runs its rows a part at a time, and what a part derived is appended before
+/// the next part runs, so the threads hold about a wave's new tuples (`Budget.parallelWaveValues`
+/// a thread, 1 MiB), not the round's (two threads held some 50 MB beside the rows of the
+/// random 4,000-node closure, whose rounds add up to 3 million tuples). Each wave's rows are
+/// contiguous and come after the previous wave's, so the order is still the single thread's;
+/// a later wave's threads find the tuples of earlier ones stored and drop them at once. The
+/// first wave is small (a row may derive many tuples); each next one is sized by what the
+/// waves so far kept a row, growing or shrinking at most fourfold. Waves need a rule that reads
+/// none of the rows the round appends (a delta version reads the rows before the round); a rule
+/// that does runs in one wave, its tuples appended when it is done.
 ///
 /// Limits: each thread has a budget sharing the evaluation's deadline, memory limit and
 /// interrupt check (`Budget(worker:stop:)`); the first thread to fail sets `stop`, the others
-/// stop at their next check, and the round throws the first real error in slice order. The
-/// merge counts stored tuples against the tuple limit as the single-threaded path does.
+/// stop at their next check, and the round throws the first real error in slice order. What
+/// each wave stores is counted against the tuple limit (and the memory limit checked) as the
+/// single-threaded path counts what it stores.
 final class ParallelRound {
   /// Delta rows below which a rule runs on one thread (starting threads costs more).
   static let defaultMinimumDelta = 8192
   /// The chunk a thread's output starts at (1 MiB; see the type's notes).
   static let firstChunkValues = 1 << 18
+  /// Values of derivations a thread aims to keep in one wave (1 MiB; see the type's notes).
+  static let defaultWaveValues = 1 << 18
 
   let threads: Int
   private let store: ValueStore
   private let parent: Budget
   private var workers: [Worker] = []
+  /// The appends' working tables, kept from wave to wave of a round.
+  private let scratch = AppendScratch()
   /// Set by the first thread that fails; the others' budgets then stop them.
   private let stop = StopFlag()
 
@@ -114,12 +128,15 @@ final class ParallelRound {
   }
 
   /// Runs `copies[k]` (one bound copy of the rule per thread, row ranges already set except
-  /// the first step's) over slice k of `delta`; appends what they derive to `rows` in slice
-  /// order and returns how many tuples were new. `buffered` learns the bytes of derivations
-  /// the threads held (their outputs and staging relations).
+  /// the first step's) over the rows `delta` of its first step, in waves when `inWaves` (see
+  /// the type's notes; only when no step reads the rows the round appends), else in one; after
+  /// each wave appends what the threads derived to `rows` in slice order and passes how many
+  /// tuples were new to `stored` (which counts them against the limits). `buffered` learns
+  /// the bytes of derivations the threads held in a wave (their outputs and staging relations).
   func run(
-    _ copies: [BoundRule], delta: Range<Int>, into rows: Relation, buffered: (Int) -> Void = { _ in }
-  ) throws(EvaluationError) -> Int {
+    _ copies: [BoundRule], delta: Range<Int>, into rows: Relation, inWaves: Bool,
+    stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void = { _ in }
+  ) throws(EvaluationError) {
     let n = min(threads, copies.count)
     let stop = self.stop
     stop.flag.store(false, ordering: .relaxed)
@@ -127,17 +144,10 @@ final class ParallelRound {
       workers.append(Worker(Budget(worker: parent, stop: { stop.flag.load(ordering: .relaxed) }), store: store))
     }
     let arity = rows.arity
-    let total = delta.count
     for k in 0..<n {
-      let first = copies[k].body.steps[0]
-      first.low = delta.lowerBound + total * k / n
-      first.high = delta.lowerBound + total * (k + 1) / n
       let w = workers[k]
-      w.error = nil
-      w.staging = nil
-      w.checked = 0
-      w.executor.chunkValues = ParallelRound.firstChunkValues
       w.budget.growing = parent.growing
+      w.executor.continuesRecent = false
       // The sink runs on worker k's thread and touches only worker k and reads `rows`.
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
@@ -156,29 +166,77 @@ final class ParallelRound {
         return 0
       }
     }
+    defer {
+      scratch.release()
+      for w in workers.prefix(n) {
+        w.executor.sink = nil
+        w.executor.continuesRecent = false
+        w.executor.chunkValues = Executor.chunkValues
+        w.executor.releaseLargeOutput()
+        w.staging = nil
+      }
+    }
+    let target = max(1, parent.parallelWaveValues)
+    // Delta rows each thread runs in the next wave: first a guess of 64 values kept a row (a
+    // small wave: a row may derive many tuples), then what the waves so far kept a row.
+    var rowsPerThread = max(1, target / max(1, 64 * arity))
+    var low = delta.lowerBound
+    while low < delta.upperBound {
+      var high = delta.upperBound
+      if inWaves {
+        let wave = rowsPerThread.multipliedReportingOverflow(by: n)
+        // A remnant of less than a quarter wave joins this one.
+        if !wave.overflow, delta.upperBound - low > wave.partialValue + wave.partialValue / 4 {
+          high = low + wave.partialValue
+        }
+      }
+      let kept = try wave(copies, n, low..<high, firstWave: low == delta.lowerBound, into: rows, stored: stored, buffered: buffered)
+      // What a thread kept a row says how many rows fill its share next time; a wave grows or
+      // shrinks at most fourfold (a few rows may keep far more or less than the rest).
+      let want = kept == 0 ? .infinity : Double(target) * Double(high - low) / Double(kept)
+      rowsPerThread = Int(min(max(want, Double(max(1, rowsPerThread / 4))), Double(rowsPerThread) * 4, Double(1 << 40)))
+      low = high
+    }
+  }
+
+  /// One wave (the round's first, or a later one): the threads run the rows `range`, split in
+  /// contiguous slices; what they kept is appended to `rows` in slice order. Returns the values the threads kept in all (for the
+  /// next wave's size).
+  private func wave(
+    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, into rows: Relation,
+    stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
+  ) throws(EvaluationError) -> Int {
+    let arity = rows.arity
+    let total = range.count
+    for k in 0..<n {
+      let first = copies[k].body.steps[0]
+      first.low = range.lowerBound + total * k / n
+      first.high = range.lowerBound + total * (k + 1) / n
+      let w = workers[k]
+      w.error = nil
+      w.staging = nil
+      w.checked = 0
+      w.kept = 0
+      w.executor.chunkValues = ParallelRound.firstChunkValues
+      // Later waves go on with the repeat cache of the earlier ones (`Executor.continuesRecent`).
+      w.executor.continuesRecent = !firstWave
+    }
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
     // indexes, the value store) is only read until every thread is done (see the type's notes).
     let shared = Shared(value: (workers, copies, rows))
+    let stop = self.stop
     DispatchQueue.concurrentPerform(iterations: n) { k in
       let (workers, copies, rows) = shared.value
       let w = workers[k]
       do throws(EvaluationError) {
         try w.executor.run(copies[k])
-        // Derivations of tuples stored before the round are dropped here, on this thread.
+        // Derivations of tuples stored before the wave are dropped here, on this thread.
         let out = w.executor
         w.kept = w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: out.outputCount / arity - w.checked)
         try w.budget.check(copies[k].span)
       } catch {
         w.error = error
         stop.flag.store(true, ordering: .relaxed)
-      }
-    }
-    defer {
-      for w in workers.prefix(n) {
-        w.executor.sink = nil
-        w.executor.chunkValues = Executor.chunkValues
-        w.executor.releaseLargeOutput()
-        w.staging = nil
       }
     }
     let failures = workers.prefix(n).compactMap { $0.error }
@@ -192,12 +250,18 @@ final class ParallelRound {
     }
     // What each thread kept, in slice order (a thread's staged tuples came before its output).
     var segments: [(UnsafePointer<Value>, Int)] = []
+    var kept = 0
     buffered(workers.prefix(n).reduce(0) { $0 + $1.executor.outputCapacity * MemoryLayout<Value>.stride + ($1.staging?.bytes ?? 0) })
     for w in workers.prefix(n) {
       if let staged = w.staging { segments.append((UnsafePointer(staged.data), staged.count)) }
       segments.append((UnsafePointer(w.executor.output), w.kept))
+      kept += ((w.staging?.count ?? 0) + w.kept) * arity
     }
-    return rows.appendNew(segments, threads: threads, minimum: parent.parallelMinimumDelta)
+    let fresh = rows.appendNew(segments, threads: threads, minimum: parent.parallelMinimumDelta, scratch: scratch)
+    // The staging relations (with their tables) go now, not at the round's end.
+    for w in workers.prefix(n) { w.staging = nil }
+    try stored(fresh)
+    return kept
   }
 
   /// The number of threads `--threads` means by default: the processors this process may run

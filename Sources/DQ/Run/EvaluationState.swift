@@ -192,6 +192,7 @@ extension Session {
     budget.threads = options.threads
     budget.parallelMinimumDelta = options.parallelMinimumDelta
     budget.probeAheadFrom = options.probeAheadFrom
+    budget.parallelWaveValues = options.parallelWaveValues
     budget.otherOrderMargin = options.otherOrderMargin
     return budget
   }

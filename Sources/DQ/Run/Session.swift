@@ -30,6 +30,9 @@ public final class Session {
     /// it ahead (`Budget.probeAheadFrom`; tests set 0, so the announcing path runs on small
     /// inputs).
     var probeAheadFrom = Budget.defaultProbeAheadFrom
+    /// Values of derivations a thread of a parallel round keeps before they are appended
+    /// (`Budget.parallelWaveValues`; tests lower it so that rounds run in many waves).
+    var parallelWaveValues = ParallelRound.defaultWaveValues
     /// How many times cheaper a delta version's other order must be estimated to run instead
     /// (`Budget.otherOrderMargin`; tests set 0, so it runs whenever it can).
     var otherOrderMargin = Budget.defaultOtherOrderMargin
