@@ -8,7 +8,8 @@ import Synchronization
 /// thread's work otherwise, while the recursive strata around it have their rounds split
 /// (`ParallelRound`).
 ///
-/// The rows of the rule's first scan are taken in waves (`workPerThread`). In a wave, thread
+/// The rows of the rule's first scan are taken in waves (`workPerThread`, and at most
+/// `Budget.parallelWaveValues` values derived a thread, as a parallel round's). In a wave, thread
 /// k runs its own copy of the rule (its own `BoundRule`, executor, slots and output) over the
 /// k-th contiguous slice of the wave's rows, and keeps everything it derives in its
 /// executor's output (there are no repeats to drop). The outputs are then appended to the head

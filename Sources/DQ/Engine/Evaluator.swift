@@ -297,8 +297,13 @@ final class Evaluator {
     budget.growing = head
     budget.location = rule.span
     defer { budget.growing = nil }
-    // Waves of rows estimated at `workPerThread` for each thread.
-    let waveRows = Int(min(Double(rows.count), Double(rows.count) * DistinctSplit.workPerThread * Double(copies.count) / work))
+    // Waves of rows estimated at `workPerThread` for each thread and, since a unit of work
+    // derives at most about one tuple, at most `parallelWaveValues` values of tuples a thread
+    // (what a parallel round's waves keep).
+    let perRow = max(1, work / Double(rows.count)), threads = Double(copies.count)
+    let byWork = DistinctSplit.workPerThread * threads / perRow
+    let byValues = Double(max(1, budget.parallelWaveValues)) * threads / (Double(table.arity) * perRow)
+    let waveRows = Int(min(Double(rows.count), byWork, byValues))
     defer { if table.rows.count > 0 { grew.insert(head) } }
     let (_, buffered) = try distinctSplit.run(copies, rows: rows, waveRows: waveRows, into: table.rows, span: rule.span)
     database.parallelRuns += 1
