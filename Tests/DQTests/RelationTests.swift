@@ -159,6 +159,25 @@ import Testing
     #expect(!r.contains([Value(1400), Value(0)]))
   }
 
+  /// A derived relation's table sizes come from one ladder: one whose table was released
+  /// (`settle`) and rebuilt part way ends at the size of one that grew from empty.
+  @Test func derivedTableSizesFollowOneLadder() {
+    let n = 300_000
+    let tuples = (0..<n).flatMap { [Value($0 / 1000), Value($0 % 1000)] }
+    let grown = Relation(arity: 2), rebuilt = Relation(arity: 2)
+    tuples.withUnsafeBufferPointer { p in
+      _ = grown.insertAll(p.baseAddress!, count: n)
+      _ = rebuilt.insertAll(p.baseAddress!, count: 1_000)
+      rebuilt.settle()
+      _ = rebuilt.insertAll(p.baseAddress! + 2_000, count: n - 1_000)
+    }
+    #expect(rebuilt.count == n)
+    #expect(rebuilt.table.slotCount == grown.table.slotCount)
+    #expect(Relation.rung(above: grown.table.slotCount / 2, orEqual: true) <= grown.table.slotCount)
+    #expect(Relation.rung(above: 12) == 24)
+    #expect(Relation.rung(above: 1_572_864) == 2_359_296)
+  }
+
   @Test func largeValuesHashApart() {
     // Values that differ only in the high bits (the tag) are different tuples.
     let r = Relation(arity: 1)

@@ -247,12 +247,22 @@ public final class Relation {
   /// extra rebuilds (each reads the rows in order) buy a smaller peak.
   static let gentleGrowthSlots = 1 << 20
 
+  /// The smallest size of a derived relation's table above `slots` (or at least `slots`, when
+  /// `orEqual`): sizes come from one ladder, 12 doubled up to `gentleGrowthSlots`, then grown
+  /// by half, so the table a relation ends with depends on its tuples only, not on the size
+  /// its table happened to start at (after `settle`, `reserve` or `appendDistinct`).
+  static func rung(above slots: Int, orEqual: Bool = false) -> Int {
+    var r = 12
+    while r < slots || (!orEqual && r == slots) { r = r < gentleGrowthSlots ? r * 2 : r + r / 2 }
+    return r
+  }
+
   /// The slot count a full table grows to. A relation of facts, which may keep its table at
-  /// rest, grows by 40%; a derived one, which releases it when computed, doubles it while it is
-  /// small (fewer rebuilds) and grows by half once it is large (less memory at the peak).
+  /// rest, grows by 40%; a derived one, which releases it when computed, takes the next size
+  /// of the ladder (`rung`): doubled while small (fewer rebuilds), grown by half once large
+  /// (less memory at the peak).
   @inline(__always) private func grown(_ slots: Int) -> Int {
-    if clusterable { return max(slots + 12, slots * 7 / 5) }
-    return slots < Relation.gentleGrowthSlots ? slots * 2 : slots + slots / 2
+    clusterable ? max(slots + 12, slots * 7 / 5) : Relation.rung(above: slots)
   }
 
   /// Rebuilds the table with `size` slots, rehashing every row (read in order).
@@ -404,7 +414,10 @@ public final class Relation {
   }
 
   @inline(__always) private func ensureTable() {
-    if !hasTable { resizeTable(to: max(12, count + count / 2 + 8)) }
+    if !hasTable {
+      // A derived relation's table is rebuilt at a size of the ladder its growth follows.
+      resizeTable(to: clusterable ? max(12, count + count / 2 + 8) : Relation.rung(above: count * 8 / 7 + 8, orEqual: true))
+    }
   }
 
   private func releaseTable() {
