@@ -98,16 +98,9 @@ final class DistinctSplit {
         stop.flag.store(true, ordering: .relaxed)
       }
     }
+    // A sibling's stop reads as an interruption: the first real error, in slice order, goes first.
     let failures = errors.all
-    if let first = failures.first(where: { $0.reason != .interrupted }) ?? failures.first {
-      // A sibling's stop reads as an interruption: the real error goes first.
-      if first.reason == .interrupted, parent.interrupted?() != true,
-        let real = failures.first(where: { $0.reason != .interrupted })
-      {
-        throw real
-      }
-      throw first
-    }
+    if let first = failures.first(where: { $0.reason != .interrupted }) ?? failures.first { throw first }
   }
 }
 

@@ -73,6 +73,10 @@ final class Evaluator {
   ) throws(EvaluationError) -> Bool {
     let stratum = PlanBinder.bind(plan, to: database)
     let firstRound = first.map { PlanBinder.bind($0, to: database) }
+    // An extended stratum keeps its tables (the next edit reads them): nothing is stored
+    // without them (`Relation.appendDistinct`).
+    keepingTables = true
+    defer { keepingTables = false }
     var versions: [String: RelationVersions] = [:]
     rankStarts = [:]
     for name in plan.relations {
@@ -286,7 +290,9 @@ final class Evaluator {
     setRanges(rule, versions)
     let rows = first.low..<max(first.low, min(first.high, relation.count))
     let minimum = Double(max(2, budget.parallelMinimumDelta)) * 16
-    guard rows.count >= 2, Evaluator.readsOnly(rule.body, rowsBefore: 0, of: table.rows),
+    // No step may read the head (not even its no rows): the waves append to it meanwhile.
+    guard rows.count >= 2, !rule.body.steps.contains(where: { $0.relation === table.rows }),
+      Evaluator.readsOnly(rule.body, rowsBefore: 0, of: table.rows),
       let work = rule.estimatedWork(building: true), work >= minimum
     else { return false }
     let copies = (0..<min(budget.threads, rows.count)).map { _ in

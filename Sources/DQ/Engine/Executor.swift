@@ -198,19 +198,12 @@ final class Executor {
     }
     outputArity = rule.body.projectionCount
     ensureScratch(rule.body)
-    cluster(rule.body)
+    rule.body.clusterForFirstLookups()
     try run(rule.body, 0)
   }
 
   /// Sorts each relation of explicit facts that a lookup will read by that lookup's key, before
   /// anything reads its rows (clustering moves them; see `Relation.clusterForFirstLookup`).
-  private func cluster(_ list: BoundSteps) {
-    for s in list.steps {
-      if let index = s.index, let relation = s.relation { relation.clusterForFirstLookup(by: index) }
-      if let a = s.aggregate { cluster(a.body) }
-    }
-  }
-
   private func ensureScratch(_ list: BoundSteps) {
     for s in list.steps {
       let need = max(s.keyCount, s.relation?.arity ?? 0)
@@ -442,9 +435,11 @@ final class Executor {
     }
     let n = step.aheadCount
     let ringSize = 32  // holds the hashes of rows r to r + groupsAhead
-    let key = UnsafeMutablePointer<Value>.allocate(capacity: n &+ ringSize &* 2)
+    // Apart: after an odd number of 4-byte values, 8-byte hashes would be misaligned.
+    let key = UnsafeMutablePointer<Value>.allocate(capacity: max(1, n))
     defer { key.deallocate() }
-    let ring = UnsafeMutableRawPointer(key + n).bindMemory(to: UInt64.self, capacity: ringSize)
+    let ring = UnsafeMutablePointer<UInt64>.allocate(capacity: ringSize)
+    defer { ring.deallocate() }
     // Values bound before this step (and constants) are the same for every row.
     for k in 0..<n where columns[k] < 0 { key[k] = try value(operands[k]) }
     var data = ref._withUnsafeGuaranteedRef { $0.data }

@@ -382,9 +382,12 @@ final class AppendScratch {
     return tables[p].0
   }
 
-  /// Part p's table after use: `t`, which replaced it if the part had to grow it.
+  /// Part p's table after use: `t`, with the `capacity` the part used (its own if it grew the
+  /// table, else the one it asked for, which the buffer has at least). Both are recorded every
+  /// time: a grown table may come back at the address of the one it replaced, so an unchanged
+  /// address does not mean an unchanged size.
   func keep(_ p: Int, _ t: UnsafeMutablePointer<UInt32>, capacity: Int) {
-    if t != tables[p].0 { tables[p] = (t, capacity) }
+    tables[p] = (t, capacity)
   }
 
   /// Gives every table back.

@@ -35,7 +35,7 @@ import Darwin
 /// contiguous and come after the previous wave's, so the order is still the single thread's;
 /// a later wave's threads find the tuples of earlier ones stored and drop them at once. The
 /// first wave is small (a row may derive many tuples); each next one is sized by what the
-/// waves so far kept a row, growing or shrinking at most fourfold. Waves need a rule that reads
+/// last wave kept a row, growing or shrinking at most fourfold. Waves need a rule that reads
 /// none of the rows the round appends (a delta version reads the rows before the round); a rule
 /// that does runs in one wave, its tuples appended when it is done.
 ///
@@ -178,7 +178,7 @@ final class ParallelRound {
     }
     let target = max(1, parent.parallelWaveValues)
     // Delta rows each thread runs in the next wave: first a guess of 64 values kept a row (a
-    // small wave: a row may derive many tuples), then what the waves so far kept a row.
+    // small wave: a row may derive many tuples), then what the last wave kept a row.
     var rowsPerThread = max(1, target / max(1, 64 * arity))
     var low = delta.lowerBound
     while low < delta.upperBound {

@@ -11,6 +11,7 @@ extension BoundRule {
   /// be costed (the other order of a closure, `tc(X, Z) :- tc(X, Y), e(Y, Z)` from `e`, would
   /// need one on the closure's second column).
   func estimatedWork(building: Bool) -> Double? {
+    if building { body.clusterForFirstLookups() }
     var bindings = 1.0, work = 0.0
     for step in body.steps {
       switch step.kind {
@@ -35,7 +36,21 @@ extension BoundRule {
   /// it first reads them (and as `ParallelRound.prepare` does before a split run), so what is
   /// built never depends on the thread count, and neither do the estimates that read it.
   func buildLookupIndexes() {
+    body.clusterForFirstLookups()
     for step in body.steps where step.kind == .lookup { _ = step.estimatedMatches(building: true) }
+  }
+}
+
+extension BoundSteps {
+  /// Sorts each relation of facts not sorted yet by the index of the first step that reads it
+  /// by one (in step order, aggregates' bodies where they stand), as a run does before it
+  /// starts (`Executor.run`): whatever reaches a relation first, an estimate or a run, the same
+  /// index sorts it, so row numbers never depend on the thread count.
+  func clusterForFirstLookups() {
+    for s in steps {
+      if let index = s.index, let relation = s.relation { relation.clusterForFirstLookup(by: index) }
+      if let a = s.aggregate { a.body.clusterForFirstLookups() }
+    }
   }
 }
 

@@ -250,7 +250,8 @@ public final class Relation {
   /// The smallest size of a derived relation's table above `slots` (or at least `slots`, when
   /// `orEqual`): sizes come from one ladder, 12 doubled up to `gentleGrowthSlots`, then grown
   /// by half, so the table a relation ends with depends on its tuples only, not on the size
-  /// its table happened to start at (after `settle`, `reserve` or `appendDistinct`).
+  /// its table happened to start at (after `settle` or `appendDistinct`; `reserve`, which
+  /// sizes a table for the tuples about to come, is off the ladder until the table next grows).
   static func rung(above slots: Int, orEqual: Bool = false) -> Int {
     var r = 12
     while r < slots || (!orEqual && r == slots) { r = r < gentleGrowthSlots ? r * 2 : r + r / 2 }
@@ -416,7 +417,7 @@ public final class Relation {
   @inline(__always) private func ensureTable() {
     if !hasTable {
       // A derived relation's table is rebuilt at a size of the ladder its growth follows.
-      resizeTable(to: clusterable ? max(12, count + count / 2 + 8) : Relation.rung(above: count * 8 / 7 + 8, orEqual: true))
+      resizeTable(to: clusterable ? max(12, count + count / 2 + 8) : Relation.rung(above: (count * 8 + 6) / 7, orEqual: true))
     }
   }
 
