@@ -47,21 +47,7 @@ import Testing
 
   /// `ParallelRoundTests.run`, with probes announced ahead however small the relations.
   static func run(_ text: String, threads: Int, compared: [String]) -> ParallelRoundTests.Outcome {
-    let s = ParallelRoundTests.session(threads: threads)
-    s.options.probeAheadFrom = 0
-    var output = ""
-    var errors: [String] = []
-    s.capture.onWrite = { output += $0 }
-    s.capture.onReport = { errors.append($0.message) }
-    _ = s.run(SourceFile(name: "p.dq", text: text))
-    var rows: [String: [String]] = [:]
-    for name in compared {
-      guard let table = s.database.tables[name] else { continue }
-      rows[name] = (0..<table.rows.count).map { r in
-        table.rows.row(r).map { "\(s.database.store.decode($0))" }.joined(separator: ",")
-      }
-    }
-    return ParallelRoundTests.Outcome(output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns)
+    ParallelRoundTests.run(text, threads: threads, probeAheadFrom: 0, compared: compared)
   }
 
   @Test("Negations and tests over many bindings equal the naive evaluator", arguments: [UInt64(1), 2, 3])

@@ -27,7 +27,7 @@ import Testing
   /// appending in waves of about `waveValues` values a thread.
   static func session(
     threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin,
-    waveValues: Int = ParallelRound.defaultWaveValues
+    waveValues: Int = ParallelRound.defaultWaveValues, probeAheadFrom: Int = Budget.defaultProbeAheadFrom
   ) -> Session {
     var options = Session.Options()
     options.format = .tsv
@@ -38,14 +38,18 @@ import Testing
     options.parallelMinimumDelta = minimumDelta
     options.otherOrderMargin = otherOrderMargin
     options.parallelWaveValues = waveValues
+    options.probeAheadFrom = probeAheadFrom
     return Session(options: options, loadDataset: false)
   }
 
   static func run(
     _ text: String, threads: Int, minimumDelta: Int = 2, otherOrderMargin: Double = Budget.defaultOtherOrderMargin,
-    waveValues: Int = ParallelRound.defaultWaveValues, compared: [String]
+    waveValues: Int = ParallelRound.defaultWaveValues, probeAheadFrom: Int = Budget.defaultProbeAheadFrom,
+    compared: [String]
   ) -> Outcome {
-    let s = session(threads: threads, minimumDelta: minimumDelta, otherOrderMargin: otherOrderMargin, waveValues: waveValues)
+    let s = session(
+      threads: threads, minimumDelta: minimumDelta, otherOrderMargin: otherOrderMargin, waveValues: waveValues,
+      probeAheadFrom: probeAheadFrom)
     var output = ""
     var errors: [String] = []
     s.capture.onWrite = { output += $0 }
