@@ -1,9 +1,11 @@
-// The engine's needs from C: a prefetch hint, which Swift has no way to spell, and the size the
-// allocator gave a block (for the memory budget), which glibc declares in <malloc.h> only.
+// The engine's needs from C: a prefetch hint, which Swift has no way to spell, the size the
+// allocator gave a block (for the memory budget), which glibc declares in <malloc.h> only, and
+// atomic access to words of raw memory (a table several threads fill at once).
 #ifndef DQ_CENGINE_H
 #define DQ_CENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #if defined(__linux__)
 #include <malloc.h>
 #elif defined(__APPLE__)
@@ -13,6 +15,15 @@
 /// Asks the CPU to start loading the cache line at `address` without waiting for it (a hint:
 /// it never faults, whatever the address). Inlined into the Swift caller.
 static inline void dq_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+/// Reads a word other threads may be changing with `dq_cas_u64` (relaxed: no ordering).
+static inline uint64_t dq_load_u64(const uint64_t *address) { return __atomic_load_n(address, __ATOMIC_RELAXED); }
+
+/// Replaces the word at `address` by `desired` if it still holds `*expected`; else loads what it
+/// holds into `*expected`. Relaxed: the threads' join orders what they wrote.
+static inline int dq_cas_u64(uint64_t *address, uint64_t *expected, uint64_t desired) {
+  return __atomic_compare_exchange_n(address, expected, desired, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 /// The bytes usable in a block from malloc/realloc/calloc: what it really holds.
 static inline size_t dq_block_size(void *block) {

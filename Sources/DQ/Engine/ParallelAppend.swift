@@ -3,142 +3,131 @@ import Dispatch
 
 /// Appending a parallel round's derivations to a relation on several threads (`ParallelRound`).
 ///
-/// The tuples come as segments (each thread's buffers, in slice order), none of them stored in
-/// the relation yet (the threads dropped those), but with repeats among them. What is appended,
-/// and in which order, is what `insertAll` over the segments one after another appends: each
-/// distinct tuple once, at its first occurrence.
+/// The tuples come as segments (each thread's buffers, in slice order), with repeats among them
+/// and tuples the relation stores already. What is appended, and in which order, is what
+/// `insertAll` over the segments one after another appends: each tuple not stored, once, at
+/// its first occurrence.
 ///
-/// 1. (threads) The first copies are told from the repeats: thread p takes the tuples whose
-///    hash falls in its share and, in order, keeps each one it has not seen in a small table
-///    of its own (positions; the size of the segments, not of the relation, so the caches
-///    mostly hold it). It counts the first copies it finds in each share of the positions.
-/// 2. (threads) Thread p copies the first copies among its share of the positions, in order,
-///    to the rows after those of the shares before it; then it adds the new rows whose home
-///    group is in its share of the deduplication table's groups, with their row numbers and no
-///    comparison (none of them is there yet), and sets aside those whose search would leave
-///    its groups.
-/// 3. (one thread) The set-aside rows go into the table; indexes learn the new rows.
+/// 1. (threads) Thread p takes the tuples whose home group in the deduplication table is in
+///    its share of the groups and, in order, searches the table for each (only its own groups
+///    are read or written). A tuple not there is entered at once, with a pending value (its
+///    position among all the tuples, not yet a row number), so a later repeat finds it; the
+///    slot is noted. A search that would leave the share sets the tuple aside. Thread p counts
+///    the first copies it enters in each share of the positions.
+/// 2. (one thread) The set-aside tuples are searched for and entered the same way, over the
+///    whole table.
+/// 3. (threads) Thread q copies the first copies among its share of the positions, in order,
+///    to the rows after those of the shares before it, and writes each one's row number into
+///    the slot noted for it.
 ///
-/// The relation's table is touched once per new tuple (step 2), as `insertAll` touches it; the
-/// segments' tuples are hashed a few times more, in the caches. The table is sized for every
-/// tuple before step 1, so it never moves meanwhile; no thread writes a group another thread
-/// reads, nor a row another thread writes.
+/// The table is touched once per tuple (step 1, as `insertAll` touches it) and once more per
+/// new tuple (step 3, a write to a slot known already). It is sized before step 1 for every
+/// tuple, so it never moves meanwhile; no thread writes a group another thread reads, nor a
+/// row another thread writes.
 extension Relation {
   /// Appends the tuples of `segments` not stored and not repeated earlier, in order, with
-  /// `threads` threads; returns how many were appended. None of the tuples may be stored
-  /// already. Fewer than `minimum` tuples (not worth starting threads for) go through
-  /// `insertAll`, and a table of fewer than 8 times `minimum` rows is resized on one thread
-  /// (`Budget.parallelMinimumDelta`, which tests lower).
+  /// `threads` threads; returns how many were appended. Fewer than `minimum` tuples (not worth
+  /// starting threads for) go through `insertAll`, and a table of fewer than 8 times `minimum`
+  /// rows is resized on one thread (`Budget.parallelMinimumDelta`, which tests lower).
   ///
-  /// `scratch` keeps step 1's tables between calls (a parallel round appends once a wave).
+  /// `scratch` keeps working memory between calls (a parallel round appends once a wave).
   func appendNew(
     _ segments: [(UnsafePointer<Value>, Int)], threads: Int, minimum: Int, scratch: AppendScratch = AppendScratch()
   ) -> Int {
     let total = segments.reduce(0) { $0 + $1.1 }
     let start = count
-    // Row numbers must fit in the table's 32 bits; positions in the job's.
+    // Row numbers and positions must stay below the pending bit; slots must fit 32 bits.
     guard threads > 1, arity > 0, total >= max(2, minimum), !isClustered,
-      start + total < Int(UInt32.max) - 1, total < Int(Int32.max)
+      start + total < Int(AppendJob.pending) - 1, table.groupCount < 1 << 27
     else {
       var fresh = 0
       for (p, n) in segments { fresh += insertAll(p, count: n) }
       return fresh
     }
     prepareForAppend(upTo: start + total, threads: threads, parallelFrom: max(2, minimum) * 8)
-    let job = AppendJob(segments, arity: arity, table: table, threads: threads, scratch: scratch)
-    defer { job.release() }
+    let job = AppendJob(segments, relation: self, threads: threads, scratch: scratch)
     let shared = Shared(value: job)
-    // 1. Which tuples are first copies, and how many in each share of the positions.
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.markFirsts(p) }
+    // 1. Each share of the table's groups: first copies entered, pending.
+    DispatchQueue.concurrentPerform(iterations: job.parts) { p in shared.value.enterFirsts(p) }
+    // 2. What was set aside.
+    job.enterSetAside()
     let fresh = job.startRows()
     reserveRows(fresh)
-    // 2. Rows and table entries.
+    // 3. Rows, and their numbers in the table.
     let rows = Shared(value: data)
-    DispatchQueue.concurrentPerform(iterations: job.parts) { p in
-      shared.value.copyFirsts(p, to: rows.value, from: start)
-      shared.value.addFirsts(p, from: start)
+    DispatchQueue.concurrentPerform(iterations: job.parts) { q in
+      shared.value.copyFirsts(q, to: rows.value, from: start)
     }
     setCount(start + fresh)
-    // 3. What was set aside; indexes.
-    job.addSetAside()
     for index in indexes where index.isBuilt {
       for r in start..<start + fresh { index.add(row: r) }
     }
     finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
     return fresh
   }
+
+  /// Asks for row `r` to be fetched into the cache.
+  @inline(__always) func prefetchRow(_ r: Int) { dq_prefetch(data + r &* arity) }
 }
 
 extension SlotTable {
   /// Fills this empty table with rows `0..<count` (their hashes' row numbers) on `threads`
-  /// threads: thread p adds the rows homed in its share of the groups, in order, and sets aside
-  /// those whose search would leave it; those are added afterwards on one thread. A lookup
-  /// finds the same rows whatever order they were added in.
+  /// threads: thread p hashes its share of the rows, once each, and adds them
+  /// (`addConcurrently`). A lookup finds the same rows whatever order they were added in.
   func fill(from rows: UnsafePointer<Value>, count: Int, arity: Int, threads: Int) {
-    let parts = max(1, min(threads, groupCount))
-    let aside = UnsafeMutablePointer<[Int]>.allocate(capacity: parts)
-    aside.initialize(repeating: [], count: parts)
-    defer {
-      aside.deinitialize(count: parts)
-      aside.deallocate()
-    }
-    let shared = Shared(value: (self, rows, aside))
+    let parts = max(1, min(threads, count / 4096))
+    let shared = Shared(value: (self, rows))
     DispatchQueue.concurrentPerform(iterations: parts) { p in
-      let (table, rows, aside) = shared.value
-      let low = table.groupCount * p / parts, high = table.groupCount * (p + 1) / parts
-      var mine: [Int] = []
+      let (table, rows) = shared.value
+      let low = count * p / parts, high = count * (p + 1) / parts
       let ahead = 16
-      withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: ahead) { ring in
-        var head = 0, filled = 0
-        func add(_ r: Int, _ h: UInt64) {
-          if !table.add(h, UInt32(truncatingIfNeeded: r), before: high) { mine.append(r) }
+      // Each row's home group is prefetched `ahead` rows before it is added.
+      withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ahead) { ring in
+        for r in low..<min(high, low + ahead) {
+          ring[r - low] = Relation.hash(rows + r &* arity, arity)
+          table.prefetch(ring[r - low])
         }
-        for r in 0..<count {
-          let h = Relation.hash(rows + r &* arity, arity)
-          let home = table.homeGroup(h)
-          if home < low || home >= high { continue }
-          if filled == ahead { add(ring[head].0, ring[head].1) } else { filled += 1 }
-          ring[head] = (r, h)
-          table.prefetch(h)
-          head = head + 1 == ahead ? 0 : head + 1
+        for r in low..<high {
+          let k = (r &- low) % ahead
+          let h = ring[k]
+          if r &+ ahead < high {
+            let next = Relation.hash(rows + (r &+ ahead) &* arity, arity)
+            ring[k] = next
+            table.prefetch(next)
+          }
+          table.addConcurrently(h, UInt32(truncatingIfNeeded: r))
         }
-        let first = filled == ahead ? head : 0
-        for k in 0..<filled { add(ring[(first + k) % ahead].0, ring[(first + k) % ahead].1) }
       }
-      aside[p] = mine
-    }
-    for p in 0..<parts {
-      for r in aside[p] { add(Relation.hash(rows + r &* arity, arity), UInt32(truncatingIfNeeded: r)) }
     }
   }
 }
 
-/// The state of one `appendNew`. Its threads share it: in step 1 thread p writes only the marks
-/// of the positions whose hash is in its share and its own row of counts; in step 2 only the
-/// rows of the first copies among its positions, the table's groups of its share and its own
-/// set-aside list.
+/// The state of one `appendNew`. Its threads share it: in step 1 thread p writes only the
+/// table's groups of its share and its own lists (first copies, set aside); in step 3 thread q
+/// writes only the rows of the first copies among its positions and their slots. Nothing a
+/// thread writes often shares a cache line with what another thread writes (a position's
+/// mark in one array, written by whichever thread its hash fell to, would).
 private final class AppendJob {
+  /// A table value with this bit is pending: the rest is a position, not a row number.
+  static let pending: UInt32 = 1 << 31
+
   let segments: [(UnsafePointer<Value>, Int)]
   /// Where each segment starts among all positions.
   let offsets: [Int]
   let total: Int
   let arity: Int
+  let relation: Relation
   let table: SlotTable
   let parts: Int
-  /// Per position: 1 for a first copy, 0 for a repeat (step 1).
-  let first: UnsafeMutablePointer<UInt8>
-  /// `counts[p * parts + q]`: the first copies part p found among the positions of share q
-  /// (step 1); after `startRows`, `counts[q]` is the row (from the first new one) where share
-  /// q's first copies start.
-  let counts: UnsafeMutablePointer<Int>
-  /// Per part: the new rows whose search would leave its groups (step 2).
-  let setAside: UnsafeMutablePointer<[(Int, UInt64)]>
-  /// Step 1's tables, one a part.
+  /// Per part, then one for step 2: the first copies entered (`AppendScratch.List`).
   let scratch: AppendScratch
+  /// Per part: the positions whose search would leave its groups (step 1).
+  let setAside: UnsafeMutablePointer<[Int]>
+  /// After `startRows`: the row (from the first new one) where share q's first copies start.
+  var shareRows: [Int] = []
 
-  init(_ segments: [(UnsafePointer<Value>, Int)], arity: Int, table: SlotTable, threads: Int, scratch: AppendScratch) {
+  init(_ segments: [(UnsafePointer<Value>, Int)], relation: Relation, threads: Int, scratch: AppendScratch) {
     self.segments = segments
-    self.scratch = scratch
     var offsets: [Int] = []
     var sum = 0
     for (_, n) in segments {
@@ -147,20 +136,17 @@ private final class AppendJob {
     }
     self.offsets = offsets
     self.total = sum
-    self.arity = arity
-    self.table = table
-    self.parts = max(1, min(threads, table.groupCount))
-    first = Memory.allocate(UInt8.self, count: max(1, sum))
-    counts = .allocate(capacity: parts * parts)
-    counts.initialize(repeating: 0, count: parts * parts)
+    self.arity = relation.arity
+    self.relation = relation
+    self.table = relation.table
+    self.parts = max(1, min(threads, relation.table.groupCount))
+    self.scratch = scratch
+    scratch.prepare(parts + 1)
     setAside = .allocate(capacity: parts)
     setAside.initialize(repeating: [], count: parts)
-    scratch.ensureParts(parts)
   }
 
-  func release() {
-    Memory.release(first)
-    counts.deallocate()
+  deinit {
     setAside.deinitialize(count: parts)
     setAside.deallocate()
   }
@@ -176,224 +162,216 @@ private final class AppendJob {
     return true
   }
 
-  /// The part a hash belongs to in step 1 (its high half scaled to the parts; the part's own
-  /// table is indexed by the low half).
-  @inline(__always) private func part(_ h: UInt64) -> Int {
-    Int(truncatingIfNeeded: ((h >> 32) &* UInt64(parts)) >> 32)
+  /// Whether a table value (a row number, or a pending position) holds the tuple `t`.
+  @inline(__always) private func holds(_ v: UInt32, _ t: UnsafePointer<Value>) -> Bool {
+    v & AppendJob.pending != 0
+      ? equal(tuple(Int(v & ~AppendJob.pending)), t) : relation.rowEquals(Int(v), t)
   }
 
-  /// The share of the positions whose first copies part q copies (step 2).
+  /// The share of the positions whose first copies part q copies (step 3).
   private func positions(_ q: Int) -> Range<Int> { total * q / parts..<total * (q + 1) / parts }
 
-  /// The share a position is in.
-  @inline(__always) private func share(_ position: Int) -> Int {
-    var q = position &* parts / max(1, total)
-    while q > 0, total * q / parts > position { q -= 1 }
-    while q + 1 < parts, total * (q + 1) / parts <= position { q += 1 }
-    return q
-  }
-
-  /// Step 1 for part p: marks the first copies of the tuples whose hash is in part p, with an
-  /// open-addressing table of positions (plus one; 0 is empty) at most half full, and counts
-  /// them by share. Each tuple's slot is prefetched some tuples before it is looked at.
-  func markFirsts(_ p: Int) {
-    var capacity = 64
-    while capacity < 2 * total / parts + 2 { capacity <<= 1 }
-    var seen = scratch.table(p, capacity: capacity)
-    defer { scratch.keep(p, seen, capacity: capacity) }
-    var filled = 0
-    let mine = counts + p &* parts
-    // Positions from `shareEnd` on are in a later share. The count of share q is kept here,
-    // not in `mine` (the parts' counts share a cache line).
-    var q = 0, shareEnd = positions(0).upperBound, inShare = 0
-    func look(_ position: Int, _ t: UnsafePointer<Value>, _ h: UInt64) {
-      var mask = capacity &- 1
-      var k = Int(truncatingIfNeeded: h) & mask
-      while seen[k] != 0 {
-        if equal(tuple(Int(seen[k]) &- 1), t) {
-          first[position] = 0
-          return
-        }
-        k = (k &+ 1) & mask
-      }
-      first[position] = 1
-      if position >= shareEnd {
-        mine[q] = inShare
-        inShare = 0
-        q = share(position)
-        shareEnd = positions(q).upperBound
-      }
-      inShare &+= 1
-      seen[k] = UInt32(truncatingIfNeeded: position &+ 1)
-      filled &+= 1
-      if filled &* 2 > capacity {
-        // Twice the room; the positions kept are hashed again.
-        let old = seen, oldCapacity = capacity
-        capacity <<= 1
-        mask = capacity &- 1
-        seen = Memory.allocate(UInt32.self, count: capacity)
-        seen.initialize(repeating: 0, count: capacity)
-        for j in 0..<oldCapacity where old[j] != 0 {
-          var k = Int(truncatingIfNeeded: Relation.hash(tuple(Int(old[j]) &- 1), arity)) & mask
-          while seen[k] != 0 { k = (k &+ 1) & mask }
-          seen[k] = old[j]
-        }
-        Memory.release(old)
-      }
-    }
-    let ahead = 16
+  /// Step 1 for part p: searches for each tuple homed in its groups, in order, and enters the
+  /// ones not found (pending). Each tuple's group is prefetched some tuples before it is
+  /// searched, and the rows its control bytes point at (a likely duplicate) a few after that.
+  func enterFirsts(_ p: Int) {
+    let low = table.groupCount * p / parts, high = table.groupCount * (p + 1) / parts
+    var aside: [Int] = []
+    var firsts = scratch.list(p)
+    defer { scratch.put(p, firsts) }
+    let ahead = 16, rowsAt = 8
     withUnsafeTemporaryAllocation(of: (Int, UnsafePointer<Value>, UInt64).self, capacity: ahead) { ring in
       var head = 0, waiting = 0
-      for (s, (rows, n)) in segments.enumerated() {
+      func enter(_ position: Int, _ t: UnsafePointer<Value>, _ h: UInt64) {
+        guard let (found, slot) = table.find(h, before: high, { holds($0, t) }) else {
+          aside.append(position)
+          return
+        }
+        if !found {
+          table.fill(slot, h, AppendJob.pending | UInt32(truncatingIfNeeded: position))
+          firsts.append(position: position, slot: slot)
+        }
+      }
+      for (s, (base, n)) in segments.enumerated() {
         let offset = offsets[s]
         for i in 0..<n {
-          let t = rows + i &* arity
+          let t = base + i &* arity
           let h = Relation.hash(t, arity)
-          if part(h) != p { continue }
+          let home = table.homeGroup(h)
+          if home < low || home >= high { continue }
           if waiting == ahead {
             let (position, u, hu) = ring[head]
-            look(position, u, hu)
+            enter(position, u, hu)
           } else {
             waiting += 1
           }
           ring[head] = (offset &+ i, t, h)
-          dq_prefetch(seen + (Int(truncatingIfNeeded: h) & (capacity &- 1)))
+          table.prefetch(h)
           head = head + 1 == ahead ? 0 : head + 1
+          // The tuple `rowsAt` places behind the newest: its group has arrived by now.
+          if waiting > rowsAt {
+            let hr = ring[(head &+ ahead &- rowsAt &- 1) % ahead].2
+            table.forEachCandidate(hr) { v in if v & AppendJob.pending == 0 { relation.prefetchRow(Int(v)) } }
+          }
         }
       }
       let oldest = waiting == ahead ? head : 0
       for k in 0..<waiting {
         let (position, u, hu) = ring[(oldest + k) % ahead]
-        look(position, u, hu)
+        enter(position, u, hu)
       }
     }
-    mine[q] = inShare
+    setAside[p] = aside
   }
 
-  /// After step 1: `counts[q]` becomes the row (from the first new one) where share q's first
-  /// copies start; returns the first copies in all.
+  /// Step 2: the tuples set aside, in order, searched for and entered over the whole table
+  /// (list `parts`). Repeats of a tuple share its home, so all of them were set aside.
+  func enterSetAside() {
+    var all: [Int] = []
+    for p in 0..<parts { all += setAside[p] }
+    all.sort()
+    var firsts = scratch.list(parts)
+    defer { scratch.put(parts, firsts) }
+    for position in all {
+      let t = tuple(position), h = Relation.hash(t, arity)
+      let (found, slot) = table.find(h) { holds($0, t) }
+      if !found {
+        table.fill(slot, h, AppendJob.pending | UInt32(truncatingIfNeeded: position))
+        firsts.append(position: position, slot: slot)
+      }
+    }
+  }
+
+  /// After step 2: where each share's first copies start among the new rows; returns the
+  /// first copies in all.
   func startRows() -> Int {
     var sum = 0
+    shareRows = []
     for q in 0..<parts {
-      var n = 0
-      for p in 0..<parts { n += counts[p * parts + q] }
-      counts[q] = sum
-      sum += n
+      shareRows.append(sum)
+      let range = positions(q)
+      for l in 0...parts {
+        let list = scratch.list(l)
+        sum += list.count(below: range.upperBound) - list.count(below: range.lowerBound)
+      }
     }
     return sum
   }
 
-  /// Step 2: copies the first copies among share p's positions, in order, to the rows of
-  /// `data` from row `start + counts[p]` on.
-  func copyFirsts(_ p: Int, to data: UnsafeMutablePointer<Value>, from start: Int) {
-    let range = positions(p)
+  /// Step 3: copies the first copies among share q's positions, in order (merging the lists),
+  /// to the rows of `data` from row `start + shareRows[q]` on, and gives each one's slot its
+  /// row number (each slot's group prefetched some first copies before).
+  func copyFirsts(_ q: Int, to data: UnsafeMutablePointer<Value>, from start: Int) {
+    let range = positions(q)
     guard !range.isEmpty else { return }
-    var row = start &+ counts[p]
+    var row = start &+ shareRows[q]
+    let lists = (0...parts).map { scratch.list($0) }
+    // Each list's next first copy in the share, and where its part of the share ends.
+    var next = lists.map { $0.count(below: range.lowerBound) }
+    let end = lists.map { $0.count(below: range.upperBound) }
     var s = segments.count - 1
     while offsets[s] > range.lowerBound { s -= 1 }
-    var position = range.lowerBound
-    while position < range.upperBound {
-      let (base, n) = segments[s]
-      let end = min(range.upperBound, offsets[s] &+ n)
-      while position < end {
-        if first[position] != 0 {
-          (data + row &* arity).update(from: base + (position &- offsets[s]) &* arity, count: arity)
-          row &+= 1
-        }
-        position &+= 1
-      }
-      s &+= 1
-    }
-  }
-
-  /// Step 2: adds the new rows (the first copies, in order, from row `start`) whose home group
-  /// is in part p's share of the table, and sets aside those whose search would leave it.
-  /// Each one's group is prefetched some rows before it is added.
-  func addFirsts(_ p: Int, from start: Int) {
-    let low = table.groupCount * p / parts, high = table.groupCount * (p + 1) / parts
-    var mine: [(Int, UInt64)] = []
-    var row = start
     let ahead = 16
-    withUnsafeTemporaryAllocation(of: (Int, UInt64).self, capacity: ahead) { ring in
+    withUnsafeTemporaryAllocation(of: (Int, UInt32).self, capacity: ahead) { ring in
       var head = 0, waiting = 0
-      func add(_ r: Int, _ h: UInt64) {
-        if !table.add(h, UInt32(truncatingIfNeeded: r), before: high) { mine.append((r, h)) }
-      }
-      for (s, (rows, n)) in segments.enumerated() {
-        let marks = first + offsets[s]
-        for i in 0..<n where marks[i] != 0 {
-          let r = row
-          row &+= 1
-          let h = Relation.hash(rows + i &* arity, arity)
-          let home = table.homeGroup(h)
-          if home < low || home >= high { continue }
-          if waiting == ahead { add(ring[head].0, ring[head].1) } else { waiting += 1 }
-          ring[head] = (r, h)
-          table.prefetch(h)
-          head = head + 1 == ahead ? 0 : head + 1
+      while true {
+        // The list whose next first copy comes first.
+        var best = -1, bestPosition = UInt32.max
+        for l in 0..<lists.count where next[l] < end[l] {
+          let position = lists[l].buffer[next[l]].position
+          if position < bestPosition {
+            best = l
+            bestPosition = position
+          }
         }
+        if best < 0 { break }
+        let slot = lists[best].buffer[next[best]].slot
+        next[best] &+= 1
+        let position = Int(bestPosition)
+        while offsets[s] &+ segments[s].1 <= position { s &+= 1 }
+        (data + row &* arity).update(from: segments[s].0 + (position &- offsets[s]) &* arity, count: arity)
+        if waiting == ahead {
+          table.setValue(Int(ring[head].1), UInt32(truncatingIfNeeded: ring[head].0))
+        } else {
+          waiting += 1
+        }
+        ring[head] = (row, slot)
+        table.prefetchSlot(Int(slot))
+        head = head + 1 == ahead ? 0 : head + 1
+        row &+= 1
       }
       let oldest = waiting == ahead ? head : 0
-      for k in 0..<waiting { add(ring[(oldest + k) % ahead].0, ring[(oldest + k) % ahead].1) }
-    }
-    setAside[p] = mine
-  }
-
-  /// Step 3: the rows set aside, searched for across the whole table.
-  func addSetAside() {
-    for p in 0..<parts {
-      for (r, h) in setAside[p] { table.add(h, UInt32(truncatingIfNeeded: r)) }
+      for k in 0..<waiting {
+        let (r, slot) = ring[(oldest + k) % ahead]
+        table.setValue(Int(slot), UInt32(truncatingIfNeeded: r))
+      }
     }
   }
 }
 
-/// Step 1's tables of `appendNew`, one a part, kept between calls: a parallel round appends
-/// once a wave, and a table of a few MiB allocated afresh each time is mapped and zeroed page
-/// by page. Part p's table is touched only by the thread of part p.
+/// The lists of first copies of `appendNew`, one a part and one for its step 2, kept between
+/// calls (a parallel round appends once a wave, and buffers of a few MiB allocated afresh each
+/// time are mapped and zeroed page by page).
 final class AppendScratch {
-  /// Per part: its table and the table's entries (a buffer, not an array: the parts' threads
-  /// write their own entries at once).
-  private var tables = UnsafeMutablePointer<(UnsafeMutablePointer<UInt32>, Int)>.allocate(capacity: 1)
-  private var parts = 0
+  /// One list: first copies (position among the tuples, table slot taken), by position. A
+  /// thread appends to its own copy of the value and puts it back when done (the lists' counts
+  /// side by side would share a cache line between the threads).
+  struct List {
+    fileprivate(set) var buffer: UnsafeMutablePointer<(position: UInt32, slot: UInt32)>
+    fileprivate(set) var count = 0
+    fileprivate(set) var room: Int
+
+    @inline(__always) mutating func append(position: Int, slot: Int) {
+      if count == room {
+        room *= 2
+        buffer = Memory.resize(buffer, count: room)
+      }
+      buffer[count] = (UInt32(truncatingIfNeeded: position), UInt32(truncatingIfNeeded: slot))
+      count &+= 1
+    }
+
+    /// How many first copies come before `position` (a binary search).
+    func count(below position: Int) -> Int {
+      var lo = 0, hi = count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if Int(buffer[mid].position) < position { lo = mid + 1 } else { hi = mid }
+      }
+      return lo
+    }
+  }
+
+  /// The lists (a buffer, not an array: the parts' threads put back their own lists at once).
+  private var lists = UnsafeMutablePointer<List>.allocate(capacity: 1)
+  private(set) var listCount = 0
 
   deinit {
     release()
-    tables.deallocate()
+    lists.deallocate()
   }
 
-  /// Room for `n` parts (on the calling thread, before the parts run).
-  func ensureParts(_ n: Int) {
-    guard parts < n else { return }
-    let grown = UnsafeMutablePointer<(UnsafeMutablePointer<UInt32>, Int)>.allocate(capacity: n)
-    grown.moveInitialize(from: tables, count: parts)
-    for p in parts..<n { (grown + p).initialize(to: (Memory.allocate(UInt32.self, count: 64), 64)) }
-    tables.deallocate()
-    tables = grown
-    parts = n
-  }
-
-  /// Part p's table with at least `capacity` entries, all 0 (empty).
-  func table(_ p: Int, capacity: Int) -> UnsafeMutablePointer<UInt32> {
-    if tables[p].1 < capacity {
-      Memory.release(tables[p].0)
-      tables[p] = (Memory.allocate(UInt32.self, count: capacity), capacity)
+  /// Room for `n` lists, every one emptied (on the calling thread, before the parts run).
+  func prepare(_ n: Int) {
+    if listCount < n {
+      let grown = UnsafeMutablePointer<List>.allocate(capacity: n)
+      grown.moveInitialize(from: lists, count: listCount)
+      for l in listCount..<n { (grown + l).initialize(to: List(buffer: Memory.allocate((position: UInt32, slot: UInt32).self, count: 256), room: 256)) }
+      lists.deallocate()
+      lists = grown
+      listCount = n
     }
-    tables[p].0.initialize(repeating: 0, count: capacity)
-    return tables[p].0
+    for l in 0..<listCount { lists[l].count = 0 }
   }
 
-  /// Part p's table after use: `t`, with the `capacity` the part used (its own if it grew the
-  /// table, else the one it asked for, which the buffer has at least). Both are recorded every
-  /// time: a grown table may come back at the address of the one it replaced, so an unchanged
-  /// address does not mean an unchanged size.
-  func keep(_ p: Int, _ t: UnsafeMutablePointer<UInt32>, capacity: Int) {
-    tables[p] = (t, capacity)
-  }
+  /// List l, to append to and `put` back.
+  @inline(__always) func list(_ l: Int) -> List { lists[l] }
+  @inline(__always) func put(_ l: Int, _ list: List) { lists[l] = list }
 
-  /// Gives every table back.
+  /// Gives every list back.
   func release() {
-    for p in 0..<parts { Memory.release(tables[p].0) }
-    parts = 0
+    for l in 0..<listCount { Memory.release(lists[l].buffer) }
+    lists.deinitialize(count: listCount)
+    listCount = 0
   }
 }
 

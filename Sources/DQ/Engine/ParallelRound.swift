@@ -14,30 +14,33 @@ import Darwin
 /// the k-th contiguous slice. While the threads run, everything they share is only read: the
 /// relations' rows, deduplication tables and indexes, which `prepare` builds beforehand on the
 /// calling thread (nothing is built lazily during the round), and the value store (rules with
-/// arithmetic, which may intern numbers, or aggregates stay single-threaded). Each thread drops
-/// the derivations of tuples already stored by probing the head relation read-only, each once,
-/// as its output fills (`Worker.checked`), and keeps the rest in its executor's output. The
-/// output starts at a small chunk and doubles only while what is kept fills more than half of
-/// it, so a thread holds about what it keeps, not a whole chunk; past half of the largest chunk
-/// the tuples move to a deduplicated staging relation of its own (memory follows distinct
-/// tuples, not derivations). No lock is taken on this path.
+/// arithmetic, which may intern numbers, or aggregates stay single-threaded). Each thread keeps
+/// what it derives in its executor's output. Should the output fill (a row that derives very
+/// many tuples, or a round in one wave), the thread drops the derivations of tuples already
+/// stored by probing the head relation read-only, each once (`Worker.checked`); the output
+/// starts at a small chunk and doubles only while what is kept fills more than half of it,
+/// and past half of the largest chunk the tuples move to a deduplicated staging relation of
+/// its own (memory follows distinct tuples, not derivations). No lock is taken on this path.
 ///
 /// Then the threads' tuples are appended in slice order (`Relation.appendNew`, which shares
-/// the work out among the threads too). The single-threaded path derives the same tuples in the
-/// same order (slices are contiguous and the scan visits rows in order), and insertion keeps
-/// the first of duplicates, so the rows, their numbers (which `.why` and the rounds read) and
-/// every printed output are the same for every thread count.
+/// the work out among the threads too, each searching the head's table for the tuples homed in
+/// its share of it: the derivations of stored tuples are dropped there, each probed once). The
+/// single-threaded path derives the same tuples in the same order (slices are contiguous and
+/// the scan visits rows in order), and insertion keeps the first of duplicates, so the rows,
+/// their numbers (which `.why` and the rounds read) and every printed output are the same for
+/// every thread count.
 ///
 /// Waves: a round runs its rows a part at a time, and what a part derived is appended before
-/// the next part runs, so the threads hold about a wave's new tuples (`Budget.parallelWaveValues`
-/// a thread, 1 MiB), not the round's (two threads held some 50 MB beside the rows of the
-/// random 4,000-node closure, whose rounds add up to 3 million tuples). Each wave's rows are
-/// contiguous and come after the previous wave's, so the order is still the single thread's;
-/// a later wave's threads find the tuples of earlier ones stored and drop them at once. The
-/// first wave is small (a row may derive many tuples); each next one is sized by what the
-/// last wave kept a row, growing or shrinking at most fourfold. Waves need a rule that reads
-/// none of the rows the round appends (a delta version reads the rows before the round); a rule
-/// that does runs in one wave, its tuples appended when it is done.
+/// the next part runs, so the threads hold about a wave's derivations
+/// (`Budget.parallelWaveValues` a thread, 1 MiB), not the round's (two threads held some 50 MB
+/// beside the rows of the random 4,000-node closure, whose rounds add up to 3 million tuples).
+/// Each wave's rows are contiguous and come after the previous wave's, so the order is still
+/// the single thread's. The first wave is small (a row may derive many tuples); each next one
+/// is sized by what the last wave derived a row, growing or shrinking at most fourfold. Waves
+/// need a rule that reads none of the rows the round appends (a delta version reads the rows
+/// before the round); a rule that does runs in one wave, its tuples appended when it is done,
+/// and its threads drop the derivations of stored tuples before that (the append sizes the
+/// head's table for every tuple it is given).
 ///
 /// Limits: each thread has a budget sharing the evaluation's deadline, memory limit and
 /// interrupt check (`Budget(worker:stop:)`); the first thread to fail sets `stop`, the others
@@ -47,16 +50,17 @@ import Darwin
 final class ParallelRound {
   /// Delta rows below which a rule runs on one thread (starting threads costs more).
   static let defaultMinimumDelta = 8192
-  /// The chunk a thread's output starts at (1 MiB; see the type's notes).
-  static let firstChunkValues = 1 << 18
-  /// Values of derivations a thread aims to keep in one wave (1 MiB; see the type's notes).
+  /// The chunk a thread's output starts at (2 MiB: twice a wave, so a wave seldom fills it;
+  /// see the type's notes).
+  static let firstChunkValues = 1 << 19
+  /// Values of derivations a thread aims to hold in one wave (1 MiB; see the type's notes).
   static let defaultWaveValues = 1 << 18
 
   let threads: Int
   private let store: ValueStore
   private let parent: Budget
   private var workers: [Worker] = []
-  /// The appends' working tables, kept from wave to wave of a round.
+  /// The appends' working lists, kept from wave to wave of a round.
   private let scratch = AppendScratch()
   /// Set by the first thread that fails; the others' budgets then stop them.
   private let stop = StopFlag()
@@ -74,7 +78,8 @@ final class ParallelRound {
     var staging: Relation?
     /// Tuples at the front of the executor's output known not to be stored (probed already).
     var checked = 0
-    /// Tuples of the executor's output kept after the run (those not stored already).
+    /// Tuples of the executor's output to append after the run (in one wave, those not stored
+    /// already).
     var kept = 0
     var error: EvaluationError?
 
@@ -177,8 +182,8 @@ final class ParallelRound {
       }
     }
     let target = max(1, parent.parallelWaveValues)
-    // Delta rows each thread runs in the next wave: first a guess of 64 values kept a row (a
-    // small wave: a row may derive many tuples), then what the last wave kept a row.
+    // Delta rows each thread runs in the next wave: first a guess of 64 values derived a row (a
+    // small wave: a row may derive many tuples), then what the last wave held a row.
     var rowsPerThread = max(1, target / max(1, 64 * arity))
     var low = delta.lowerBound
     while low < delta.upperBound {
@@ -190,8 +195,9 @@ final class ParallelRound {
           high = low + wave.partialValue
         }
       }
-      let kept = try wave(copies, n, low..<high, firstWave: low == delta.lowerBound, into: rows, stored: stored, buffered: buffered)
-      // What a thread kept a row says how many rows fill its share next time; a wave grows or
+      let kept = try wave(
+        copies, n, low..<high, firstWave: low == delta.lowerBound, inWaves: inWaves, into: rows, stored: stored, buffered: buffered)
+      // What a thread held a row says how many rows fill its share next time; a wave grows or
       // shrinks at most fourfold (a few rows may keep far more or less than the rest).
       let want = kept == 0 ? .infinity : Double(target) * Double(high - low) / Double(kept)
       rowsPerThread = Int(min(max(want, Double(max(1, rowsPerThread / 4))), Double(rowsPerThread) * 4, Double(1 << 40)))
@@ -200,10 +206,10 @@ final class ParallelRound {
   }
 
   /// One wave (the round's first, or a later one): the threads run the rows `range`, split in
-  /// contiguous slices; what they kept is appended to `rows` in slice order. Returns the values the threads kept in all (for the
-  /// next wave's size).
+  /// contiguous slices; what they hold is appended to `rows` in slice order. Returns the values
+  /// the threads held in all (for the next wave's size).
   private func wave(
-    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, into rows: Relation,
+    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, inWaves: Bool, into rows: Relation,
     stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
   ) throws(EvaluationError) -> Int {
     let arity = rows.arity
@@ -230,9 +236,12 @@ final class ParallelRound {
       let w = workers[k]
       do throws(EvaluationError) {
         try w.executor.run(copies[k])
-        // Derivations of tuples stored before the wave are dropped here, on this thread.
         let out = w.executor
-        w.kept = w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: out.outputCount / arity - w.checked)
+        let derived = out.outputCount / arity
+        // In waves the append drops derivations of stored tuples (bounded by the wave); one
+        // wave for a whole round drops them here, on this thread, before they are appended
+        // (the append sizes the table for every tuple it is given).
+        w.kept = inWaves ? derived : w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: derived - w.checked)
         try w.budget.check(copies[k].span)
       } catch {
         w.error = error

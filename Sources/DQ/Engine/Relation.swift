@@ -80,7 +80,8 @@ public final class Relation {
     return TupleHash.of(p, n)
   }
 
-  @inline(__always) private func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
+  /// Whether row `r` holds the tuple at `t`.
+  @inline(__always) func rowEquals(_ r: Int, _ t: UnsafePointer<Value>) -> Bool {
     let base = data + r &* arity
     for i in 0..<arity where base[i] != t[i] { return false }
     return true
@@ -278,9 +279,9 @@ public final class Relation {
 
   /// Before `appendNew` (ParallelAppend.swift) writes the table from several threads: the
   /// relation is writable and its table has room for `tuples` tuples, so it never resizes
-  /// while they write. `tuples` counts repeats too, so up to 15/16 full is let be (the slots
-  /// are grown afterwards, when what was new is known, as `insert` would have grown them); a
-  /// table of `parallelFrom` rows or more is rebuilt by the threads.
+  /// while they write. `tuples` counts repeats and stored tuples too, so up to 15/16 full is
+  /// let be (the slots are grown afterwards, when what was new is known, as `insert` would
+  /// have grown them); a table of `parallelFrom` rows or more is rebuilt by the threads.
   func prepareForAppend(upTo tuples: Int, threads: Int, parallelFrom: Int) {
     prepareToWrite()
     if (tuples + deadSlots) * 16 <= table.slotCount * 15 { return }

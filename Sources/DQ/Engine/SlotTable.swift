@@ -164,6 +164,39 @@ struct SlotTable {
     return false
   }
 
+  /// `add` while other threads add too (`fill(from:count:arity:threads:)`; no one reads
+  /// meanwhile): a slot is claimed by setting its control byte in the group's control word
+  /// atomically (the first empty one, so the filled slots stay a prefix), then its value is
+  /// written, which no other thread does.
+  @inline(__always) func addConcurrently(_ h: UInt64, _ value: UInt32) {
+    let byte = UInt64(SlotTable.controlByte(h))
+    var g = home(h)
+    while true {
+      let line = line(g)
+      var k = SlotTable.claim(line, byte, highs: SlotTable.highs)
+      if k < 0 { k = SlotTable.claim(line + 8, byte, highs: SlotTable.highsOfLast4) &+ 8 }
+      if k >= 0 {
+        line.storeBytes(of: value, toByteOffset: 16 &+ k &<< 2, as: UInt32.self)
+        return
+      }
+      g &+= 1
+      if g == groupCount { g = 0 }
+    }
+  }
+
+  /// Sets the first empty control byte of the word at `word` (among `highs`) to `byte`,
+  /// atomically: its index in the word, or -9 when none is empty.
+  @inline(__always) private static func claim(_ word: UnsafeMutableRawPointer, _ byte: UInt64, highs: UInt64) -> Int {
+    let p = word.assumingMemoryBound(to: UInt64.self)
+    var w = dq_load_u64(p)
+    while true {
+      let empty = ~w & highs
+      if empty == 0 { return -9 }
+      let k = empty.trailingZeroBitCount &>> 3
+      if dq_cas_u64(p, &w, w | byte &<< (k &<< 3)) != 0 { return k }
+    }
+  }
+
   /// Replaces the value of every filled slot by what `f` makes of it (control bytes stay).
   func remapValues(_ f: (UInt32) -> UInt32) {
     for g in 0..<groupCount {
