@@ -50,9 +50,8 @@ import Darwin
 final class ParallelRound {
   /// Delta rows below which a rule runs on one thread (starting threads costs more).
   static let defaultMinimumDelta = 8192
-  /// The chunk a thread's output starts at (2 MiB: twice a wave, so a wave seldom fills it;
-  /// see the type's notes).
-  static let firstChunkValues = 1 << 19
+  /// The chunk a thread's output starts at (1 MiB, a wave's; see the type's notes).
+  static let firstChunkValues = 1 << 18
   /// Values of derivations a thread aims to hold in one wave (1 MiB; see the type's notes).
   static let defaultWaveValues = 1 << 18
 
