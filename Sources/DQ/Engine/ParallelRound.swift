@@ -32,7 +32,7 @@ import Darwin
 ///
 /// Waves: a round runs its rows a part at a time, and what a part derived is appended before
 /// the next part runs, so the threads hold about a wave's derivations
-/// (`Budget.parallelWaveValues` a thread, 1 MiB), not the round's (two threads held some 50 MB
+/// (`Budget.parallelWaveValues` a thread, 512 KiB), not the round's (two threads held some 50 MB
 /// beside the rows of the random 4,000-node closure, whose rounds add up to 3 million tuples).
 /// Each wave's rows are contiguous and come after the previous wave's, so the order is still
 /// the single thread's. The first wave is small (a row may derive many tuples); each next one
@@ -50,10 +50,11 @@ import Darwin
 final class ParallelRound {
   /// Delta rows below which a rule runs on one thread (starting threads costs more).
   static let defaultMinimumDelta = 8192
-  /// The chunk a thread's output starts at (1 MiB, a wave's; see the type's notes).
+  /// The chunk a thread's output starts at (1 MiB, twice a wave's, so that a wave seldom fills
+  /// it; see the type's notes).
   static let firstChunkValues = 1 << 18
-  /// Values of derivations a thread aims to hold in one wave (1 MiB; see the type's notes).
-  static let defaultWaveValues = 1 << 18
+  /// Values of derivations a thread aims to hold in one wave (512 KiB; see the type's notes).
+  static let defaultWaveValues = 1 << 17
 
   let threads: Int
   private let store: ValueStore
