@@ -309,6 +309,75 @@ import Testing
     }
   }
 
+  @Test("A parallel append into small, nearly full tables, after removals and with empty segments, equals insertAll")
+  func parallelAppendSmallFullTables() {
+    var rng = SplitMix64(seed: 77)
+    let scratch = AppendScratch()
+    for trial in 0..<300 {
+      let threads = trial % 3 + 2
+      // Small tables, kept near full, so searches often run into the next thread's share (and
+      // are searched for afterwards, over the whole table).
+      let stored = Relation(arity: 2), serial = Relation(arity: 2)
+      let span = Value(Int.random(in: 8...40, using: &rng))
+      func random() -> [Value] { [Value.random(in: 0..<span, using: &rng), Value.random(in: 0..<span, using: &rng)] }
+      for _ in 0..<Int.random(in: 20...200, using: &rng) {
+        let t = random()
+        stored.insert(t)
+        serial.insert(t)
+      }
+      if trial % 2 == 1, stored.count > 4 {
+        // Removed rows leave dead slots behind.
+        let gone = Array(Set((0..<stored.count / 4).map { _ in Int.random(in: 0..<stored.count, using: &rng) })).sorted()
+        stored.removeRows(gone)
+        serial.removeRows(gone)
+      }
+      var segments: [[Value]] = []
+      for _ in 0..<Int.random(in: 1...6, using: &rng) {
+        var flat: [Value] = []
+        if Int.random(in: 0..<3, using: &rng) > 0 {
+          for _ in 0..<Int.random(in: 0...300, using: &rng) { flat += random() }
+        }
+        segments.append(flat)
+      }
+      var expected = 0
+      for flat in segments {
+        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / 2) } ?? 0 }
+      }
+      let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
+        let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
+        p.initialize(from: flat, count: flat.count)
+        return p
+      }
+      defer { for b in buffers { b.deallocate() } }
+      let fresh = stored.appendNew(
+        zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / 2) }, threads: threads, minimum: 2, scratch: scratch)
+      #expect(fresh == expected, "trial \(trial)")
+      #expect(stored.count == serial.count, "trial \(trial)")
+      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
+      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+    }
+  }
+
+  @Test("Appending tuples that are all stored already adds none and leaves the table its size", arguments: [2, 4])
+  func parallelAppendOfStoredTuplesKeepsTheTable(threads: Int) {
+    // 170,000 distinct pairs: the table is near its 7/8 growth point.
+    let stored = Relation(arity: 2)
+    var flat: [Value] = []
+    for i in 0..<170_000 {
+      let t: [Value] = [Value(i / 400), Value(i % 400)]
+      stored.insert(t)
+      flat += t
+    }
+    let slots = stored.table.slotCount
+    // A wave of repeats of stored tuples (as a late round of a closure derives).
+    let fresh = flat.withUnsafeBufferPointer { b in
+      stored.appendNew([(b.baseAddress!, 131_072)], threads: threads, minimum: 2)
+    }
+    #expect(fresh == 0)
+    #expect(stored.count == 170_000)
+    #expect(stored.table.slotCount == slots, "the table grew for tuples that were all stored")
+  }
+
   @Test("--threads takes a whole number from 1 to the maximum")
   func parseThreads() throws {
     #expect(try Limits.parseThreads("2").get() == 2)

@@ -17,12 +17,12 @@
 static inline void dq_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
 /// Reads a word other threads may be changing with `dq_cas_u64` (relaxed: no ordering).
-static inline uint64_t dq_load_u64(const uint64_t *address) { return __atomic_load_n(address, __ATOMIC_RELAXED); }
+static inline uint64_t dq_load_u64(const void *address) { return __atomic_load_n((const uint64_t *)address, __ATOMIC_RELAXED); }
 
 /// Replaces the word at `address` by `desired` if it still holds `*expected`; else loads what it
 /// holds into `*expected`. Relaxed: the threads' join orders what they wrote.
-static inline int dq_cas_u64(uint64_t *address, uint64_t *expected, uint64_t desired) {
-  return __atomic_compare_exchange_n(address, expected, desired, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+static inline int dq_cas_u64(void *address, uint64_t *expected, uint64_t desired) {
+  return __atomic_compare_exchange_n((uint64_t *)address, expected, desired, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /// The bytes usable in a block from malloc/realloc/calloc: what it really holds.

@@ -305,7 +305,7 @@ final class Evaluator {
     defer { budget.growing = nil }
     // Waves of rows estimated at `workPerThread` for each thread and, since a unit of work
     // derives at most about one tuple, at most `parallelWaveValues` values of tuples a thread
-    // (what a parallel round's waves keep).
+    // (what a parallel round's waves hold).
     let perRow = max(1, work / Double(rows.count)), threads = Double(copies.count)
     let byWork = DistinctSplit.workPerThread * threads / perRow
     let byValues = Double(max(1, budget.parallelWaveValues)) * threads / (Double(table.arity) * perRow)

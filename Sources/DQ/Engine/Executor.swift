@@ -24,7 +24,7 @@ public final class Budget {
   /// starting threads costs more than it saves. Tests lower it so parallel rounds run on small
   /// inputs.
   var parallelMinimumDelta = ParallelRound.defaultMinimumDelta
-  /// Values of derivations a thread of a parallel round aims to keep before they are appended
+  /// Values of derivations a thread of a parallel round aims to hold before they are appended
   /// (`ParallelRound`'s waves). Tests lower it so that rounds run in many waves.
   var parallelWaveValues = ParallelRound.defaultWaveValues
   /// A delta version's other order (`RulePlan.alternative`) runs in a round when its estimated

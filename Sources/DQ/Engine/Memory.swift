@@ -57,7 +57,8 @@ enum Memory {
   /// misses the TLB too. Pages are still only taken as the rows are written.
   static let hugeRowsFrom = 1 << 22
 
-  /// Asks for huge pages over the whole pages of a block (its own mapping: `configured`).
+  /// Asks for huge pages over the whole pages of a block (its own mapping once `configured`
+  /// has run, as every session does; before, in the heap, the advice is harmless).
   private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, _ n: Int) {
     #if os(Linux)
     let page = 4096

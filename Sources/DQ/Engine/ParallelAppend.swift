@@ -30,21 +30,57 @@ extension Relation {
   /// starting threads for) go through `insertAll`, and a table of fewer than 8 times `minimum`
   /// rows is resized on one thread (`Budget.parallelMinimumDelta`, which tests lower).
   ///
+  /// The tuples are taken in pieces that fit the table as it is (`appendRoom`): it is sized for
+  /// every tuple of a piece before the threads write it, and most may be stored already, so
+  /// sizing it for all of them at once could grow it where `insertAll` would not (the size it
+  /// ends with would then depend on the thread count). After each piece it grows as `insert`
+  /// would have grown it.
+  ///
   /// `scratch` keeps working memory between calls (a parallel round appends once a wave).
   func appendNew(
     _ segments: [(UnsafePointer<Value>, Int)], threads: Int, minimum: Int, scratch: AppendScratch = AppendScratch()
   ) -> Int {
-    let total = segments.reduce(0) { $0 + $1.1 }
-    let start = count
-    // Row numbers and positions must stay below the pending bit; slots must fit 32 bits.
-    guard threads > 1, arity > 0, total >= max(2, minimum), !isClustered,
-      start + total < Int(AppendJob.pending) - 1, table.groupCount < 1 << 27
-    else {
+    guard threads > 1, arity > 0, !isClustered else {
       var fresh = 0
       for (p, n) in segments { fresh += insertAll(p, count: n) }
       return fresh
     }
-    prepareForAppend(upTo: start + total, threads: threads, parallelFrom: max(2, minimum) * 8)
+    var fresh = 0
+    var rest = segments
+    var k = 0
+    while k < rest.count {
+      let room = appendRoom()
+      var piece: [(UnsafePointer<Value>, Int)] = []
+      var size = 0
+      while k < rest.count, size < room {
+        let (p, n) = rest[k]
+        let take = min(n, room - size)
+        piece.append((p, take))
+        size += take
+        if take == n { k += 1 } else { rest[k] = (p + take &* arity, n - take) }
+      }
+      fresh += appendPiece(piece, total: size, threads: threads, minimum: minimum, scratch: scratch)
+    }
+    return fresh
+  }
+
+  /// `appendNew` of one piece of `total` tuples, which the table has room for.
+  private func appendPiece(
+    _ segments: [(UnsafePointer<Value>, Int)], total: Int, threads: Int, minimum: Int, scratch: AppendScratch
+  ) -> Int {
+    let start = count
+    let parallelFrom = max(2, minimum) * 8
+    // Row numbers and positions must stay below the pending bit; slots must fit 32 bits.
+    var parallel = total >= max(2, minimum) && start + total < Int(AppendJob.pending) - 1
+    if parallel {
+      prepareForAppend(upTo: start + total, threads: threads, parallelFrom: parallelFrom)
+      parallel = table.groupCount < 1 << 27
+    }
+    guard parallel else {
+      var fresh = 0
+      for (p, n) in segments { fresh += insertAll(p, count: n) }
+      return fresh
+    }
     let job = AppendJob(segments, relation: self, threads: threads, scratch: scratch)
     let shared = Shared(value: job)
     // 1. Each share of the table's groups: first copies entered, pending.
@@ -62,7 +98,7 @@ extension Relation {
     for index in indexes where index.isBuilt {
       for r in start..<start + fresh { index.add(row: r) }
     }
-    finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
+    finishAppend(threads: threads, parallelFrom: parallelFrom)
     return fresh
   }
 
@@ -104,9 +140,10 @@ extension SlotTable {
 
 /// The state of one `appendNew`. Its threads share it: in step 1 thread p writes only the
 /// table's groups of its share and its own lists (first copies, set aside); in step 3 thread q
-/// writes only the rows of the first copies among its positions and their slots. Nothing a
-/// thread writes often shares a cache line with what another thread writes (a position's
-/// mark in one array, written by whichever thread its hash fell to, would).
+/// writes only the rows of the first copies among its positions and their slots. In step 1 no
+/// thread writes a cache line another thread writes (a mark per position in one array, written
+/// by whichever thread the position's hash fell to, would share nearly every line); step 3's
+/// slots lie all over the table, so two threads now and then write one group.
 private final class AppendJob {
   /// A table value with this bit is pending: the rest is a position, not a row number.
   static let pending: UInt32 = 1 << 31

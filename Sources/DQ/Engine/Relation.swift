@@ -288,6 +288,13 @@ public final class Relation {
     growTable(toFit: tuples, fullness: (15, 16), threads: threads, parallelFrom: parallelFrom)
   }
 
+  /// How many tuples `prepareForAppend` has room for without growing the table (at least 1;
+  /// the relation is made writable first).
+  func appendRoom() -> Int {
+    prepareToWrite()
+    return max(1, table.slotCount * 15 / 16 - count - deadSlots)
+  }
+
   /// After `appendNew`: the table is grown as `insert` would have grown it.
   func finishAppend(threads: Int, parallelFrom: Int) {
     if (count + deadSlots) * 8 > table.slotCount * 7 {

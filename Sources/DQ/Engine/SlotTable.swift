@@ -187,13 +187,12 @@ struct SlotTable {
   /// Sets the first empty control byte of the word at `word` (among `highs`) to `byte`,
   /// atomically: its index in the word, or -9 when none is empty.
   @inline(__always) private static func claim(_ word: UnsafeMutableRawPointer, _ byte: UInt64, highs: UInt64) -> Int {
-    let p = word.assumingMemoryBound(to: UInt64.self)
-    var w = dq_load_u64(p)
+    var w = dq_load_u64(word)
     while true {
       let empty = ~w & highs
       if empty == 0 { return -9 }
       let k = empty.trailingZeroBitCount &>> 3
-      if dq_cas_u64(p, &w, w | byte &<< (k &<< 3)) != 0 { return k }
+      if dq_cas_u64(word, &w, w | byte &<< (k &<< 3)) != 0 { return k }
     }
   }
 
