@@ -287,26 +287,35 @@ import Testing
         for _ in 0..<Int.random(in: 0...size, using: &rng) { flat += random() }
         segments.append(flat)
       }
-      var expected = 0
-      for flat in segments {
-        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / arity) } ?? 0 }
-      }
-      let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
-        let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
-        p.initialize(from: flat, count: flat.count)
-        return p
-      }
-      defer { for b in buffers { b.deallocate() } }
-      let fresh = stored.appendNew(
-        zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / arity) }, threads: threads, minimum: 2,
-        scratch: scratch)
-      #expect(fresh == expected)
-      #expect(stored.count == serial.count)
-      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
-      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+      expectAppendEqualsInsertAll(stored, serial, segments, threads: threads, scratch: scratch, trial: trial)
       // And the table keeps working for ordinary inserts.
       if stored.count > 0 { #expect(!stored.insert(stored.row(0))) }
     }
+  }
+
+  /// Appends `segments` (flat tuples) to `stored` with `appendNew` and to `serial` with
+  /// `insertAll`, one after another, and expects the same count, rows in the same order, and a
+  /// table that finds every row.
+  private func expectAppendEqualsInsertAll(
+    _ stored: Relation, _ serial: Relation, _ segments: [[Value]], threads: Int, scratch: AppendScratch, trial: Int
+  ) {
+    let arity = stored.arity
+    var expected = 0
+    for flat in segments {
+      expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / arity) } ?? 0 }
+    }
+    let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
+      let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
+      p.initialize(from: flat, count: flat.count)
+      return p
+    }
+    defer { for b in buffers { b.deallocate() } }
+    let fresh = stored.appendNew(
+      zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / arity) }, threads: threads, minimum: 2, scratch: scratch)
+    #expect(fresh == expected, "trial \(trial)")
+    #expect(stored.count == serial.count, "trial \(trial)")
+    #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
+    #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
   }
 
   @Test("A parallel append into small, nearly full tables, after removals and with empty segments, equals insertAll")
@@ -339,22 +348,7 @@ import Testing
         }
         segments.append(flat)
       }
-      var expected = 0
-      for flat in segments {
-        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / 2) } ?? 0 }
-      }
-      let buffers = segments.map { flat -> UnsafeMutablePointer<Value> in
-        let p = UnsafeMutablePointer<Value>.allocate(capacity: max(1, flat.count))
-        p.initialize(from: flat, count: flat.count)
-        return p
-      }
-      defer { for b in buffers { b.deallocate() } }
-      let fresh = stored.appendNew(
-        zip(buffers, segments).map { (UnsafePointer($0.0), $0.1.count / 2) }, threads: threads, minimum: 2, scratch: scratch)
-      #expect(fresh == expected, "trial \(trial)")
-      #expect(stored.count == serial.count, "trial \(trial)")
-      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
-      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+      expectAppendEqualsInsertAll(stored, serial, segments, threads: threads, scratch: scratch, trial: trial)
     }
   }
 
