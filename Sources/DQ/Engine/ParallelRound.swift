@@ -39,8 +39,8 @@ import Darwin
 /// is sized by what the last wave derived a row, growing or shrinking at most fourfold. Waves
 /// need a rule that reads none of the rows the round appends (a delta version reads the rows
 /// before the round); a rule that does runs in one wave, its tuples appended when it is done,
-/// and its threads drop the derivations of stored tuples before that (the append sizes the
-/// head's table for every tuple it is given).
+/// and its threads drop the derivations of stored tuples before that (a whole round's
+/// derivations would otherwise be handed to the append).
 ///
 /// Limits: each thread has a budget sharing the evaluation's deadline, memory limit and
 /// interrupt check (`Budget(worker:stop:)`); the first thread to fail sets `stop`, the others
@@ -238,9 +238,8 @@ final class ParallelRound {
         try w.executor.run(copies[k])
         let out = w.executor
         let derived = out.outputCount / arity
-        // In waves the append drops derivations of stored tuples (bounded by the wave); one
-        // wave for a whole round drops them here, on this thread, before they are appended
-        // (the append sizes the table for every tuple it is given).
+        // In waves the append drops derivations of stored tuples (a wave's, bounded); one
+        // wave for a whole round drops them here, on this thread, before they are appended.
         w.kept = inWaves ? derived : w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: derived - w.checked)
         try w.budget.check(copies[k].span)
       } catch {
