@@ -384,15 +384,25 @@ final class Executor {
     var r = from
     while r < to {
       try budget.tick()
-      let base = data + r &* arity
+      let row = r
       r &+= 1
-      if try visitRow(list, i, visit, base) { return }
-      if flushes != seen {
-        // The sink stored tuples: this relation's rows may have moved.
-        data = ref._withUnsafeGuaranteedRef { $0.data }
-        seen = flushes
-      }
+      if try visitRow(list, i, visit, ref, arity, row, &data, &seen) { return }
     }
+  }
+
+  /// Visits row `r` of a loop over `ref`'s rows (read at `data`); returns true when the step
+  /// needs no more rows. When the sink stored tuples meanwhile (`flushes` moved past `seen`),
+  /// the relation's rows may have moved: `data` is read again.
+  @inline(__always) private func visitRow(
+    _ list: BoundSteps, _ i: Int, _ visit: RowVisit, _ ref: Unmanaged<Relation>, _ arity: Int, _ r: Int,
+    _ data: inout UnsafeMutablePointer<Value>, _ seen: inout Int
+  ) throws(EvaluationError) -> Bool {
+    if try visitRow(list, i, visit, data + r &* arity) { return true }
+    if flushes != seen {
+      data = ref._withUnsafeGuaranteedRef { $0.data }
+      seen = flushes
+    }
+    return false
   }
 
   /// Rows a loop announces its next step's probe ahead (`visitRowsProbingAhead`): the hash is
@@ -470,14 +480,9 @@ final class Executor {
           probedRef._withUnsafeGuaranteedRef { $0.prefetchRows(forHash: h) }
         }
       }
-      let base = data + r &* arity
+      let row = r
       r &+= 1
-      if try visitRow(list, i, visit, base) { return }
-      if flushes != seen {
-        // The sink stored tuples: this relation's rows may have moved.
-        data = ref._withUnsafeGuaranteedRef { $0.data }
-        seen = flushes
-      }
+      if try visitRow(list, i, visit, ref, arity, row, &data, &seen) { return }
     }
   }
 
