@@ -82,11 +82,41 @@ final class ParallelRound {
     /// already).
     var kept = 0
     var error: EvaluationError?
+    /// In a wave inserted concurrently: this thread's inserter (its list of new tuples is kept
+    /// from wave to wave in `newTuples`).
+    var inserter: ConcurrentInserter?
+    var newTuples: NewTuples?
 
     init(_ budget: Budget, store: ValueStore) {
       self.budget = budget
       self.executor = Executor(store: store, budget: budget)
     }
+
+    deinit { newTuples?.release() }
+
+    /// In a wave inserted concurrently: enters `n` derived tuples, pending; once this thread's
+    /// list is full, the rest go to its staging relation (in order, deduplicated).
+    func take(_ chunk: UnsafePointer<Value>, _ n: Int, arity: Int) {
+      var done = 0
+      if staging == nil, var mine = inserter {
+        inserter = nil  // one owner of its arrays while it inserts
+        done = mine.insert(chunk, count: n)
+        inserter = mine
+      }
+      if done < n {
+        let staged = staging ?? Relation(arity: arity)
+        staging = staged
+        _ = staged.insertAll(chunk + done &* arity, count: n - done)
+      }
+    }
+  }
+
+  /// Whether the waves of a run may insert concurrently (`ConcurrentInserter`): no step probes
+  /// the head's table (it holds pending values meanwhile), and row 0 exists (slots given up
+  /// after a failed wave hold row 0, as `Relation.removeRows` leaves them).
+  static func insertsConcurrently(_ rule: BoundRule, into head: Relation, threads: Int) -> Bool {
+    guard threads > 1, threads <= 64, head.arity > 0, head.count > 0, !head.isClustered else { return false }
+    return !rule.body.steps.contains { ($0.kind == .member || $0.kind == .absent) && $0.relation === head }
   }
 
   /// Whether the rule can run split across threads: its first step scans row by row (a delta,
@@ -149,11 +179,20 @@ final class ParallelRound {
       workers.append(Worker(Budget(worker: parent, stop: { stop.flag.load(ordering: .relaxed) }), store: store))
     }
     let arity = rows.arity
+    let concurrent = inWaves && ParallelRound.insertsConcurrently(copies[0], into: rows, threads: n)
     for k in 0..<n {
       let w = workers[k]
       w.budget.growing = parent.growing
       w.executor.continuesRecent = false
-      // The sink runs on worker k's thread and touches only worker k and reads `rows`.
+      // The sink runs on worker k's thread and touches only worker k, reads `rows` and, in a
+      // wave inserted concurrently, enters tuples in its table.
+      if concurrent {
+        w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
+          w.take(chunk, count, arity: arity)
+          return 0
+        }
+        continue
+      }
       w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
         let executor = w.executor
@@ -179,6 +218,7 @@ final class ParallelRound {
         w.executor.chunkValues = Executor.chunkValues
         w.executor.releaseLargeOutput()
         w.staging = nil
+        w.inserter = nil
       }
     }
     let target = max(1, parent.parallelWaveValues)
@@ -196,7 +236,8 @@ final class ParallelRound {
         }
       }
       let kept = try wave(
-        copies, n, low..<high, firstWave: low == delta.lowerBound, inWaves: inWaves, into: rows, stored: stored, buffered: buffered)
+        copies, n, low..<high, firstWave: low == delta.lowerBound, inWaves: inWaves, concurrent: concurrent, into: rows,
+        stored: stored, buffered: buffered)
       // What a thread held a row says how many rows fill its share next time; a wave grows or
       // shrinks at most fourfold (a few rows may keep far more or less than the rest).
       let want = kept == 0 ? .infinity : Double(target) * Double(high - low) / Double(kept)
@@ -209,11 +250,17 @@ final class ParallelRound {
   /// contiguous slices; what they hold is appended to `rows` in slice order. Returns the values
   /// the threads held in all (for the next wave's size).
   private func wave(
-    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, inWaves: Bool, into rows: Relation,
+    _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, inWaves: Bool, concurrent: Bool, into rows: Relation,
     stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
   ) throws(EvaluationError) -> Int {
     let arity = rows.arity
     let total = range.count
+    // Each thread may enter a share of the room the table has (it must not grow meanwhile),
+    // up to four waves' worth; a table with room for less than half the smallest delta split
+    // a thread (a small one) takes the other way.
+    let quota = concurrent ? min(rows.appendRoom() / n, 4 * max(1, parent.parallelWaveValues) / arity) : 0
+    let inserting = quota >= max(1, parent.parallelMinimumDelta / 2)
+    if inserting { prepareInserters(n, quota: quota, rows: rows) }
     for k in 0..<n {
       let first = copies[k].body.steps[0]
       first.low = range.lowerBound + total * k / n
@@ -223,7 +270,7 @@ final class ParallelRound {
       w.staging = nil
       w.checked = 0
       w.kept = 0
-      w.executor.chunkValues = ParallelRound.firstChunkValues
+      w.executor.chunkValues = inserting ? Executor.storedChunkValues : ParallelRound.firstChunkValues
       // Later waves go on with the repeat cache of the earlier ones (`Executor.continuesRecent`).
       w.executor.continuesRecent = !firstWave
     }
@@ -238,6 +285,11 @@ final class ParallelRound {
         try w.executor.run(copies[k])
         let out = w.executor
         let derived = out.outputCount / arity
+        if w.inserter != nil {
+          w.take(out.output, derived, arity: arity)
+          try w.budget.check(copies[k].span)
+          return
+        }
         // In waves the append drops derivations of stored tuples (a wave's, bounded); one
         // wave for a whole round drops them here, on this thread, before they are appended.
         w.kept = inWaves ? derived : w.checked + rows.keepAbsent(out.output + w.checked &* arity, count: derived - w.checked)
@@ -248,6 +300,7 @@ final class ParallelRound {
       }
     }
     let failures = workers.prefix(n).compactMap { $0.error }
+    if inserting, !failures.isEmpty { giveUpInserted(n, rows: rows) }
     if let first = failures.first(where: { $0.reason != .interrupted }) ?? failures.first {
       // A sibling's stop reads as an interruption; the parent's own interrupt check says
       // whether the user pressed Ctrl-C.
@@ -256,6 +309,7 @@ final class ParallelRound {
       }
       throw first
     }
+    if inserting { return try finishInserted(n, rows: rows, stored: stored, buffered: buffered) }
     // What each thread kept, in slice order (a thread's staged tuples came before its output).
     var segments: [(UnsafePointer<Value>, Int)] = []
     var kept = 0
@@ -270,6 +324,84 @@ final class ParallelRound {
     for w in workers.prefix(n) { w.staging = nil }
     try stored(fresh)
     return kept
+  }
+
+  /// Each thread's tuples for `ConcurrentInserter` (read by every thread during a wave).
+  private var bases = UnsafeMutablePointer<UnsafeMutablePointer<Value>>.allocate(capacity: 1)
+  private var basesCount = 1
+
+  deinit { bases.deallocate() }
+
+  /// Before a wave inserted concurrently: each of the `n` threads gets an inserter whose list
+  /// holds up to `quota` new tuples.
+  private func prepareInserters(_ n: Int, quota: Int, rows: Relation) {
+    if basesCount < n {
+      bases.deallocate()
+      bases = .allocate(capacity: n)
+      basesCount = n
+    }
+    let bits = ConcurrentInserter.indexBits(threads: n)
+    let capacity = min(quota, 1 << bits - 1)
+    for k in 0..<n {
+      let w = workers[k]
+      if let list = w.newTuples, list.allocated < capacity || list.arity != rows.arity {
+        list.release()
+        w.newTuples = nil
+      }
+      var list = w.newTuples ?? NewTuples(capacity: capacity, arity: rows.arity)
+      list.count = 0
+      list.capacity = capacity
+      w.newTuples = list
+      bases[k] = list.tuples
+      w.inserter = ConcurrentInserter(
+        table: rows.table, relation: rows, arity: rows.arity, thread: k, indexBits: bits, bases: UnsafePointer(bases),
+        list: list, takenOver: [Int](repeating: 0, count: n))
+    }
+  }
+
+  /// After a wave inserted concurrently: the threads' live new tuples become rows (thread 0's
+  /// first; each thread copies its own), or, when a thread's list filled, the wave is given up
+  /// in the table and its tuples appended as a wave's tuples are (`Relation.appendNew`).
+  /// Returns the values the threads held (for the next wave's size).
+  private func finishInserted(
+    _ n: Int, rows: Relation, stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
+  ) throws(EvaluationError) -> Int {
+    let arity = rows.arity
+    let inserters = workers.prefix(n).compactMap { $0.inserter }
+    var held = 0
+    for w in workers.prefix(n) {
+      held += (w.inserter?.list.count ?? 0) + (w.staging?.count ?? 0)
+      w.newTuples = w.inserter?.list
+    }
+    buffered(workers.prefix(n).reduce(0) { sum, w in
+      sum + w.executor.outputCapacity * MemoryLayout<Value>.stride + (w.newTuples?.bytes ?? 0) + (w.staging?.bytes ?? 0)
+    })
+    let fresh: Int
+    if workers.prefix(n).contains(where: { $0.staging != nil }) {
+      giveUpInserted(n, rows: rows)
+      var segments: [(UnsafePointer<Value>, Int)] = []
+      for w in workers.prefix(n) {
+        if let list = w.inserter?.list { segments.append((UnsafePointer(list.tuples), list.count)) }
+        if let staged = w.staging { segments.append((UnsafePointer(staged.data), staged.count)) }
+      }
+      fresh = rows.appendNew(segments, threads: threads, minimum: parent.parallelMinimumDelta, scratch: scratch)
+    } else {
+      fresh = rows.appendInserted(inserters, threads: threads, minimum: parent.parallelMinimumDelta)
+    }
+    for w in workers.prefix(n) {
+      w.staging = nil
+      w.inserter = nil
+    }
+    try stored(fresh)
+    return held &* arity
+  }
+
+  /// Gives up the pending slots of a wave inserted concurrently (see `finishInserted`).
+  private func giveUpInserted(_ n: Int, rows: Relation) {
+    rows.giveUpInserted(workers.prefix(n).compactMap { $0.inserter })
+    for w in workers.prefix(n) {
+      if let list = w.inserter?.list { w.newTuples = list }
+    }
   }
 
   /// The number of threads `--threads` means by default: the processors this process may run

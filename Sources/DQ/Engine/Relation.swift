@@ -323,6 +323,9 @@ public final class Relation {
   /// The rows up to `n` hold tuples whose table entries `appendNew` has written.
   func setCount(_ n: Int) { count = n }
 
+  /// `n` slots of the table were given up (they hold row 0; `giveUpInserted`).
+  func noteDeadSlots(_ n: Int) { deadSlots += n }
+
   /// Makes room for `n` more rows at once.
   public func reserve(_ n: Int) {
     while capacity < count + n { grow() }

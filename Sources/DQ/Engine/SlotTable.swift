@@ -41,7 +41,9 @@ struct SlotTable {
     Int(truncatingIfNeeded: ((h >> 32) &* UInt64(groupCount)) >> 32)
   }
   @inline(__always) private func line(_ g: Int) -> UnsafeMutableRawPointer { lines + g &<< 6 }
-  @inline(__always) private static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
+  /// Group g's cache line (for `insertConcurrently`, ParallelInsert.swift).
+  @inline(__always) func lineAddress(_ g: Int) -> UnsafeMutableRawPointer { lines + g &<< 6 }
+  @inline(__always) static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
   @inline(__always) private static func value(_ line: UnsafeRawPointer, _ k: Int) -> UInt32 {
     line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)
   }

@@ -1,0 +1,321 @@
+import CEngine
+import Dispatch
+
+/// Inserting a parallel round's derivations into the head relation from every deriving thread
+/// at once (`ParallelRound`, waves of a rule that reads none of the rows the round appends).
+///
+/// Each thread hands its derivations, a small chunk at a time (the caches hold it), to its own
+/// `ConcurrentInserter`, which searches the head's deduplication table for each, as `insertAll`
+/// would, and enters a tuple not found with a pending value: not a row number yet, but the
+/// thread and the place of the tuple in the thread's list of new tuples (`NewTuples`). The rows
+/// are not touched while the threads run; after the wave, each thread copies its live new
+/// tuples to the rows (thread 0's first, then thread 1's, ...) and writes their row numbers
+/// into their slots.
+///
+/// Order: the single-threaded round derives thread 0's slice, then thread 1's, and so on, and
+/// keeps the first copy of a repeated tuple. A thread that finds a tuple pending for a thread
+/// after it takes the slot over (its copy comes first); the later thread's entry is then stale
+/// and is skipped when copying. So the rows, and their numbers, are the single thread's.
+///
+/// Table: a search reads groups without a lock; entering a tuple locks the group it goes into
+/// (a bit in the group's spare control bytes), searches that group again, and writes the value
+/// before the control byte, so a search that sees the byte sees the value. Nothing moves: the
+/// table is not grown during a wave, and each thread enters at most its `quota` of tuples.
+/// A thread whose list fills keeps the rest of its derivations in a staging relation of its
+/// own; then the wave is undone in the table (`undo`: pending slots become dead ones) and its
+/// tuples appended as before (`Relation.appendNew`).
+struct ConcurrentInserter {
+  let table: SlotTable
+  let relation: Relation
+  let arity: Int
+  let thread: Int
+  /// Pending values: `pending | thread << indexBits | index`.
+  let indexBits: Int
+  /// Every thread's list's tuples (only read here but for this thread's own, through `list`).
+  let bases: UnsafePointer<UnsafeMutablePointer<Value>>
+  /// This thread's new tuples.
+  var list: NewTuples
+  /// Slots this thread took over from each thread (their entries went stale).
+  var takenOver: [Int]
+
+  static let pending: UInt32 = 1 << 31
+
+  /// Bits of a pending value left for the index when `threads` threads insert.
+  static func indexBits(threads: Int) -> Int { 31 - (Int.bitWidth - (max(1, threads) - 1).leadingZeroBitCount) }
+
+  /// The pending value of this thread's entry `index`.
+  @inline(__always) func code(_ index: Int) -> UInt32 {
+    ConcurrentInserter.pending | UInt32(truncatingIfNeeded: thread &<< indexBits | index)
+  }
+
+  @inline(__always) private func threadOf(_ v: UInt32) -> Int { Int((v & ~ConcurrentInserter.pending) >> UInt32(indexBits)) }
+
+  /// Whether a table value (row number, or pending value) holds the tuple `t`.
+  @inline(__always) private func holds(_ v: UInt32, _ t: UnsafePointer<Value>) -> Bool {
+    if v & ConcurrentInserter.pending == 0 { return relation.rowEquals(Int(v), t) }
+    let index = Int(v & (1 << UInt32(indexBits) - 1))
+    let u = bases[threadOf(v)] + index &* arity
+    for i in 0..<arity where u[i] != t[i] { return false }
+    return true
+  }
+
+  /// Inserts `n` tuples stored one after another (pending); returns how many were taken. Fewer
+  /// than `n` only when this thread's list is full: the rest are the caller's.
+  mutating func insert(_ base: UnsafePointer<Value>, count n: Int) -> Int {
+    let ahead = 16, rowsAt = 8
+    var taken = 0
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ahead) { ring in
+      for j in 0..<min(n, ahead) {
+        ring[j] = Relation.hash(base + j &* arity, arity)
+        table.prefetch(ring[j])
+      }
+      for k in 0..<n {
+        if list.count == list.capacity { return }
+        let h = ring[k % ahead]
+        if k &+ ahead < n {
+          let next = Relation.hash(base + (k &+ ahead) &* arity, arity)
+          ring[k % ahead] = next
+          table.prefetch(next)
+        }
+        if k &+ rowsAt < n {
+          table.forEachCandidate(ring[(k &+ rowsAt) % ahead]) { v in
+            if v & ConcurrentInserter.pending == 0 { relation.prefetchRow(Int(v)) }
+          }
+        }
+        let t = base + k &* arity
+        // The tuple goes in the list first: once its pending value is in the table, other
+        // threads may compare it.
+        (list.tuples + list.count &* arity).update(from: t, count: arity)
+        let mine = code(list.count)
+        if let slot = enter(h, mine, t) {
+          list.slots[list.count] = UInt32(truncatingIfNeeded: slot)
+          list.count &+= 1
+        }
+        taken = k &+ 1
+      }
+    }
+    return taken
+  }
+
+  /// Searches for `t` and enters it with the value `mine` if not found, or takes over its slot
+  /// if it is pending for a later thread; returns the slot it holds then, or nil (stored, or
+  /// pending for this thread or an earlier one).
+  @inline(__always) private mutating func enter(_ h: UInt64, _ mine: UInt32, _ t: UnsafePointer<Value>) -> Int? {
+    switch table.insertConcurrently(h, mine, { holds($0, t) }) {
+    case .entered(let slot):
+      return slot
+    case .found(let v, let slot):
+      guard v & ConcurrentInserter.pending != 0, threadOf(v) > thread else { return nil }
+      // A later thread's copy: under the group's lock, take it over if it still is one.
+      guard let before = table.replaceConcurrently(slot, mine, if: { $0 & ConcurrentInserter.pending != 0 && threadOf($0) > thread })
+      else { return nil }
+      takenOver[threadOf(before)] &+= 1
+      return slot
+    }
+  }
+}
+
+/// One thread's new tuples of a wave: their values and the slots they were entered in (the
+/// slot still holds the entry's pending value unless another thread took it over). Allocated
+/// before the wave and never moved during it (other threads read the tuples).
+struct NewTuples {
+  let tuples: UnsafeMutablePointer<Value>
+  let slots: UnsafeMutablePointer<UInt32>
+  let arity: Int
+  /// Entries allocated, and how many this wave may fill.
+  let allocated: Int
+  var capacity: Int
+  var count = 0
+
+  init(capacity: Int, arity: Int) {
+    self.arity = arity
+    self.allocated = capacity
+    self.capacity = capacity
+    tuples = Memory.allocate(Value.self, count: max(1, capacity * arity))
+    slots = Memory.allocate(UInt32.self, count: max(1, capacity))
+  }
+
+  var bytes: Int { allocated * (arity * MemoryLayout<Value>.stride + MemoryLayout<UInt32>.stride) }
+
+  func release() {
+    Memory.release(tuples)
+    Memory.release(slots)
+  }
+}
+
+extension Relation {
+  /// After a wave inserted concurrently (no list filled): each thread's live new tuples become
+  /// rows, thread 0's first, in the order each thread derived them, and their slots get their
+  /// row numbers; returns how many. The table is then grown as `insert` would have grown it.
+  func appendInserted(_ inserters: [ConcurrentInserter], threads: Int, minimum: Int) -> Int {
+    let n = inserters.count
+    var stale = [Int](repeating: 0, count: n)
+    for inserter in inserters {
+      for k in 0..<n { stale[k] += inserter.takenOver[k] }
+    }
+    var starts: [Int] = []
+    var fresh = 0
+    for k in 0..<n {
+      starts.append(fresh)
+      fresh += inserters[k].list.count - stale[k]
+    }
+    let start = count
+    reserveRows(fresh)
+    let all = fresh
+    let job = Shared(value: (inserters, starts, data, table))
+    let arity = self.arity
+    DispatchQueue.concurrentPerform(iterations: n) { k in
+      let (inserters, starts, data, table) = job.value
+      let inserter = inserters[k], list = inserter.list
+      var row = start &+ starts[k]
+      let ahead = 16
+      for i in 0..<min(ahead, list.count) { table.prefetchSlot(Int(list.slots[i])) }
+      for i in 0..<list.count {
+        if i &+ ahead < list.count { table.prefetchSlot(Int(list.slots[i &+ ahead])) }
+        let slot = Int(list.slots[i])
+        guard table.value(at: slot) == inserter.code(i) else { continue }
+        (data + row &* arity).update(from: list.tuples + i &* arity, count: arity)
+        table.setValue(slot, UInt32(truncatingIfNeeded: row))
+        row &+= 1
+      }
+      // Every entry not taken over is live (`takenOver` counted the others).
+      assert(row == start &+ (k &+ 1 < starts.count ? starts[k &+ 1] : all))
+    }
+    setCount(start + fresh)
+    for index in indexes where index.isBuilt {
+      for r in start..<start + fresh { index.add(row: r) }
+    }
+    finishAppend(threads: threads, parallelFrom: max(2, minimum) * 8)
+    return fresh
+  }
+
+  /// After a wave inserted concurrently that is not kept as it is (a list filled, or a thread
+  /// failed): the slots still pending become dead ones (row 0, as `removeRows` leaves them).
+  func giveUpInserted(_ inserters: [ConcurrentInserter]) {
+    var dead = 0
+    for inserter in inserters {
+      let list = inserter.list
+      for i in 0..<list.count where table.value(at: Int(list.slots[i])) == inserter.code(i) {
+        table.setValue(Int(list.slots[i]), 0)
+        dead += 1
+      }
+    }
+    noteDeadSlots(dead)
+  }
+}
+
+/// Hands a finished wave to the threads that copy its new tuples.
+private struct Shared<T>: @unchecked Sendable {
+  let value: T
+}
+
+/// The result of `SlotTable.insertConcurrently`.
+enum ConcurrentEntry {
+  /// Not found: entered in this slot with the value given.
+  case entered(Int)
+  /// Found: the value matched and its slot.
+  case found(UInt32, Int)
+}
+
+extension SlotTable {
+  /// The lock bit of a group: the high bit of its last spare control byte (byte 15), which no
+  /// search reads.
+  private static let lockBit: UInt64 = 0x80 << 56
+
+  /// `find` and, when not found, `fill` with `value`, safe while other threads do the same
+  /// (see `ConcurrentInserter`). The table must have an empty slot for every tuple the threads
+  /// enter.
+  @inline(__always)
+  func insertConcurrently(_ h: UInt64, _ value: UInt32, _ matches: (UInt32) -> Bool) -> ConcurrentEntry {
+    let byte = UInt64(SlotTable.controlByte(h))
+    var g = homeGroup(h)
+    while true {
+      let line = lineAddress(g)
+      if let (v, k) = SlotTable.match(line, byte, matches) { return .found(v, g &<< 4 | k) }
+      if SlotTable.firstEmpty(line) >= 0 {
+        SlotTable.lock(line)
+        // Again, under the lock: another thread may have entered the tuple, or filled the group.
+        if let (v, k) = SlotTable.match(line, byte, matches) {
+          SlotTable.unlock(line)
+          return .found(v, g &<< 4 | k)
+        }
+        let k = SlotTable.firstEmpty(line)
+        if k >= 0 {
+          dq_store_release_u32(line + (16 &+ k &<< 2), value)
+          dq_store_release_u8(line + k, UInt8(truncatingIfNeeded: byte))
+          SlotTable.unlock(line)
+          return .entered(g &<< 4 | k)
+        }
+        SlotTable.unlock(line)
+      }
+      g &+= 1
+      if g == groupCount { g = 0 }
+    }
+  }
+
+  /// Under the slot's group lock: replaces its value by `value` when the value there satisfies
+  /// `when`; returns the value replaced, or nil.
+  @inline(__always)
+  func replaceConcurrently(_ slot: Int, _ value: UInt32, if when: (UInt32) -> Bool) -> UInt32? {
+    let line = lineAddress(slot &>> 4)
+    let at = line + (16 &+ (slot & 15) &<< 2)
+    SlotTable.lock(line)
+    defer { SlotTable.unlock(line) }
+    let before = dq_load_acquire_u32(at)
+    guard when(before) else { return nil }
+    dq_store_release_u32(at, value)
+    return before
+  }
+
+  /// The value and index of the first filled slot of a group whose control byte is `byte` and
+  /// whose value `matches` (control words read with acquire: their values are written first).
+  @inline(__always)
+  private static func match(_ line: UnsafeMutableRawPointer, _ byte: UInt64, _ matches: (UInt32) -> Bool) -> (UInt32, Int)? {
+    let pattern = 0x0101_0101_0101_0101 &* byte
+    if let found = match(line, 0, 0x8080_8080_8080_8080, pattern, byte, matches) { return found }
+    return match(line, 8, 0x0000_0000_8080_8080, pattern, byte, matches)
+  }
+
+  /// `match` over the control word at `offset` (slots `offset` on, their high bits `highs`).
+  @inline(__always)
+  private static func match(
+    _ line: UnsafeMutableRawPointer, _ offset: Int, _ highs: UInt64, _ pattern: UInt64, _ byte: UInt64, _ matches: (UInt32) -> Bool
+  ) -> (UInt32, Int)? {
+    let x = dq_load_acquire_u64(line + offset) ^ pattern
+    var c = (x &- 0x0101_0101_0101_0101) & ~x & highs
+    while c != 0 {
+      let k = offset &+ c.trailingZeroBitCount &>> 3
+      if (line + k).load(as: UInt8.self) == UInt8(truncatingIfNeeded: byte) {
+        let v = dq_load_acquire_u32(line + (16 &+ k &<< 2))
+        if matches(v) { return (v, k) }
+      }
+      c &= c &- 1
+    }
+    return nil
+  }
+
+  /// The first empty slot of a group, or -1.
+  @inline(__always) private static func firstEmpty(_ line: UnsafeMutableRawPointer) -> Int {
+    let e0 = ~dq_load_acquire_u64(line) & 0x8080_8080_8080_8080
+    if e0 != 0 { return e0.trailingZeroBitCount &>> 3 }
+    let e1 = ~dq_load_acquire_u64(line + 8) & 0x0000_0000_8080_8080
+    return e1 != 0 ? 8 &+ e1.trailingZeroBitCount &>> 3 : -1
+  }
+
+  @inline(__always) private static func lock(_ line: UnsafeMutableRawPointer) {
+    let word = line + 8
+    var w = dq_load_u64(word)
+    while true {
+      if w & lockBit != 0 {
+        dq_spin_pause()
+        w = dq_load_u64(word)
+        continue
+      }
+      if dq_cas_acquire_u64(word, &w, w | lockBit) != 0 { return }
+    }
+  }
+
+  @inline(__always) private static func unlock(_ line: UnsafeMutableRawPointer) {
+    dq_store_release_u8(line + 15, 0)
+  }
+}
