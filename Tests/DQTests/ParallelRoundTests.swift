@@ -1,6 +1,7 @@
 /// Parallel rounds (`--threads N`, `ParallelRound`): the same relations, in the same row order,
 /// and the same printed output for every thread count; limits and interrupts stop a parallel
 /// round cleanly.
+import Dispatch
 import Synchronization
 import Testing
 
@@ -16,6 +17,9 @@ import Testing
     var parallelRuns: Int
     /// Runs of delta versions in their other order (`RulePlan.alternative`).
     var otherOrderRuns = 0
+    /// Waves inserted concurrently (`ConcurrentInserter`), and those given up (a list filled).
+    var concurrentWaves = 0
+    var givenUpWaves = 0
 
     /// Everything but the count of parallel runs, which differs by design.
     func sameResults(as other: Outcome) -> Bool {
@@ -64,32 +68,39 @@ import Testing
     }
     return Outcome(
       output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns,
-      otherOrderRuns: s.database.alternativeRuns)
+      otherOrderRuns: s.database.alternativeRuns, concurrentWaves: s.database.concurrentWaves,
+      givenUpWaves: s.database.givenUpWaves)
   }
 
   @Test("Random programs: relations, row order and output agree for 1, 2 and 4 threads")
   func randomProgramsAgree() {
-    var split = 0
+    var split = 0, concurrent = 0, givenUp = 0
     for seed in UInt64(1)...300 {
       var generator = RandomProgram(seed: seed)
       let text = generator.text() + "?- a(X, Y).\n?- b(X, Y).\n?- c(X).\n.why a(X, Y)\n"
       let one = Self.run(text, threads: 1, compared: ["a", "b", "c"])
       #expect(one.parallelRuns == 0)
-      // Every other seed appends in waves of a row or two a thread.
+      // Every other seed appends in waves of a row or two a thread (whose lists of tuples
+      // inserted concurrently fill, so those waves are given up and appended).
       let waves = seed % 2 == 0 ? 4 : ParallelRound.defaultWaveValues
       for threads in [2, 4] {
         let many = Self.run(text, threads: threads, waveValues: waves, compared: ["a", "b", "c"])
         split += many.parallelRuns
+        concurrent += many.concurrentWaves
+        givenUp += many.givenUpWaves
         #expect(many.sameResults(as: one), "seed \(seed), \(threads) threads:\n\(text)\n\(many.output)\nvs\n\(one.output)")
         if !many.sameResults(as: one) { return }
       }
     }
     #expect(split > 100, "parallel rounds ran \(split) times: the comparison proves little")
+    // (About 100 waves run inserting concurrently, 9 of them given up.)
+    #expect(concurrent - givenUp > 50, "\(concurrent) waves inserted concurrently, \(givenUp) given up")
+    #expect(givenUp > 3, "\(givenUp) waves given up")
   }
 
   @Test("Programs over random graphs agree with one thread, parallel rounds included", arguments: DifferentialProgram.all)
   func graphProgramsAgree(_ program: DifferentialProgram) {
-    var split = 0
+    var split = 0, concurrent = 0
     for seed in UInt64(1)...8 {
       let graph = RandomGraph(seed: seed)
       let names = program.compared.map(\.name)
@@ -107,13 +118,14 @@ import Testing
             text, threads: threads, otherOrderMargin: margin, waveValues: threads == 2 ? 16 : ParallelRound.defaultWaveValues,
             compared: names)
           split += many.parallelRuns
+          concurrent += many.concurrentWaves
           #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads, margin \(margin)")
           if !many.sameResults(as: one) { return }
         }
       }
     }
     // Programs without recursion have no delta rounds to split.
-    if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0) }
+    if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0 && concurrent > 0) }
   }
 
   @Test("A delta version's other order is split across threads too, with the same rows in the same order")
@@ -318,6 +330,104 @@ import Testing
     #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
   }
 
+  @Test("Threads inserting overlapping tuples at once store what insertAll stores, in its order", arguments: [2, 3, 4])
+  func concurrentInsertEqualsInsertAll(threads: Int) {
+    var rng = SplitMix64(seed: 1000 + UInt64(threads))
+    for trial in 0..<40 {
+      let arity = trial % 3 + 1
+      // A few stored rows; each thread's segment draws from a small domain, so the threads
+      // enter many of the same tuples at once (and take slots over from one another).
+      let stored = Relation(arity: arity), serial = Relation(arity: arity)
+      let span = Value(Int.random(in: 4...(arity == 1 ? 3000 : 60), using: &rng))
+      func random() -> [Value] { (0..<arity).map { _ in Value.random(in: 0..<span, using: &rng) } }
+      for _ in 0..<Int.random(in: 1...500, using: &rng) {
+        let t = random()
+        stored.insert(t)
+        serial.insert(t)
+      }
+      if trial % 4 == 1, stored.count > 4 {
+        // Removed rows leave dead slots behind.
+        let gone = Array(Set((0..<stored.count / 4).map { _ in Int.random(in: 1..<stored.count, using: &rng) })).sorted()
+        stored.removeRows(gone)
+        serial.removeRows(gone)
+      }
+      let segments: [[Value]] = (0..<threads).map { _ in
+        (0..<Int.random(in: 0...6000, using: &rng)).flatMap { _ in random() }
+      }
+      var expected = 0
+      for flat in segments {
+        expected += flat.withUnsafeBufferPointer { b in b.baseAddress.map { serial.insertAll($0, count: flat.count / arity) } ?? 0 }
+      }
+      let total = segments.reduce(0) { $0 + $1.count } / arity
+      stored.reserve(total)
+      #expect(stored.appendRoom() >= total)
+      let bits = ConcurrentInserter.indexBits(threads: threads)
+      let lists = segments.map { NewTuples(capacity: max(1, $0.count / arity), arity: arity) }
+      defer { for list in lists { list.release() } }
+      let bases = UnsafeMutablePointer<UnsafeMutablePointer<Value>>.allocate(capacity: threads)
+      defer { bases.deallocate() }
+      for k in 0..<threads { bases[k] = lists[k].tuples }
+      let inserters = UnsafeMutablePointer<ConcurrentInserter>.allocate(capacity: threads)
+      for k in 0..<threads {
+        (inserters + k).initialize(
+          to: ConcurrentInserter(
+            table: stored.table, relation: stored, arity: arity, thread: k, indexBits: bits, bases: UnsafePointer(bases),
+            list: lists[k], takenOver: [Int](repeating: 0, count: threads)))
+      }
+      defer {
+        inserters.deinitialize(count: threads)
+        inserters.deallocate()
+      }
+      let shared = UncheckedBox((inserters, segments))
+      DispatchQueue.concurrentPerform(iterations: threads) { k in
+        let (inserters, segments) = shared.value
+        segments[k].withUnsafeBufferPointer { b in
+          guard let base = b.baseAddress else { return }
+          // In chunks, as an executor hands them over.
+          var from = 0
+          let n = b.count / arity
+          while from < n {
+            let to = min(n, from + 97)
+            let taken = inserters[k].insert(base + from * arity, count: to - from)
+            precondition(taken == to - from, "a list with room for the segment filled")
+            from = to
+          }
+        }
+      }
+      let fresh = stored.appendInserted(Array(UnsafeBufferPointer(start: inserters, count: threads)), threads: threads, minimum: 2)
+      #expect(fresh == expected, "trial \(trial)")
+      #expect(stored.count == serial.count, "trial \(trial)")
+      #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
+      #expect((0..<stored.count).allSatisfy { stored.find(stored.row($0)) == $0 }, "trial \(trial): a row is not found")
+      #expect(!stored.insert(random()) || stored.count == serial.count + 1)
+    }
+  }
+
+  @Test("A wave inserted concurrently and given up leaves dead slots that find nothing wrong")
+  func givenUpWaveLeavesDeadSlots() {
+    let stored = Relation(arity: 2)
+    for i in 0..<100 { stored.insert([Value(i), Value(i + 1)]) }
+    stored.reserve(1000)
+    let list = NewTuples(capacity: 100, arity: 2)
+    defer { list.release() }
+    let bases = UnsafeMutablePointer<UnsafeMutablePointer<Value>>.allocate(capacity: 1)
+    defer { bases.deallocate() }
+    bases[0] = list.tuples
+    var inserter = ConcurrentInserter(
+      table: stored.table, relation: stored, arity: 2, thread: 0, indexBits: ConcurrentInserter.indexBits(threads: 2),
+      bases: UnsafePointer(bases), list: list, takenOver: [0, 0])
+    let fresh: [Value] = (0..<50).flatMap { [Value($0), Value($0 + 2)] } + [0, 1]
+    #expect(fresh.withUnsafeBufferPointer { inserter.insert($0.baseAddress!, count: 51) } == 51)
+    #expect(inserter.list.count == 50)
+    stored.giveUpInserted([inserter])
+    // The pending slots now hold row 0, (0, 1): no tuple of the wave is found, (0, 1) is.
+    #expect(stored.count == 100)
+    #expect(stored.find([0, 2]) == nil && stored.find([7, 9]) == nil)
+    #expect(stored.find([0, 1]) == 0 && stored.find([99, 100]) == 99)
+    #expect(stored.insert([7, 9]))
+    #expect(stored.find([7, 9]) == 100)
+  }
+
   @Test("A parallel append into small, nearly full tables, after removals and with empty segments, equals insertAll")
   func parallelAppendSmallFullTables() {
     var rng = SplitMix64(seed: 77)
@@ -387,4 +497,10 @@ import Testing
 private final class Counter: Sendable {
   private let n = Atomic<Int>(0)
   func next() -> Int { n.add(1, ordering: .relaxed).newValue }
+}
+
+/// Hands test data to `DispatchQueue.concurrentPerform` (each thread touches its own part).
+private struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
 }

@@ -49,6 +49,10 @@ public final class Database {
   public let store = ValueStore()
   /// Rule runs split across threads so far (`ParallelRound`): the tests check parallel rounds ran.
   var parallelRuns = 0
+  /// Waves of parallel rounds inserted concurrently (`ConcurrentInserter`), and those of them
+  /// given up because a thread's list filled (appended afterwards), for the tests.
+  var concurrentWaves = 0
+  var givenUpWaves = 0
   /// The most bytes of derivations a rule's run held before storing them (its threads'
   /// output buffers and staging relations together), for the tests.
   var largestBuffered = 0

@@ -62,6 +62,9 @@ final class ParallelRound {
   private var workers: [Worker] = []
   /// The appends' working lists, kept from wave to wave of a round.
   private let scratch = AppendScratch()
+  /// Waves inserted concurrently so far, and those given up (see `finishInserted`).
+  private(set) var concurrentWaves = 0
+  private(set) var givenUpWaves = 0
   /// Set by the first thread that fails; the others' budgets then stop them.
   private let stop = StopFlag()
 
@@ -377,7 +380,9 @@ final class ParallelRound {
       sum + w.executor.outputCapacity * MemoryLayout<Value>.stride + (w.newTuples?.bytes ?? 0) + (w.staging?.bytes ?? 0)
     })
     let fresh: Int
+    concurrentWaves += 1
     if workers.prefix(n).contains(where: { $0.staging != nil }) {
+      givenUpWaves += 1
       giveUpInserted(n, rows: rows)
       var segments: [(UnsafePointer<Value>, Int)] = []
       for w in workers.prefix(n) {
