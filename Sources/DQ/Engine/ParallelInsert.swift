@@ -20,10 +20,12 @@ import Dispatch
 /// Table: a search reads groups without a lock; entering a tuple locks the group it goes into
 /// (a bit in the group's spare control bytes), searches that group again, and writes the value
 /// before the control byte, so a search that sees the byte sees the value. Nothing moves: the
-/// table is not grown during a wave, and each thread enters at most its `quota` of tuples.
-/// A thread whose list fills keeps the rest of its derivations in a staging relation of its
-/// own; then the wave is undone in the table (`undo`: pending slots become dead ones) and its
-/// tuples appended as before (`Relation.appendNew`).
+/// table is not grown during a wave, and each thread enters at most what its list holds, a
+/// share of the room the table has. A thread whose list fills keeps the rest of its
+/// derivations in a staging relation of its own; then the wave is given up in the table
+/// (`giveUpInserted`: pending slots become dead ones) and its tuples appended as a wave's
+/// tuples otherwise are (`Relation.appendNew`). A failed wave (a limit, an interrupt) is given
+/// up too, so the table never keeps a pending value.
 struct ConcurrentInserter {
   let table: SlotTable
   let relation: Relation

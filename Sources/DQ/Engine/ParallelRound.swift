@@ -11,37 +11,43 @@ import Darwin
 /// A delta version of a rule whose first step scans the delta is split by rows of that delta
 /// (its other order, `RulePlan.alternative`, by the rows of the relation it scans first):
 /// thread k runs its own copy of the rule (its own `BoundRule`, executor, slots and output) over
-/// the k-th contiguous slice. While the threads run, everything they share is only read: the
-/// relations' rows, deduplication tables and indexes, which `prepare` builds beforehand on the
-/// calling thread (nothing is built lazily during the round), and the value store (rules with
-/// arithmetic, which may intern numbers, or aggregates stay single-threaded). Each thread keeps
-/// what it derives in its executor's output. Should the output fill (a row that derives very
-/// many tuples, or a round in one wave), the thread drops the derivations of tuples already
-/// stored by probing the head relation read-only, each once (`Worker.checked`); the output
-/// starts at a small chunk and doubles only while what is kept fills more than half of it,
-/// and past half of the largest chunk the tuples move to a deduplicated staging relation of
-/// its own (memory follows distinct tuples, not derivations). No lock is taken on this path.
+/// the k-th contiguous slice. While the threads run, what they share is only read, but for the
+/// head's deduplication table in a wave inserted concurrently (below): the relations' rows,
+/// tables and indexes, which `prepare` builds beforehand on the calling thread (nothing is
+/// built lazily during the round), and the value store (rules with arithmetic, which may intern
+/// numbers, or aggregates stay single-threaded).
 ///
-/// Then the threads' tuples are appended in slice order (`Relation.appendNew`, which shares
-/// the work out among the threads too, each searching the head's table for the tuples homed in
-/// its share of it: the derivations of stored tuples are dropped there, each probed once). The
-/// single-threaded path derives the same tuples in the same order (slices are contiguous and
-/// the scan visits rows in order), and insertion keeps the first of duplicates, so the rows,
-/// their numbers (which `.why` and the rounds read) and every printed output are the same for
-/// every thread count.
+/// Order: the single-threaded path derives the same tuples in the same order (slices are
+/// contiguous and the scan visits rows in order), and insertion keeps the first of duplicates;
+/// the threads' tuples are stored as if inserted in slice order, so the rows, their numbers
+/// (which `.why` and the rounds read) and every printed output are the same for every thread
+/// count.
 ///
-/// Waves: a round runs its rows a part at a time, and what a part derived is appended before
-/// the next part runs, so the threads hold about a wave's derivations
-/// (`Budget.parallelWaveValues` a thread, 512 KiB), not the round's (two threads held some 50 MB
-/// beside the rows of the random 4,000-node closure, whose rounds add up to 3 million tuples).
-/// Each wave's rows are contiguous and come after the previous wave's, so the order is still
-/// the single thread's. The first wave is small (a row may derive many tuples); each next one
-/// is sized by what the last wave derived a row, growing or shrinking at most fourfold. Waves
-/// need a rule that reads none of the rows the round appends (a delta version reads the rows
-/// before the round); a rule that does runs in one wave, its tuples appended when it is done,
-/// and its threads drop the derivations of stored tuples before that (a whole round's
-/// derivations would otherwise be handed to the append).
+/// Waves: a round runs its rows a part at a time, and what a part derived is stored before the
+/// next part runs, so the threads hold about a wave's tuples (`Budget.parallelWaveValues` a
+/// thread, 512 KiB), not the round's (two threads held some 50 MB beside the rows of the random
+/// 4,000-node closure, whose rounds add up to 3 million tuples). Each wave's rows are
+/// contiguous and come after the previous wave's, so the order is still the single thread's.
+/// The first wave is small (a row may derive many tuples); each next one is sized by what the
+/// last wave held a row, growing or shrinking at most fourfold. Waves need a rule that reads
+/// none of the rows the round appends (a delta version reads the rows before the round).
 ///
+/// A wave is stored one of two ways:
+/// - Inserted concurrently (`ConcurrentInserter`, when no step of the rule probes the head's
+///   table and the table has room): each thread hands its derivations, a small chunk at a time,
+///   to its inserter, which searches the head's table and enters new tuples pending, in the
+///   thread's list; after the wave each thread copies its live tuples to the rows. A thread
+///   whose list fills keeps the rest in a staging relation, and the wave is then given up in
+///   the table and appended as below.
+/// - Appended: each thread keeps what it derives in its executor's output (should it fill, a
+///   row deriving very many tuples, or a round in one wave, the thread drops the derivations of
+///   tuples already stored by probing the head read-only, each once, `Worker.checked`; the
+///   output doubles only while what is kept fills more than half of it, and past half of the
+///   largest chunk the tuples move to a deduplicated staging relation of its own, so memory
+///   follows distinct tuples, not derivations); then the threads' tuples are appended in slice
+///   order (`Relation.appendNew`, which shares the search of the head's table out among the
+///   threads too). A rule that reads rows the round appends runs in one wave this way.
+
 /// Limits: each thread has a budget sharing the evaluation's deadline, memory limit and
 /// interrupt check (`Budget(worker:stop:)`); the first thread to fail sets `stop`, the others
 /// stop at their next check, and the round throws the first real error in slice order. What
@@ -259,9 +265,10 @@ final class ParallelRound {
     let arity = rows.arity
     let total = range.count
     // Each thread may enter a share of the room the table has (it must not grow meanwhile),
-    // up to four waves' worth; a table with room for less than half the smallest delta split
-    // a thread (a small one) takes the other way.
-    let quota = concurrent ? min(rows.appendRoom() / n, 4 * max(1, parent.parallelWaveValues) / arity) : 0
+    // up to twice a wave's worth (its list is allocated for that much: a wave is sized to
+    // enter about one); a table with room for less than half the smallest delta split a thread
+    // (a small one) takes the other way.
+    let quota = concurrent ? min(rows.appendRoom() / n, 2 * max(1, parent.parallelWaveValues) / arity) : 0
     let inserting = quota >= max(1, parent.parallelMinimumDelta / 2)
     if inserting { prepareInserters(n, quota: quota, rows: rows) }
     for k in 0..<n {
