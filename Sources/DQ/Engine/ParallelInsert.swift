@@ -175,13 +175,14 @@ extension Relation {
       for i in 0..<list.count {
         if i &+ ahead < list.count { table.prefetchSlot(Int(list.slots[i &+ ahead])) }
         let slot = Int(list.slots[i])
-        guard table.value(at: slot) == inserter.code(i) else { continue }
+        guard table.valueConcurrently(at: slot) == inserter.code(i) else { continue }
         (data + row &* arity).update(from: list.tuples + i &* arity, count: arity)
-        table.setValue(slot, UInt32(truncatingIfNeeded: row))
+        table.setValueConcurrently(slot, UInt32(truncatingIfNeeded: row))
         row &+= 1
       }
-      // Every entry not taken over is live (`takenOver` counted the others).
-      assert(row == start &+ (k &+ 1 < starts.count ? starts[k &+ 1] : all))
+      // Every entry not taken over is live (`takenOver` counted the others); else the threads
+      // would have written over one another's rows.
+      precondition(row == start &+ (k &+ 1 < starts.count ? starts[k &+ 1] : all), "concurrent insertion lost count of its tuples")
     }
     setCount(start + fresh)
     for index in indexes where index.isBuilt {
@@ -227,21 +228,31 @@ extension SlotTable {
   /// `find` and, when not found, `fill` with `value`, safe while other threads do the same
   /// (see `ConcurrentInserter`). The table must have an empty slot for every tuple the threads
   /// enter.
+  ///
+  /// Each look at a group reads its two control words once, and both the candidates and
+  /// whether the group is full come from that one reading: a group seen full stays full with
+  /// the same tuples, so a search that found no match there may go on to the next group (read
+  /// twice, a tuple entered between the readings could be missed in a group then seen full, and
+  /// entered again further on).
   @inline(__always)
   func insertConcurrently(_ h: UInt64, _ value: UInt32, _ matches: (UInt32) -> Bool) -> ConcurrentEntry {
     let byte = UInt64(SlotTable.controlByte(h))
     var g = homeGroup(h)
     while true {
       let line = lineAddress(g)
-      if let (v, k) = SlotTable.match(line, byte, matches) { return .found(v, g &<< 4 | k) }
-      if SlotTable.firstEmpty(line) >= 0 {
+      var w0 = dq_load_acquire_u64(line), w1 = dq_load_acquire_u64(line + 8)
+      if let (v, k) = SlotTable.match(line, w0, w1, byte, matches) { return .found(v, g &<< 4 | k) }
+      if SlotTable.firstEmpty(w0, w1) >= 0 {
         SlotTable.lock(line)
-        // Again, under the lock: another thread may have entered the tuple, or filled the group.
-        if let (v, k) = SlotTable.match(line, byte, matches) {
+        // Again, under the lock (no other thread enters a tuple here meanwhile): another
+        // thread may have entered this one, or filled the group, since the first reading.
+        w0 = dq_load_acquire_u64(line)
+        w1 = dq_load_acquire_u64(line + 8)
+        if let (v, k) = SlotTable.match(line, w0, w1, byte, matches) {
           SlotTable.unlock(line)
           return .found(v, g &<< 4 | k)
         }
-        let k = SlotTable.firstEmpty(line)
+        let k = SlotTable.firstEmpty(w0, w1)
         if k >= 0 {
           dq_store_release_u32(line + (16 &+ k &<< 2), value)
           dq_store_release_u8(line + k, UInt8(truncatingIfNeeded: byte))
@@ -269,25 +280,30 @@ extension SlotTable {
     return before
   }
 
-  /// The value and index of the first filled slot of a group whose control byte is `byte` and
-  /// whose value `matches` (control words read with acquire: their values are written first).
-  @inline(__always)
-  private static func match(_ line: UnsafeMutableRawPointer, _ byte: UInt64, _ matches: (UInt32) -> Bool) -> (UInt32, Int)? {
-    let pattern = 0x0101_0101_0101_0101 &* byte
-    if let found = match(line, 0, 0x8080_8080_8080_8080, pattern, byte, matches) { return found }
-    return match(line, 8, 0x0000_0000_8080_8080, pattern, byte, matches)
-  }
-
-  /// `match` over the control word at `offset` (slots `offset` on, their high bits `highs`).
+  /// The value and index of the first filled slot of a group, by its control words `w0` and
+  /// `w1` (read with acquire: values are written before their control bytes), whose control
+  /// byte is `byte` and whose value `matches`.
   @inline(__always)
   private static func match(
-    _ line: UnsafeMutableRawPointer, _ offset: Int, _ highs: UInt64, _ pattern: UInt64, _ byte: UInt64, _ matches: (UInt32) -> Bool
+    _ line: UnsafeMutableRawPointer, _ w0: UInt64, _ w1: UInt64, _ byte: UInt64, _ matches: (UInt32) -> Bool
   ) -> (UInt32, Int)? {
-    let x = dq_load_acquire_u64(line + offset) ^ pattern
+    let pattern = 0x0101_0101_0101_0101 &* byte
+    if let found = match(line, w0, 0, 0x8080_8080_8080_8080, pattern, byte, matches) { return found }
+    return match(line, w1, 8, 0x0000_0000_8080_8080, pattern, byte, matches)
+  }
+
+  /// `match` over one control word (slots `offset` on, their high bits `highs`).
+  @inline(__always)
+  private static func match(
+    _ line: UnsafeMutableRawPointer, _ word: UInt64, _ offset: Int, _ highs: UInt64, _ pattern: UInt64, _ byte: UInt64,
+    _ matches: (UInt32) -> Bool
+  ) -> (UInt32, Int)? {
+    let x = word ^ pattern
     var c = (x &- 0x0101_0101_0101_0101) & ~x & highs
     while c != 0 {
-      let k = offset &+ c.trailingZeroBitCount &>> 3
-      if (line + k).load(as: UInt8.self) == UInt8(truncatingIfNeeded: byte) {
+      let i = c.trailingZeroBitCount &>> 3
+      if UInt8(truncatingIfNeeded: word >> UInt64(i &<< 3)) == UInt8(truncatingIfNeeded: byte) {
+        let k = offset &+ i
         let v = dq_load_acquire_u32(line + (16 &+ k &<< 2))
         if matches(v) { return (v, k) }
       }
@@ -296,12 +312,22 @@ extension SlotTable {
     return nil
   }
 
-  /// The first empty slot of a group, or -1.
-  @inline(__always) private static func firstEmpty(_ line: UnsafeMutableRawPointer) -> Int {
-    let e0 = ~dq_load_acquire_u64(line) & 0x8080_8080_8080_8080
+  /// The first empty slot of a group by its control words, or -1.
+  @inline(__always) private static func firstEmpty(_ w0: UInt64, _ w1: UInt64) -> Int {
+    let e0 = ~w0 & 0x8080_8080_8080_8080
     if e0 != 0 { return e0.trailingZeroBitCount &>> 3 }
-    let e1 = ~dq_load_acquire_u64(line + 8) & 0x0000_0000_8080_8080
+    let e1 = ~w1 & 0x0000_0000_8080_8080
     return e1 != 0 ? 8 &+ e1.trailingZeroBitCount &>> 3 : -1
+  }
+
+  /// A slot's value, read while other threads may write other slots' values of its group
+  /// (`appendInserted`).
+  @inline(__always) func valueConcurrently(at slot: Int) -> UInt32 {
+    dq_load_acquire_u32(lineAddress(slot &>> 4) + (16 &+ (slot & 15) &<< 2))
+  }
+
+  @inline(__always) func setValueConcurrently(_ slot: Int, _ value: UInt32) {
+    dq_store_release_u32(lineAddress(slot &>> 4) + (16 &+ (slot & 15) &<< 2), value)
   }
 
   @inline(__always) private static func lock(_ line: UnsafeMutableRawPointer) {

@@ -47,7 +47,7 @@ import Darwin
 ///   follows distinct tuples, not derivations); then the threads' tuples are appended in slice
 ///   order (`Relation.appendNew`, which shares the search of the head's table out among the
 ///   threads too). A rule that reads rows the round appends runs in one wave this way.
-
+///
 /// Limits: each thread has a budget sharing the evaluation's deadline, memory limit and
 /// interrupt check (`Budget(worker:stop:)`); the first thread to fail sets `stop`, the others
 /// stop at their next check, and the round throws the first real error in slice order. What
@@ -173,10 +173,11 @@ final class ParallelRound {
 
   /// Runs `copies[k]` (one bound copy of the rule per thread, row ranges already set except
   /// the first step's) over the rows `delta` of its first step, in waves when `inWaves` (see
-  /// the type's notes; only when no step reads the rows the round appends), else in one; after
-  /// each wave appends what the threads derived to `rows` in slice order and passes how many
-  /// tuples were new to `stored` (which counts them against the limits). `buffered` learns
-  /// the bytes of derivations the threads held in a wave (their outputs and staging relations).
+  /// the type's notes; only when no step reads the rows the round appends), else in one; each
+  /// wave stores what the threads derived in `rows` as if in slice order (inserted
+  /// concurrently, or appended) and passes how many tuples were new to `stored` (which counts
+  /// them against the limits). `buffered` learns the bytes the threads held in a wave (their
+  /// outputs, lists of new tuples and staging relations).
   func run(
     _ copies: [BoundRule], delta: Range<Int>, into rows: Relation, inWaves: Bool,
     stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void = { _ in }
@@ -194,15 +195,12 @@ final class ParallelRound {
       w.budget.growing = parent.growing
       w.executor.continuesRecent = false
       // The sink runs on worker k's thread and touches only worker k, reads `rows` and, in a
-      // wave inserted concurrently, enters tuples in its table.
-      if concurrent {
-        w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
+      // wave inserted concurrently (the worker has an inserter), enters tuples in its table.
+      w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
+        if w.inserter != nil {
           w.take(chunk, count, arity: arity)
           return 0
         }
-        continue
-      }
-      w.executor.sink = { [unowned w] chunk, count throws(EvaluationError) in
         let kept = w.checked + rows.keepAbsent(chunk + w.checked &* arity, count: count - w.checked)
         let executor = w.executor
         while kept &* arity > executor.chunkValues / 2, executor.chunkValues < Executor.chunkValues {
@@ -228,6 +226,8 @@ final class ParallelRound {
         w.executor.releaseLargeOutput()
         w.staging = nil
         w.inserter = nil
+        w.newTuples?.release()
+        w.newTuples = nil
       }
     }
     let target = max(1, parent.parallelWaveValues)
@@ -256,8 +256,9 @@ final class ParallelRound {
   }
 
   /// One wave (the round's first, or a later one): the threads run the rows `range`, split in
-  /// contiguous slices; what they hold is appended to `rows` in slice order. Returns the values
-  /// the threads held in all (for the next wave's size).
+  /// contiguous slices; what they derive is inserted in `rows` concurrently when `concurrent`
+  /// and the table has room enough, else appended after they are done, in slice order either
+  /// way. Returns the values the threads held in all (for the next wave's size).
   private func wave(
     _ copies: [BoundRule], _ n: Int, _ range: Range<Int>, firstWave: Bool, inWaves: Bool, concurrent: Bool, into rows: Relation,
     stored: (Int) throws(EvaluationError) -> Void, buffered: (Int) -> Void
@@ -269,7 +270,9 @@ final class ParallelRound {
     // enter about one); a table with room for less than half the smallest delta split a thread
     // (a small one) takes the other way.
     let quota = concurrent ? min(rows.appendRoom() / n, 2 * max(1, parent.parallelWaveValues) / arity) : 0
+    // Row numbers must stay below the pending bit, slots within 32 bits.
     let inserting = quota >= max(1, parent.parallelMinimumDelta / 2)
+      && rows.count + quota * n < Int(ConcurrentInserter.pending) - 1 && rows.table.groupCount < 1 << 27
     if inserting { prepareInserters(n, quota: quota, rows: rows) }
     for k in 0..<n {
       let first = copies[k].body.steps[0]
@@ -285,7 +288,8 @@ final class ParallelRound {
       w.executor.continuesRecent = !firstWave
     }
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
-    // indexes, the value store) is only read until every thread is done (see the type's notes).
+    // indexes, the value store) is only read until every thread is done, but for the head's
+    // table in a wave inserted concurrently (see `ConcurrentInserter`).
     let shared = Shared(value: (workers, copies, rows))
     let stop = self.stop
     DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -458,7 +462,8 @@ private final class StopFlag: Sendable {
 
 /// A value handed to the threads of a parallel round. `@unchecked Sendable` because the round
 /// (not the type system) guarantees the discipline: each thread writes only its own worker,
-/// and shared engine objects are only read while the threads run.
+/// and shared engine objects are only read while the threads run (the head's table, which a
+/// wave inserted concurrently writes, follows `ConcurrentInserter`'s protocol).
 private struct Shared<T>: @unchecked Sendable {
   let value: T
 }

@@ -32,8 +32,9 @@ public final class Relation {
   private(set) var table: SlotTable
   /// Whether the table exists (`settle` and `cluster` release it; `ensureTable` rebuilds it).
   private var hasTable = true
-  /// Slots of the table whose rows were removed (`removeRows`): they hold row 0, which any
-  /// search compares as it would any other row, and count as filled until the table is rebuilt.
+  /// Slots of the table whose rows were removed (`removeRows`), or whose tuples a wave inserted
+  /// concurrently gave up (`giveUpInserted`): they hold row 0, which any search compares as it
+  /// would any other row, and count as filled until the table is rebuilt.
   private var deadSlots = 0
   /// Indexes by their key columns.
   private(set) var indexes: [Index] = []
