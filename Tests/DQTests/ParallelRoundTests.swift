@@ -337,19 +337,11 @@ import Testing
       let arity = trial % 3 + 1
       // A few stored rows; each thread's segment draws from a small domain, so the threads
       // enter many of the same tuples at once (and take slots over from one another).
-      let stored = Relation(arity: arity), serial = Relation(arity: arity)
       let span = Value(Int.random(in: 4...(arity == 1 ? 3000 : 60), using: &rng))
       func random() -> [Value] { (0..<arity).map { _ in Value.random(in: 0..<span, using: &rng) } }
-      for _ in 0..<Int.random(in: 1...500, using: &rng) {
-        let t = random()
-        stored.insert(t)
-        serial.insert(t)
-      }
+      let (stored, serial) = Self.twins(arity: arity, (0..<Int.random(in: 1...500, using: &rng)).map { _ in random() })
       if trial % 4 == 1, stored.count > 4 {
-        // Removed rows leave dead slots behind.
-        let gone = Array(Set((0..<stored.count / 4).map { _ in Int.random(in: 1..<stored.count, using: &rng) })).sorted()
-        stored.removeRows(gone)
-        serial.removeRows(gone)
+        Self.removeFromBoth(stored, serial, (0..<stored.count / 4).map { _ in Int.random(in: 1..<stored.count, using: &rng) })
       }
       let segments: [[Value]] = (0..<threads).map { _ in
         (0..<Int.random(in: 0...6000, using: &rng)).flatMap { _ in random() }
@@ -453,6 +445,24 @@ import Testing
     #expect(stored.find([7, 9]) == 100)
   }
 
+  /// Two relations into which `tuples` were inserted one after another.
+  static func twins(arity: Int, _ tuples: [[Value]]) -> (Relation, Relation) {
+    let a = Relation(arity: arity), b = Relation(arity: arity)
+    for t in tuples {
+      a.insert(t)
+      b.insert(t)
+    }
+    return (a, b)
+  }
+
+  /// Removes the rows `rows` (any order, repeats allowed) from both relations: removed rows
+  /// leave dead slots behind in their tables.
+  static func removeFromBoth(_ a: Relation, _ b: Relation, _ rows: [Int]) {
+    let gone = Array(Set(rows)).sorted()
+    a.removeRows(gone)
+    b.removeRows(gone)
+  }
+
   @Test("A parallel append into small, nearly full tables, after removals and with empty segments, equals insertAll")
   func parallelAppendSmallFullTables() {
     var rng = SplitMix64(seed: 77)
@@ -461,19 +471,11 @@ import Testing
       let threads = trial % 3 + 2
       // Small tables, kept near full, so searches often run into the next thread's share (and
       // are searched for afterwards, over the whole table).
-      let stored = Relation(arity: 2), serial = Relation(arity: 2)
       let span = Value(Int.random(in: 8...40, using: &rng))
       func random() -> [Value] { [Value.random(in: 0..<span, using: &rng), Value.random(in: 0..<span, using: &rng)] }
-      for _ in 0..<Int.random(in: 20...200, using: &rng) {
-        let t = random()
-        stored.insert(t)
-        serial.insert(t)
-      }
+      let (stored, serial) = Self.twins(arity: 2, (0..<Int.random(in: 20...200, using: &rng)).map { _ in random() })
       if trial % 2 == 1, stored.count > 4 {
-        // Removed rows leave dead slots behind.
-        let gone = Array(Set((0..<stored.count / 4).map { _ in Int.random(in: 0..<stored.count, using: &rng) })).sorted()
-        stored.removeRows(gone)
-        serial.removeRows(gone)
+        Self.removeFromBoth(stored, serial, (0..<stored.count / 4).map { _ in Int.random(in: 0..<stored.count, using: &rng) })
       }
       var segments: [[Value]] = []
       for _ in 0..<Int.random(in: 1...6, using: &rng) {
