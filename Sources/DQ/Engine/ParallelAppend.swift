@@ -146,7 +146,7 @@ extension SlotTable {
 /// slots lie all over the table, so two threads now and then write one group.
 private final class AppendJob {
   /// A table value with this bit is pending: the rest is a position, not a row number.
-  static let pending: UInt32 = 1 << 31
+  static let pending = SlotTable.pendingBit
 
   let segments: [(UnsafePointer<Value>, Int)]
   /// Where each segment starts among all positions.

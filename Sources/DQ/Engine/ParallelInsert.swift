@@ -40,7 +40,7 @@ struct ConcurrentInserter {
   /// Slots this thread took over from each thread (their entries went stale).
   var takenOver: [Int]
 
-  static let pending: UInt32 = 1 << 31
+  static let pending = SlotTable.pendingBit
 
   /// Bits of a pending value left for the index when `threads` threads insert.
   static func indexBits(threads: Int) -> Int { 31 - (Int.bitWidth - (max(1, threads) - 1).leadingZeroBitCount) }
@@ -239,7 +239,7 @@ extension SlotTable {
     let byte = UInt64(SlotTable.controlByte(h))
     var g = homeGroup(h)
     while true {
-      let line = lineAddress(g)
+      let line = line(g)
       var w0 = dq_load_acquire_u64(line), w1 = dq_load_acquire_u64(line + 8)
       if let (v, k) = SlotTable.match(line, w0, w1, byte, matches) { return .found(v, g &<< 4 | k) }
       if SlotTable.firstEmpty(w0, w1) >= 0 {
@@ -270,7 +270,7 @@ extension SlotTable {
   /// `when`; returns the value replaced, or nil.
   @inline(__always)
   func replaceConcurrently(_ slot: Int, _ value: UInt32, if when: (UInt32) -> Bool) -> UInt32? {
-    let line = lineAddress(slot &>> 4)
+    let line = line(slot &>> 4)
     let at = line + (16 &+ (slot & 15) &<< 2)
     SlotTable.lock(line)
     defer { SlotTable.unlock(line) }
@@ -323,11 +323,11 @@ extension SlotTable {
   /// A slot's value, read while other threads may write other slots' values of its group
   /// (`appendInserted`).
   @inline(__always) func valueConcurrently(at slot: Int) -> UInt32 {
-    dq_load_acquire_u32(lineAddress(slot &>> 4) + (16 &+ (slot & 15) &<< 2))
+    dq_load_acquire_u32(line(slot &>> 4) + (16 &+ (slot & 15) &<< 2))
   }
 
   @inline(__always) func setValueConcurrently(_ slot: Int, _ value: UInt32) {
-    dq_store_release_u32(lineAddress(slot &>> 4) + (16 &+ (slot & 15) &<< 2), value)
+    dq_store_release_u32(line(slot &>> 4) + (16 &+ (slot & 15) &<< 2), value)
   }
 
   @inline(__always) private static func lock(_ line: UnsafeMutableRawPointer) {

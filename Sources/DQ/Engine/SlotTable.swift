@@ -40,9 +40,11 @@ struct SlotTable {
   @inline(__always) private func home(_ h: UInt64) -> Int {
     Int(truncatingIfNeeded: ((h >> 32) &* UInt64(groupCount)) >> 32)
   }
-  @inline(__always) private func line(_ g: Int) -> UnsafeMutableRawPointer { lines + g &<< 6 }
-  /// Group g's cache line (for `insertConcurrently`, ParallelInsert.swift).
-  @inline(__always) func lineAddress(_ g: Int) -> UnsafeMutableRawPointer { lines + g &<< 6 }
+  /// Group g's cache line (`insertConcurrently`, ParallelInsert.swift, reads and writes it too).
+  @inline(__always) func line(_ g: Int) -> UnsafeMutableRawPointer { lines + g &<< 6 }
+  /// A value with this bit is not a row number but a pending entry of a parallel append or a
+  /// concurrent insertion (the rest says whose); rows stay below it.
+  static let pendingBit: UInt32 = 1 << 31
   @inline(__always) static func controlByte(_ h: UInt64) -> UInt8 { 0x80 | UInt8(truncatingIfNeeded: h & 0x7F) }
   @inline(__always) private static func value(_ line: UnsafeRawPointer, _ k: Int) -> UInt32 {
     line.load(fromByteOffset: 16 &+ k &<< 2, as: UInt32.self)
