@@ -1,5 +1,6 @@
 /// What stored tuples cost: bytes per tuple of binary relations, indexes built only when read,
 /// and the `.memory` listing. Structural counts, not timings: they hold on any machine.
+import Glibc
 import Testing
 
 @testable import DQ
@@ -29,6 +30,28 @@ import Testing
     #expect(Double(d.bytes) / Double(n) <= 8 + (16.0 / 3) / (7.0 / 16) + 200.0 / Double(n))
     d.settle()
     #expect(d.bytes == n * 8)
+  }
+
+  @Test("A fresh large table's part is mapped for writing before it is filled, and stays empty")
+  func populateMapsAPartOfATable() {
+    let table = SlotTable(slots: 1 << 20)  // 5.3 MiB: its own mapping
+    defer { table.release() }
+    /// Whether every page of groups `groups` is in memory (mincore).
+    func resident(_ groups: Range<Int>) -> Bool {
+      let page = 4096
+      let low = Int(bitPattern: table.line(groups.lowerBound)) & ~(page - 1)
+      let high = Int(bitPattern: table.line(groups.upperBound))
+      var flags = [UInt8](repeating: 0, count: (high - low + page - 1) / page)
+      guard let p = UnsafeMutableRawPointer(bitPattern: low), mincore(p, high - low, &flags) == 0 else { return false }
+      return flags.allSatisfy { $0 & 1 == 1 }
+    }
+    let quarter = table.groupCount / 4
+    // Pages of a fresh mapping are taken only when touched.
+    #expect(!resident(quarter..<2 * quarter))
+    table.populate(part: 0, of: 2)
+    #expect(resident(64..<2 * quarter - 64))
+    #expect(!resident(3 * quarter..<table.groupCount - 64))
+    #expect(table.find(0x1234_5678_9ABC_DEF0) { _ in true }.found == false)
   }
 
   @Test func reserveKeepsTheTableWithinItsLoad() {

@@ -333,6 +333,8 @@ import Testing
   @Test("Threads inserting overlapping tuples at once store what insertAll stores, in its order", arguments: [2, 3, 4])
   func concurrentInsertEqualsInsertAll(threads: Int) {
     var rng = SplitMix64(seed: 1000 + UInt64(threads))
+    // Entries taken over, and waves whose copying was shared out among the threads.
+    var tookOver = 0, sharedCopies = 0
     for trial in 0..<60 {
       let arity = trial % 3 + 1
       // A few stored rows; each thread's segment draws from a small domain, so the threads
@@ -362,18 +364,19 @@ import Testing
       defer { bases.deallocate() }
       for k in 0..<threads { bases[k] = lists[k].tuples }
       let inserters = UnsafeMutablePointer<ConcurrentInserter>.allocate(capacity: threads)
+      // Thread 0 writes its new tuples to their rows at once.
+      stored.reserveRows(lists[0].capacity)
       for k in 0..<threads {
         (inserters + k).initialize(
           to: ConcurrentInserter(
-            table: stored.table, relation: stored, arity: arity, thread: k, indexBits: bits, bases: UnsafePointer(bases),
-            list: lists[k], takenOver: [Int](repeating: 0, count: threads)))
+            table: stored.table, relation: stored, thread: k, indexBits: bits, bases: UnsafePointer(bases), list: lists[k]))
       }
       defer {
         inserters.deinitialize(count: threads)
         inserters.deallocate()
       }
       let shared = UncheckedBox((inserters, segments))
-      DispatchQueue.concurrentPerform(iterations: threads) { k in
+      let insert: @Sendable (Int) -> Void = { k in
         let (inserters, segments) = shared.value
         segments[k].withUnsafeBufferPointer { b in
           guard let base = b.baseAddress else { return }
@@ -388,7 +391,17 @@ import Testing
           }
         }
       }
-      let fresh = stored.appendInserted(Array(UnsafeBufferPointer(start: inserters, count: threads)), threads: threads, minimum: 2)
+      // Every third trial, the threads one after another, the last first: each takes over
+      // the entries of the later ones that it derives too.
+      if trial % 3 == 2 {
+        for k in (0..<threads).reversed() { insert(k) }
+      } else {
+        DispatchQueue.concurrentPerform(iterations: threads) { insert($0) }
+      }
+      let all = Array(UnsafeBufferPointer(start: inserters, count: threads))
+      tookOver += all.reduce(0) { $0 + $1.tookOver.count }
+      if all.dropFirst().reduce(0, { $0 + $1.list.count }) >= 4096 { sharedCopies += 1 }
+      let fresh = stored.appendInserted(all, threads: threads, minimum: 2)
       #expect(fresh == expected, "trial \(trial)")
       #expect(stored.count == serial.count, "trial \(trial)")
       #expect((0..<stored.count).allSatisfy { stored.row($0) == serial.row($0) }, "trial \(trial): rows differ")
@@ -396,6 +409,7 @@ import Testing
       let t = random()
       #expect(stored.insert(t) == serial.insert(t), "trial \(trial): an insert after the wave")
     }
+    #expect(tookOver > 100 && sharedCopies > 1, "took over \(tookOver), shared copies \(sharedCopies)")
   }
 
   @Test("A rule that looks its own head up whole while it runs agrees with one thread")
@@ -430,9 +444,10 @@ import Testing
     let bases = UnsafeMutablePointer<UnsafeMutablePointer<Value>>.allocate(capacity: 1)
     defer { bases.deallocate() }
     bases[0] = list.tuples
+    stored.reserveRows(100)
     var inserter = ConcurrentInserter(
-      table: stored.table, relation: stored, arity: 2, thread: 0, indexBits: ConcurrentInserter.indexBits(threads: 2),
-      bases: UnsafePointer(bases), list: list, takenOver: [0, 0])
+      table: stored.table, relation: stored, thread: 0, indexBits: ConcurrentInserter.indexBits(threads: 2),
+      bases: UnsafePointer(bases), list: list)
     let fresh: [Value] = (0..<50).flatMap { [Value($0), Value($0 + 2)] } + [0, 1]
     #expect(fresh.withUnsafeBufferPointer { inserter.insert($0.baseAddress!, count: 51) } == 51)
     #expect(inserter.list.count == 50)

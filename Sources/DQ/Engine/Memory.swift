@@ -93,6 +93,24 @@ enum Memory {
     return raw.bindMemory(to: T.self, capacity: max(1, count))
   }
 
+  /// Maps the pages of `bytes` bytes from `start` of a table (`zeroedTable`) for writing now,
+  /// as 2 MiB pages where it can: a table is rebuilt by reading a group before writing it,
+  /// and a fresh page read first is the shared zero page, which the write must then replace
+  /// (with several threads, one 4 KiB page at a time, each flushing the other cores' TLBs).
+  /// Best effort: a kernel without `MADV_POPULATE_WRITE` (before 5.14) faults the pages in as
+  /// they are touched.
+  static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) {
+    #if os(Linux)
+    let page = 4096
+    let low = (Int(bitPattern: start) + page - 1) & ~(page - 1)
+    let high = (Int(bitPattern: start) + bytes) & ~(page - 1)
+    if high > low, let p = UnsafeMutableRawPointer(bitPattern: low) { _ = madvise(p, high - low, populateWrite) }
+    #endif
+  }
+
+  /// `MADV_POPULATE_WRITE` (Linux 5.14), not in every C library's headers.
+  private static let populateWrite: Int32 = 23
+
   static func releaseTable<T>(_ p: UnsafeMutablePointer<T>, count: Int) {
     let n = bytes(T.self, count)
     if n >= mappingThreshold {

@@ -115,6 +115,7 @@ extension SlotTable {
     let shared = Shared(value: (self, rows))
     DispatchQueue.concurrentPerform(iterations: parts) { p in
       let (table, rows) = shared.value
+      table.populate(part: p, of: parts)
       let low = count * p / parts, high = count * (p + 1) / parts
       let ahead = 16
       // Each row's home group is prefetched `ahead` rows before it is added.

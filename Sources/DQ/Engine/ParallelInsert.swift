@@ -6,16 +6,20 @@ import Dispatch
 ///
 /// Each thread hands its derivations, a small chunk at a time (the caches hold it), to its own
 /// `ConcurrentInserter`, which searches the head's deduplication table for each, as `insertAll`
-/// would, and enters a tuple not found with a pending value: not a row number yet, but the
-/// thread and the place of the tuple in the thread's list of new tuples (`NewTuples`). The rows
-/// are not touched while the threads run; after the wave, each thread copies its live new
-/// tuples to the rows (thread 0's first, then thread 1's, ...) and writes their row numbers
-/// into their slots.
+/// would, and enters a tuple not found. Thread 0's new tuples come first in the rows whatever
+/// the others find, so thread 0 writes each to its row at once (rows reserved before the wave,
+/// past the relation's count) and enters its row number. The other threads enter a pending
+/// value: not a row number yet, but the thread and the place of the tuple in the thread's list
+/// of new tuples (`NewTuples`). After the wave, every thread copies a share of the other
+/// threads' live new tuples to the rows (thread 1's after thread 0's, then thread 2's, ...) and
+/// writes their row numbers into their slots: thread 0's tuples, about half of a wave's with two
+/// threads, are not touched again.
 ///
 /// Order: the single-threaded round derives thread 0's slice, then thread 1's, and so on, and
 /// keeps the first copy of a repeated tuple. A thread that finds a tuple pending for a thread
-/// after it takes the slot over (its copy comes first); the later thread's entry is then stale
-/// and is skipped when copying. So the rows, and their numbers, are the single thread's.
+/// after it takes the slot over (its copy comes first) and notes which entry it took; that
+/// entry is then stale and is skipped when copying. So the rows, and their numbers, are the
+/// single thread's.
 ///
 /// Table: a search reads groups without a lock; entering a tuple locks the group it goes into
 /// (a bit in the group's spare control bytes), searches that group again, and writes the value
@@ -37,17 +41,41 @@ struct ConcurrentInserter {
   let bases: UnsafePointer<UnsafeMutablePointer<Value>>
   /// This thread's new tuples.
   var list: NewTuples
-  /// Slots this thread took over from each thread (their entries went stale).
-  var takenOver: [Int]
+  /// The row of thread 0's first new tuple (the relation's count before the wave); its list's
+  /// entry i is row `firstRow + i`, written at `rows + i * arity`.
+  let firstRow: Int
+  private let rows: UnsafeMutablePointer<Value>
+  /// The entries of later threads this thread took over (they went stale): `thread << 32 | index`.
+  var tookOver: [Int] = []
+
+  /// An inserter for thread `thread`. Thread 0's writes rows from `relation`'s count on: the
+  /// caller has reserved as many rows as the list holds (`Relation.reserveRows`), and the rows
+  /// must not move until the wave is finished (`appendInserted`) or given up.
+  init(
+    table: SlotTable, relation: Relation, thread: Int, indexBits: Int,
+    bases: UnsafePointer<UnsafeMutablePointer<Value>>, list: NewTuples
+  ) {
+    precondition(thread > 0 || relation.capacity >= relation.count + list.capacity, "no rows reserved for thread 0")
+    self.table = table
+    self.relation = relation
+    self.arity = relation.arity
+    self.thread = thread
+    self.indexBits = indexBits
+    self.bases = bases
+    self.list = list
+    self.firstRow = relation.count
+    self.rows = relation.data + relation.count &* relation.arity
+  }
 
   static let pending = SlotTable.pendingBit
 
   /// Bits of a pending value left for the index when `threads` threads insert.
   static func indexBits(threads: Int) -> Int { 31 - (Int.bitWidth - (max(1, threads) - 1).leadingZeroBitCount) }
 
-  /// The pending value of this thread's entry `index`.
+  /// The value this thread's entry `index` has in the table: its row for thread 0, else pending.
   @inline(__always) func code(_ index: Int) -> UInt32 {
-    ConcurrentInserter.pending | UInt32(truncatingIfNeeded: thread &<< indexBits | index)
+    if thread == 0 { return UInt32(truncatingIfNeeded: firstRow &+ index) }
+    return ConcurrentInserter.pending | UInt32(truncatingIfNeeded: thread &<< indexBits | index)
   }
 
   @inline(__always) private func threadOf(_ v: UInt32) -> Int { Int((v & ~ConcurrentInserter.pending) >> UInt32(indexBits)) }
@@ -85,9 +113,11 @@ struct ConcurrentInserter {
           }
         }
         let t = base + k &* arity
-        // The tuple goes in the list first: once its pending value is in the table, other
-        // threads may compare it.
+        // The tuple goes in the list (and thread 0's in its row) first: once its value is in
+        // the table, other threads may compare it. (The list keeps thread 0's too, for a wave
+        // given up.)
         (list.tuples + list.count &* arity).update(from: t, count: arity)
+        if thread == 0 { (rows + list.count &* arity).update(from: t, count: arity) }
         let mine = code(list.count)
         if let slot = enter(h, mine, t) {
           list.slots[list.count] = UInt32(truncatingIfNeeded: slot)
@@ -111,7 +141,7 @@ struct ConcurrentInserter {
       // A later thread's copy: under the group's lock, take it over if it still is one.
       guard let before = table.replaceConcurrently(slot, mine, if: { $0 & ConcurrentInserter.pending != 0 && threadOf($0) > thread })
       else { return nil }
-      takenOver[threadOf(before)] &+= 1
+      tookOver.append(threadOf(before) &<< 32 | Int(before & (1 << UInt32(indexBits) - 1)))
       return slot
     }
   }
@@ -146,44 +176,63 @@ struct NewTuples {
 }
 
 extension Relation {
-  /// After a wave inserted concurrently (no list filled): each thread's live new tuples become
-  /// rows, thread 0's first, in the order each thread derived them, and their slots get their
-  /// row numbers; returns how many. The table is then grown as `insert` would have grown it.
+  /// After a wave inserted concurrently (no list filled): the threads' live new tuples become
+  /// rows, thread 0's first (already written), then thread 1's, ..., each in the order its
+  /// thread derived them, and their slots get their row numbers; returns how many. The copying
+  /// is shared out among `threads` threads by entries. The table is then grown as `insert`
+  /// would have grown it.
   func appendInserted(_ inserters: [ConcurrentInserter], threads: Int, minimum: Int) -> Int {
     let n = inserters.count
-    var stale = [Int](repeating: 0, count: n)
+    guard n > 0 else { return 0 }
+    // Which entries went stale, by thread, in order (a takeover takes an entry once: its value
+    // leaves the table).
+    var stale = [[Int]](repeating: [], count: n)
     for inserter in inserters {
-      for k in 0..<n { stale[k] += inserter.takenOver[k] }
+      for entry in inserter.tookOver { stale[entry >> 32].append(entry & 0xFFFF_FFFF) }
     }
-    var starts: [Int] = []
-    var fresh = 0
-    for k in 0..<n {
-      starts.append(fresh)
-      fresh += inserters[k].list.count - stale[k]
-    }
+    precondition(stale[0].isEmpty && inserters[0].firstRow == count, "thread 0's rows are not the next ones")
+    // Where each thread's rows start (thread 0's are written), and where each thread's
+    // entries start among the entries to copy (those of threads 1 on).
     let start = count
-    reserveRows(fresh)
-    let all = fresh
-    let job = Shared(value: (inserters, starts, data, table))
-    let arity = self.arity
-    DispatchQueue.concurrentPerform(iterations: n) { k in
-      let (inserters, starts, data, table) = job.value
-      let inserter = inserters[k], list = inserter.list
-      var row = start &+ starts[k]
-      let ahead = 16
-      for i in 0..<min(ahead, list.count) { table.prefetchSlot(Int(list.slots[i])) }
-      for i in 0..<list.count {
-        if i &+ ahead < list.count { table.prefetchSlot(Int(list.slots[i &+ ahead])) }
-        let slot = Int(list.slots[i])
-        guard table.valueConcurrently(at: slot) == inserter.code(i) else { continue }
-        (data + row &* arity).update(from: list.tuples + i &* arity, count: arity)
-        table.setValueConcurrently(slot, UInt32(truncatingIfNeeded: row))
-        row &+= 1
-      }
-      // Every entry not taken over is live (`takenOver` counted the others); else the threads
-      // would have written over one another's rows.
-      precondition(row == start &+ (k &+ 1 < starts.count ? starts[k &+ 1] : all), "concurrent insertion lost count of its tuples")
+    var firstRows = [start], offsets = [0]
+    for k in 1..<n {
+      stale[k].sort()
+      let before = inserters[k - 1].list.count
+      firstRows.append(firstRows[k - 1] + before - stale[k - 1].count)
+      offsets.append(offsets[k - 1] + (k == 1 ? 0 : before))
     }
+    let entries = offsets[n - 1] + (n > 1 ? inserters[n - 1].list.count : 0)
+    let fresh = firstRows[n - 1] + inserters[n - 1].list.count - stale[n - 1].count - start
+    reserveRows(fresh)
+    let parts = entries >= 4096 ? max(1, threads) : 1
+    let job = Shared(value: (inserters, stale, firstRows, offsets, data, table))
+    let arity = self.arity
+    let copy: @Sendable (Int) -> Void = { p in
+      let (inserters, stale, firstRows, offsets, data, table) = job.value
+      // This part's entries, `low..<high` among all, thread by thread.
+      let low = entries * p / parts, high = entries * (p + 1) / parts
+      for k in 1..<n {
+        let from = max(low, offsets[k]) - offsets[k], to = min(high, offsets[k] + inserters[k].list.count) - offsets[k]
+        guard from < to else { continue }
+        let list = inserters[k].list, gone = stale[k]
+        // The stale entries before `from` say where its row is.
+        var next = gone.partitionPoint(below: from)
+        var row = firstRows[k] &+ from &- next
+        let ahead = 16
+        for i in from..<min(from &+ ahead, to) { table.prefetchSlot(Int(list.slots[i])) }
+        for i in from..<to {
+          if i &+ ahead < to { table.prefetchSlot(Int(list.slots[i &+ ahead])) }
+          if next < gone.count, gone[next] == i {
+            next &+= 1
+            continue
+          }
+          (data + row &* arity).update(from: list.tuples + i &* arity, count: arity)
+          table.setValueConcurrently(Int(list.slots[i]), UInt32(truncatingIfNeeded: row))
+          row &+= 1
+        }
+      }
+    }
+    if parts == 1 { copy(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: copy) }
     setCount(start + fresh)
     for index in indexes where index.isBuilt {
       for r in start..<start + fresh { index.add(row: r) }
@@ -193,7 +242,8 @@ extension Relation {
   }
 
   /// After a wave inserted concurrently that is not kept as it is (a list filled, or a thread
-  /// failed): the slots still pending become dead ones (row 0, as `removeRows` leaves them).
+  /// failed): the slots its entries still hold (pending values, and thread 0's rows past the
+  /// count, which are not kept) become dead ones (row 0, as `removeRows` leaves them).
   func giveUpInserted(_ inserters: [ConcurrentInserter]) {
     var dead = 0
     for inserter in inserters {
@@ -345,5 +395,17 @@ extension SlotTable {
 
   @inline(__always) private static func unlock(_ line: UnsafeMutableRawPointer) {
     dq_store_release_u8(line + 15, 0)
+  }
+}
+
+extension Array where Element == Int {
+  /// How many elements of this sorted array are below `x`.
+  fileprivate func partitionPoint(below x: Int) -> Int {
+    var (low, high) = (0, count)
+    while low < high {
+      let mid = (low + high) / 2
+      if self[mid] < x { low = mid + 1 } else { high = mid }
+    }
+    return low
   }
 }

@@ -347,7 +347,8 @@ final class ParallelRound {
   deinit { bases.deallocate() }
 
   /// Before a wave inserted concurrently: each of the `n` threads gets an inserter whose list
-  /// holds up to `quota` new tuples.
+  /// holds up to `quota` new tuples, and the relation as many rows more for thread 0's, which
+  /// it writes during the wave.
   private func prepareInserters(_ n: Int, quota: Int, rows: Relation) {
     if basesCount < n {
       bases.deallocate()
@@ -367,9 +368,10 @@ final class ParallelRound {
       list.capacity = capacity
       w.newTuples = list
       bases[k] = list.tuples
+      // Thread 0 writes its new tuples to their rows during the wave (`ConcurrentInserter`).
+      if k == 0 { rows.reserveRows(capacity) }
       w.inserter = ConcurrentInserter(
-        table: rows.table, relation: rows, arity: rows.arity, thread: k, indexBits: bits, bases: UnsafePointer(bases),
-        list: list, takenOver: [Int](repeating: 0, count: n))
+        table: rows.table, relation: rows, thread: k, indexBits: bits, bases: UnsafePointer(bases), list: list)
     }
   }
 

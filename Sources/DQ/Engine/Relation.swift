@@ -274,6 +274,7 @@ public final class Relation {
     hasTable = true
     deadSlots = 0
     table = SlotTable(slots: size)
+    table.populate(part: 0, of: 1)
     // The rows are read in order; their groups are prefetched some rows ahead.
     forEachHashedAhead(data, count: count) { r, hashOf in table.add(hashOf(r), UInt32(truncatingIfNeeded: r)) }
   }

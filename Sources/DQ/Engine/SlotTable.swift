@@ -28,6 +28,15 @@ struct SlotTable {
 
   func release() { Memory.releaseTable(memory, count: groupCount * 64 + 64) }
 
+  /// Maps the pages of the part `p` of `parts` of a fresh table before it is filled
+  /// (`Memory.populate`); a small table, in the C heap, is left as it is.
+  func populate(part p: Int, of parts: Int) {
+    let n = groupCount * 64 + 64
+    guard n >= Memory.mappingThreshold else { return }
+    let low = n * p / parts, high = n * (p + 1) / parts
+    Memory.populate(UnsafeMutableRawPointer(memory + low), bytes: high - low)
+  }
+
   /// Empties every slot.
   func clear() { memory.update(repeating: 0, count: groupCount * 64 + 64) }
 
