@@ -87,6 +87,8 @@ ENGINE_TITLES = {"dq": "dq", "dq-1t": "dq 1 thread", "dq-postgres": "dq --engine
 # "dq" uses every core (its default); "dq-1t" is dq with --threads 1. "duckdb" runs one thread
 # (SET threads = 1), "duckdb-2t" two. "souffle" interprets programs/KIND.dl, "souffle-compiled"
 # runs the binary `souffle -o` made of it before the timed runs; both on one thread (-j 1).
+# dq's own columns: `--peer-runs` may run the other engines fewer times than these.
+OWN_ENGINES = ("dq", "dq-1t")
 ALL_ENGINES = ["dq", "dq-1t", "dq-postgres", "postgres", "sqlite", "duckdb", "duckdb-2t", "swipl", "clingo",
                "souffle", "souffle-compiled"]
 # Where the compiled Souffle programs are kept between runs (git-ignored, like the inputs).
@@ -387,7 +389,7 @@ def run_all(args, engines, workloads, chosen):
         for i in range(args.runs):
             rotated = order[i % len(order):] + order[:i % len(order)]  # alternate who goes first
             for e in rotated:
-                if e in gave_up:
+                if e in gave_up or (i >= args.peer_runs and e not in OWN_ENGINES):
                     continue
                 r = run_once(engines.command(e, w), cwd, args.timeout)
                 r["results"], r["checksum"] = Engines.answer(e, r["stdout"]) if r["status"] == "ok" else (None, None)
@@ -667,7 +669,10 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
     out = []
     out.append("# dq benchmark results\n")
     out.append(f"Written by `Benchmarks/run` on {started.strftime('%Y-%m-%d %H:%M UTC')}: "
-               f"{args.runs} run{'s' if args.runs != 1 else ''} per engine and workload, engines alternating, "
+               + (f"{args.runs} run{'s' if args.runs != 1 else ''} per engine and workload, "
+                  if args.peer_runs == args.runs else
+                  f"{args.runs} runs of dq (both columns) and {args.peer_runs} of every other engine per workload, ")
+               + "engines alternating, "
                f"limit {args.timeout} s per run; the harness took {elapsed / 60:.1f} min in all. "
                "See `Benchmarks/README.md` for what each workload is.\n")
     out.append("Each cell: median wall time / peak resident memory (the largest over the runs), one process "
@@ -732,6 +737,7 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--peer-runs", type=int, help="runs of the engines other than dq and dq-1t (default: --runs)")
     p.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     p.add_argument("--slow", action="store_true", help=f"also the slow workloads ({', '.join(sorted(SLOW))})")
     p.add_argument("--workloads", help="comma-separated workloads (default: all)")
@@ -751,6 +757,9 @@ def main():
         sys.exit(f"bench.py: unknown workload or engine: {', '.join(bad)}")
     if args.runs < 1:
         sys.exit("bench.py: --runs must be at least 1")
+    args.peer_runs = min(args.runs, args.peer_runs or args.runs)
+    if args.peer_runs < 1:
+        sys.exit("bench.py: --peer-runs must be at least 1")
 
     global TIMEOUT
     TIMEOUT = args.timeout
