@@ -20,6 +20,8 @@ import Testing
     /// Waves inserted concurrently (`ConcurrentInserter`), and those given up (a list filled).
     var concurrentWaves = 0
     var givenUpWaves = 0
+    /// Waves after which the threads' shares of the next were rebalanced.
+    var unevenWaves = 0
 
     /// Everything but the count of parallel runs, which differs by design.
     func sameResults(as other: Outcome) -> Bool {
@@ -43,6 +45,8 @@ import Testing
     options.otherOrderMargin = otherOrderMargin
     options.parallelWaveValues = waveValues
     options.probeAheadFrom = probeAheadFrom
+    // Every wave counts in the next one's split: parts of any size, uneven, agree too.
+    options.parallelBalanceRows = 1
     return Session(options: options, loadDataset: false)
   }
 
@@ -69,12 +73,12 @@ import Testing
     return Outcome(
       output: output, errors: errors, rows: rows, parallelRuns: s.database.parallelRuns,
       otherOrderRuns: s.database.alternativeRuns, concurrentWaves: s.database.concurrentWaves,
-      givenUpWaves: s.database.givenUpWaves)
+      givenUpWaves: s.database.givenUpWaves, unevenWaves: s.database.unevenWaves)
   }
 
   @Test("Random programs: relations, row order and output agree for 1, 2 and 4 threads")
   func randomProgramsAgree() {
-    var split = 0, concurrent = 0, givenUp = 0
+    var split = 0, concurrent = 0, givenUp = 0, uneven = 0
     for seed in UInt64(1)...300 {
       var generator = RandomProgram(seed: seed)
       let text = generator.text() + "?- a(X, Y).\n?- b(X, Y).\n?- c(X).\n.why a(X, Y)\n"
@@ -88,6 +92,7 @@ import Testing
         split += many.parallelRuns
         concurrent += many.concurrentWaves
         givenUp += many.givenUpWaves
+        uneven += many.unevenWaves
         #expect(many.sameResults(as: one), "seed \(seed), \(threads) threads:\n\(text)\n\(many.output)\nvs\n\(one.output)")
         if !many.sameResults(as: one) { return }
       }
@@ -96,11 +101,12 @@ import Testing
     // (About 100 waves run inserting concurrently, 9 of them given up.)
     #expect(concurrent - givenUp > 50, "\(concurrent) waves inserted concurrently, \(givenUp) given up")
     #expect(givenUp > 3, "\(givenUp) waves given up")
+    #expect(uneven > 50, "\(uneven) waves rebalanced the next one's split")
   }
 
   @Test("Programs over random graphs agree with one thread, parallel rounds included", arguments: DifferentialProgram.all)
   func graphProgramsAgree(_ program: DifferentialProgram) {
-    var split = 0, concurrent = 0
+    var split = 0, concurrent = 0, uneven = 0
     for seed in UInt64(1)...8 {
       let graph = RandomGraph(seed: seed)
       let names = program.compared.map(\.name)
@@ -119,13 +125,14 @@ import Testing
             compared: names)
           split += many.parallelRuns
           concurrent += many.concurrentWaves
+          uneven += many.unevenWaves
           #expect(many.sameResults(as: one), "seed \(seed), \(program.name), \(threads) threads, margin \(margin)")
           if !many.sameResults(as: one) { return }
         }
       }
     }
     // Programs without recursion have no delta rounds to split.
-    if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0 && concurrent > 0) }
+    if program.rules.contains("tc(X, Z) :- tc(X, Y)") { #expect(split > 0 && concurrent > 0 && uneven > 0) }
   }
 
   @Test("A delta version's other order is split across threads too, with the same rows in the same order")

@@ -261,10 +261,11 @@ final class Evaluator {
     let before = rows.count
     defer { if rows.count > before { grew.insert(head) } }
     database.parallelRuns += 1
-    let (waves, givenUp) = (parallel.concurrentWaves, parallel.givenUpWaves)
+    let (waves, givenUp, uneven) = (parallel.concurrentWaves, parallel.givenUpWaves, parallel.unevenWaves)
     defer {
       database.concurrentWaves += parallel.concurrentWaves - waves
       database.givenUpWaves += parallel.givenUpWaves - givenUp
+      database.unevenWaves += parallel.unevenWaves - uneven
     }
     // The rows each wave appends are read by no step of this run when it reads only rows
     // before them (a delta version's steps read the rows before the round).

@@ -27,6 +27,9 @@ public final class Budget {
   /// Values of derivations a thread of a parallel round aims to hold before they are appended
   /// (`ParallelRound`'s waves). Tests lower it so that rounds run in many waves.
   var parallelWaveValues = ParallelRound.defaultWaveValues
+  /// Rows each thread's part of a wave needs for the next wave's split to follow the threads'
+  /// speeds (`ParallelRound.balance`). Tests set 1, so that small waves are split unevenly too.
+  var parallelBalanceRows = ParallelRound.defaultBalanceRows
   /// A delta version's other order (`RulePlan.alternative`) runs in a round when its estimated
   /// work times this is less than the version's: 2 by default (estimates are rough, and the
   /// version may be split across threads where the other order is not); tests set 0, so the

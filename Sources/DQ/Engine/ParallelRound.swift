@@ -11,7 +11,8 @@ import Darwin
 /// A delta version of a rule whose first step scans the delta is split by rows of that delta
 /// (its other order, `RulePlan.alternative`, by the rows of the relation it scans first):
 /// thread k runs its own copy of the rule (its own `BoundRule`, executor, slots and output) over
-/// the k-th contiguous slice. While the threads run, what they share is only read, but for the
+/// the k-th contiguous slice (slices sized to how fast each thread went in the last waves,
+/// `shares`). While the threads run, what they share is only read, but for the
 /// head's deduplication table in a wave inserted concurrently (below): the relations' rows,
 /// tables and indexes, which `prepare` builds beforehand on the calling thread (nothing is
 /// built lazily during the round), and the value store (rules with arithmetic, which may intern
@@ -61,6 +62,8 @@ final class ParallelRound {
   static let firstChunkValues = 1 << 18
   /// Values of derivations a thread aims to hold in one wave (512 KiB; see the type's notes).
   static let defaultWaveValues = 1 << 17
+  /// Rows a thread's part of a wave needs for its time to say how fast the thread went.
+  static let defaultBalanceRows = 256
 
   let threads: Int
   private let store: ValueStore
@@ -71,8 +74,16 @@ final class ParallelRound {
   /// Waves inserted concurrently so far, and those given up (see `finishInserted`).
   private(set) var concurrentWaves = 0
   private(set) var givenUpWaves = 0
+  /// Waves after which the threads' shares were rebalanced (`balance`).
+  private(set) var unevenWaves = 0
   /// Set by the first thread that fails; the others' budgets then stop them.
   private let stop = StopFlag()
+  /// The part of a wave's rows each thread runs (`shares[k]` of them for thread k; they add up
+  /// to 1). Equal at first, then following how fast each thread got through its part of the
+  /// last waves (`balance`): thread 0 does more a tuple (it writes its new tuples' rows at
+  /// once), and the cores are not always equally fast. Any split gives the same rows in the
+  /// same order (each thread's part is contiguous and they are stored in thread order).
+  private var shares: [Double] = []
 
   init(threads: Int, store: ValueStore, budget: Budget) {
     self.threads = max(1, threads)
@@ -91,6 +102,8 @@ final class ParallelRound {
     /// already).
     var kept = 0
     var error: EvaluationError?
+    /// Nanoseconds this thread took over its part of the last wave.
+    var busy: UInt64 = 0
     /// In a wave inserted concurrently: this thread's inserter (its list of new tuples is kept
     /// from wave to wave in `newTuples`).
     var inserter: ConcurrentInserter?
@@ -274,10 +287,13 @@ final class ParallelRound {
     let inserting = quota >= max(1, parent.parallelMinimumDelta / 2)
       && rows.count + quota * n < Int(ConcurrentInserter.pending) - 1 && rows.table.groupCount < 1 << 27
     if inserting { prepareInserters(n, quota: quota, rows: rows) }
+    if shares.count != n { shares = [Double](repeating: 1 / Double(n), count: n) }
+    var before = 0.0
     for k in 0..<n {
       let first = copies[k].body.steps[0]
-      first.low = range.lowerBound + total * k / n
-      first.high = range.lowerBound + total * (k + 1) / n
+      first.low = range.lowerBound + (k == 0 ? 0 : min(total, Int(Double(total) * before)))
+      before += shares[k]
+      first.high = range.lowerBound + (k == n - 1 ? total : min(total, Int(Double(total) * before)))
       let w = workers[k]
       w.error = nil
       w.staging = nil
@@ -295,6 +311,8 @@ final class ParallelRound {
     DispatchQueue.concurrentPerform(iterations: n) { k in
       let (workers, copies, rows) = shared.value
       let w = workers[k]
+      let started = DispatchTime.now().uptimeNanoseconds
+      defer { w.busy = DispatchTime.now().uptimeNanoseconds &- started }
       do throws(EvaluationError) {
         try w.executor.run(copies[k])
         let out = w.executor
@@ -314,6 +332,7 @@ final class ParallelRound {
       }
     }
     let failures = workers.prefix(n).compactMap { $0.error }
+    if failures.isEmpty { balance(n, copies) }
     if inserting, !failures.isEmpty { giveUpInserted(n, rows: rows) }
     if let first = failures.first(where: { $0.reason != .interrupted }) ?? failures.first {
       // A sibling's stop reads as an interruption; the parent's own interrupt check says
@@ -338,6 +357,25 @@ final class ParallelRound {
     for w in workers.prefix(n) { w.staging = nil }
     try stored(fresh)
     return kept
+  }
+
+  /// After a wave: each thread's share of the next follows the rows it got through a second,
+  /// half way from its share of this one, and within a fifth of an equal share (a wave too
+  /// small to time, with parts under `Budget.parallelBalanceRows` rows, changes nothing).
+  private func balance(_ n: Int, _ copies: [BoundRule]) {
+    var rates: [Double] = []
+    for k in 0..<n {
+      let first = copies[k].body.steps[0]
+      let rows = first.high - first.low
+      guard rows >= max(1, parent.parallelBalanceRows), workers[k].busy > 0 else { return }
+      rates.append(Double(rows) / Double(workers[k].busy))
+    }
+    let sum = rates.reduce(0, +)
+    let equal = 1 / Double(n)
+    for k in 0..<n { shares[k] = min(max((shares[k] + rates[k] / sum) / 2, equal * 0.8), equal * 1.2) }
+    let total = shares.reduce(0, +)
+    for k in 0..<n { shares[k] /= total }
+    unevenWaves += 1
   }
 
   /// Each thread's tuples for `ConcurrentInserter` (read by every thread during a wave).

@@ -193,6 +193,7 @@ extension Session {
     budget.parallelMinimumDelta = options.parallelMinimumDelta
     budget.probeAheadFrom = options.probeAheadFrom
     budget.parallelWaveValues = options.parallelWaveValues
+    budget.parallelBalanceRows = options.parallelBalanceRows
     budget.otherOrderMargin = options.otherOrderMargin
     return budget
   }

@@ -33,6 +33,9 @@ public final class Session {
     /// Values of derivations a thread of a parallel round keeps before they are appended
     /// (`Budget.parallelWaveValues`; tests lower it so that rounds run in many waves).
     var parallelWaveValues = ParallelRound.defaultWaveValues
+    /// Rows a thread's part of a wave needs to count in the next wave's split
+    /// (`Budget.parallelBalanceRows`; tests set 1).
+    var parallelBalanceRows = ParallelRound.defaultBalanceRows
     /// How many times cheaper a delta version's other order must be estimated to run instead
     /// (`Budget.otherOrderMargin`; tests set 0, so it runs whenever it can).
     var otherOrderMargin = Budget.defaultOtherOrderMargin
