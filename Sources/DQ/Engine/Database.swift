@@ -53,7 +53,7 @@ public final class Database {
   /// given up because a thread's list filled (appended afterwards), for the tests.
   var concurrentWaves = 0
   var givenUpWaves = 0
-  /// Waves of parallel rounds after which the split of the next followed the threads' speeds.
+  /// Waves of parallel rounds split unevenly, following the threads' speeds, for the tests.
   var unevenWaves = 0
   /// The most bytes of derivations a rule's run held before storing them (its threads'
   /// output buffers and staging relations together), for the tests.

@@ -98,13 +98,17 @@ enum Memory {
   /// and a fresh page read first is the shared zero page, which the write must then replace
   /// (with several threads, one 4 KiB page at a time, each flushing the other cores' TLBs).
   /// Best effort: a kernel without `MADV_POPULATE_WRITE` (before 5.14) faults the pages in as
-  /// they are touched.
-  static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) {
+  /// they are touched. Whether the kernel did it.
+  @discardableResult
+  static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) -> Bool {
     #if os(Linux)
     let page = 4096
     let low = (Int(bitPattern: start) + page - 1) & ~(page - 1)
     let high = (Int(bitPattern: start) + bytes) & ~(page - 1)
-    if high > low, let p = UnsafeMutableRawPointer(bitPattern: low) { _ = madvise(p, high - low, populateWrite) }
+    guard high > low, let p = UnsafeMutableRawPointer(bitPattern: low) else { return true }
+    return madvise(p, high - low, populateWrite) == 0
+    #else
+    return false
     #endif
   }
 

@@ -7,13 +7,13 @@ import Dispatch
 /// Each thread hands its derivations, a small chunk at a time (the caches hold it), to its own
 /// `ConcurrentInserter`, which searches the head's deduplication table for each, as `insertAll`
 /// would, and enters a tuple not found. Thread 0's new tuples come first in the rows whatever
-/// the others find, so thread 0 writes each to its row at once (rows reserved before the wave,
-/// past the relation's count) and enters its row number. The other threads enter a pending
-/// value: not a row number yet, but the thread and the place of the tuple in the thread's list
-/// of new tuples (`NewTuples`). After the wave, every thread copies a share of the other
-/// threads' live new tuples to the rows (thread 1's after thread 0's, then thread 2's, ...) and
-/// writes their row numbers into their slots: thread 0's tuples, about half of a wave's with two
-/// threads, are not touched again.
+/// the others find, so when the relation has room for them (`writesRows`) thread 0 writes each
+/// to its row at once, past the relation's count, and enters its row number. The other threads
+/// (and thread 0 when there is no room) enter a pending value: not a row number yet, but the
+/// thread and the place of the tuple in the thread's list of new tuples (`NewTuples`). After the
+/// wave, the threads share out copying the pending threads' live new tuples to the rows
+/// (thread 1's after thread 0's, then thread 2's, ...) and writing their row numbers into their
+/// slots: thread 0's tuples, about half of a wave's with two threads, are not touched again.
 ///
 /// Order: the single-threaded round derives thread 0's slice, then thread 1's, and so on, and
 /// keeps the first copy of a repeated tuple. A thread that finds a tuple pending for a thread
@@ -27,9 +27,10 @@ import Dispatch
 /// table is not grown during a wave, and each thread enters at most what its list holds, a
 /// share of the room the table has. A thread whose list fills keeps the rest of its
 /// derivations in a staging relation of its own; then the wave is given up in the table
-/// (`giveUpInserted`: pending slots become dead ones) and its tuples appended as a wave's
-/// tuples otherwise are (`Relation.appendNew`). A failed wave (a limit, an interrupt) is given
-/// up too, so the table never keeps a pending value.
+/// (`giveUpInserted`: the slots of its entries, pending values and thread 0's rows past the
+/// count, become dead ones) and its tuples appended as a wave's tuples otherwise are
+/// (`Relation.appendNew`). A failed wave (a limit, an interrupt) is given up too, so the table
+/// never keeps a value that is not a stored row.
 struct ConcurrentInserter {
   let table: SlotTable
   let relation: Relation
@@ -41,21 +42,23 @@ struct ConcurrentInserter {
   let bases: UnsafePointer<UnsafeMutablePointer<Value>>
   /// This thread's new tuples.
   var list: NewTuples
-  /// The row of thread 0's first new tuple (the relation's count before the wave); its list's
-  /// entry i is row `firstRow + i`, written at `rows + i * arity`.
+  /// Whether this thread writes its new tuples to their rows as it enters them (thread 0, when
+  /// the relation has room for its list): its list's entry i is then row `firstRow + i` (the
+  /// relation's count before the wave), written at `rows + i * arity`.
+  let writesRows: Bool
   let firstRow: Int
   private let rows: UnsafeMutablePointer<Value>
   /// The entries of later threads this thread took over (they went stale): `thread << 32 | index`.
   var tookOver: [Int] = []
 
-  /// An inserter for thread `thread`. Thread 0's writes rows from `relation`'s count on: the
-  /// caller has reserved as many rows as the list holds (`Relation.reserveRows`), and the rows
-  /// must not move until the wave is finished (`appendInserted`) or given up.
+  /// An inserter for thread `thread`. Thread 0's writes rows from `relation`'s count on when
+  /// the relation has room for as many rows as its list holds (`Relation.reserveRows`); the
+  /// rows must then not move until the wave is finished (`appendInserted`) or given up.
   init(
     table: SlotTable, relation: Relation, thread: Int, indexBits: Int,
     bases: UnsafePointer<UnsafeMutablePointer<Value>>, list: NewTuples
   ) {
-    precondition(thread > 0 || relation.capacity >= relation.count + list.capacity, "no rows reserved for thread 0")
+    self.writesRows = thread == 0 && relation.capacity >= relation.count + list.capacity
     self.table = table
     self.relation = relation
     self.arity = relation.arity
@@ -72,9 +75,10 @@ struct ConcurrentInserter {
   /// Bits of a pending value left for the index when `threads` threads insert.
   static func indexBits(threads: Int) -> Int { 31 - (Int.bitWidth - (max(1, threads) - 1).leadingZeroBitCount) }
 
-  /// The value this thread's entry `index` has in the table: its row for thread 0, else pending.
+  /// The value this thread's entry `index` has in the table: its row when it `writesRows`, else
+  /// pending.
   @inline(__always) func code(_ index: Int) -> UInt32 {
-    if thread == 0 { return UInt32(truncatingIfNeeded: firstRow &+ index) }
+    if writesRows { return UInt32(truncatingIfNeeded: firstRow &+ index) }
     return ConcurrentInserter.pending | UInt32(truncatingIfNeeded: thread &<< indexBits | index)
   }
 
@@ -89,7 +93,7 @@ struct ConcurrentInserter {
     return true
   }
 
-  /// Inserts `n` tuples stored one after another (pending); returns how many were taken. Fewer
+  /// Inserts `n` tuples stored one after another (see `code`); returns how many were taken. Fewer
   /// than `n` only when this thread's list is full: the rest are the caller's.
   mutating func insert(_ base: UnsafePointer<Value>, count n: Int) -> Int {
     let ahead = 16, rowsAt = 8
@@ -113,11 +117,11 @@ struct ConcurrentInserter {
           }
         }
         let t = base + k &* arity
-        // The tuple goes in the list (and thread 0's in its row) first: once its value is in
-        // the table, other threads may compare it. (The list keeps thread 0's too, for a wave
-        // given up.)
+        // The tuple goes in the list (and in its row, when this thread writes rows) first: once
+        // its value is in the table, other threads may compare it. (The list keeps a copy for
+        // a wave given up.)
         (list.tuples + list.count &* arity).update(from: t, count: arity)
-        if thread == 0 { (rows + list.count &* arity).update(from: t, count: arity) }
+        if writesRows { (rows + list.count &* arity).update(from: t, count: arity) }
         let mine = code(list.count)
         if let slot = enter(h, mine, t) {
           list.slots[list.count] = UInt32(truncatingIfNeeded: slot)
@@ -148,8 +152,9 @@ struct ConcurrentInserter {
 }
 
 /// One thread's new tuples of a wave: their values and the slots they were entered in (the
-/// slot still holds the entry's pending value unless another thread took it over). Allocated
-/// before the wave and never moved during it (other threads read the tuples).
+/// slot still holds the entry's value, `ConcurrentInserter.code`, unless another thread took
+/// it over). Allocated before the wave and never moved during it (other threads read the
+/// tuples).
 struct NewTuples {
   let tuples: UnsafeMutablePointer<Value>
   let slots: UnsafeMutablePointer<UInt32>
@@ -177,41 +182,45 @@ struct NewTuples {
 
 extension Relation {
   /// After a wave inserted concurrently (no list filled): the threads' live new tuples become
-  /// rows, thread 0's first (already written), then thread 1's, ..., each in the order its
-  /// thread derived them, and their slots get their row numbers; returns how many. The copying
-  /// is shared out among `threads` threads by entries. The table is then grown as `insert`
-  /// would have grown it.
+  /// rows, thread 0's first (already written when it `writesRows`), then thread 1's, ..., each
+  /// in the order its thread derived them, and their slots get their row numbers; returns how
+  /// many. The copying is shared out among `threads` threads by entries (from 4,096 entries
+  /// on). The table is then grown as `insert` would have grown it.
   func appendInserted(_ inserters: [ConcurrentInserter], threads: Int, minimum: Int) -> Int {
     let n = inserters.count
     guard n > 0 else { return 0 }
     // Which entries went stale, by thread, in order (a takeover takes an entry once: its value
-    // leaves the table).
+    // leaves the table; thread 0's are never taken over).
     var stale = [[Int]](repeating: [], count: n)
     for inserter in inserters {
       for entry in inserter.tookOver { stale[entry >> 32].append(entry & 0xFFFF_FFFF) }
     }
     precondition(stale[0].isEmpty && inserters[0].firstRow == count, "thread 0's rows are not the next ones")
-    // Where each thread's rows start (thread 0's are written), and where each thread's
-    // entries start among the entries to copy (those of threads 1 on).
+    // Where each thread's rows start, and where each thread's entries start among the entries
+    // to copy (those of the threads that do not write their rows).
     let start = count
-    var firstRows = [start], offsets = [0]
-    for k in 1..<n {
+    let copied = inserters[0].writesRows ? 1 : 0
+    var firstRows = [start], offsets = [Int](repeating: 0, count: n)
+    var entries = 0
+    for k in 0..<n {
       stale[k].sort()
-      let before = inserters[k - 1].list.count
-      firstRows.append(firstRows[k - 1] + before - stale[k - 1].count)
-      offsets.append(offsets[k - 1] + (k == 1 ? 0 : before))
+      if k > 0 { firstRows.append(firstRows[k - 1] + inserters[k - 1].list.count - stale[k - 1].count) }
+      if k >= copied {
+        offsets[k] = entries
+        entries += inserters[k].list.count
+      }
     }
-    let entries = offsets[n - 1] + (n > 1 ? inserters[n - 1].list.count : 0)
     let fresh = firstRows[n - 1] + inserters[n - 1].list.count - stale[n - 1].count - start
     reserveRows(fresh)
-    let parts = entries >= 4096 ? max(1, threads) : 1
+    let total = entries
+    let parts = total >= 4096 ? max(1, threads) : 1
     let job = Shared(value: (inserters, stale, firstRows, offsets, data, table))
     let arity = self.arity
     let copy: @Sendable (Int) -> Void = { p in
       let (inserters, stale, firstRows, offsets, data, table) = job.value
       // This part's entries, `low..<high` among all, thread by thread.
-      let low = entries * p / parts, high = entries * (p + 1) / parts
-      for k in 1..<n {
+      let low = total * p / parts, high = total * (p + 1) / parts
+      for k in copied..<n {
         let from = max(low, offsets[k]) - offsets[k], to = min(high, offsets[k] + inserters[k].list.count) - offsets[k]
         guard from < to else { continue }
         let list = inserters[k].list, gone = stale[k]
@@ -226,6 +235,8 @@ extension Relation {
             next &+= 1
             continue
           }
+          // (The slot holds the entry's value still: it was not taken over.)
+          assert(table.valueConcurrently(at: Int(list.slots[i])) == inserters[k].code(i), "a stale entry taken for live")
           (data + row &* arity).update(from: list.tuples + i &* arity, count: arity)
           table.setValueConcurrently(Int(list.slots[i]), UInt32(truncatingIfNeeded: row))
           row &+= 1
@@ -371,7 +382,7 @@ extension SlotTable {
   }
 
   /// A slot's value, read while other threads may write other slots' values of its group
-  /// (`appendInserted`).
+  /// (`appendInserted`, checking in debug builds that an entry it copies is live).
   @inline(__always) func valueConcurrently(at slot: Int) -> UInt32 {
     dq_load_acquire_u32(line(slot &>> 4) + (16 &+ (slot & 15) &<< 2))
   }

@@ -36,8 +36,9 @@ import Darwin
 /// A wave is stored one of two ways:
 /// - Inserted concurrently (`ConcurrentInserter`, when no step of the rule probes the head's
 ///   table and the table has room): each thread hands its derivations, a small chunk at a time,
-///   to its inserter, which searches the head's table and enters new tuples pending, in the
-///   thread's list; after the wave each thread copies its live tuples to the rows. A thread
+///   to its inserter, which searches the head's table and enters new tuples in the thread's
+///   list (thread 0's in their rows at once, the others' pending); after the wave the threads
+///   copy the pending ones' live tuples to the rows. A thread
 ///   whose list fills keeps the rest in a staging relation, and the wave is then given up in
 ///   the table and appended as below.
 /// - Appended: each thread keeps what it derives in its executor's output (should it fill, a
@@ -74,7 +75,7 @@ final class ParallelRound {
   /// Waves inserted concurrently so far, and those given up (see `finishInserted`).
   private(set) var concurrentWaves = 0
   private(set) var givenUpWaves = 0
-  /// Waves after which the threads' shares were rebalanced (`balance`).
+  /// Waves split unevenly (parts differing by more than 1% of the wave's rows; see `balance`).
   private(set) var unevenWaves = 0
   /// Set by the first thread that fails; the others' budgets then stop them.
   private let stop = StopFlag()
@@ -116,7 +117,7 @@ final class ParallelRound {
 
     deinit { newTuples?.release() }
 
-    /// In a wave inserted concurrently: enters `n` derived tuples, pending; once this thread's
+    /// In a wave inserted concurrently: enters `n` derived tuples (`ConcurrentInserter`); once this thread's
     /// list is full, the rest go to its staging relation (in order, deduplicated).
     func take(_ chunk: UnsafePointer<Value>, _ n: Int, arity: Int) {
       var done = 0
@@ -289,11 +290,13 @@ final class ParallelRound {
     if inserting { prepareInserters(n, quota: quota, rows: rows) }
     if shares.count != n { shares = [Double](repeating: 1 / Double(n), count: n) }
     var before = 0.0
+    var (smallest, largest) = (total, 0)
     for k in 0..<n {
       let first = copies[k].body.steps[0]
       first.low = range.lowerBound + (k == 0 ? 0 : min(total, Int(Double(total) * before)))
       before += shares[k]
       first.high = range.lowerBound + (k == n - 1 ? total : min(total, Int(Double(total) * before)))
+      (smallest, largest) = (min(smallest, first.high - first.low), max(largest, first.high - first.low))
       let w = workers[k]
       w.error = nil
       w.staging = nil
@@ -306,6 +309,7 @@ final class ParallelRound {
     // Safe to send: thread k touches only workers[k] and copies[k]; what they share (relations,
     // indexes, the value store) is only read until every thread is done, but for the head's
     // table in a wave inserted concurrently (see `ConcurrentInserter`).
+    if largest - smallest > 1 + total / 100 { unevenWaves += 1 }
     let shared = Shared(value: (workers, copies, rows))
     let stop = self.stop
     DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -359,9 +363,11 @@ final class ParallelRound {
     return kept
   }
 
-  /// After a wave: each thread's share of the next follows the rows it got through a second,
-  /// half way from its share of this one, and within a fifth of an equal share (a wave too
-  /// small to time, with parts under `Budget.parallelBalanceRows` rows, changes nothing).
+  /// After a wave: each thread's share of the next moves half way from its share of this one to
+  /// its part of the rows the threads got through a second, kept within about a fifth of an
+  /// equal share (clamped, then scaled to add up to 1). A wave too small to time, with parts
+  /// under `Budget.parallelBalanceRows` rows, changes nothing. Shares carry over from run to
+  /// run (a thread's speed is mostly the machine's), within those bounds.
   private func balance(_ n: Int, _ copies: [BoundRule]) {
     var rates: [Double] = []
     for k in 0..<n {
@@ -375,7 +381,6 @@ final class ParallelRound {
     for k in 0..<n { shares[k] = min(max((shares[k] + rates[k] / sum) / 2, equal * 0.8), equal * 1.2) }
     let total = shares.reduce(0, +)
     for k in 0..<n { shares[k] /= total }
-    unevenWaves += 1
   }
 
   /// Each thread's tuples for `ConcurrentInserter` (read by every thread during a wave).
@@ -385,8 +390,7 @@ final class ParallelRound {
   deinit { bases.deallocate() }
 
   /// Before a wave inserted concurrently: each of the `n` threads gets an inserter whose list
-  /// holds up to `quota` new tuples, and the relation as many rows more for thread 0's, which
-  /// it writes during the wave.
+  /// holds up to `quota` new tuples.
   private func prepareInserters(_ n: Int, quota: Int, rows: Relation) {
     if basesCount < n {
       bases.deallocate()
@@ -406,15 +410,16 @@ final class ParallelRound {
       list.capacity = capacity
       w.newTuples = list
       bases[k] = list.tuples
-      // Thread 0 writes its new tuples to their rows during the wave (`ConcurrentInserter`).
-      if k == 0 { rows.reserveRows(capacity) }
+      // Thread 0 writes its new tuples to their rows during the wave when the relation has
+      // room for its list (`ConcurrentInserter.writesRows`; the rows are not grown for it: a
+      // wave that stores little would hold twice the rows for nothing).
       w.inserter = ConcurrentInserter(
         table: rows.table, relation: rows, thread: k, indexBits: bits, bases: UnsafePointer(bases), list: list)
     }
   }
 
   /// After a wave inserted concurrently: the threads' live new tuples become rows (thread 0's
-  /// first; each thread copies its own), or, when a thread's list filled, the wave is given up
+  /// first, `Relation.appendInserted`), or, when a thread's list filled, the wave is given up
   /// in the table and its tuples appended as a wave's tuples are (`Relation.appendNew`).
   /// Returns the values the threads held (for the next wave's size).
   private func finishInserted(
@@ -452,7 +457,7 @@ final class ParallelRound {
     return held &* arity
   }
 
-  /// Gives up the pending slots of a wave inserted concurrently (see `finishInserted`).
+  /// Gives up the slots a wave inserted concurrently entered (see `finishInserted`).
   private func giveUpInserted(_ n: Int, rows: Relation) {
     rows.giveUpInserted(workers.prefix(n).compactMap { $0.inserter })
     for w in workers.prefix(n) {

@@ -317,7 +317,7 @@ public final class Relation {
     table.fill(from: data, count: count, arity: arity, threads: threads)
   }
 
-  /// Room for `n` more rows (`appendNew`).
+  /// Room for `n` more rows (`appendNew`, `appendInserted`).
   func reserveRows(_ n: Int) {
     while capacity < count + n { grow() }
   }

@@ -29,12 +29,14 @@ struct SlotTable {
   func release() { Memory.releaseTable(memory, count: groupCount * 64 + 64) }
 
   /// Maps the pages of the part `p` of `parts` of a fresh table before it is filled
-  /// (`Memory.populate`); a small table, in the C heap, is left as it is.
-  func populate(part p: Int, of parts: Int) {
+  /// (`Memory.populate`); a small table, in the C heap, is left as it is. Whether the kernel
+  /// did it.
+  @discardableResult
+  func populate(part p: Int, of parts: Int) -> Bool {
     let n = groupCount * 64 + 64
-    guard n >= Memory.mappingThreshold else { return }
+    guard n >= Memory.mappingThreshold else { return false }
     let low = n * p / parts, high = n * (p + 1) / parts
-    Memory.populate(UnsafeMutableRawPointer(memory + low), bytes: high - low)
+    return Memory.populate(UnsafeMutableRawPointer(memory + low), bytes: high - low)
   }
 
   /// Empties every slot.
