@@ -330,10 +330,23 @@ class Engines:
 # Running
 
 
+def steal_seconds():
+    """CPU time the hypervisor gave other guests while this one wanted it, all CPUs together
+    (the `steal` column of /proc/stat's `cpu` line), or None where there is no such count."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" and len(fields) > 8 else None
+    except (OSError, ValueError):
+        return None
+
+
 def run_once(cmd, cwd, limit):
-    """One measured run: dict with status ok/timeout/error, wall, rss_mib, stdout, stderr."""
+    """One measured run: dict with status ok/timeout/error, wall, rss_mib, stdout, stderr, and
+    steal (seconds stolen from the machine's CPUs during the run; None if unknown)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["timeout", "-k", "5", str(limit), "/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd]
+        steal_before = steal_seconds()
         start = time.perf_counter()
         try:
             proc = subprocess.run(full, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -343,6 +356,7 @@ def run_once(cmd, cwd, limit):
         except subprocess.TimeoutExpired as e:
             rc, stdout, stderr = 124, e.stdout or "", e.stderr or ""
         wall = time.perf_counter() - start
+        steal_after = steal_seconds()
         tf.seek(0)
         timing = tf.read().strip().splitlines()
     rss = None
@@ -360,7 +374,9 @@ def run_once(cmd, cwd, limit):
         stdout = stdout.decode(errors="replace")
     if isinstance(stderr, bytes):
         stderr = stderr.decode(errors="replace")
-    return {"status": status, "rc": rc, "wall": wall, "rss_mib": rss, "stdout": stdout, "stderr": stderr}
+    steal = steal_after - steal_before if steal_before is not None and steal_after is not None else None
+    return {"status": status, "rc": rc, "wall": wall, "rss_mib": rss, "stdout": stdout, "stderr": stderr,
+            "steal": steal}
 
 
 def expected_for(workload):
@@ -403,6 +419,8 @@ def run_all(args, engines, workloads, chosen):
                 line = f"   run {i + 1}/{args.runs} {e:16} {r['status']:7} {r['wall']:8.3f} s"
                 if r["rss_mib"] is not None:
                     line += f" {r['rss_mib']:8.1f} MiB"
+                if r["steal"]:
+                    line += f"  steal {r['steal']:.2f} s"
                 if r["status"] == "ok":
                     line += f"  results {r['results']}" + (f" checksum {r['checksum']}" if r["checksum"] is not None else "")
                 log(line)
@@ -654,6 +672,39 @@ def machine():
     return f"{sh('nproc')} CPUs (`nproc`), {model}; {mem} RAM; {os_name}, Linux {platform.release()}"
 
 
+def threads_section(results, chosen):
+    """dq's runs on every core and on one, run by run, with the CPU time stolen meanwhile: on a
+    virtual machine two threads need two host cores at once, and a wave's threads wait for the
+    slower one, so stolen time slows them more than one thread."""
+    if "dq" not in chosen or "dq-1t" not in chosen:
+        return None
+    rows = []
+    for w, d in results.items():
+        runs = d["runs"]
+        two = [r for r in runs.get("dq", []) if r["status"] == "ok"]
+        one = [r for r in runs.get("dq-1t", []) if r["status"] == "ok"]
+        if len(two) < 2 or len(one) < 2 or statistics.median(r["wall"] for r in one) < 1:
+            continue
+
+        def cells(rs):
+            return ", ".join(f"{r['wall']:.2f}" + (f" ({r['steal']:.2f})" if r.get("steal") is not None else "")
+                             for r in rs)
+        ratio = statistics.median(r["wall"] for r in one) / statistics.median(r["wall"] for r in two)
+        rows.append(f"| {w} | {cells(two)} | {cells(one)} | {ratio:.2f} |")
+    if not rows:
+        return None
+    return "\n".join([
+        "## Threads, run by run\n",
+        "dq on every core and on one (`--threads 1`), each run's wall time in seconds in the order run, "
+        "and in parentheses the CPU time the hypervisor stole from this machine's CPUs during it "
+        "(/proc/stat; 0 on bare metal): two threads need two host cores at once, and the threads of a "
+        "wave wait for the slower one, so stolen time slows them more than one thread. Workloads of a "
+        "second or more with two runs or more.\n",
+        "| Workload | dq (every core) | dq 1 thread | 1 thread/dq (medians) |",
+        "|---|---|---|---:|",
+        *rows, ""])
+
+
 def load_average():
     try:
         return f"{os.getloadavg()[0]:.2f}"
@@ -708,6 +759,9 @@ def write_results(path, args, engines, results, chosen, mismatches, started, ela
     peaks = peak_per_tuple_section(results, chosen)
     if peaks:
         out.append(peaks)
+    threads = threads_section(results, chosen)
+    if threads:
+        out.append(threads)
     out.append("## Engines\n")
     for e in chosen:
         out.append(f"- {ENGINE_TITLES[e]}: {versions[e]}")
