@@ -117,8 +117,8 @@ final class ParallelRound {
 
     deinit { newTuples?.release() }
 
-    /// In a wave inserted concurrently: enters `n` derived tuples (`ConcurrentInserter`); once this thread's
-    /// list is full, the rest go to its staging relation (in order, deduplicated).
+    /// In a wave inserted concurrently: enters `n` derived tuples (`ConcurrentInserter`); once
+    /// this thread's list is full, the rest go to its staging relation (in order, deduplicated).
     func take(_ chunk: UnsafePointer<Value>, _ n: Int, arity: Int) {
       var done = 0
       if staging == nil, var mine = inserter {
