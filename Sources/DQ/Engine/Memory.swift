@@ -61,11 +61,17 @@ enum Memory {
   /// has run, as every session does; before, in the heap, the advice is harmless).
   private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, _ n: Int) {
     #if os(Linux)
+    if let (p, length) = wholePages(raw, n) { _ = madvise(p, length, MADV_HUGEPAGE) }
+    #endif
+  }
+
+  /// The 4 KiB pages wholly inside `n` bytes from `raw` (where `madvise` may act), or nil.
+  private static func wholePages(_ raw: UnsafeMutableRawPointer, _ n: Int) -> (UnsafeMutableRawPointer, Int)? {
     let page = 4096
     let start = (Int(bitPattern: raw) + page - 1) & ~(page - 1)
     let end = (Int(bitPattern: raw) + n) & ~(page - 1)
-    if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(p, end - start, MADV_HUGEPAGE) }
-    #endif
+    guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return nil }
+    return (p, end - start)
   }
 
   static func release<T>(_ p: UnsafeMutablePointer<T>) {
@@ -102,11 +108,8 @@ enum Memory {
   @discardableResult
   static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) -> Bool {
     #if os(Linux)
-    let page = 4096
-    let low = (Int(bitPattern: start) + page - 1) & ~(page - 1)
-    let high = (Int(bitPattern: start) + bytes) & ~(page - 1)
-    guard high > low, let p = UnsafeMutableRawPointer(bitPattern: low) else { return true }
-    return madvise(p, high - low, populateWrite) == 0
+    guard let (p, length) = wholePages(start, bytes) else { return true }
+    return madvise(p, length, populateWrite) == 0
     #else
     return false
     #endif
